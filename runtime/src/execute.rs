@@ -1,0 +1,220 @@
+//! Transaction execution: stateless checks ([`verify_tx`]: size, chain id,
+//! signatures) and stateful application ([`apply_tx`]: nonce, then the payload's
+//! rules). A transaction applies atomically: on any error none of its writes land.
+//!
+//! Rights-affecting transactions need a signer's signature (Art. 40 p.3: actions
+//! that give rise to rights require identification).
+
+use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
+use crate::records::{self, Event, RecordError};
+use crate::state::{keys, CorruptState, Overlay, StateRead};
+use crate::types::{encoding, Hash32, PublicKey, SignedTx};
+use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
+
+/// The block a transaction executes in.
+#[derive(Clone, Debug)]
+pub struct BlockContext {
+    pub chain_id: String,
+    pub height: u64,
+    pub time_ms: u64,
+}
+
+/// Who is acting in a transaction, as the rules see it.
+pub struct TxContext {
+    pub tx_id: Hash32,
+    pub signer: PublicKey,
+    /// The signer and every valid co-signer: the parties who consented.
+    pub approvals: Vec<PublicKey>,
+    pub height: u64,
+}
+
+impl TxContext {
+    pub fn approved_by(&self, who: &PublicKey) -> bool {
+        self.approvals.contains(who)
+    }
+}
+
+/// A transaction whose encoding and signatures have been checked.
+#[derive(Clone, Debug)]
+pub struct VerifiedTx {
+    pub id: Hash32,
+    pub tx: SignedTx,
+    pub approvals: Vec<PublicKey>,
+}
+
+/// Why a transaction was refused. Record-rule refusals carry the rule; the others
+/// are about the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    #[error("transaction is {len} bytes; the limit is {max}")]
+    TooLarge { len: usize, max: usize },
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    #[error("transaction is for chain {got:?}, this is chain {expected:?} (replay protection)")]
+    WrongChain { expected: String, got: String },
+    #[error("signature does not verify for signer {0} (Art. 49: signature must verify)")]
+    BadSignature(PublicKey),
+    #[error("co-signature of {0} does not verify (Art. 49)")]
+    BadCosignature(PublicKey),
+    #[error("too many co-signatures: {got}, the limit is {max}")]
+    TooManyCosignatures { got: usize, max: usize },
+    #[error("nonce {got} was already used by {signer}; next is {expected} (replay protection)")]
+    NonceReplayed {
+        signer: PublicKey,
+        expected: u64,
+        got: u64,
+    },
+    #[error("nonce {got} is ahead of {signer}'s next nonce {expected}")]
+    NonceGap {
+        signer: PublicKey,
+        expected: u64,
+        got: u64,
+    },
+    #[error(transparent)]
+    Rule(#[from] RecordError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptState),
+}
+
+impl TxError {
+    /// Stable machine-readable reason, for RPC `data.reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            TxError::TooLarge { .. } => "tx.too_large",
+            TxError::Malformed(_) => "tx.malformed",
+            TxError::WrongChain { .. } => "tx.wrong_chain",
+            TxError::BadSignature(_) => "tx.bad_signature",
+            TxError::BadCosignature(_) => "tx.bad_cosignature",
+            TxError::TooManyCosignatures { .. } => "tx.too_many_cosignatures",
+            TxError::NonceReplayed { .. } => "tx.nonce_replayed",
+            TxError::NonceGap { .. } => "tx.nonce_gap",
+            TxError::Rule(rule) => rule.reason(),
+            TxError::Corrupt(_) => "node.state_corrupt",
+        }
+    }
+}
+
+/// Errors inside payload rules: a refusal, or a corrupt store.
+#[derive(Debug)]
+pub enum ApplyError {
+    Rule(RecordError),
+    Corrupt(CorruptState),
+}
+
+impl From<RecordError> for ApplyError {
+    fn from(e: RecordError) -> Self {
+        ApplyError::Rule(e)
+    }
+}
+impl From<CorruptState> for ApplyError {
+    fn from(e: CorruptState) -> Self {
+        ApplyError::Corrupt(e)
+    }
+}
+impl From<ApplyError> for TxError {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::Rule(rule) => TxError::Rule(rule),
+            ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
+        }
+    }
+}
+
+/// Decodes bytes received from outside into a transaction, within the size limit.
+pub fn decode_tx(bytes: &[u8]) -> Result<SignedTx, TxError> {
+    if bytes.len() > TX_BYTES_MAX {
+        return Err(TxError::TooLarge {
+            len: bytes.len(),
+            max: TX_BYTES_MAX,
+        });
+    }
+    encoding::decode(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+}
+
+fn verify_one(key: &PublicKey, hash: &Hash32, signature: &crate::Signature) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(&key.0) else {
+        return false;
+    };
+    let signature = DalekSignature::from_bytes(&signature.0);
+    key.verify_strict(&hash.0, &signature).is_ok()
+}
+
+/// Stateless checks: chain id, limits and every signature.
+pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
+    if tx.tx.chain_id != chain_id || tx.tx.chain_id.len() > CHAIN_ID_BYTES_MAX {
+        return Err(TxError::WrongChain {
+            expected: chain_id.to_owned(),
+            got: tx.tx.chain_id,
+        });
+    }
+    if tx.cosignatures.len() > COSIGNATURES_MAX {
+        let got = tx.cosignatures.len();
+        return Err(TxError::TooManyCosignatures {
+            got,
+            max: COSIGNATURES_MAX,
+        });
+    }
+    let id = tx.id();
+    if !verify_one(&tx.tx.signer, &id, &tx.signature) {
+        return Err(TxError::BadSignature(tx.tx.signer));
+    }
+    let mut approvals = vec![tx.tx.signer];
+    for cosig in &tx.cosignatures {
+        if !verify_one(&cosig.signer, &id, &cosig.signature) {
+            return Err(TxError::BadCosignature(cosig.signer));
+        }
+        if !approvals.contains(&cosig.signer) {
+            approvals.push(cosig.signer);
+        }
+    }
+    Ok(VerifiedTx { id, tx, approvals })
+}
+
+/// The next nonce `who` must use.
+pub fn next_nonce(state: &dyn StateRead, who: &PublicKey) -> Result<u64, CorruptState> {
+    Ok(crate::state::get_typed::<u64>(state, &keys::account(who))?.unwrap_or(0))
+}
+
+/// Applies a verified transaction: nonce first, then its rules. On error, `state`
+/// is unchanged.
+pub fn apply_tx(
+    state: &mut Overlay,
+    block: &BlockContext,
+    vtx: &VerifiedTx,
+) -> Result<Vec<Event>, TxError> {
+    let signer = vtx.tx.tx.signer;
+    let expected = next_nonce(state, &signer)?;
+    let got = vtx.tx.tx.nonce;
+    if got < expected {
+        return Err(TxError::NonceReplayed {
+            signer,
+            expected,
+            got,
+        });
+    }
+    if got > expected {
+        return Err(TxError::NonceGap {
+            signer,
+            expected,
+            got,
+        });
+    }
+    let ctx = TxContext {
+        tx_id: vtx.id,
+        signer,
+        approvals: vtx.approvals.clone(),
+        height: block.height,
+    };
+    let mut scratch = Overlay::new(&*state);
+    let events = records::apply(&mut scratch, &ctx, &vtx.tx.tx.payload)?;
+    scratch.put(keys::account(&signer), &(expected + 1));
+    let writes = scratch.into_writes();
+    state.absorb(writes);
+    Ok(events)
+}
+
+/// Records the block's height and time in state, so every block changes the root and
+/// the root commits to where the chain is.
+pub fn record_tip(state: &mut Overlay, block: &BlockContext) {
+    state.put(keys::tip(), &(block.height, block.time_ms));
+}

@@ -1,0 +1,72 @@
+//! Genesis: the chain id, the validator set, and the registrars (the authorities
+//! that register tangible and national objects, Art. 21 p.5, Art. 34 p.2).
+
+use crate::limits::{CHAIN_ID_BYTES_MAX, REGISTRARS_MAX};
+use crate::state::{keys, EmptyState, Overlay, WriteSet};
+use crate::types::PublicKey;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisValidator {
+    pub name: String,
+    pub public_key: PublicKey,
+    pub power: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Genesis {
+    pub chain_id: String,
+    pub genesis_time_ms: u64,
+    pub validators: Vec<GenesisValidator>,
+    pub registrars: Vec<PublicKey>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum GenesisError {
+    #[error("chain_id must be 1..={CHAIN_ID_BYTES_MAX} bytes of [a-z0-9-]")]
+    BadChainId,
+    #[error("genesis needs at least one validator with power > 0")]
+    NoValidators,
+    #[error("genesis names {0} registrars; the limit is {REGISTRARS_MAX}")]
+    TooManyRegistrars(usize),
+    #[error("validator {0} appears twice")]
+    DuplicateValidator(PublicKey),
+}
+
+impl Genesis {
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        let id_ok = !self.chain_id.is_empty()
+            && self.chain_id.len() <= CHAIN_ID_BYTES_MAX
+            && self
+                .chain_id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            return Err(GenesisError::BadChainId);
+        }
+        if self.validators.is_empty() || self.validators.iter().any(|v| v.power == 0) {
+            return Err(GenesisError::NoValidators);
+        }
+        for (i, v) in self.validators.iter().enumerate() {
+            if self.validators[..i]
+                .iter()
+                .any(|w| w.public_key == v.public_key)
+            {
+                return Err(GenesisError::DuplicateValidator(v.public_key));
+            }
+        }
+        if self.registrars.len() > REGISTRARS_MAX {
+            return Err(GenesisError::TooManyRegistrars(self.registrars.len()));
+        }
+        Ok(())
+    }
+
+    /// The state at height 0.
+    pub fn initial_writes(&self) -> WriteSet {
+        let mut state = Overlay::new(&EmptyState);
+        state.put(keys::chain_id(), &self.chain_id);
+        state.put(keys::registrars(), &self.registrars);
+        state.put(keys::tip(), &(0u64, self.genesis_time_ms));
+        state.into_writes()
+    }
+}

@@ -1,0 +1,17 @@
+//! Every bound the ledger enforces, in one place (TIGER_STYLE: a limit on everything).
+//! Changing one changes what a valid block is, so all validators must agree on them.
+
+/// Largest encoded signed transaction accepted anywhere, in bytes.
+pub const TX_BYTES_MAX: usize = 64 * 1024;
+/// Largest free-text field (description, class name) in bytes.
+pub const TEXT_BYTES_MAX: usize = 1024;
+/// Largest chain id in bytes.
+pub const CHAIN_ID_BYTES_MAX: usize = 64;
+/// Co-signatures one transaction may carry (consents of encumbrance holders, owners).
+pub const COSIGNATURES_MAX: usize = 8;
+/// Encumbrances one record may carry at once.
+pub const ENCUMBRANCES_PER_RECORD_MAX: usize = 16;
+/// Registrars named at genesis.
+pub const REGISTRARS_MAX: usize = 64;
+/// Transactions in one block.
+pub const BLOCK_TXS_MAX: usize = 5_000;

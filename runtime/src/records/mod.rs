@@ -1,0 +1,14 @@
+//! Title-certification digital records (Art. 21 p.2(2), p.5): registration,
+//! transfer, encumbrance, release and termination of rights in tangible and digital
+//! objects and claims, with the national-object regime of Art. 34 p.3.
+
+mod error;
+mod model;
+mod rules;
+
+pub use error::RecordError;
+pub use model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
+pub use rules::apply;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,431 @@
+//! The rules: one function per operation, each checking every condition before it
+//! writes anything, so a refused operation changes nothing.
+
+use super::error::RecordError;
+use super::model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
+use crate::execute::{ApplyError, TxContext};
+use crate::limits::{ENCUMBRANCES_PER_RECORD_MAX, TEXT_BYTES_MAX};
+use crate::state::{keys, Overlay};
+use crate::types::{
+    hashing, EncumbranceKind, Hash32, ObjectCategory, Payload, PublicKey, Quantity,
+};
+
+type Outcome = Result<Vec<Event>, ApplyError>;
+
+/// Applies one record payload on behalf of `ctx.signer`.
+pub fn apply(state: &mut Overlay, ctx: &TxContext, payload: &Payload) -> Outcome {
+    match payload {
+        Payload::RegisterClass {
+            category,
+            name,
+            unit,
+            national,
+        } => register_class(state, ctx, *category, name, unit, *national),
+        Payload::Register {
+            category,
+            description,
+            owner,
+            national,
+            quantity,
+        } => {
+            let request = RegisterRequest {
+                category: *category,
+                description,
+                owner: *owner,
+            };
+            register(state, ctx, request, *national, *quantity)
+        }
+        Payload::Transfer { record, to, amount } => transfer(state, ctx, record, *to, *amount),
+        Payload::Encumber {
+            record,
+            kind,
+            holder,
+            document,
+        } => encumber(state, ctx, record, *kind, *holder, *document),
+        Payload::Release {
+            record,
+            encumbrance,
+        } => release(state, ctx, record, *encumbrance),
+        Payload::Terminate { record } => terminate(state, ctx, record),
+    }
+}
+
+fn check_text(field: &'static str, text: &str) -> Result<(), RecordError> {
+    if text.trim().is_empty() {
+        return Err(RecordError::TextEmpty { field });
+    }
+    if text.len() > TEXT_BYTES_MAX {
+        return Err(RecordError::TextTooLong {
+            field,
+            len: text.len(),
+            max: TEXT_BYTES_MAX,
+        });
+    }
+    Ok(())
+}
+
+fn is_registrar(state: &Overlay, who: &PublicKey) -> Result<bool, ApplyError> {
+    let registrars: Vec<PublicKey> = state.get_typed(&keys::registrars())?.unwrap_or_default();
+    Ok(registrars.contains(who))
+}
+
+/// Loads an active record.
+fn load_active(state: &Overlay, id: &Hash32) -> Result<Record, ApplyError> {
+    let record: Record = state
+        .get_typed(&keys::record(id))?
+        .ok_or(RecordError::NotFound(*id))?;
+    if record.status == RecordStatus::Terminated {
+        return Err(RecordError::Terminated(*id).into());
+    }
+    Ok(record)
+}
+
+fn register_class(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    category: ObjectCategory,
+    name: &str,
+    unit: &str,
+    national: bool,
+) -> Outcome {
+    check_text("name", name)?;
+    check_text("unit", unit)?;
+    if (category == ObjectCategory::Tangible || national) && !is_registrar(state, &ctx.signer)? {
+        return Err(RecordError::RegistrarRequired {
+            what: "tangible or national classes",
+        }
+        .into());
+    }
+    let id = hashing::hash(hashing::DOMAIN_CLASS_ID, &[&ctx.tx_id.0]);
+    let class = Class {
+        id,
+        category,
+        name: name.to_owned(),
+        unit: unit.to_owned(),
+        national,
+        issuer: ctx.signer,
+    };
+    state.put(keys::class(&id), &class);
+    Ok(vec![Event::ClassRegistered {
+        class: id,
+        issuer: ctx.signer,
+    }])
+}
+
+struct RegisterRequest<'a> {
+    category: ObjectCategory,
+    description: &'a str,
+    owner: PublicKey,
+}
+
+/// Registration. Tangible objects and national objects come only from a registrar
+/// (Art. 21 p.5, Art. 34 p.2); anyone else may only certify their own rights, or
+/// another's with that person's co-signature (Art. 44 p.3).
+fn register(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    request: RegisterRequest,
+    national: bool,
+    quantity: Option<Quantity>,
+) -> Outcome {
+    check_text("description", request.description)?;
+    let registrar = is_registrar(state, &ctx.signer)?;
+    let (asset, national) = match quantity {
+        None => (Asset::Unique, national),
+        Some(quantity) => issue_quantity(state, ctx, request.category, quantity, national)?,
+    };
+    if (request.category == ObjectCategory::Tangible || national) && !registrar {
+        return Err(RecordError::RegistrarRequired {
+            what: "tangible or national objects",
+        }
+        .into());
+    }
+    if !registrar && !ctx.approved_by(&request.owner) {
+        return Err(RecordError::OwnerSignatureRequired {
+            owner: request.owner,
+        }
+        .into());
+    }
+    let id = hashing::hash(hashing::DOMAIN_RECORD_ID, &[&ctx.tx_id.0]);
+    let record = Record {
+        id,
+        category: request.category,
+        description: request.description.to_owned(),
+        owner: request.owner,
+        national,
+        asset,
+        encumbrances: Vec::new(),
+        next_encumbrance_id: 1,
+        status: RecordStatus::Active,
+        registered_by: ctx.signer,
+        registered_height: ctx.height,
+    };
+    state.put(keys::record(&id), &record);
+    Ok(vec![Event::Registered {
+        record: id,
+        owner: request.owner,
+        registrar: ctx.signer,
+    }])
+}
+
+/// Checks an issue of `quantity`: only the class issuer issues, the category must
+/// match, and a national class makes national holdings.
+fn issue_quantity(
+    state: &Overlay,
+    ctx: &TxContext,
+    category: ObjectCategory,
+    quantity: Quantity,
+    national: bool,
+) -> Result<(Asset, bool), ApplyError> {
+    let class: Class = state
+        .get_typed(&keys::class(&quantity.class))?
+        .ok_or(RecordError::ClassNotFound(quantity.class))?;
+    if class.issuer != ctx.signer {
+        return Err(RecordError::NotClassIssuer {
+            class: class.id,
+            issuer: class.issuer,
+        }
+        .into());
+    }
+    if class.category != category {
+        return Err(RecordError::CategoryMismatch.into());
+    }
+    if quantity.amount == 0 {
+        return Err(RecordError::InvalidAmount {
+            amount: 0,
+            held: u64::MAX,
+        }
+        .into());
+    }
+    let asset = Asset::Fungible {
+        class: class.id,
+        amount: quantity.amount,
+    };
+    Ok((asset, national || class.national))
+}
+
+/// Checks that the owner may dispose of the record now: owner signs, not national
+/// (Art. 34 p.3), no arrest, and every pledgee/lienholder co-signed (Art. 21 p.5).
+/// A lease needs no consent: it follows the object.
+fn check_disposal(record: &Record, ctx: &TxContext) -> Result<(), RecordError> {
+    if record.owner != ctx.signer {
+        return Err(RecordError::NotOwner {
+            record: record.id,
+            owner: record.owner,
+        });
+    }
+    if record.national {
+        return Err(RecordError::NationalObject { record: record.id });
+    }
+    for e in &record.encumbrances {
+        match e.kind {
+            EncumbranceKind::Arrest => {
+                return Err(RecordError::Arrested {
+                    record: record.id,
+                    encumbrance: e.id,
+                })
+            }
+            EncumbranceKind::Pledge | EncumbranceKind::Lien if !ctx.approved_by(&e.holder) => {
+                return Err(RecordError::ConsentMissing {
+                    record: record.id,
+                    encumbrance: e.id,
+                    kind: e.kind,
+                    holder: e.holder,
+                });
+            }
+            EncumbranceKind::Pledge | EncumbranceKind::Lien | EncumbranceKind::Lease => {}
+        }
+    }
+    Ok(())
+}
+
+/// Transfer (Art. 21 p.5, Art. 38 p.3). The whole record moves with its
+/// encumbrances; a partial amount of an unencumbered fungible holding is split off
+/// into a new record for the recipient.
+fn transfer(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    id: &Hash32,
+    to: PublicKey,
+    amount: Option<u64>,
+) -> Outcome {
+    let mut record = load_active(state, id)?;
+    check_disposal(&record, ctx)?;
+    if record.owner == to {
+        return Err(RecordError::TransferToSelf(*id).into());
+    }
+    let held = match (&record.asset, amount) {
+        (_, None) => None,
+        (Asset::Unique, Some(_)) => return Err(RecordError::NotFungible(*id).into()),
+        (Asset::Fungible { amount: held, .. }, Some(part)) => Some((*held, part)),
+    };
+    if let Some((held, part)) = held {
+        if part == 0 || part > held {
+            return Err(RecordError::InvalidAmount { amount: part, held }.into());
+        }
+        if part < held {
+            return split_off(state, ctx, record, to, part);
+        }
+    }
+    let from = record.owner;
+    record.owner = to;
+    state.put(keys::record(id), &record);
+    Ok(vec![Event::Transferred {
+        record: *id,
+        from,
+        to,
+        amount,
+    }])
+}
+
+fn split_off(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    mut record: Record,
+    to: PublicKey,
+    part: u64,
+) -> Outcome {
+    if !record.encumbrances.is_empty() {
+        return Err(RecordError::EncumberedPartialTransfer { record: record.id }.into());
+    }
+    let Asset::Fungible {
+        class,
+        amount: held,
+    } = record.asset
+    else {
+        unreachable!("split_off is only called for fungible holdings");
+    };
+    assert!(
+        part > 0 && part < held,
+        "split amount checked by the caller"
+    );
+    let new_id = hashing::hash(hashing::DOMAIN_SPLIT_ID, &[&record.id.0, &ctx.tx_id.0]);
+    let from = record.owner;
+    let mut split = record.clone();
+    split.id = new_id;
+    split.owner = to;
+    split.asset = Asset::Fungible {
+        class,
+        amount: part,
+    };
+    split.next_encumbrance_id = 1;
+    split.registered_height = ctx.height;
+    record.asset = Asset::Fungible {
+        class,
+        amount: held - part,
+    };
+    state.put(keys::record(&record.id), &record);
+    state.put(keys::record(&new_id), &split);
+    Ok(vec![
+        Event::SplitOff {
+            record: new_id,
+            from_record: record.id,
+            owner: to,
+            amount: part,
+        },
+        Event::Transferred {
+            record: new_id,
+            from,
+            to,
+            amount: Some(part),
+        },
+    ])
+}
+
+/// Encumbrance with the owner's consent (Art. 21 p.5); an arrest is imposed by a
+/// registrar authority instead (Art. 20 p.4). National objects take none (Art. 34 p.3).
+fn encumber(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    id: &Hash32,
+    kind: EncumbranceKind,
+    holder: PublicKey,
+    document: Option<Hash32>,
+) -> Outcome {
+    let mut record = load_active(state, id)?;
+    if record.national {
+        return Err(RecordError::NationalObject { record: *id }.into());
+    }
+    if kind == EncumbranceKind::Arrest {
+        if holder != ctx.signer || !is_registrar(state, &ctx.signer)? {
+            return Err(RecordError::ArrestNeedsAuthority.into());
+        }
+    } else if !ctx.approved_by(&record.owner) {
+        return Err(RecordError::OwnerConsentMissing {
+            record: *id,
+            owner: record.owner,
+        }
+        .into());
+    }
+    if holder == record.owner {
+        return Err(RecordError::SelfEncumbrance.into());
+    }
+    if record.encumbrances.len() >= ENCUMBRANCES_PER_RECORD_MAX {
+        let max = ENCUMBRANCES_PER_RECORD_MAX;
+        return Err(RecordError::TooManyEncumbrances { record: *id, max }.into());
+    }
+    let encumbrance = Encumbrance {
+        id: record.next_encumbrance_id,
+        kind,
+        holder,
+        document,
+        since_height: ctx.height,
+    };
+    record.next_encumbrance_id += 1;
+    record.encumbrances.push(encumbrance.clone());
+    state.put(keys::record(id), &record);
+    Ok(vec![Event::Encumbered {
+        record: *id,
+        encumbrance,
+    }])
+}
+
+/// Release by the encumbrance's holder (Art. 21 p.5).
+fn release(state: &mut Overlay, ctx: &TxContext, id: &Hash32, number: u32) -> Outcome {
+    let mut record = load_active(state, id)?;
+    let position = record
+        .encumbrances
+        .iter()
+        .position(|e| e.id == number)
+        .ok_or(RecordError::EncumbranceNotFound {
+            record: *id,
+            encumbrance: number,
+        })?;
+    let holder = record.encumbrances[position].holder;
+    if holder != ctx.signer {
+        return Err(RecordError::NotEncumbranceHolder {
+            encumbrance: number,
+            holder,
+        }
+        .into());
+    }
+    record.encumbrances.remove(position);
+    state.put(keys::record(id), &record);
+    Ok(vec![Event::Released {
+        record: *id,
+        encumbrance: number,
+        by: ctx.signer,
+    }])
+}
+
+/// Termination of rights by the owner (Art. 21 p.2(2)); not while encumbered, so no
+/// creditor's security disappears with it.
+fn terminate(state: &mut Overlay, ctx: &TxContext, id: &Hash32) -> Outcome {
+    let mut record = load_active(state, id)?;
+    if record.owner != ctx.signer {
+        return Err(RecordError::NotOwner {
+            record: *id,
+            owner: record.owner,
+        }
+        .into());
+    }
+    if !record.encumbrances.is_empty() {
+        return Err(RecordError::Encumbered { record: *id }.into());
+    }
+    record.status = RecordStatus::Terminated;
+    state.put(keys::record(id), &record);
+    Ok(vec![Event::Terminated {
+        record: *id,
+        by: ctx.signer,
+    }])
+}

@@ -1,0 +1,171 @@
+//! State access: the node provides a [`StateRead`] view of committed state; execution
+//! writes into an [`Overlay`] whose write set the node commits (and hashes into the
+//! authenticated state root) atomically with the block.
+//!
+//! Keys are namespaced byte strings built only by the functions in [`keys`], so the
+//! layout lives in one place.
+
+use crate::types::{encoding, Hash32, PublicKey};
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::BTreeMap;
+
+/// Read access to a state snapshot. Values are canonical encodings.
+pub trait StateRead {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// State bytes that do not decode: the store is corrupt. Execution stops rather than
+/// guess, because guessing would fork this node from the others.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("state corrupt at key {key}: {reason}")]
+pub struct CorruptState {
+    pub key: String,
+    pub reason: String,
+}
+
+/// Ordered write set: `None` deletes. Ordered so every node hashes it the same way.
+pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Buffered writes over a base view; reads see the buffered writes first.
+pub struct Overlay<'a> {
+    base: &'a dyn StateRead,
+    writes: WriteSet,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(base: &'a dyn StateRead) -> Self {
+        Self {
+            base,
+            writes: WriteSet::new(),
+        }
+    }
+
+    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+        self.writes.insert(key, Some(encoding::encode(value)));
+    }
+
+    pub fn get_typed<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, CorruptState> {
+        get_typed(self, key)
+    }
+
+    /// Merges a child overlay's writes (a transaction that succeeded).
+    pub fn absorb(&mut self, writes: WriteSet) {
+        self.writes.extend(writes);
+    }
+
+    pub fn into_writes(self) -> WriteSet {
+        self.writes
+    }
+
+    pub fn writes(&self) -> &WriteSet {
+        &self.writes
+    }
+}
+
+impl StateRead for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.writes.get(key) {
+            Some(value) => value.clone(),
+            None => self.base.get(key),
+        }
+    }
+}
+
+/// Reads and decodes one value.
+pub fn get_typed<T: DeserializeOwned>(
+    state: &dyn StateRead,
+    key: &[u8],
+) -> Result<Option<T>, CorruptState> {
+    let Some(bytes) = state.get(key) else {
+        return Ok(None);
+    };
+    encoding::decode(&bytes)
+        .map(Some)
+        .map_err(|e| CorruptState {
+            key: String::from_utf8_lossy(&key[..key.len().min(8)]).into_owned() + "…",
+            reason: e.to_string(),
+        })
+}
+
+/// An empty state, for genesis and tests.
+pub struct EmptyState;
+
+impl StateRead for EmptyState {
+    fn get(&self, _key: &[u8]) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// In-memory state, for tests and tools.
+impl StateRead for BTreeMap<Vec<u8>, Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        BTreeMap::get(self, key).cloned()
+    }
+}
+
+/// The state key layout.
+pub mod keys {
+    use super::*;
+
+    fn key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
+        let mut key = Vec::with_capacity(prefix.len() + id.len());
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(id);
+        key
+    }
+
+    /// An account's next nonce.
+    pub fn account(who: &PublicKey) -> Vec<u8> {
+        key(b"acct/", &who.0)
+    }
+    pub fn record(id: &Hash32) -> Vec<u8> {
+        key(b"rec/", &id.0)
+    }
+    pub fn class(id: &Hash32) -> Vec<u8> {
+        key(b"cls/", &id.0)
+    }
+    /// Keys allowed to register tangible and national objects.
+    pub fn registrars() -> Vec<u8> {
+        b"cfg/registrars".to_vec()
+    }
+    pub fn chain_id() -> Vec<u8> {
+        b"cfg/chain_id".to_vec()
+    }
+    /// Height and time of the last executed block.
+    pub fn tip() -> Vec<u8> {
+        b"chain/tip".to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_reads_its_writes_then_base() {
+        let mut base = BTreeMap::new();
+        base.insert(b"a".to_vec(), encoding::encode(&1u64));
+        base.insert(b"b".to_vec(), encoding::encode(&2u64));
+        let mut overlay = Overlay::new(&base);
+        overlay.put(b"a".to_vec(), &10u64);
+        let mut child = Overlay::new(&overlay);
+        child.put(b"b".to_vec(), &20u64);
+        assert_eq!(child.get_typed::<u64>(b"a"), Ok(Some(10)));
+        let writes = child.into_writes();
+        assert_eq!(
+            overlay.get_typed::<u64>(b"b"),
+            Ok(Some(2)),
+            "child not yet absorbed"
+        );
+        overlay.absorb(writes);
+        assert_eq!(overlay.get_typed::<u64>(b"b"), Ok(Some(20)));
+        assert_eq!(overlay.get_typed::<u64>(b"c"), Ok(None));
+    }
+
+    #[test]
+    fn corrupt_bytes_are_an_error_not_a_panic() {
+        let mut base = BTreeMap::new();
+        base.insert(b"a".to_vec(), vec![0xff; 3]);
+        assert!(get_typed::<String>(&base, b"a").is_err());
+    }
+}

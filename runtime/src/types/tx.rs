@@ -1,0 +1,155 @@
+//! Signed transactions: chain id (no cross-chain replay), signer, nonce (no replay
+//! on this chain), a payload, the signer's signature and optional co-signatures that
+//! express other parties' consent (Art. 44 p.3: confirmation of will).
+
+use super::{encoding, hashing, Hash32, PublicKey, Signature};
+use serde::{Deserialize, Serialize};
+
+/// What kind of object a title record certifies rights in (Art. 21 p.2(2)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectCategory {
+    /// Items, goods, raw materials, land: registered only by a registrar.
+    Tangible,
+    /// A digital object.
+    Digital,
+    /// A claim related to an object (e.g. a money claim).
+    Claim,
+}
+
+/// Kinds of encumbrance a record can carry (Art. 21 p.2(2), p.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncumbranceKind {
+    /// Security for a creditor: disposal needs the pledgee's consent.
+    Pledge,
+    /// Right to retain: disposal needs the lienholder's consent.
+    Lien,
+    /// Right of use: survives a transfer, no consent needed to dispose.
+    Lease,
+    /// Enforcement measure imposed by an authority: no disposal at all until lifted.
+    Arrest,
+}
+
+/// A quantity of a fungible class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quantity {
+    pub class: Hash32,
+    pub amount: u64,
+}
+
+/// What a transaction asks the ledger to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Externally tagged: the canonical binary encoding cannot carry internally tagged enums.
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    /// Create a fungible class (grain in a warehouse, a money claim); the signer
+    /// becomes its issuer.
+    RegisterClass {
+        category: ObjectCategory,
+        name: String,
+        unit: String,
+        national: bool,
+    },
+    /// Create a title record for `owner`: a unique object, or a quantity of a class.
+    Register {
+        category: ObjectCategory,
+        description: String,
+        owner: PublicKey,
+        national: bool,
+        quantity: Option<Quantity>,
+    },
+    /// Move the record (or `amount` of a fungible holding) to `to`.
+    Transfer {
+        record: Hash32,
+        to: PublicKey,
+        amount: Option<u64>,
+    },
+    /// Put an encumbrance on the record in favour of `holder`.
+    Encumber {
+        record: Hash32,
+        kind: EncumbranceKind,
+        holder: PublicKey,
+        document: Option<Hash32>,
+    },
+    /// Lift encumbrance number `encumbrance`; only its holder may.
+    Release { record: Hash32, encumbrance: u32 },
+    /// End the rights the record certifies.
+    Terminate { record: Hash32 },
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub chain_id: String,
+    pub signer: PublicKey,
+    pub nonce: u64,
+    pub payload: Payload,
+}
+
+/// Another party's signature over the same signing hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cosignature {
+    pub signer: PublicKey,
+    pub signature: Signature,
+}
+
+/// A transaction with its signatures, as submitted and as stored in blocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedTx {
+    pub tx: Transaction,
+    pub signature: Signature,
+    pub cosignatures: Vec<Cosignature>,
+}
+
+impl Transaction {
+    /// The hash every signer signs; also the transaction id. Signatures are not part
+    /// of it, so re-signing cannot change a transaction's identity.
+    pub fn signing_hash(&self) -> Hash32 {
+        hashing::hash(hashing::DOMAIN_TX, &[&encoding::encode(self)])
+    }
+}
+
+impl SignedTx {
+    /// The transaction id (its signing hash).
+    pub fn id(&self) -> Hash32 {
+        self.tx.signing_hash()
+    }
+}
+
+impl PublicKey {
+    pub fn of(key: &ed25519_dalek::SigningKey) -> Self {
+        PublicKey(key.verifying_key().to_bytes())
+    }
+}
+
+impl Transaction {
+    /// Signs with the signer's key. The key must be the one named in `signer`.
+    pub fn sign(self, key: &ed25519_dalek::SigningKey) -> SignedTx {
+        use ed25519_dalek::Signer;
+        assert_eq!(
+            PublicKey::of(key),
+            self.signer,
+            "signing key must match the signer"
+        );
+        let signature = Signature(key.sign(&self.signing_hash().0).to_bytes());
+        SignedTx {
+            tx: self,
+            signature,
+            cosignatures: Vec::new(),
+        }
+    }
+}
+
+impl SignedTx {
+    /// Adds another party's consent: a signature over the same signing hash.
+    pub fn cosign(mut self, key: &ed25519_dalek::SigningKey) -> Self {
+        use ed25519_dalek::Signer;
+        let signature = Signature(key.sign(&self.id().0).to_bytes());
+        self.cosignatures.push(Cosignature {
+            signer: PublicKey::of(key),
+            signature,
+        });
+        self
+    }
+}
