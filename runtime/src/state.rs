@@ -71,6 +71,22 @@ impl StateRead for Overlay<'_> {
     }
 }
 
+/// A read-only write set stacked on a base view: committed state plus the writes of
+/// transactions not yet in a block (the mempool's pending state).
+pub struct Stacked<'a> {
+    pub base: &'a dyn StateRead,
+    pub top: &'a WriteSet,
+}
+
+impl StateRead for Stacked<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.top.get(key) {
+            Some(value) => value.clone(),
+            None => self.base.get(key),
+        }
+    }
+}
+
 /// Reads and decodes one value.
 pub fn get_typed<T: DeserializeOwned>(
     state: &dyn StateRead,

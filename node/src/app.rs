@@ -1,0 +1,263 @@
+//! The application side of consensus, in the three steps a BFT engine drives:
+//! *build a block* when this node proposes, *execute a proposed block* before voting
+//! for it, and *commit a decided block*. The single-validator producer calls them in
+//! a loop; BFT consensus calls the same three.
+
+use crate::mempool::Mempool;
+use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard, RwLock};
+use tamga_runtime::execute::record_tip;
+use tamga_runtime::records::Event;
+use tamga_runtime::state::Overlay;
+use tamga_runtime::types::{txs_hash, Block, BlockHeader, Commit, SignedTx};
+use tamga_runtime::{apply_tx, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+use tokio::sync::broadcast;
+
+/// Why a proposed block is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    #[error("block height {got} does not follow the tip {tip}")]
+    Height { tip: u64, got: u64 },
+    #[error("block does not extend the tip: prev_hash {got} != {expected}")]
+    PrevHash { expected: Hash32, got: Hash32 },
+    #[error(
+        "block time {got} ms is not after the previous block's {prev} ms (BFT time is monotonic)"
+    )]
+    Time { prev: u64, got: u64 },
+    #[error("block is for chain {0:?}")]
+    Chain(String),
+    #[error("block carries {got} transactions; the limit is {max}")]
+    TooManyTxs { got: usize, max: usize },
+    #[error("transaction {index} is invalid: {error}")]
+    Tx { index: usize, error: TxError },
+    #[error("txs_hash does not match the transactions")]
+    TxsHash,
+    #[error("state root {got} does not match the executed state {expected}")]
+    StateRoot { expected: Hash32, got: Hash32 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Executed transactions: those that applied, with their events, and those dropped.
+struct Execution {
+    writes: tamga_runtime::state::WriteSet,
+    included: Vec<SignedTx>,
+    events: Vec<Vec<Event>>,
+    dropped: Vec<(Hash32, TxError)>,
+}
+
+/// What subscribers hear about each committed block.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BlockNotice {
+    pub height: u64,
+    pub hash: Hash32,
+    pub time_ms: u64,
+    pub state_root: Hash32,
+    pub txs: Vec<Hash32>,
+}
+
+pub struct App {
+    pub storage: Storage,
+    pub chain_id: String,
+    pub block_txs_max: usize,
+    mempool: Mutex<Mempool>,
+    tip: RwLock<Tip>,
+    notices: broadcast::Sender<BlockNotice>,
+}
+
+impl App {
+    pub fn new(
+        storage: Storage,
+        chain_id: String,
+        mempool: Mempool,
+        tip: Tip,
+        block_txs_max: usize,
+    ) -> Self {
+        assert!(block_txs_max > 0 && block_txs_max <= tamga_runtime::limits::BLOCK_TXS_MAX);
+        let (notices, _) = broadcast::channel(256);
+        App {
+            storage,
+            chain_id,
+            block_txs_max,
+            mempool: Mutex::new(mempool),
+            tip: RwLock::new(tip),
+            notices,
+        }
+    }
+
+    pub fn tip(&self) -> Tip {
+        self.tip.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<BlockNotice> {
+        self.notices.subscribe()
+    }
+
+    /// The context the next block will execute in, for mempool dry runs.
+    pub fn next_context(&self, time_ms: u64) -> BlockContext {
+        let tip = self.tip();
+        BlockContext {
+            chain_id: self.chain_id.clone(),
+            height: tip.height + 1,
+            time_ms: time_ms.max(tip.time_ms + 1),
+        }
+    }
+
+    /// Applies transactions in order. `strict` (a proposal from elsewhere) fails on
+    /// the first invalid one; otherwise invalid ones are dropped (building a block).
+    fn execute(
+        &self,
+        ctx: &BlockContext,
+        txs: Vec<VerifiedTx>,
+        strict: bool,
+    ) -> Result<Execution, BlockError> {
+        let mut state = Overlay::new(&self.storage);
+        let mut execution = Execution {
+            writes: Default::default(),
+            included: vec![],
+            events: vec![],
+            dropped: vec![],
+        };
+        for (index, vtx) in txs.into_iter().enumerate() {
+            match apply_tx(&mut state, ctx, &vtx) {
+                Ok(events) => {
+                    execution.included.push(vtx.tx);
+                    execution.events.push(events);
+                }
+                Err(error) if strict => return Err(BlockError::Tx { index, error }),
+                Err(error) => execution.dropped.push((vtx.id, error)),
+            }
+        }
+        record_tip(&mut state, ctx);
+        execution.writes = state.into_writes();
+        Ok(execution)
+    }
+
+    /// *Build a block*: take pending transactions in arrival order, execute them,
+    /// and put the resulting state root in the header.
+    pub fn build_block(
+        &self,
+        time_ms: u64,
+        proposer: PublicKey,
+    ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
+        let tip = self.tip();
+        let ctx = self.next_context(time_ms);
+        let candidates = self.mempool().candidates(self.block_txs_max);
+        let execution = self.execute(&ctx, candidates, false)?;
+        let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
+        let header = BlockHeader {
+            chain_id: self.chain_id.clone(),
+            height: ctx.height,
+            time_ms: ctx.time_ms,
+            prev_hash: tip.block_hash,
+            txs_hash: txs_hash(execution.included.iter().map(SignedTx::id)),
+            state_root,
+            proposer,
+        };
+        let block = Block {
+            header,
+            txs: execution.included,
+        };
+        let executed = ExecutedBlock {
+            block,
+            writes: execution.writes,
+            tree,
+            events: execution.events,
+        };
+        Ok((executed, execution.dropped))
+    }
+
+    /// *Execute a proposed block*: check it extends the tip, re-verify and re-execute
+    /// every transaction, and refuse it unless the state root matches.
+    pub fn execute_block(&self, block: Block) -> Result<ExecutedBlock, BlockError> {
+        let tip = self.tip();
+        let header = &block.header;
+        if header.chain_id != self.chain_id {
+            return Err(BlockError::Chain(header.chain_id.clone()));
+        }
+        if header.height != tip.height + 1 {
+            return Err(BlockError::Height {
+                tip: tip.height,
+                got: header.height,
+            });
+        }
+        if header.prev_hash != tip.block_hash {
+            return Err(BlockError::PrevHash {
+                expected: tip.block_hash,
+                got: header.prev_hash,
+            });
+        }
+        if header.time_ms <= tip.time_ms {
+            return Err(BlockError::Time {
+                prev: tip.time_ms,
+                got: header.time_ms,
+            });
+        }
+        if block.txs.len() > self.block_txs_max {
+            return Err(BlockError::TooManyTxs {
+                got: block.txs.len(),
+                max: self.block_txs_max,
+            });
+        }
+        if header.txs_hash != txs_hash(block.txs.iter().map(SignedTx::id)) {
+            return Err(BlockError::TxsHash);
+        }
+        let mut verified = Vec::with_capacity(block.txs.len());
+        for (index, tx) in block.txs.iter().enumerate() {
+            let vtx = verify_tx(tx.clone(), &self.chain_id)
+                .map_err(|error| BlockError::Tx { index, error })?;
+            verified.push(vtx);
+        }
+        let ctx = BlockContext {
+            chain_id: self.chain_id.clone(),
+            height: header.height,
+            time_ms: header.time_ms,
+        };
+        let execution = self.execute(&ctx, verified, true)?;
+        let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
+        if state_root != header.state_root {
+            return Err(BlockError::StateRoot {
+                expected: state_root,
+                got: header.state_root,
+            });
+        }
+        Ok(ExecutedBlock {
+            block,
+            writes: execution.writes,
+            tree,
+            events: execution.events,
+        })
+    }
+
+    /// *Commit a decided block*: one atomic write, then the mempool forgets what the
+    /// block settled and subscribers hear of it.
+    pub fn commit_block(
+        &self,
+        executed: ExecutedBlock,
+        commit: Commit,
+        dropped: Vec<(Hash32, TxError)>,
+    ) -> Result<Tip, BlockError> {
+        let new_tip = self.storage.commit_block(&executed, &commit)?;
+        *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
+        let ids: Vec<Hash32> = executed.block.txs.iter().map(SignedTx::id).collect();
+        let committed: HashSet<Hash32> = ids.iter().copied().collect();
+        let next = self.next_context(new_tip.time_ms + 1);
+        self.mempool()
+            .on_commit(&self.storage, &next, &committed, dropped);
+        let notice = BlockNotice {
+            height: new_tip.height,
+            hash: new_tip.block_hash,
+            time_ms: new_tip.time_ms,
+            state_root: new_tip.state_root,
+            txs: ids,
+        };
+        // No subscribers is fine: the block is committed either way.
+        let _ = self.notices.send(notice);
+        Ok(new_tip)
+    }
+}

@@ -1,0 +1,114 @@
+//! `tamga init` and `tamga start`.
+
+use super::client::RPC_ADDR_FILE;
+use super::Globals;
+use crate::config::{Config, Home};
+use crate::keyring::write_private;
+use crate::node::{self, Overrides};
+use anyhow::{bail, Result};
+use clap::Args;
+use ed25519_dalek::SigningKey;
+use tamga_runtime::genesis::GenesisValidator;
+use tamga_runtime::{Genesis, PublicKey};
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Chain id: lowercase letters, digits and '-'.
+    #[arg(long, default_value = "tamga-local")]
+    chain_id: String,
+    /// Registrar public keys (hex) for genesis; defaults to the validator's key.
+    #[arg(long = "registrar")]
+    registrars: Vec<PublicKey>,
+    /// Node name shown in `node_status`.
+    #[arg(long, default_value = "tamga-node")]
+    moniker: String,
+}
+
+#[derive(Args)]
+pub struct StartArgs {
+    /// RPC listen address, overriding config.toml (port 0 picks a free port).
+    #[arg(long)]
+    rpc_addr: Option<String>,
+    /// Block interval in milliseconds, overriding config.toml.
+    #[arg(long)]
+    block_time_ms: Option<u64>,
+}
+
+/// Writes config, genesis and validator key into an empty (or missing) home.
+pub fn write_home(
+    home: &Home,
+    config: &Config,
+    genesis: &Genesis,
+    validator: &SigningKey,
+) -> Result<()> {
+    if home.config().exists() || home.genesis().exists() {
+        bail!(
+            "{} already holds a node; choose another --home",
+            home.0.display()
+        );
+    }
+    genesis.validate()?;
+    config.validate()?;
+    std::fs::create_dir_all(&home.0)?;
+    home.save_config(config)?;
+    std::fs::write(home.genesis(), serde_json::to_vec_pretty(genesis)?)?;
+    let file = crate::keyring::KeyFile {
+        name: "validator".into(),
+        public_key: PublicKey::of(validator),
+        secret_key: hex::encode(validator.to_bytes()),
+    };
+    write_private(&home.validator_key(), &serde_json::to_vec_pretty(&file)?)?;
+    Ok(())
+}
+
+pub fn init(globals: &Globals, args: InitArgs) -> Result<()> {
+    let validator = SigningKey::generate(&mut rand::rngs::OsRng);
+    let public_key = PublicKey::of(&validator);
+    let registrars = if args.registrars.is_empty() {
+        vec![public_key]
+    } else {
+        args.registrars
+    };
+    let genesis = Genesis {
+        chain_id: args.chain_id,
+        genesis_time_ms: crate::producer::now_ms(),
+        validators: vec![GenesisValidator {
+            name: args.moniker.clone(),
+            public_key,
+            power: 1,
+        }],
+        registrars,
+    };
+    let config = Config {
+        moniker: args.moniker,
+        ..Config::default()
+    };
+    write_home(&globals.home, &config, &genesis, &validator)?;
+    let value = serde_json::json!({ "home": globals.home.0, "chain_id": genesis.chain_id, "validator": public_key });
+    super::output::print(globals.output, &value, || {
+        format!(
+            "Initialised {} for chain {} with validator {public_key}",
+            globals.home.0.display(),
+            genesis.chain_id
+        )
+    });
+    Ok(())
+}
+
+pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
+    run_node(
+        &globals.home,
+        Overrides {
+            rpc_listen: args.rpc_addr,
+            block_time_ms: args.block_time_ms,
+        },
+    )
+}
+
+/// Runs the node until stopped, keeping HOME/rpc.addr pointing at its RPC server.
+pub fn run_node(home: &Home, overrides: Overrides) -> Result<()> {
+    super::init_logging();
+    let result = super::runtime()?.block_on(node::run(home, overrides));
+    let _ = std::fs::remove_file(home.0.join(RPC_ADDR_FILE));
+    result
+}

@@ -1,0 +1,54 @@
+//! `tamga keys new|list|show`.
+
+use super::output::print;
+use super::Globals;
+use crate::keyring;
+use anyhow::Result;
+use clap::Subcommand;
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use tamga_runtime::PublicKey;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new key and save it as HOME/keys/NAME.json.
+    New { name: String },
+    /// List keys in HOME/keys.
+    List,
+    /// Show a key's public key.
+    Show { name: String },
+}
+
+pub fn run(globals: &Globals, command: KeysCommand) -> Result<()> {
+    let home = &globals.home.0;
+    match command {
+        KeysCommand::New { name } => {
+            let key = SigningKey::generate(&mut rand::rngs::OsRng);
+            let path = keyring::save(home, &name, &key)?;
+            let public_key = PublicKey::of(&key);
+            let value = json!({ "name": name, "public_key": public_key, "path": path });
+            print(globals.output, &value, || {
+                format!("{name} {public_key}\nsaved to {}", path.display())
+            });
+        }
+        KeysCommand::List => {
+            let keys = keyring::list(home)?;
+            let value = json!(keys
+                .iter()
+                .map(|k| json!({ "name": k.name, "public_key": k.public_key }))
+                .collect::<Vec<_>>());
+            print(globals.output, &value, || {
+                keys.iter()
+                    .map(|k| format!("{:<16} {}", k.name, k.public_key))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        KeysCommand::Show { name } => {
+            let public_key = PublicKey::of(&keyring::load(home, &name)?);
+            let value = json!({ "name": name, "public_key": public_key });
+            print(globals.output, &value, || public_key.to_string());
+        }
+    }
+    Ok(())
+}

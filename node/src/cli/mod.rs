@@ -1,0 +1,107 @@
+//! The `tamga` command line (clap). Global flags: `--home`/`TAMGA_HOME`,
+//! `--rpc-url`/`TAMGA_RPC`, `--output text|json`.
+
+mod client;
+mod dev;
+mod init;
+mod keys;
+mod output;
+mod query;
+mod tx;
+
+pub use client::RPC_ADDR_FILE;
+
+use crate::config::{default_home, Home};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "tamga",
+    version,
+    about = "Tamga ledger node: title records under the Digital Code of Kazakhstan"
+)]
+pub struct Cli {
+    /// Node home (config, genesis, keys, data).
+    #[arg(long, global = true, env = "TAMGA_HOME")]
+    home: Option<PathBuf>,
+    /// JSON-RPC URL of the node to talk to.
+    #[arg(long, global = true, env = "TAMGA_RPC")]
+    rpc_url: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    output: Output,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a node home with a new validator key and a one-validator genesis.
+    Init(init::InitArgs),
+    /// Start the node in --home.
+    Start(init::StartArgs),
+    /// Start a throwaway single-validator devnet with well-known dev accounts.
+    Dev(dev::DevArgs),
+    /// Manage keys in HOME/keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Sign and submit a transaction.
+    #[command(subcommand)]
+    Tx(tx::TxCommand),
+    /// Read from a running node.
+    #[command(subcommand)]
+    Query(query::QueryCommand),
+}
+
+pub struct Globals {
+    pub home: Home,
+    pub rpc_url: Option<String>,
+    pub output: Output,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let globals = Globals {
+        home: Home(cli.home.clone().unwrap_or_else(default_home)),
+        rpc_url: cli.rpc_url.clone(),
+        output: cli.output,
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::init(&globals, args),
+        Command::Start(args) => init::start(&globals, args),
+        Command::Dev(args) => dev::dev(&globals, args),
+        Command::Keys(cmd) => keys::run(&globals, cmd),
+        Command::Tx(cmd) => tx::run(&globals, cmd),
+        Command::Query(cmd) => query::run(&globals, cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(globals.output, &e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAMGA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,35 @@
+//! Printing results: `--output json` prints one JSON document on stdout (errors too,
+//! as `{"error": ...}`), text prints lines for people.
+
+use super::client::RpcError;
+use super::Output;
+use serde_json::{json, Value};
+
+pub fn print(output: Output, value: &Value, text: impl FnOnce() -> String) {
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("JSON values print")
+        ),
+        Output::Text => println!("{}", text()),
+    }
+}
+
+pub fn error(output: Output, e: &anyhow::Error) {
+    let rpc = e.downcast_ref::<RpcError>();
+    match output {
+        Output::Json => {
+            let value = match rpc {
+                Some(rpc) => {
+                    json!({ "error": { "code": rpc.code, "reason": rpc.reason, "message": rpc.message } })
+                }
+                None => json!({ "error": { "message": format!("{e:#}") } }),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).expect("JSON values print")
+            );
+        }
+        Output::Text => eprintln!("error: {e:#}"),
+    }
+}

@@ -1,0 +1,149 @@
+//! A node home: `config.toml`, `genesis.json`, `validator_key.json`, `keys/`, and
+//! `data/` (RocksDB). Defaults bind RPC to loopback only.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use tamga_runtime::Genesis;
+
+pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:26657";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcConfig {
+    /// `host:port`; port 0 picks a free port (the node prints the one it got).
+    pub listen: String,
+    pub max_request_bytes: u32,
+    pub max_response_bytes: u32,
+    pub max_connections: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockConfig {
+    pub block_time_ms: u64,
+    pub block_txs_max: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MempoolConfig {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub moniker: String,
+    pub rpc: RpcConfig,
+    pub block: BlockConfig,
+    pub mempool: MempoolConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            moniker: "tamga-node".into(),
+            rpc: RpcConfig {
+                listen: DEFAULT_RPC_ADDR.into(),
+                max_request_bytes: 1024 * 1024,
+                max_response_bytes: 16 * 1024 * 1024,
+                max_connections: 128,
+            },
+            block: BlockConfig {
+                block_time_ms: 1000,
+                block_txs_max: 5000,
+            },
+            mempool: MempoolConfig {
+                txs_max: 20_000,
+                bytes_max: 64 * 1024 * 1024,
+            },
+        }
+    }
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<()> {
+        self.rpc
+            .listen
+            .parse::<SocketAddr>()
+            .with_context(|| format!("rpc.listen {:?} is not host:port", self.rpc.listen))?;
+        if self.block.block_time_ms == 0 || self.block.block_time_ms > 60_000 {
+            bail!("block.block_time_ms must be 1..=60000");
+        }
+        if self.block.block_txs_max == 0
+            || self.block.block_txs_max > tamga_runtime::limits::BLOCK_TXS_MAX
+        {
+            bail!(
+                "block.block_txs_max must be 1..={}",
+                tamga_runtime::limits::BLOCK_TXS_MAX
+            );
+        }
+        if self.mempool.txs_max == 0 || self.mempool.bytes_max == 0 {
+            bail!("mempool limits must be positive");
+        }
+        if self.rpc.max_request_bytes < 1024 || self.rpc.max_connections == 0 {
+            bail!("rpc.max_request_bytes must be >= 1024 and rpc.max_connections > 0");
+        }
+        Ok(())
+    }
+}
+
+/// Paths inside a node home.
+pub struct Home(pub PathBuf);
+
+impl Home {
+    pub fn config(&self) -> PathBuf {
+        self.0.join("config.toml")
+    }
+    pub fn genesis(&self) -> PathBuf {
+        self.0.join("genesis.json")
+    }
+    pub fn validator_key(&self) -> PathBuf {
+        self.0.join("validator_key.json")
+    }
+    pub fn data(&self) -> PathBuf {
+        self.0.join("data")
+    }
+
+    pub fn load_config(&self) -> Result<Config> {
+        let path = self.config();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (run `tamga init` first)", path.display()))?;
+        let config: Config =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        config
+            .validate()
+            .with_context(|| format!("in {}", path.display()))?;
+        Ok(config)
+    }
+
+    pub fn save_config(&self, config: &Config) -> Result<()> {
+        std::fs::write(self.config(), toml::to_string_pretty(config)?)?;
+        Ok(())
+    }
+
+    pub fn load_genesis(&self) -> Result<Genesis> {
+        load_genesis(&self.genesis())
+    }
+}
+
+pub fn load_genesis(path: &Path) -> Result<Genesis> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let genesis: Genesis =
+        serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))?;
+    genesis
+        .validate()
+        .with_context(|| format!("in {}", path.display()))?;
+    Ok(genesis)
+}
+
+/// `--home`, else `TAMGA_HOME` (clap reads both), else `~/.tamga`.
+pub fn default_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".tamga")
+}

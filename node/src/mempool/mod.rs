@@ -1,0 +1,211 @@
+//! The mempool: admission checks and the queue of transactions waiting for a block.
+//!
+//! Admission runs every check a block would (chain id, signatures, nonce, the record
+//! rules) against committed state plus the transactions already pending, in arrival
+//! order. So a refusal is immediate, names its rule, and changes nothing; and a
+//! block built from the queue in the same order contains only valid transactions.
+//! Everything is bounded: transaction count, bytes, and remembered rejections.
+
+use crate::storage::Storage;
+use std::collections::{HashMap, HashSet, VecDeque};
+use tamga_runtime::execute::next_nonce;
+use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
+use tamga_runtime::{apply_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+
+/// Rejections remembered for `tx_get`, oldest forgotten first.
+const REJECTED_REMEMBERED_MAX: usize = 10_000;
+
+#[derive(Clone, Copy, Debug)]
+pub struct MempoolLimits {
+    pub txs_max: usize,
+    pub bytes_max: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    #[error("transaction {0} is already pending")]
+    Duplicate(Hash32),
+    #[error("transaction {0} was already committed at height {1}")]
+    AlreadyCommitted(Hash32, u64),
+    #[error("mempool is full ({txs} transactions, {bytes} bytes); try again later")]
+    Full { txs: usize, bytes: usize },
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl AdmitError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AdmitError::Tx(e) => e.reason(),
+            AdmitError::Duplicate(_) => "tx.duplicate",
+            AdmitError::AlreadyCommitted(..) => "tx.already_committed",
+            AdmitError::Full { .. } => "mempool.full",
+            AdmitError::Storage(_) => "node.storage",
+        }
+    }
+}
+
+struct Pending {
+    vtx: VerifiedTx,
+    bytes: usize,
+}
+
+pub struct Mempool {
+    limits: MempoolLimits,
+    queue: VecDeque<Pending>,
+    ids: HashSet<Hash32>,
+    bytes: usize,
+    /// Writes of every pending transaction, applied in queue order on committed state.
+    pending_writes: WriteSet,
+    rejected: HashMap<Hash32, TxError>,
+    rejected_order: VecDeque<Hash32>,
+}
+
+/// What the mempool knows of a transaction that is not committed.
+pub enum TxStatus {
+    Pending,
+    Rejected(TxError),
+}
+
+impl Mempool {
+    pub fn new(limits: MempoolLimits) -> Self {
+        assert!(
+            limits.txs_max > 0 && limits.bytes_max > 0,
+            "mempool limits must be positive"
+        );
+        Mempool {
+            limits,
+            queue: VecDeque::new(),
+            ids: HashSet::new(),
+            bytes: 0,
+            pending_writes: WriteSet::new(),
+            rejected: HashMap::new(),
+            rejected_order: VecDeque::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Admits a verified transaction if it is new, fits, and would execute now.
+    pub fn admit(
+        &mut self,
+        storage: &Storage,
+        block: &BlockContext,
+        vtx: VerifiedTx,
+        bytes: usize,
+    ) -> Result<(), AdmitError> {
+        if self.ids.contains(&vtx.id) {
+            return Err(AdmitError::Duplicate(vtx.id));
+        }
+        match storage.tx_location(&vtx.id) {
+            Ok(Some(location)) => {
+                return Err(AdmitError::AlreadyCommitted(vtx.id, location.height))
+            }
+            Ok(None) => {}
+            Err(e) => return Err(AdmitError::Storage(e.to_string())),
+        }
+        if self.queue.len() >= self.limits.txs_max || self.bytes + bytes > self.limits.bytes_max {
+            return Err(AdmitError::Full {
+                txs: self.queue.len(),
+                bytes: self.bytes,
+            });
+        }
+        let writes = self.dry_run(storage, block, &vtx)?;
+        self.pending_writes.extend(writes);
+        self.ids.insert(vtx.id);
+        self.bytes += bytes;
+        self.queue.push_back(Pending { vtx, bytes });
+        Ok(())
+    }
+
+    fn dry_run(
+        &self,
+        storage: &Storage,
+        block: &BlockContext,
+        vtx: &VerifiedTx,
+    ) -> Result<WriteSet, TxError> {
+        let stacked = Stacked {
+            base: storage,
+            top: &self.pending_writes,
+        };
+        let mut overlay = Overlay::new(&stacked);
+        apply_tx(&mut overlay, block, vtx)?;
+        Ok(overlay.into_writes())
+    }
+
+    /// The nonce `who` should use next, counting pending transactions.
+    pub fn next_nonce(&self, storage: &Storage, who: &PublicKey) -> Result<u64, CorruptState> {
+        next_nonce(
+            &Stacked {
+                base: storage,
+                top: &self.pending_writes,
+            },
+            who,
+        )
+    }
+
+    /// Up to `max` transactions in arrival order, for the next block.
+    pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
+        self.queue.iter().take(max).map(|p| p.vtx.clone()).collect()
+    }
+
+    pub fn status(&self, id: &Hash32) -> Option<TxStatus> {
+        if self.ids.contains(id) {
+            return Some(TxStatus::Pending);
+        }
+        self.rejected.get(id).cloned().map(TxStatus::Rejected)
+    }
+
+    /// After a block commits: drop its transactions and the ones it dropped, then
+    /// re-run the rest on the new state, rejecting any that no longer apply.
+    pub fn on_commit(
+        &mut self,
+        storage: &Storage,
+        next_block: &BlockContext,
+        committed: &HashSet<Hash32>,
+        dropped: Vec<(Hash32, TxError)>,
+    ) {
+        let dropped_ids: HashSet<Hash32> = dropped.iter().map(|(id, _)| *id).collect();
+        for (id, error) in dropped {
+            self.remember_rejection(id, error);
+        }
+        let queue = std::mem::take(&mut self.queue);
+        self.pending_writes.clear();
+        self.ids.clear();
+        self.bytes = 0;
+        for pending in queue {
+            let id = pending.vtx.id;
+            if committed.contains(&id) || dropped_ids.contains(&id) {
+                continue;
+            }
+            match self.dry_run(storage, next_block, &pending.vtx) {
+                Ok(writes) => {
+                    self.pending_writes.extend(writes);
+                    self.ids.insert(id);
+                    self.bytes += pending.bytes;
+                    self.queue.push_back(pending);
+                }
+                Err(error) => self.remember_rejection(id, error),
+            }
+        }
+    }
+
+    fn remember_rejection(&mut self, id: Hash32, error: TxError) {
+        if self.rejected.insert(id, error).is_none() {
+            self.rejected_order.push_back(id);
+        }
+        while self.rejected_order.len() > REJECTED_REMEMBERED_MAX {
+            if let Some(old) = self.rejected_order.pop_front() {
+                self.rejected.remove(&old);
+            }
+        }
+    }
+}

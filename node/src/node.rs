@@ -1,0 +1,99 @@
+//! Starting a node from its home: open storage (writing genesis on first start),
+//! serve JSON-RPC, run the block producer, and stop cleanly on SIGINT/SIGTERM.
+
+use crate::app::App;
+use crate::config::Home;
+use crate::keyring::read_key_file;
+use crate::mempool::{Mempool, MempoolLimits};
+use crate::storage::Storage;
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::sync::Arc;
+use tamga_runtime::types::{encoding, hashing};
+use tamga_runtime::{Genesis, Hash32, PublicKey};
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Command-line settings that win over `config.toml`.
+#[derive(Default, Clone)]
+pub struct Overrides {
+    pub rpc_listen: Option<String>,
+    pub block_time_ms: Option<u64>,
+}
+
+pub fn genesis_hash(genesis: &Genesis) -> Hash32 {
+    hashing::hash("tamga 2026 genesis v1", &[&encoding::encode(genesis)])
+}
+
+pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
+    let mut config = home.load_config()?;
+    if let Some(listen) = overrides.rpc_listen {
+        config.rpc.listen = listen;
+    }
+    if let Some(ms) = overrides.block_time_ms {
+        config.block.block_time_ms = ms;
+    }
+    config.validate()?;
+    let genesis = home.load_genesis()?;
+    let (_, key) = read_key_file(&home.validator_key())?;
+    if !genesis
+        .validators
+        .iter()
+        .any(|v| v.public_key == PublicKey::of(&key))
+    {
+        bail!("validator_key.json is not in the genesis validator set; this node cannot produce blocks");
+    }
+    let storage = Storage::open(&home.data())
+        .with_context(|| format!("opening {}", home.data().display()))?;
+    let tip = storage.init_genesis(
+        genesis_hash(&genesis),
+        &genesis.initial_writes(),
+        genesis.genesis_time_ms,
+    )?;
+    tracing::info!(height = tip.height, chain_id = %genesis.chain_id, "storage open");
+    let limits = MempoolLimits {
+        txs_max: config.mempool.txs_max,
+        bytes_max: config.mempool.bytes_max,
+    };
+    let app = Arc::new(App::new(
+        storage,
+        genesis.chain_id.clone(),
+        Mempool::new(limits),
+        tip.clone(),
+        config.block.block_txs_max,
+    ));
+    let (rpc, addr) = crate::rpc::start(app.clone(), &config.rpc, config.moniker.clone()).await?;
+    std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
+    println!("Chain:  {} at height {}", genesis.chain_id, tip.height);
+    println!("RPC:    http://{addr}");
+    println!("WS:     ws://{addr}");
+    std::io::stdout().flush()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let producer = tokio::spawn(crate::producer::run(
+        app,
+        key,
+        config.block.block_time_ms,
+        stop_rx,
+    ));
+    let result = wait_for_stop(producer).await;
+    let _ = stop_tx.send(true);
+    let _ = rpc.stop();
+    rpc.stopped().await;
+    result
+}
+
+/// Returns on SIGINT/SIGTERM (clean stop) or when the producer fails (error).
+async fn wait_for_stop(
+    producer: tokio::task::JoinHandle<Result<(), crate::app::BlockError>>,
+) -> Result<()> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); Ok(()) }
+        _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); Ok(()) }
+        result = producer => match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e).context("block production stopped"),
+            Err(e) => Err(e).context("block production panicked"),
+        },
+    }
+}

@@ -1,0 +1,59 @@
+//! JSON-RPC error codes. Standard JSON-RPC 2.0 codes for protocol errors, and an
+//! application range inside the server-error band (-32000..-32099). Every
+//! application error's `data` is `{"reason": "<stable.code>", ...}`: match on
+//! `reason`, not on the message text.
+//!
+//! | code   | meaning                                    | example `data.reason`                |
+//! |--------|--------------------------------------------|--------------------------------------|
+//! | -32700 | parse error (malformed JSON)               | —                                    |
+//! | -32600 | invalid request                            | —                                    |
+//! | -32601 | method not found                           | —                                    |
+//! | -32602 | invalid params                             | `params.invalid`                     |
+//! | -32001 | transaction refused (rule or envelope)     | `record.not_owner`, `tx.nonce_replayed` |
+//! | -32002 | not found                                  | `not_found.record`, `not_found.block` |
+//! | -32003 | mempool full                               | `mempool.full`                       |
+//! | -32010 | node-side failure (storage)                | `node.storage`                       |
+
+use jsonrpsee::types::ErrorObjectOwned;
+use serde_json::json;
+
+pub const TX_REJECTED: i32 = -32001;
+pub const NOT_FOUND: i32 = -32002;
+pub const MEMPOOL_FULL: i32 = -32003;
+pub const NODE_ERROR: i32 = -32010;
+pub const INVALID_PARAMS: i32 = -32602;
+
+pub fn app_error(code: i32, reason: &str, message: impl Into<String>) -> ErrorObjectOwned {
+    let message = message.into();
+    ErrorObjectOwned::owned(
+        code,
+        message.clone(),
+        Some(json!({ "reason": reason, "message": message })),
+    )
+}
+
+pub fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    app_error(INVALID_PARAMS, "params.invalid", message)
+}
+
+pub fn not_found(what: &str, id: impl std::fmt::Display) -> ErrorObjectOwned {
+    app_error(
+        NOT_FOUND,
+        &format!("not_found.{what}"),
+        format!("{what} {id} not found"),
+    )
+}
+
+pub fn node_error(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    app_error(NODE_ERROR, "node.storage", e.to_string())
+}
+
+pub fn admit_error(e: &crate::mempool::AdmitError) -> ErrorObjectOwned {
+    use crate::mempool::AdmitError;
+    let code = match e {
+        AdmitError::Full { .. } => MEMPOOL_FULL,
+        AdmitError::Storage(_) => NODE_ERROR,
+        _ => TX_REJECTED,
+    };
+    app_error(code, e.reason(), e.to_string())
+}

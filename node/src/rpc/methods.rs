@@ -1,0 +1,258 @@
+//! The JSON-RPC methods. Parameters are positional arrays.
+//!
+//! | method              | params                         | result                                   |
+//! |---------------------|--------------------------------|------------------------------------------|
+//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size   |
+//! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
+//! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
+//! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
+//! | `block_get`         | `[height?]` (latest if absent) | header, hash, txs, commit certificate    |
+//! | `record_get`        | `[record_id]`                  | the record                               |
+//! | `record_history`    | `[record_id, skip?, limit?]`   | provenance entries, oldest first         |
+//! | `record_byOwner`    | `[public_key, after?, limit?]` | records owned, in id order, and a cursor |
+//! | `account_get`       | `[public_key]`                 | next nonce (counting pending txs)        |
+//! | `block_subscribe`   | `[]` (WebSocket)               | notification `block` per committed block |
+
+use super::errors::*;
+use crate::app::App;
+use crate::producer::now_ms;
+use jsonrpsee::core::SubscriptionResult;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::{PendingSubscriptionSink, RpcModule};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tamga_runtime::execute::decode_tx;
+use tamga_runtime::types::SignedTx;
+use tamga_runtime::{verify_tx, Hash32, PublicKey};
+
+/// Largest page any listing returns.
+const PAGE_MAX: usize = 1000;
+/// Largest batch `tx_submitBatch` takes.
+const SUBMIT_BATCH_MAX: usize = 1000;
+
+type RpcResult = Result<Value, ErrorObjectOwned>;
+
+struct Ctx {
+    app: Arc<App>,
+    moniker: String,
+}
+
+pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
+    let ctx = Ctx { app, moniker };
+    let mut module = RpcModule::new(ctx);
+    module.register_method("node_status", |_, ctx, _| status(ctx))?;
+    module.register_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
+    module.register_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
+    module.register_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
+    module.register_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
+    module.register_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
+    module.register_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
+    module.register_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
+    module.register_method("account_get", |p, ctx, _| account_get(&ctx.app, p))?;
+    module.register_subscription(
+        "block_subscribe",
+        "block",
+        "block_unsubscribe",
+        subscribe_blocks,
+    )?;
+    let mut root = RpcModule::new(());
+    root.merge(module)?;
+    Ok(root)
+}
+
+fn hash_param(text: &str, what: &str) -> Result<Hash32, ErrorObjectOwned> {
+    Hash32::from_hex(text).map_err(|e| invalid_params(format!("{what}: {e}")))
+}
+
+fn key_param(text: &str) -> Result<PublicKey, ErrorObjectOwned> {
+    PublicKey::from_hex(text).map_err(|e| invalid_params(format!("public key: {e}")))
+}
+
+fn limit_param(limit: Option<usize>) -> Result<usize, ErrorObjectOwned> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+        Some(n) => Err(invalid_params(format!("limit {n} must be 1..={PAGE_MAX}"))),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("ledger types serialize to JSON")
+}
+
+fn status(ctx: &Ctx) -> RpcResult {
+    let tip = ctx.app.tip();
+    Ok(json!({
+        "chain_id": ctx.app.chain_id,
+        "moniker": ctx.moniker,
+        "height": tip.height,
+        "block_hash": tip.block_hash,
+        "state_root": tip.state_root,
+        "time_ms": tip.time_ms,
+        "mempool_txs": ctx.app.mempool().len(),
+    }))
+}
+
+/// Decode, verify (outside the mempool lock: it is the expensive part), admit.
+fn admit_hex(app: &App, tx_hex: &str) -> Result<Hash32, ErrorObjectOwned> {
+    let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
+        .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
+    let admit = |e: tamga_runtime::TxError| admit_error(&e.into());
+    let tx = decode_tx(&bytes).map_err(admit)?;
+    let vtx = verify_tx(tx, &app.chain_id).map_err(admit)?;
+    let id = vtx.id;
+    let ctx = app.next_context(now_ms());
+    app.mempool()
+        .admit(&app.storage, &ctx, vtx, bytes.len())
+        .map_err(|e| admit_error(&e))?;
+    Ok(id)
+}
+
+fn submit_one(app: &App, params: Params) -> RpcResult {
+    let (tx_hex,): (String,) = params.parse()?;
+    Ok(json!({ "hash": admit_hex(app, &tx_hex)? }))
+}
+
+fn submit_batch(app: &App, params: Params) -> RpcResult {
+    let (txs,): (Vec<String>,) = params.parse()?;
+    if txs.is_empty() || txs.len() > SUBMIT_BATCH_MAX {
+        return Err(invalid_params(format!(
+            "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
+        )));
+    }
+    let results: Vec<Value> = txs
+        .iter()
+        .map(|tx| match admit_hex(app, tx) {
+            Ok(hash) => json!({ "hash": hash }),
+            Err(e) => {
+                json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
+            }
+        })
+        .collect();
+    Ok(Value::Array(results))
+}
+
+fn tx_get(app: &App, params: Params) -> RpcResult {
+    let (hash,): (String,) = params.parse()?;
+    let id = hash_param(&hash, "transaction hash")?;
+    if let Some(location) = app.storage.tx_location(&id).map_err(node_error)? {
+        return Ok(json!({
+            "hash": id, "status": "committed", "height": location.height,
+            "index": location.index, "events": location.events,
+        }));
+    }
+    match app.mempool().status(&id) {
+        Some(crate::mempool::TxStatus::Pending) => Ok(json!({ "hash": id, "status": "pending" })),
+        Some(crate::mempool::TxStatus::Rejected(e)) => Ok(json!({
+            "hash": id, "status": "rejected",
+            "error": { "reason": e.reason(), "message": e.to_string() },
+        })),
+        None => Err(not_found("transaction", id)),
+    }
+}
+
+fn signed_tx_json(tx: &SignedTx) -> Value {
+    let mut value = to_json(tx);
+    value["id"] = to_json(&tx.id());
+    value
+}
+
+fn block_get(app: &App, params: Params) -> RpcResult {
+    let mut seq = params.sequence();
+    let height: Option<u64> = seq.optional_next()?;
+    let height = height.unwrap_or_else(|| app.tip().height);
+    let block = app
+        .storage
+        .block(height)
+        .map_err(node_error)?
+        .ok_or_else(|| not_found("block", height))?;
+    let commit = app.storage.commit(height).map_err(node_error)?;
+    Ok(json!({
+        "hash": block.header.hash(),
+        "header": block.header,
+        "txs": block.txs.iter().map(signed_tx_json).collect::<Vec<_>>(),
+        "commit": commit,
+    }))
+}
+
+fn record_get(app: &App, params: Params) -> RpcResult {
+    let (id,): (String,) = params.parse()?;
+    let id = hash_param(&id, "record id")?;
+    let record = app
+        .storage
+        .record(&id)
+        .map_err(node_error)?
+        .ok_or_else(|| not_found("record", id))?;
+    Ok(to_json(&record))
+}
+
+fn record_history(app: &App, params: Params) -> RpcResult {
+    let mut seq = params.sequence();
+    let id: String = seq.next()?;
+    let skip: Option<usize> = seq.optional_next()?;
+    let limit = limit_param(seq.optional_next()?)?;
+    let id = hash_param(&id, "record id")?;
+    if app.storage.record(&id).map_err(node_error)?.is_none() {
+        return Err(not_found("record", id));
+    }
+    let entries = app
+        .storage
+        .history(&id, skip.unwrap_or(0), limit)
+        .map_err(node_error)?;
+    Ok(json!({ "record": id, "entries": entries }))
+}
+
+fn records_by_owner(app: &App, params: Params) -> RpcResult {
+    let mut seq = params.sequence();
+    let owner = key_param(&seq.next::<String>()?)?;
+    let after: Option<String> = seq.optional_next()?;
+    let limit = limit_param(seq.optional_next()?)?;
+    let after = after.map(|a| hash_param(&a, "after")).transpose()?;
+    let ids = app
+        .storage
+        .records_by_owner(&owner, after, limit)
+        .map_err(node_error)?;
+    let mut records = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some(record) = app.storage.record(id).map_err(node_error)? {
+            records.push(record);
+        }
+    }
+    let next = if ids.len() == limit {
+        ids.last().copied()
+    } else {
+        None
+    };
+    Ok(json!({ "owner": owner, "records": records, "next": next }))
+}
+
+fn account_get(app: &App, params: Params) -> RpcResult {
+    let (key,): (String,) = params.parse()?;
+    let key = key_param(&key)?;
+    let nonce = app
+        .mempool()
+        .next_nonce(&app.storage, &key)
+        .map_err(node_error)?;
+    Ok(json!({ "public_key": key, "next_nonce": nonce }))
+}
+
+async fn subscribe_blocks(
+    _: Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<Ctx>,
+    _: jsonrpsee::Extensions,
+) -> SubscriptionResult {
+    let mut notices = ctx.app.subscribe();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            notice = notices.recv() => match notice {
+                Ok(notice) => sink.send(serde_json::value::to_raw_value(&notice)?).await?,
+                // A slow subscriber misses blocks rather than slowing the node.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            _ = sink.closed() => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The atomic commit of a decided block: block, commit certificate, transaction
+//! locations, state writes, tree nodes, indexes and the new tip in one write batch.
+
+use super::*;
+use jmt::storage::TreeUpdateBatch;
+use rocksdb::{WriteBatch, WriteOptions};
+use tamga_runtime::records::Event;
+use tamga_runtime::state::WriteSet;
+use tamga_runtime::types::{Block, Commit};
+use tamga_runtime::PublicKey;
+
+/// Where a committed transaction is, and what it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxLocation {
+    pub height: u64,
+    pub index: u32,
+    pub events: Vec<Event>,
+}
+
+/// One line of a record's provenance history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub height: u64,
+    pub time_ms: u64,
+    pub tx: Hash32,
+    pub event: Event,
+}
+
+/// A block executed against the committed state, ready to commit.
+pub struct ExecutedBlock {
+    pub block: Block,
+    pub writes: WriteSet,
+    pub tree: TreeUpdateBatch,
+    /// Per transaction, in block order.
+    pub events: Vec<Vec<Event>>,
+}
+
+fn owner_key(owner: &PublicKey, record: &Hash32) -> Vec<u8> {
+    [owner.0.as_slice(), record.0.as_slice()].concat()
+}
+
+fn history_key(record: &Hash32, height: u64, tx_index: u32, event_index: u32) -> Vec<u8> {
+    let mut key = record.0.to_vec();
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&tx_index.to_be_bytes());
+    key.extend_from_slice(&event_index.to_be_bytes());
+    key
+}
+
+impl Storage {
+    /// Writes genesis state as tree version 0. Refuses a data directory that holds a
+    /// different chain.
+    pub fn init_genesis(
+        &self,
+        genesis_hash: Hash32,
+        writes: &WriteSet,
+        time_ms: u64,
+    ) -> Result<Tip, StorageError> {
+        if let Some(stored) = self.genesis_hash()? {
+            if stored != genesis_hash {
+                return Err(StorageError::GenesisMismatch {
+                    stored,
+                    given: genesis_hash,
+                });
+            }
+            return self.tip()?.ok_or(StorageError::Corrupt {
+                what: "tip",
+                reason: "missing".into(),
+            });
+        }
+        let (state_root, tree) = state_root_after(self, 0, writes)?;
+        let tip = Tip {
+            height: 0,
+            block_hash: genesis_hash,
+            state_root,
+            time_ms,
+        };
+        let mut batch = WriteBatch::default();
+        self.put_state(&mut batch, writes, &tree);
+        batch.put_cf(
+            self.cf(CF_META),
+            META_GENESIS,
+            encoding::encode(&genesis_hash),
+        );
+        batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
+        self.write(batch)?;
+        Ok(tip)
+    }
+
+    /// Commits a decided block and everything it changed, atomically and durably.
+    pub fn commit_block(
+        &self,
+        executed: &ExecutedBlock,
+        commit: &Commit,
+    ) -> Result<Tip, StorageError> {
+        let header = &executed.block.header;
+        assert_eq!(
+            commit.height, header.height,
+            "commit is for this block's height"
+        );
+        assert_eq!(
+            executed.block.txs.len(),
+            executed.events.len(),
+            "one event list per tx"
+        );
+        let mut batch = WriteBatch::default();
+        let height_key = header.height.to_be_bytes();
+        batch.put_cf(
+            self.cf(CF_BLOCKS),
+            height_key,
+            encoding::encode(&executed.block),
+        );
+        batch.put_cf(self.cf(CF_COMMITS), height_key, encoding::encode(commit));
+        self.put_state(&mut batch, &executed.writes, &executed.tree);
+        for (index, (tx, events)) in executed.block.txs.iter().zip(&executed.events).enumerate() {
+            let index = index as u32;
+            let location = TxLocation {
+                height: header.height,
+                index,
+                events: events.clone(),
+            };
+            batch.put_cf(self.cf(CF_TXS), tx.id().0, encoding::encode(&location));
+            self.put_indexes(
+                &mut batch,
+                header.height,
+                header.time_ms,
+                tx.id(),
+                index,
+                events,
+            );
+        }
+        let tip = Tip {
+            height: header.height,
+            block_hash: commit.block_hash,
+            state_root: header.state_root,
+            time_ms: header.time_ms,
+        };
+        batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
+        self.write(batch)?;
+        Ok(tip)
+    }
+
+    fn put_state(&self, batch: &mut WriteBatch, writes: &WriteSet, tree: &TreeUpdateBatch) {
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
+                None => batch.delete_cf(self.cf(CF_STATE), key),
+            }
+        }
+        for (node_key, node) in tree.node_batch.nodes() {
+            batch.put_cf(
+                self.cf(CF_SMT_NODES),
+                encoding::encode(node_key),
+                encoding::encode(node),
+            );
+        }
+        for ((version, key_hash), value) in tree.node_batch.values() {
+            let key = smt::value_key(key_hash, *version);
+            batch.put_cf(self.cf(CF_SMT_VALUES), key, encoding::encode(value));
+        }
+    }
+
+    /// Owner index and provenance history, derived from events. Batch operations
+    /// apply in order, so A→B→C within one block leaves only C indexed.
+    fn put_indexes(
+        &self,
+        batch: &mut WriteBatch,
+        height: u64,
+        time_ms: u64,
+        tx: Hash32,
+        index: u32,
+        events: &[Event],
+    ) {
+        for (event_index, event) in events.iter().enumerate() {
+            match event {
+                Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
+                    batch.put_cf(self.cf(CF_IDX_OWNER), owner_key(owner, record), []);
+                }
+                Event::Transferred {
+                    record, from, to, ..
+                } => {
+                    batch.delete_cf(self.cf(CF_IDX_OWNER), owner_key(from, record));
+                    batch.put_cf(self.cf(CF_IDX_OWNER), owner_key(to, record), []);
+                }
+                _ => {}
+            }
+            let entry = HistoryEntry {
+                height,
+                time_ms,
+                tx,
+                event: event.clone(),
+            };
+            let bytes = encoding::encode(&entry);
+            for record in event.records() {
+                let key = history_key(&record, height, index, event_index as u32);
+                batch.put_cf(self.cf(CF_IDX_HISTORY), key, &bytes);
+            }
+        }
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        let mut options = WriteOptions::default();
+        // Durable before the node reports the block committed.
+        options.set_sync(true);
+        Ok(self.db.write_opt(batch, &options)?)
+    }
+}

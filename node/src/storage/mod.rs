@@ -1,0 +1,130 @@
+//! RocksDB storage: blocks, commits, transaction locations, state, the authenticated
+//! state tree, and the indexes (records by owner, history by record).
+//!
+//! A block and every change it causes are written in one `WriteBatch` (see
+//! [`commit`]), so after a crash the node restarts at the last committed height with
+//! exactly that height's state: there is no partial block on disk.
+
+mod commit;
+mod query;
+mod smt;
+
+pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
+pub use smt::state_root_after;
+
+use rocksdb::{ColumnFamilyDescriptor, Options, DB};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tamga_runtime::state::StateRead;
+use tamga_runtime::types::encoding;
+use tamga_runtime::Hash32;
+
+pub(crate) const CF_META: &str = "meta";
+pub(crate) const CF_BLOCKS: &str = "blocks";
+pub(crate) const CF_COMMITS: &str = "commits";
+pub(crate) const CF_TXS: &str = "txs";
+pub(crate) const CF_STATE: &str = "state";
+pub(crate) const CF_SMT_NODES: &str = "smt_nodes";
+pub(crate) const CF_SMT_VALUES: &str = "smt_values";
+pub(crate) const CF_IDX_OWNER: &str = "idx_owner";
+pub(crate) const CF_IDX_HISTORY: &str = "idx_history";
+const ALL_CFS: [&str; 9] = [
+    CF_META,
+    CF_BLOCKS,
+    CF_COMMITS,
+    CF_TXS,
+    CF_STATE,
+    CF_SMT_NODES,
+    CF_SMT_VALUES,
+    CF_IDX_OWNER,
+    CF_IDX_HISTORY,
+];
+const META_TIP: &[u8] = b"tip";
+const META_GENESIS: &[u8] = b"genesis_hash";
+
+/// Where the chain stands: the last committed block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tip {
+    pub height: u64,
+    pub block_hash: Hash32,
+    pub state_root: Hash32,
+    pub time_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Db(#[from] rocksdb::Error),
+    #[error("stored {what} does not decode (corrupt database): {reason}")]
+    Corrupt { what: &'static str, reason: String },
+    #[error("this data directory holds chain with genesis {stored}, not {given}")]
+    GenesisMismatch { stored: Hash32, given: Hash32 },
+    #[error("state tree error: {0}")]
+    Tree(String),
+}
+
+pub struct Storage {
+    db: DB,
+}
+
+impl Storage {
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        // Bounded background work and open files: the node shares a small machine.
+        options.set_max_background_jobs(2);
+        options.set_max_open_files(512);
+        let cfs = ALL_CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, path, cfs)?;
+        Ok(Storage { db })
+    }
+
+    pub(crate) fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is created at open")
+    }
+
+    pub(crate) fn get_raw(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.db.get_cf(self.cf(cf), key)?)
+    }
+
+    pub(crate) fn get_decoded<T: serde::de::DeserializeOwned>(
+        &self,
+        cf: &str,
+        key: &[u8],
+        what: &'static str,
+    ) -> Result<Option<T>, StorageError> {
+        let Some(bytes) = self.get_raw(cf, key)? else {
+            return Ok(None);
+        };
+        encoding::decode(&bytes)
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt {
+                what,
+                reason: e.to_string(),
+            })
+    }
+
+    pub fn tip(&self) -> Result<Option<Tip>, StorageError> {
+        self.get_decoded(CF_META, META_TIP, "tip")
+    }
+
+    pub fn genesis_hash(&self) -> Result<Option<Hash32>, StorageError> {
+        self.get_decoded(CF_META, META_GENESIS, "genesis hash")
+    }
+}
+
+/// Committed state, as the runtime reads it. A failing disk read cannot be turned
+/// into "no value" without forking from other nodes, so it stops the node.
+impl StateRead for Storage {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.get_raw(CF_STATE, key) {
+            Ok(value) => value,
+            Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Reads for RPC and the node: blocks, commits, transactions, records, indexes.
+//! Every listing is bounded by the caller's limit.
+
+use super::*;
+use tamga_runtime::records::Record;
+use tamga_runtime::state::{get_typed, keys};
+use tamga_runtime::types::{Block, Commit};
+use tamga_runtime::PublicKey;
+
+impl Storage {
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
+        self.get_decoded(CF_BLOCKS, &height.to_be_bytes(), "block")
+    }
+
+    pub fn commit(&self, height: u64) -> Result<Option<Commit>, StorageError> {
+        self.get_decoded(CF_COMMITS, &height.to_be_bytes(), "commit")
+    }
+
+    pub fn tx_location(&self, id: &Hash32) -> Result<Option<TxLocation>, StorageError> {
+        self.get_decoded(CF_TXS, &id.0, "tx location")
+    }
+
+    pub fn record(&self, id: &Hash32) -> Result<Option<Record>, StorageError> {
+        get_typed(self, &keys::record(id)).map_err(|e| StorageError::Corrupt {
+            what: "record",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Up to `limit` record ids owned by `owner`, in id order, after `after`.
+    pub fn records_by_owner(
+        &self,
+        owner: &PublicKey,
+        after: Option<Hash32>,
+        limit: usize,
+    ) -> Result<Vec<Hash32>, StorageError> {
+        let start = match after {
+            Some(after) => [owner.0.as_slice(), after.0.as_slice(), &[0]].concat(),
+            None => owner.0.to_vec(),
+        };
+        let mut ids = Vec::new();
+        let mut iter = self.db.raw_iterator_cf(self.cf(CF_IDX_OWNER));
+        iter.seek(&start);
+        while let Some(key) = iter.key() {
+            if ids.len() >= limit || !key.starts_with(&owner.0) || key.len() != 64 {
+                break;
+            }
+            let mut id = [0u8; 32];
+            id.copy_from_slice(&key[32..]);
+            ids.push(Hash32(id));
+            iter.next();
+        }
+        iter.status()?;
+        Ok(ids)
+    }
+
+    /// Up to `limit` history entries of `record`, oldest first, skipping `skip`.
+    pub fn history(
+        &self,
+        record: &Hash32,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, StorageError> {
+        let mut entries = Vec::new();
+        let mut iter = self.db.raw_iterator_cf(self.cf(CF_IDX_HISTORY));
+        iter.seek(record.0);
+        let mut seen = 0usize;
+        while let (Some(key), Some(value)) = (iter.key(), iter.value()) {
+            if entries.len() >= limit || !key.starts_with(&record.0) {
+                break;
+            }
+            if seen >= skip {
+                let entry = encoding::decode(value).map_err(|e| StorageError::Corrupt {
+                    what: "history entry",
+                    reason: e.to_string(),
+                })?;
+                entries.push(entry);
+            }
+            seen += 1;
+            iter.next();
+        }
+        iter.status()?;
+        Ok(entries)
+    }
+}

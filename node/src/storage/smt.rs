@@ -1,0 +1,95 @@
+//! The authenticated state: a Jellyfish Merkle tree (crate `jmt`) over blake3, one
+//! tree version per block height. Its root goes into the block header, so a header
+//! plus its commit proves any state value (Art. 62 proofs build on this).
+//!
+//! Values are stored by (key hash, version) so the tree can be read at any height.
+
+use super::{Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, SimpleHasher, Version};
+use tamga_runtime::state::WriteSet;
+use tamga_runtime::types::{encoding, hashing};
+use tamga_runtime::Hash32;
+
+/// blake3 for the tree's internal hashing, under Tamga's own domain.
+pub struct Blake3Tree(blake3::Hasher);
+
+impl SimpleHasher for Blake3Tree {
+    fn new() -> Self {
+        Blake3Tree(blake3::Hasher::new_derive_key("tamga 2026 state tree v1"))
+    }
+    fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+    fn finalize(self) -> [u8; 32] {
+        *self.0.finalize().as_bytes()
+    }
+}
+
+/// The tree key of a state key.
+pub fn key_hash(key: &[u8]) -> KeyHash {
+    KeyHash(hashing::hash(hashing::DOMAIN_STATE_KEY, &[key]).0)
+}
+
+/// `smt_values` key: key hash then big-endian version, so a reverse seek finds the
+/// newest value at or below a version.
+pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
+    let mut key = Vec::with_capacity(40);
+    key.extend_from_slice(&key_hash.0);
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+impl TreeReader for Storage {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.get_decoded(CF_SMT_NODES, &encoding::encode(node_key), "tree node")?)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        let mut iter = self.db.raw_iterator_cf(self.cf(CF_SMT_VALUES));
+        iter.seek_for_prev(value_key(&key_hash, max_version));
+        iter.status()?;
+        match (iter.key(), iter.value()) {
+            (Some(key), Some(value)) if key.starts_with(&key_hash.0) => {
+                let value: Option<Vec<u8>> =
+                    encoding::decode(value).map_err(|e| StorageError::Corrupt {
+                        what: "tree value",
+                        reason: e.to_string(),
+                    })?;
+                Ok(value)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Only tree restoration (state sync from a snapshot) needs this; Tamga nodes
+    /// catch up by replaying blocks instead, so it is refused rather than guessed.
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("state-tree restoration is not supported: nodes catch up by replaying blocks")
+    }
+}
+
+/// The state root after applying `writes` as tree version `version`, and the tree
+/// nodes to persist with the block. Nothing is written here.
+pub fn state_root_after(
+    storage: &Storage,
+    version: Version,
+    writes: &WriteSet,
+) -> Result<(Hash32, TreeUpdateBatch), StorageError> {
+    assert!(
+        !writes.is_empty(),
+        "every block writes at least the chain tip"
+    );
+    let tree = JellyfishMerkleTree::<_, Blake3Tree>::new(storage);
+    let value_set = writes
+        .iter()
+        .map(|(key, value)| (key_hash(key), value.clone()));
+    let (root, batch) = tree
+        .put_value_set(value_set, version)
+        .map_err(|e| StorageError::Tree(e.to_string()))?;
+    Ok((Hash32(root.0), batch))
+}
