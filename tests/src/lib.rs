@@ -1,1 +1,339 @@
+//! Test harness: starts real `tamga` processes on loopback ports the OS picks
+//! (`--rpc-addr 127.0.0.1:0`, the bound URL read from the node's stdout), talks to
+//! them over plain HTTP JSON-RPC and the CLI, and kills them when dropped, so a
+//! failing test leaves no process behind.
 
+use anyhow::{anyhow, bail, Context, Result};
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
+use tamga_runtime::PublicKey;
+
+/// How long a node may take to print its RPC URL.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `tamga` binary: `TAMGA_BIN`, else next to this test executable's `deps/`.
+pub fn tamga_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("TAMGA_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join("tamga");
+    assert!(
+        bin.exists(),
+        "{} missing: build it first (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `tamga` process and its home.
+pub struct Node {
+    child: Option<Child>,
+    pub home: PathBuf,
+    pub rpc_url: String,
+    pub addr: String,
+    /// Height the node printed at start ("Chain: … at height N").
+    pub start_height: u64,
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+impl Node {
+    /// `tamga dev` in a fresh temporary home.
+    pub fn dev(block_time_ms: u64) -> Node {
+        let tempdir = tempfile::tempdir().expect("temp dir");
+        let home = tempdir.path().join("home");
+        let ms = block_time_ms.to_string();
+        let args = ["dev", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
+        let mut node = Node::spawn(&home, &args).expect("tamga dev starts");
+        node._tempdir = Some(tempdir);
+        node
+    }
+
+    /// `tamga start` on an existing home (after a crash, say).
+    pub fn start(home: &Path, block_time_ms: u64) -> Result<Node> {
+        let ms = block_time_ms.to_string();
+        Node::spawn(
+            home,
+            &["start", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms],
+        )
+    }
+
+    fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
+        let mut child = Command::new(tamga_bin())
+            .args(args)
+            .env("TAMGA_HOME", home)
+            .env("TAMGA_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("spawning tamga")?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (lines_tx, lines_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut node = Node {
+            child: Some(child),
+            home: home.to_owned(),
+            rpc_url: String::new(),
+            addr: String::new(),
+            start_height: 0,
+            _tempdir: None,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        while node.rpc_url.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines_rx
+                .recv_timeout(left)
+                .map_err(|_| anyhow!("tamga printed no RPC URL in {START_TIMEOUT:?}"))?;
+            if let Some(rest) = line.strip_prefix("Chain:") {
+                node.start_height = rest
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|h| h.parse().ok())
+                    .unwrap_or(0);
+            }
+            if let Some(url) = line.strip_prefix("RPC:") {
+                node.rpc_url = url.trim().to_owned();
+                node.addr = node.rpc_url.trim_start_matches("http://").to_owned();
+            }
+        }
+        Ok(node)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit; returns whether it exited 0.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    /// Runs the CLI against this node with `--output json`.
+    pub fn cli(&self, args: &[&str]) -> CliResult {
+        let output = Command::new(tamga_bin())
+            .args(args)
+            .args(["--output", "json"])
+            .env("TAMGA_HOME", &self.home)
+            .env("TAMGA_RPC", &self.rpc_url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running tamga");
+        CliResult::from(output)
+    }
+
+    /// One JSON-RPC call: `Ok(result)` or `Err(error object)`.
+    pub fn rpc(&self, method: &str, params: Value) -> Result<Value, Value> {
+        let body =
+            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
+        let (_, response) = self
+            .post(&body)
+            .map_err(|e| json!({ "transport": e.to_string() }))?;
+        let response: Value = serde_json::from_str(&response)
+            .map_err(|e| json!({ "parse": e.to_string(), "body": response }))?;
+        match response.get("error") {
+            Some(error) => Err(error.clone()),
+            None => Ok(response["result"].clone()),
+        }
+    }
+
+    /// POSTs raw bytes as a JSON-RPC body; returns HTTP status and body.
+    pub fn post(&self, body: &str) -> Result<(u16, String)> {
+        http_post(&self.addr, body)
+    }
+
+    pub fn height(&self) -> u64 {
+        self.rpc("node_status", json!([])).expect("node_status")["height"]
+            .as_u64()
+            .expect("height")
+    }
+
+    /// Waits until the node reaches `height`.
+    pub fn wait_height(&self, height: u64, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        while self.height() < height {
+            if Instant::now() > deadline {
+                bail!("height {height} not reached in {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// A dev account's key, read from the node's keyring like any client would.
+    pub fn key(&self, name: &str) -> SigningKey {
+        let path = self.home.join("keys").join(format!("{name}.json"));
+        let file: Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("key file")).expect("key JSON");
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(file["secret_key"].as_str().expect("secret_key"), &mut seed)
+            .expect("hex");
+        SigningKey::from_bytes(&seed)
+    }
+
+    pub fn public(&self, name: &str) -> PublicKey {
+        PublicKey::of(&self.key(name))
+    }
+
+    pub fn next_nonce(&self, who: &PublicKey) -> u64 {
+        self.rpc("account_get", json!([who])).expect("account_get")["next_nonce"]
+            .as_u64()
+            .expect("nonce")
+    }
+
+    /// Signs `payload` as `signer` with the next nonce, co-signed by `cosigners`.
+    pub fn sign(&self, signer: &str, payload: Payload, cosigners: &[&str]) -> SignedTx {
+        let key = self.key(signer);
+        let nonce = self.next_nonce(&PublicKey::of(&key));
+        let tx = Transaction {
+            chain_id: "tamga-dev".into(),
+            signer: PublicKey::of(&key),
+            nonce,
+            payload,
+        };
+        cosigners
+            .iter()
+            .fold(tx.sign(&key), |tx, c| tx.cosign(&self.key(c)))
+    }
+
+    pub fn submit(&self, tx: &SignedTx) -> Result<Value, Value> {
+        self.rpc("tx_submit", json!([hex::encode(encoding::encode(tx))]))
+    }
+
+    /// Waits for a transaction to commit; returns its `tx_get` result.
+    pub fn wait_tx(&self, hash: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let result = self.rpc("tx_get", json!([hash])).expect("tx_get");
+            if result["status"] == "committed" {
+                return result;
+            }
+            assert!(result["status"] == "pending", "tx {hash}: {result}");
+            assert!(Instant::now() < deadline, "tx {hash} not committed in 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// What a CLI call printed, parsed.
+pub struct CliResult {
+    pub success: bool,
+    pub json: Value,
+    pub stderr: String,
+}
+
+impl From<Output> for CliResult {
+    fn from(output: Output) -> Self {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let json = serde_json::from_str(&stdout).unwrap_or_else(|_| json!({ "unparsed": stdout }));
+        CliResult {
+            success: output.status.success(),
+            json,
+            stderr: String::from_utf8_lossy(&output.stderr).into(),
+        }
+    }
+}
+
+impl CliResult {
+    /// Asserts success and returns the JSON.
+    pub fn ok(self) -> Value {
+        assert!(
+            self.success,
+            "command failed: {} {}",
+            self.json, self.stderr
+        );
+        self.json
+    }
+
+    /// Asserts failure and returns the error's stable reason.
+    pub fn refused(self) -> String {
+        assert!(
+            !self.success,
+            "command should have been refused: {}",
+            self.json
+        );
+        self.json["error"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+/// A minimal HTTP/1.1 POST, so tests can send bytes no JSON library would produce.
+pub fn http_post(addr: &str, body: &str) -> Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(request.as_bytes())?;
+    // The server may answer (413) before reading a large body; a write error then
+    // is expected and the response is still there to read.
+    let _ = stream.write_all(body.as_bytes());
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| anyhow!("no HTTP status in {text:?}"))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The `reason` of a JSON-RPC error object.
+pub fn reason(error: &Value) -> &str {
+    error["data"]["reason"].as_str().unwrap_or("")
+}

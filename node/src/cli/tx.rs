@@ -40,6 +40,10 @@ pub struct TxOpts {
     /// Return once admitted to the mempool instead of waiting for the commit.
     #[arg(long)]
     no_wait: bool,
+    /// Print the signed transaction as hex (for `tx_submit` over JSON-RPC) instead
+    /// of submitting it. Still asks the node for the chain id and next nonce.
+    #[arg(long, conflicts_with = "no_wait")]
+    sign_only: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -266,12 +270,13 @@ async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()>
         .iter()
         .fold(tx.sign(&signer), |tx, key| tx.cosign(key));
     let hash = signed.id();
-    client
-        .call(
-            "tx_submit",
-            vec![json!(hex::encode(encoding::encode(&signed)))],
-        )
-        .await?;
+    let tx_hex = hex::encode(encoding::encode(&signed));
+    if opts.sign_only {
+        let value = json!({ "hash": hash, "tx": tx_hex });
+        print(globals.output, &value, || tx_hex.clone());
+        return Ok(());
+    }
+    client.call("tx_submit", vec![json!(tx_hex)]).await?;
     if opts.no_wait {
         let value = json!({ "hash": hash, "status": "pending" });
         print(globals.output, &value, || format!("submitted {hash}"));

@@ -132,22 +132,32 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
     Ok(Value::Array(results))
 }
 
+fn committed_tx(app: &App, id: &Hash32) -> Result<Option<Value>, ErrorObjectOwned> {
+    let location = app.storage.tx_location(id).map_err(node_error)?;
+    Ok(location.map(|location| {
+        json!({
+            "hash": id, "status": "committed", "height": location.height,
+            "index": location.index, "events": location.events,
+        })
+    }))
+}
+
 fn tx_get(app: &App, params: Params) -> RpcResult {
     let (hash,): (String,) = params.parse()?;
     let id = hash_param(&hash, "transaction hash")?;
-    if let Some(location) = app.storage.tx_location(&id).map_err(node_error)? {
-        return Ok(json!({
-            "hash": id, "status": "committed", "height": location.height,
-            "index": location.index, "events": location.events,
-        }));
+    if let Some(committed) = committed_tx(app, &id)? {
+        return Ok(committed);
     }
-    match app.mempool().status(&id) {
+    let status = app.mempool().status(&id);
+    match status {
         Some(crate::mempool::TxStatus::Pending) => Ok(json!({ "hash": id, "status": "pending" })),
         Some(crate::mempool::TxStatus::Rejected(e)) => Ok(json!({
             "hash": id, "status": "rejected",
             "error": { "reason": e.reason(), "message": e.to_string() },
         })),
-        None => Err(not_found("transaction", id)),
+        // A block commits to storage before the mempool forgets its transactions, so
+        // one that left the mempool since the first look is in storage now.
+        None => committed_tx(app, &id)?.ok_or_else(|| not_found("transaction", id)),
     }
 }
 

@@ -1,0 +1,118 @@
+//! Every refusal over JSON-RPC carries its reason and changes nothing: the record
+//! and the signer's nonce are exactly as before.
+
+use serde_json::{json, Value};
+use tamga_runtime::types::{EncumbranceKind, ObjectCategory, Payload};
+use tamga_runtime::Hash32;
+use tamga_tests::{reason, Node};
+
+fn register(node: &Node, owner: &str, national: bool) -> Hash32 {
+    let payload = Payload::Register {
+        category: ObjectCategory::Tangible,
+        description: "Land plot 01-234-567".into(),
+        owner: node.public(owner),
+        national,
+        quantity: None,
+    };
+    let tx = node.sign("registrar", payload, &[]);
+    let hash = node.submit(&tx).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = node.wait_tx(&hash);
+    Hash32::from_hex(done["events"][0]["registered"]["record"].as_str().unwrap()).unwrap()
+}
+
+/// Submits, expects refusal with `expected` reason, and checks nothing changed.
+fn assert_refused(
+    node: &Node,
+    tx: &tamga_runtime::types::SignedTx,
+    record: &Hash32,
+    expected: &str,
+) {
+    let before: Value = node.rpc("record_get", json!([record])).unwrap();
+    let nonce_before = node.next_nonce(&tx.tx.signer);
+    let error = node.submit(tx).unwrap_err();
+    assert_eq!(error["code"], -32001, "{error}");
+    assert_eq!(reason(&error), expected, "{error}");
+    assert!(!error["message"].as_str().unwrap().is_empty());
+    node.wait_height(node.height() + 2, std::time::Duration::from_secs(20))
+        .unwrap();
+    assert_eq!(
+        node.rpc("record_get", json!([record])).unwrap(),
+        before,
+        "state changed"
+    );
+    assert_eq!(
+        node.next_nonce(&tx.tx.signer),
+        nonce_before,
+        "nonce changed"
+    );
+}
+
+#[test]
+fn refusals_name_the_rule_and_change_nothing() {
+    let node = Node::dev(100);
+    let rec = register(&node, "alice", false);
+    let to_bob = Payload::Transfer {
+        record: rec,
+        to: node.public("bob"),
+        amount: None,
+    };
+
+    // Transfer by a non-owner.
+    let tx = node.sign("bob", to_bob.clone(), &[]);
+    assert_refused(&node, &tx, &rec, "record.not_owner");
+
+    // Pledged: transfer without the pledgee's consent.
+    let pledge = Payload::Encumber {
+        record: rec,
+        kind: EncumbranceKind::Pledge,
+        holder: node.public("bank"),
+        document: None,
+    };
+    let tx = node.sign("alice", pledge, &[]);
+    node.wait_tx(node.submit(&tx).unwrap()["hash"].as_str().unwrap());
+    let tx = node.sign("alice", to_bob.clone(), &[]);
+    assert_refused(&node, &tx, &rec, "record.encumbrance_consent_missing");
+
+    // Pledging a national object.
+    let national = register(&node, "alice", true);
+    let pledge = Payload::Encumber {
+        record: national,
+        kind: EncumbranceKind::Pledge,
+        holder: node.public("bank"),
+        document: None,
+    };
+    let tx = node.sign("alice", pledge, &[]);
+    assert_refused(&node, &tx, &national, "record.national_object");
+
+    // With consent the transfer goes through; replaying it is refused.
+    let tx = node.sign("alice", to_bob, &["bank"]);
+    node.wait_tx(node.submit(&tx).unwrap()["hash"].as_str().unwrap());
+    assert_refused(&node, &tx, &rec, "tx.already_committed");
+    // Same nonce, different transaction: a replayed nonce.
+    let mut same_nonce = tx.tx.clone();
+    same_nonce.payload = Payload::Terminate { record: national };
+    assert_refused(
+        &node,
+        &same_nonce.sign(&node.key("alice")),
+        &rec,
+        "tx.nonce_replayed",
+    );
+
+    // Wrong chain id.
+    let mut other_chain = node.sign("bob", Payload::Terminate { record: rec }, &[]).tx;
+    other_chain.chain_id = "other-chain".into();
+    assert_refused(
+        &node,
+        &other_chain.sign(&node.key("bob")),
+        &rec,
+        "tx.wrong_chain",
+    );
+
+    // Bad signature: bytes that are not bob's signature of this transaction.
+    let mut forged = node.sign("bob", Payload::Terminate { record: rec }, &[]);
+    forged.signature = tamga_runtime::Signature([7; 64]);
+    assert_refused(&node, &forged, &rec, "tx.bad_signature");
+}

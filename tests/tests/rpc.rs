@@ -1,0 +1,90 @@
+//! JSON-RPC protocol errors get standard codes and leave the node serving; the
+//! WebSocket subscription delivers every committed block.
+
+use jsonrpsee::core::client::SubscriptionClientT;
+use jsonrpsee::rpc_params;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tamga_tests::{http_post, reason, Node};
+
+fn error_code(body: &str) -> i64 {
+    let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    value["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+#[test]
+fn protocol_errors_have_standard_codes_and_node_keeps_going() {
+    let node = Node::dev(100);
+    let (_, body) = http_post(&node.addr, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":").unwrap();
+    assert_eq!(error_code(&body), -32700, "malformed JSON");
+    let (_, body) = http_post(
+        &node.addr,
+        r#"{"jsonrpc":"2.0","id":1,"method":"no_such","params":[]}"#,
+    )
+    .unwrap();
+    assert_eq!(error_code(&body), -32601, "unknown method");
+    let wrong = node.rpc("record_get", json!([42])).unwrap_err();
+    assert_eq!(wrong["code"], -32602, "wrong param type");
+    let wrong = node.rpc("record_get", json!(["not-hex"])).unwrap_err();
+    assert_eq!(wrong["code"], -32602);
+    assert_eq!(reason(&wrong), "params.invalid");
+    let wrong = node.rpc("tx_submit", json!(["zz"])).unwrap_err();
+    assert_eq!(wrong["code"], -32602);
+    let garbage = node.rpc("tx_submit", json!(["00ff00"])).unwrap_err();
+    assert_eq!(reason(&garbage), "tx.malformed");
+    let missing = node
+        .rpc("record_get", json!(["00".repeat(32)]))
+        .unwrap_err();
+    assert_eq!(missing["code"], -32002);
+    assert_eq!(reason(&missing), "not_found.record");
+
+    // A body over the 1 MiB limit is refused without being processed.
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tx_submit","params":["{}"]}}"#,
+        "ab".repeat(1024 * 1024)
+    );
+    let (status, body) = http_post(&node.addr, &huge).unwrap();
+    assert!(
+        status == 413 || body.contains("-32007"),
+        "oversized body: {status} {body}"
+    );
+
+    // Still serving and still committing blocks.
+    let height = node.height();
+    node.wait_height(height + 3, Duration::from_secs(20))
+        .unwrap();
+}
+
+#[test]
+fn websocket_subscription_delivers_new_blocks() {
+    let node = Node::dev(100);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = format!("ws://{}", node.addr);
+        let client = jsonrpsee_ws_client::WsClientBuilder::default()
+            .build(&url)
+            .await
+            .unwrap();
+        let mut sub = client
+            .subscribe::<Value, _>("block_subscribe", rpc_params![], "block_unsubscribe")
+            .await
+            .unwrap();
+        let mut last = 0;
+        for _ in 0..5 {
+            let notice = tokio::time::timeout(Duration::from_secs(20), sub.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            let height = notice["height"].as_u64().unwrap();
+            assert!(
+                last == 0 || height == last + 1,
+                "heights {last} then {height}"
+            );
+            assert_eq!(notice["hash"].as_str().unwrap().len(), 64);
+            last = height;
+        }
+    });
+}
