@@ -5,7 +5,6 @@
 
 use crate::mempool::Mempool;
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
-use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, RwLock};
 use tamga_runtime::execute::record_tip;
 use tamga_runtime::records::Event;
@@ -245,10 +244,9 @@ impl App {
         let new_tip = self.storage.commit_block(&executed, &commit)?;
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
         let ids: Vec<Hash32> = executed.block.txs.iter().map(SignedTx::id).collect();
-        let committed: HashSet<Hash32> = ids.iter().copied().collect();
         let next = self.next_context(new_tip.time_ms + 1);
         self.mempool()
-            .on_commit(&self.storage, &next, &committed, dropped);
+            .on_commit(&self.storage, &next, &ids, dropped);
         let notice = BlockNotice {
             height: new_tip.height,
             hash: new_tip.block_hash,
@@ -261,3 +259,7 @@ impl App {
         Ok(new_tip)
     }
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -18,23 +18,17 @@ use tamga_runtime::PublicKey;
 /// How long a node may take to print its RPC URL.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The `tamga` binary: `TAMGA_BIN`, else next to this test executable's `deps/`.
+/// The `tamga` binary: `TAMGA_BIN`, else beside this executable (a bench binary in
+/// `target/<profile>/`) or one level up (a test in `target/<profile>/deps/`).
 pub fn tamga_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("TAMGA_BIN") {
         return PathBuf::from(path);
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let bin = profile_dir.join("tamga");
-    assert!(
-        bin.exists(),
-        "{} missing: build it first (scripts/test.sh does)",
-        bin.display()
-    );
-    bin
+    let exe = std::env::current_exe().expect("executable path");
+    let dir = exe.parent().expect("executable directory");
+    let candidates = [dir.join("tamga"), dir.parent().map(|p| p.join("tamga")).unwrap_or_default()];
+    let found = candidates.iter().find(|c| c.is_file());
+    found.cloned().unwrap_or_else(|| panic!("no tamga binary beside {}: build it first (scripts/test.sh does)", dir.display()))
 }
 
 /// A running `tamga` process and its home.

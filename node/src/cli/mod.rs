@@ -10,6 +10,7 @@ mod query;
 mod tx;
 
 pub use client::RPC_ADDR_FILE;
+pub use dev::dev_genesis;
 
 use crate::config::{default_home, Home};
 use clap::{Parser, Subcommand, ValueEnum};

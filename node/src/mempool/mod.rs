@@ -12,6 +12,10 @@ use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
 use tamga_runtime::{apply_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
 
+/// Pending writes kept per pending transaction before a re-run prunes stale ones
+/// (a transaction writes a handful of keys; committed ones leave entries behind).
+const STALE_WRITES_PER_TX: usize = 8;
+const STALE_WRITES_FLOOR: usize = 4096;
 /// Rejections remembered for `tx_get`, oldest forgotten first.
 const REJECTED_REMEMBERED_MAX: usize = 10_000;
 
@@ -164,26 +168,49 @@ impl Mempool {
         self.rejected.get(id).cloned().map(TxStatus::Rejected)
     }
 
-    /// After a block commits: drop its transactions and the ones it dropped, then
-    /// re-run the rest on the new state, rejecting any that no longer apply.
+    /// After a block commits: forget its transactions and the ones it dropped.
+    ///
+    /// When the block was exactly the front of the queue (the usual case for a
+    /// block this node built) the pending writes still describe "committed state +
+    /// the rest of the queue", so nothing is re-run. Otherwise, or once stale
+    /// entries pile up past [`STALE_WRITES_PER_TX`], the rest is re-run on the new
+    /// state and any transaction that no longer applies is rejected.
     pub fn on_commit(
         &mut self,
         storage: &Storage,
         next_block: &BlockContext,
-        committed: &HashSet<Hash32>,
+        committed: &[Hash32],
         dropped: Vec<(Hash32, TxError)>,
     ) {
-        let dropped_ids: HashSet<Hash32> = dropped.iter().map(|(id, _)| *id).collect();
+        let is_prefix = dropped.is_empty()
+            && committed.len() <= self.queue.len()
+            && self.queue.iter().zip(committed).all(|(pending, id)| pending.vtx.id == *id);
+        if is_prefix {
+            for pending in self.queue.drain(..committed.len()) {
+                self.ids.remove(&pending.vtx.id);
+                self.bytes -= pending.bytes;
+            }
+            if self.queue.is_empty() {
+                self.pending_writes.clear();
+            }
+            if self.pending_writes.len() <= STALE_WRITES_PER_TX * self.queue.len() + STALE_WRITES_FLOOR {
+                return;
+            }
+        }
         for (id, error) in dropped {
             self.remember_rejection(id, error);
         }
+        self.rerun(storage, next_block, &committed.iter().copied().collect());
+    }
+
+    fn rerun(&mut self, storage: &Storage, next_block: &BlockContext, settled: &HashSet<Hash32>) {
         let queue = std::mem::take(&mut self.queue);
         self.pending_writes.clear();
         self.ids.clear();
         self.bytes = 0;
         for pending in queue {
             let id = pending.vtx.id;
-            if committed.contains(&id) || dropped_ids.contains(&id) {
+            if settled.contains(&id) || self.rejected.contains_key(&id) {
                 continue;
             }
             match self.dry_run(storage, next_block, &pending.vtx) {

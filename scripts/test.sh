@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs the whole test suite: formatting, clippy
+# (warnings are errors), and every unit and integration test. Integration tests
+# start real `tamga` processes on loopback ports the OS picks.
+# Everything builds once, in the release profile, into $CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
+# The integration tests run the `tamga` binary: build it with everything else.
+cargo build --release --workspace --all-targets --locked
+cargo test --release --workspace --locked "$@"
