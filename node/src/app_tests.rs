@@ -14,8 +14,17 @@ use tamga_runtime::Genesis;
 fn open_app(dir: &std::path::Path) -> App {
     let genesis = dev_genesis().unwrap();
     let storage = Storage::open(dir).unwrap();
-    let tip = storage.init_genesis(genesis_hash(&genesis), &genesis.initial_writes(), genesis.genesis_time_ms).unwrap();
-    let limits = MempoolLimits { txs_max: 100, bytes_max: 1 << 20 };
+    let tip = storage
+        .init_genesis(
+            genesis_hash(&genesis),
+            &genesis.initial_writes(),
+            genesis.genesis_time_ms,
+        )
+        .unwrap();
+    let limits = MempoolLimits {
+        txs_max: 100,
+        bytes_max: 1 << 20,
+    };
     App::new(storage, genesis.chain_id, Mempool::new(limits), tip, 100)
 }
 
@@ -28,10 +37,18 @@ fn admit_registration(app: &App, nonce: u64) -> Hash32 {
         national: false,
         quantity: None,
     };
-    let tx = Transaction { chain_id: app.chain_id.clone(), signer: PublicKey::of(&registrar), nonce, payload }.sign(&registrar);
+    let tx = Transaction {
+        chain_id: app.chain_id.clone(),
+        signer: PublicKey::of(&registrar),
+        nonce,
+        payload,
+    }
+    .sign(&registrar);
     let vtx = verify_tx(tx, &app.chain_id).unwrap();
     let id = vtx.id;
-    app.mempool().admit(&app.storage, &app.next_context(now_ms()), vtx, 200).unwrap();
+    app.mempool()
+        .admit(&app.storage, &app.next_context(now_ms()), vtx, 200)
+        .unwrap();
     id
 }
 
@@ -46,20 +63,35 @@ fn a_committed_block_replays_on_another_node_and_tampering_is_refused() {
     let tip = produce_one(&a, &dev_key("validator")).unwrap();
     let block = a.storage.block(1).unwrap().unwrap();
     assert_eq!(block.txs.len(), 2);
-    assert!(a.mempool().is_empty(), "committed transactions leave the mempool");
+    assert!(
+        a.mempool().is_empty(),
+        "committed transactions leave the mempool"
+    );
 
     let mut wrong_root = block.clone();
     wrong_root.header.state_root = Hash32([1; 32]);
-    assert!(matches!(b.execute_block(wrong_root), Err(BlockError::StateRoot { .. })));
+    assert!(matches!(
+        b.execute_block(wrong_root),
+        Err(BlockError::StateRoot { .. })
+    ));
     let mut missing_tx = block.clone();
     missing_tx.txs.pop();
-    assert!(matches!(b.execute_block(missing_tx), Err(BlockError::TxsHash)));
+    assert!(matches!(
+        b.execute_block(missing_tx),
+        Err(BlockError::TxsHash)
+    ));
     let mut old_time = block.clone();
     old_time.header.time_ms = b.tip().time_ms;
-    assert!(matches!(b.execute_block(old_time), Err(BlockError::Time { .. })));
+    assert!(matches!(
+        b.execute_block(old_time),
+        Err(BlockError::Time { .. })
+    ));
     let mut wrong_height = block.clone();
     wrong_height.header.height = 2;
-    assert!(matches!(b.execute_block(wrong_height), Err(BlockError::Height { .. })));
+    assert!(matches!(
+        b.execute_block(wrong_height),
+        Err(BlockError::Height { .. })
+    ));
 
     let executed = b.execute_block(block).unwrap();
     let commit = a.storage.commit(1).unwrap().unwrap();
@@ -76,7 +108,9 @@ fn storage_reopens_at_the_same_tip_and_state() {
         produce_one(&app, &dev_key("validator")).unwrap();
         produce_one(&app, &dev_key("validator")).unwrap();
         let location = app.storage.tx_location(&tx).unwrap().unwrap();
-        let Event::Registered { record, .. } = location.events[0] else { panic!("{location:?}") };
+        let Event::Registered { record, .. } = location.events[0] else {
+            panic!("{location:?}")
+        };
         (app.tip(), record)
     };
     let app = open_app(dir.path());
@@ -85,11 +119,21 @@ fn storage_reopens_at_the_same_tip_and_state() {
     let alice = PublicKey::of(&dev_key("alice"));
     assert_eq!(app.storage.record(&id).unwrap().unwrap().owner, alice);
     assert_eq!(app.storage.history(&id, 0, 10).unwrap().len(), 1);
-    assert_eq!(app.storage.records_by_owner(&alice, None, 10).unwrap(), vec![id]);
-    let other_genesis = Genesis { chain_id: "other".into(), ..dev_genesis().unwrap() };
+    assert_eq!(
+        app.storage.records_by_owner(&alice, None, 10).unwrap(),
+        vec![id]
+    );
+    let other_genesis = Genesis {
+        chain_id: "other".into(),
+        ..dev_genesis().unwrap()
+    };
     let storage = &app.storage;
     assert!(matches!(
-        storage.init_genesis(genesis_hash(&other_genesis), &other_genesis.initial_writes(), 0),
+        storage.init_genesis(
+            genesis_hash(&other_genesis),
+            &other_genesis.initial_writes(),
+            0
+        ),
         Err(StorageError::GenesisMismatch { .. })
     ));
 }

@@ -26,9 +26,17 @@ pub fn tamga_bin() -> PathBuf {
     }
     let exe = std::env::current_exe().expect("executable path");
     let dir = exe.parent().expect("executable directory");
-    let candidates = [dir.join("tamga"), dir.parent().map(|p| p.join("tamga")).unwrap_or_default()];
+    let candidates = [
+        dir.join("tamga"),
+        dir.parent().map(|p| p.join("tamga")).unwrap_or_default(),
+    ];
     let found = candidates.iter().find(|c| c.is_file());
-    found.cloned().unwrap_or_else(|| panic!("no tamga binary beside {}: build it first (scripts/test.sh does)", dir.display()))
+    found.cloned().unwrap_or_else(|| {
+        panic!(
+            "no tamga binary beside {}: build it first (scripts/test.sh does)",
+            dir.display()
+        )
+    })
 }
 
 /// A running `tamga` process and its home.

@@ -184,7 +184,11 @@ impl Mempool {
     ) {
         let is_prefix = dropped.is_empty()
             && committed.len() <= self.queue.len()
-            && self.queue.iter().zip(committed).all(|(pending, id)| pending.vtx.id == *id);
+            && self
+                .queue
+                .iter()
+                .zip(committed)
+                .all(|(pending, id)| pending.vtx.id == *id);
         if is_prefix {
             for pending in self.queue.drain(..committed.len()) {
                 self.ids.remove(&pending.vtx.id);
@@ -193,7 +197,9 @@ impl Mempool {
             if self.queue.is_empty() {
                 self.pending_writes.clear();
             }
-            if self.pending_writes.len() <= STALE_WRITES_PER_TX * self.queue.len() + STALE_WRITES_FLOOR {
+            if self.pending_writes.len()
+                <= STALE_WRITES_PER_TX * self.queue.len() + STALE_WRITES_FLOOR
+            {
                 return;
             }
         }

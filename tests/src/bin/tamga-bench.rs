@@ -17,19 +17,38 @@ use tamga_tests::Node;
 const CHAIN: &str = "tamga-dev";
 const BATCH: usize = 1000;
 
-fn transfers(signer: &ed25519_dalek::SigningKey, records: &[Hash32], to: PublicKey, first_nonce: u64) -> Vec<SignedTx> {
+fn transfers(
+    signer: &ed25519_dalek::SigningKey,
+    records: &[Hash32],
+    to: PublicKey,
+    first_nonce: u64,
+) -> Vec<SignedTx> {
     records
         .iter()
         .enumerate()
         .map(|(i, record)| {
-            let payload = Payload::Transfer { record: *record, to, amount: None };
-            let tx = Transaction { chain_id: CHAIN.into(), signer: PublicKey::of(signer), nonce: first_nonce + i as u64, payload };
+            let payload = Payload::Transfer {
+                record: *record,
+                to,
+                amount: None,
+            };
+            let tx = Transaction {
+                chain_id: CHAIN.into(),
+                signer: PublicKey::of(signer),
+                nonce: first_nonce + i as u64,
+                payload,
+            };
             tx.sign(signer)
         })
         .collect()
 }
 
-fn registrations(registrar: &ed25519_dalek::SigningKey, owner: PublicKey, count: usize, first_nonce: u64) -> Vec<SignedTx> {
+fn registrations(
+    registrar: &ed25519_dalek::SigningKey,
+    owner: PublicKey,
+    count: usize,
+    first_nonce: u64,
+) -> Vec<SignedTx> {
     (0..count)
         .map(|i| {
             let payload = Payload::Register {
@@ -39,16 +58,31 @@ fn registrations(registrar: &ed25519_dalek::SigningKey, owner: PublicKey, count:
                 national: false,
                 quantity: None,
             };
-            Transaction { chain_id: CHAIN.into(), signer: PublicKey::of(registrar), nonce: first_nonce + i as u64, payload }.sign(registrar)
+            Transaction {
+                chain_id: CHAIN.into(),
+                signer: PublicKey::of(registrar),
+                nonce: first_nonce + i as u64,
+                payload,
+            }
+            .sign(registrar)
         })
         .collect()
 }
 
 /// Verify + apply per second on one thread, in memory.
 fn one_core_limit(node: &Node, count: usize) -> f64 {
-    let genesis: Genesis = serde_json::from_slice(&std::fs::read(node.home.join("genesis.json")).unwrap()).unwrap();
-    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis.initial_writes().into_iter().map(|(k, v)| (k, v.unwrap())).collect();
-    let block = BlockContext { chain_id: CHAIN.into(), height: 1, time_ms: 1 };
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(node.home.join("genesis.json")).unwrap()).unwrap();
+    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
+        .initial_writes()
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap()))
+        .collect();
+    let block = BlockContext {
+        chain_id: CHAIN.into(),
+        height: 1,
+        time_ms: 1,
+    };
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
     let mut records = Vec::with_capacity(count);
     let mut overlay = Overlay::new(&state);
@@ -72,9 +106,19 @@ fn one_core_limit(node: &Node, count: usize) -> f64 {
 /// every transaction must be admitted.
 fn submit_all(node: &Node, txs: &[SignedTx]) {
     for chunk in txs.chunks(BATCH) {
-        let hexes: Vec<String> = chunk.iter().map(|tx| hex::encode(encoding::encode(tx))).collect();
-        let results = node.rpc("tx_submitBatch", json!([hexes])).expect("batch accepted");
-        let refused: Vec<_> = results.as_array().unwrap().iter().filter(|r| !r["hash"].is_string()).collect();
+        let hexes: Vec<String> = chunk
+            .iter()
+            .map(|tx| hex::encode(encoding::encode(tx)))
+            .collect();
+        let results = node
+            .rpc("tx_submitBatch", json!([hexes]))
+            .expect("batch accepted");
+        let refused: Vec<_> = results
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["hash"].is_string())
+            .collect();
         assert!(refused.is_empty(), "refused: {:?}", refused.first());
     }
 }
@@ -85,9 +129,18 @@ fn wait_committed(node: &Node, last: &SignedTx) {
 }
 
 fn main() {
-    let count: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
-    assert!((1..=20_000).contains(&count), "count must be 1..=20000 (the default mempool bound)");
-    let block_time_ms: u64 = std::env::args().nth(2).and_then(|n| n.parse().ok()).unwrap_or(100);
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    assert!(
+        (1..=20_000).contains(&count),
+        "count must be 1..=20000 (the default mempool bound)"
+    );
+    let block_time_ms: u64 = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
     let node = Node::dev(block_time_ms);
     let limit = one_core_limit(&node, count);
 
@@ -109,8 +162,16 @@ fn main() {
     submit_all(&node, &txs);
     wait_committed(&node, txs.last().unwrap());
     let node_rate = count as f64 / started.elapsed().as_secs_f64();
-    println!("transfers:                    {count} (block time {block_time_ms} ms, {} cores)", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "transfers:                    {count} (block time {block_time_ms} ms, {} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     println!("one-core limit (verify+apply): {limit:>9.0} tx/s");
     println!("node committed transfers:      {node_rate:>9.0} tx/s");
-    println!("ratio node / limit:            {:>9.2}  (goal >= 0.80)", node_rate / limit);
+    println!(
+        "ratio node / limit:            {:>9.2}  (goal >= 0.80)",
+        node_rate / limit
+    );
 }
