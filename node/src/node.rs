@@ -18,6 +18,8 @@ use tokio::signal::unix::{signal, SignalKind};
 pub struct Overrides {
     pub rpc_listen: Option<String>,
     pub block_time_ms: Option<u64>,
+    /// Announce readiness as one JSON line (`--output json`) instead of text.
+    pub json_output: bool,
 }
 
 pub fn genesis_hash(genesis: &Genesis) -> Hash32 {
@@ -63,9 +65,17 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
     ));
     let (rpc, addr) = crate::rpc::start(app.clone(), &config.rpc, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
-    println!("Chain:  {} at height {}", genesis.chain_id, tip.height);
-    println!("RPC:    http://{addr}");
-    println!("WS:     ws://{addr}");
+    if overrides.json_output {
+        let ready = serde_json::json!({
+            "event": "ready", "chain_id": genesis.chain_id, "height": tip.height,
+            "rpc": format!("http://{addr}"), "ws": format!("ws://{addr}"), "home": home.0,
+        });
+        println!("{ready}");
+    } else {
+        println!("Chain:  {} at height {}", genesis.chain_id, tip.height);
+        println!("RPC:    http://{addr}");
+        println!("WS:     ws://{addr}");
+    }
     std::io::stdout().flush()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let producer = tokio::spawn(crate::producer::run(

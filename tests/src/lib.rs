@@ -339,3 +339,13 @@ pub fn http_post(addr: &str, body: &str) -> Result<(u16, String)> {
 pub fn reason(error: &Value) -> &str {
     error["data"]["reason"].as_str().unwrap_or("")
 }
+
+/// Kills and reaps a child process when dropped, even if the test panics first.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -10,6 +10,7 @@ use crate::keyring::{dev_key, save};
 use crate::node::Overrides;
 use anyhow::{Context, Result};
 use clap::Args;
+use serde_json::json;
 use tamga_runtime::{Genesis, PublicKey};
 
 /// The dev chain's genesis, shipped in the binary so `tamga dev` works anywhere.
@@ -70,10 +71,18 @@ fn prepare(home: &Home) -> Result<()> {
     Ok(())
 }
 
-pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
-    let home = dev_home(globals);
-    if !(args.keep && home.config().exists()) {
-        prepare(&home)?;
+/// The dev accounts and how to use the chain from another shell.
+fn print_banner(globals: &Globals, home: &Home) {
+    let accounts: Vec<_> = DEV_ACCOUNTS
+        .iter()
+        .map(|(name, role)| json!({ "name": name, "public_key": PublicKey::of(&dev_key(name)), "role": role }))
+        .collect();
+    let value =
+        json!({ "event": "dev", "chain_id": "tamga-dev", "home": home.0, "accounts": accounts });
+    // One JSON object per line: `dev` keeps running, so consumers read events by line.
+    if globals.output == super::Output::Json {
+        println!("{value}");
+        return;
     }
     println!("Tamga devnet (chain tamga-dev, one validator). Dev keys are public: never use them for real.");
     println!("Home:   {}", home.0.display());
@@ -85,9 +94,18 @@ pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
         "Use it from another shell:  export TAMGA_HOME={}",
         home.0.display()
     );
+}
+
+pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
+    let home = dev_home(globals);
+    if !(args.keep && home.config().exists()) {
+        prepare(&home)?;
+    }
+    print_banner(globals, &home);
     let overrides = Overrides {
         rpc_listen: Some(args.rpc_addr),
         block_time_ms: Some(args.block_time_ms),
+        json_output: globals.output == super::Output::Json,
     };
     run_node(&home, overrides)
 }

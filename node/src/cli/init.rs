@@ -101,6 +101,7 @@ pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
         Overrides {
             rpc_listen: args.rpc_addr,
             block_time_ms: args.block_time_ms,
+            json_output: globals.output == super::Output::Json,
         },
     )
 }

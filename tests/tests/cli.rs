@@ -1,0 +1,89 @@
+//! A node of one's own: `tamga init`, `tamga keys`, `tamga start`, bad input
+//! refused with a clear error, and `--output json` on long-running commands.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use tamga_tests::{tamga_bin, KillOnDrop, Node};
+
+fn tamga(home: &std::path::Path, args: &[&str]) -> (bool, Value, String) {
+    let out = Command::new(tamga_bin())
+        .args(args)
+        .args(["--output", "json"])
+        .env("TAMGA_HOME", home)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.success(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn init_keys_and_start_a_node_of_ones_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let (ok, init, _) = tamga(&home, &["init", "--chain-id", "my-chain"]);
+    assert!(ok, "{init}");
+    assert_eq!(init["chain_id"], "my-chain");
+    let (ok, again, _) = tamga(&home, &["init"]);
+    assert!(
+        !ok && again["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already holds a node")
+    );
+    let (ok, bad, _) = tamga(&dir.path().join("x"), &["init", "--chain-id", "Bad Chain"]);
+    assert!(
+        !ok && bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("chain_id"),
+        "{bad}"
+    );
+
+    let (ok, key, _) = tamga(&home, &["keys", "new", "carol"]);
+    assert!(ok, "{key}");
+    let (_, listed, _) = tamga(&home, &["keys", "list"]);
+    assert_eq!(listed[0]["name"], "carol");
+    let (_, shown, _) = tamga(&home, &["keys", "show", "carol"]);
+    assert_eq!(shown["public_key"], key["public_key"]);
+    let (ok, _, _) = tamga(&home, &["keys", "new", "../escape"]);
+    assert!(!ok, "key names are checked");
+
+    let node = Node::start(&home, 100).expect("tamga start");
+    node.wait_height(2, std::time::Duration::from_secs(20))
+        .unwrap();
+    let status = node.rpc("node_status", serde_json::json!([])).unwrap();
+    assert_eq!(status["chain_id"], "my-chain");
+    // Without --rpc-url, the CLI finds the node through its home.
+    let (ok, status, err) = tamga(&home, &["query", "status"]);
+    assert!(ok, "{err}");
+    assert_eq!(status["chain_id"], "my-chain");
+}
+
+#[test]
+fn dev_announces_itself_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = KillOnDrop(
+        Command::new(tamga_bin())
+            .args(["dev", "--rpc-addr", "127.0.0.1:0", "--output", "json"])
+            .env("TAMGA_HOME", dir.path().join("dev"))
+            .env("TAMGA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let banner: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(banner["event"], "dev");
+    assert_eq!(banner["accounts"].as_array().unwrap().len(), 4);
+    assert_eq!(ready["event"], "ready");
+    assert!(ready["rpc"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+}
