@@ -349,3 +349,26 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// A registrar's signed registration of a tangible object for `owner`, on `tamga-dev`.
+pub fn registration(
+    registrar: &SigningKey,
+    owner: PublicKey,
+    nonce: u64,
+    description: String,
+) -> SignedTx {
+    let payload = tamga_runtime::types::Payload::Register {
+        category: tamga_runtime::types::ObjectCategory::Tangible,
+        description,
+        owner,
+        national: false,
+        quantity: None,
+    };
+    Transaction {
+        chain_id: "tamga-dev".into(),
+        signer: PublicKey::of(registrar),
+        nonce,
+        payload,
+    }
+    .sign(registrar)
+}

@@ -5,9 +5,8 @@
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
 use tamga_runtime::PublicKey;
-use tamga_tests::Node;
+use tamga_tests::{registration, Node};
 
 #[test]
 fn kill_9_under_load_then_restart_loses_nothing_committed() {
@@ -20,20 +19,12 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
     let started = Instant::now();
     // Stream registrations for a while, recording what the node reports committed.
     while started.elapsed() < Duration::from_secs(3) {
-        let payload = Payload::Register {
-            category: ObjectCategory::Tangible,
-            description: format!("crate of apples #{nonce}"),
+        let tx = registration(
+            &registrar,
             owner,
-            national: false,
-            quantity: None,
-        };
-        let tx = Transaction {
-            chain_id: "tamga-dev".into(),
-            signer: PublicKey::of(&registrar),
             nonce,
-            payload,
-        }
-        .sign(&registrar);
+            format!("crate of apples #{nonce}"),
+        );
         node.submit(&tx).expect("admitted");
         nonce += 1;
         submitted.push(tx.id().to_hex());

@@ -10,9 +10,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{encoding, ObjectCategory, Payload, SignedTx, Transaction};
+use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
-use tamga_tests::Node;
+use tamga_tests::{registration, Node};
 
 const CHAIN: &str = "tamga-dev";
 const BATCH: usize = 1000;
@@ -51,20 +51,12 @@ fn registrations(
 ) -> Vec<SignedTx> {
     (0..count)
         .map(|i| {
-            let payload = Payload::Register {
-                category: ObjectCategory::Tangible,
-                description: format!("bench lot {i}"),
+            registration(
+                registrar,
                 owner,
-                national: false,
-                quantity: None,
-            };
-            Transaction {
-                chain_id: CHAIN.into(),
-                signer: PublicKey::of(registrar),
-                nonce: first_nonce + i as u64,
-                payload,
-            }
-            .sign(registrar)
+                first_nonce + i as u64,
+                format!("bench lot {i}"),
+            )
         })
         .collect()
 }
