@@ -42,6 +42,7 @@ pub enum BlockError {
 struct Execution {
     writes: tamga_runtime::state::WriteSet,
     included: Vec<SignedTx>,
+    ids: Vec<Hash32>,
     events: Vec<Vec<Event>>,
     dropped: Vec<(Hash32, TxError)>,
 }
@@ -119,12 +120,14 @@ impl App {
         let mut execution = Execution {
             writes: Default::default(),
             included: vec![],
+            ids: vec![],
             events: vec![],
             dropped: vec![],
         };
         for (index, vtx) in txs.into_iter().enumerate() {
             match apply_tx(&mut state, ctx, &vtx) {
                 Ok(events) => {
+                    execution.ids.push(vtx.id);
                     execution.included.push(vtx.tx);
                     execution.events.push(events);
                 }
@@ -154,7 +157,7 @@ impl App {
             height: ctx.height,
             time_ms: ctx.time_ms,
             prev_hash: tip.block_hash,
-            txs_hash: txs_hash(execution.included.iter().map(SignedTx::id)),
+            txs_hash: txs_hash(execution.ids.iter().copied()),
             state_root,
             proposer,
         };
@@ -166,6 +169,7 @@ impl App {
             block,
             writes: execution.writes,
             tree,
+            tx_ids: execution.ids,
             events: execution.events,
         };
         Ok((executed, execution.dropped))
@@ -203,14 +207,15 @@ impl App {
                 max: self.block_txs_max,
             });
         }
-        if header.txs_hash != txs_hash(block.txs.iter().map(SignedTx::id)) {
-            return Err(BlockError::TxsHash);
-        }
+        // Verifying computes each id once; the txs_hash check then reuses them.
         let mut verified = Vec::with_capacity(block.txs.len());
         for (index, tx) in block.txs.iter().enumerate() {
             let vtx = verify_tx(tx.clone(), &self.chain_id)
                 .map_err(|error| BlockError::Tx { index, error })?;
             verified.push(vtx);
+        }
+        if header.txs_hash != txs_hash(verified.iter().map(|vtx| vtx.id)) {
+            return Err(BlockError::TxsHash);
         }
         let ctx = BlockContext {
             chain_id: self.chain_id.clone(),
@@ -229,6 +234,7 @@ impl App {
             block,
             writes: execution.writes,
             tree,
+            tx_ids: execution.ids,
             events: execution.events,
         })
     }
@@ -243,7 +249,7 @@ impl App {
     ) -> Result<Tip, BlockError> {
         let new_tip = self.storage.commit_block(&executed, &commit)?;
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
-        let ids: Vec<Hash32> = executed.block.txs.iter().map(SignedTx::id).collect();
+        let ids = executed.tx_ids.clone();
         let next = self.next_context(new_tip.time_ms + 1);
         self.mempool()
             .on_commit(&self.storage, &next, &ids, dropped);

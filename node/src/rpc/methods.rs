@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tamga_runtime::execute::decode_tx;
 use tamga_runtime::types::SignedTx;
-use tamga_runtime::{verify_tx, Hash32, PublicKey};
+use tamga_runtime::{verify_tx, Hash32, PublicKey, VerifiedTx};
 
 /// Largest page any listing returns.
 const PAGE_MAX: usize = 1000;
@@ -93,24 +93,57 @@ fn status(ctx: &Ctx) -> RpcResult {
     }))
 }
 
-/// Decode, verify (outside the mempool lock: it is the expensive part), admit.
-fn admit_hex(app: &App, tx_hex: &str) -> Result<Hash32, ErrorObjectOwned> {
+/// A transaction decoded and verified, with its encoded size.
+type Checked = Result<(VerifiedTx, usize), ErrorObjectOwned>;
+
+/// Decode and verify: the expensive part, done outside the mempool lock.
+fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
     let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
         .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
     let admit = |e: tamga_runtime::TxError| admit_error(&e.into());
     let tx = decode_tx(&bytes).map_err(admit)?;
-    let vtx = verify_tx(tx, &app.chain_id).map_err(admit)?;
+    let vtx = verify_tx(tx, chain_id).map_err(admit)?;
+    Ok((vtx, bytes.len()))
+}
+
+/// Checks a batch on every core: signatures are independent of each other.
+fn check_batch(chain_id: &str, txs: &[String]) -> Vec<Checked> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = txs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = txs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|tx| check_hex(chain_id, tx))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("checking a transaction does not panic"))
+            .collect()
+    })
+}
+
+/// Admits checked transactions in order (nonces must follow each other).
+fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOwned> {
+    let (vtx, bytes) = checked?;
     let id = vtx.id;
     let ctx = app.next_context(now_ms());
     app.mempool()
-        .admit(&app.storage, &ctx, vtx, bytes.len())
+        .admit(&app.storage, &ctx, vtx, bytes)
         .map_err(|e| admit_error(&e))?;
     Ok(id)
 }
 
 fn submit_one(app: &App, params: Params) -> RpcResult {
     let (tx_hex,): (String,) = params.parse()?;
-    Ok(json!({ "hash": admit_hex(app, &tx_hex)? }))
+    Ok(json!({ "hash": admit(app, check_hex(&app.chain_id, &tx_hex))? }))
 }
 
 fn submit_batch(app: &App, params: Params) -> RpcResult {
@@ -120,9 +153,9 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
             "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
         )));
     }
-    let results: Vec<Value> = txs
-        .iter()
-        .map(|tx| match admit_hex(app, tx) {
+    let results: Vec<Value> = check_batch(&app.chain_id, &txs)
+        .into_iter()
+        .map(|checked| match admit(app, checked) {
             Ok(hash) => json!({ "hash": hash }),
             Err(e) => {
                 json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })

@@ -31,6 +31,9 @@ pub struct ExecutedBlock {
     pub block: Block,
     pub writes: WriteSet,
     pub tree: TreeUpdateBatch,
+    /// Transaction ids in block order, computed once when the transactions were
+    /// verified (an id is a hash of the encoding: not worth recomputing).
+    pub tx_ids: Vec<Hash32>,
     /// Per transaction, in block order.
     pub events: Vec<Vec<Event>>,
 }
@@ -112,19 +115,24 @@ impl Storage {
         );
         batch.put_cf(self.cf(CF_COMMITS), height_key, encoding::encode(commit));
         self.put_state(&mut batch, &executed.writes, &executed.tree);
-        for (index, (tx, events)) in executed.block.txs.iter().zip(&executed.events).enumerate() {
+        assert_eq!(
+            executed.tx_ids.len(),
+            executed.events.len(),
+            "one id per tx"
+        );
+        for (index, (id, events)) in executed.tx_ids.iter().zip(&executed.events).enumerate() {
             let index = index as u32;
             let location = TxLocation {
                 height: header.height,
                 index,
                 events: events.clone(),
             };
-            batch.put_cf(self.cf(CF_TXS), tx.id().0, encoding::encode(&location));
+            batch.put_cf(self.cf(CF_TXS), id.0, encoding::encode(&location));
             self.put_indexes(
                 &mut batch,
                 header.height,
                 header.time_ms,
-                tx.id(),
+                *id,
                 index,
                 events,
             );

@@ -152,6 +152,7 @@ fn main() {
     let txs = transfers(&alice, &records, node.public("bob"), 0);
     let started = Instant::now();
     submit_all(&node, &txs);
+    let admit_rate = count as f64 / started.elapsed().as_secs_f64();
     wait_committed(&node, txs.last().unwrap());
     let node_rate = count as f64 / started.elapsed().as_secs_f64();
     println!(
@@ -161,6 +162,7 @@ fn main() {
             .unwrap_or(1)
     );
     println!("one-core limit (verify+apply): {limit:>9.0} tx/s");
+    println!("node admitted (RPC, verified):  {admit_rate:>9.0} tx/s");
     println!("node committed transfers:      {node_rate:>9.0} tx/s");
     println!(
         "ratio node / limit:            {:>9.2}  (goal >= 0.80)",
