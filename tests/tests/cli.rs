@@ -81,6 +81,14 @@ fn dev_announces_itself_as_json_lines() {
     let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(banner["event"], "dev");
     assert_eq!(banner["accounts"].as_array().unwrap().len(), 4);
+    // The printed keys are the ones the CLI signs with.
+    let alice = &banner["accounts"][1];
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("dev/keys/alice.json")).unwrap())
+            .unwrap();
+    assert_eq!(alice["name"], "alice");
+    assert_eq!(alice["secret_key"], file["secret_key"]);
+    assert_eq!(alice["public_key"], file["public_key"]);
     assert_eq!(ready["event"], "ready");
     assert!(ready["rpc"]
         .as_str()

@@ -75,7 +75,10 @@ fn prepare(home: &Home) -> Result<()> {
 fn print_banner(globals: &Globals, home: &Home) {
     let accounts: Vec<_> = DEV_ACCOUNTS
         .iter()
-        .map(|(name, role)| json!({ "name": name, "public_key": PublicKey::of(&dev_key(name)), "role": role }))
+        .map(|(name, role)| {
+            let key = dev_key(name);
+            json!({ "name": name, "public_key": PublicKey::of(&key), "secret_key": hex::encode(key.to_bytes()), "role": role })
+        })
         .collect();
     let value =
         json!({ "event": "dev", "chain_id": "tamga-dev", "home": home.0, "accounts": accounts });
@@ -86,9 +89,15 @@ fn print_banner(globals: &Globals, home: &Home) {
     }
     println!("Tamga devnet (chain tamga-dev, one validator). Dev keys are public: never use them for real.");
     println!("Home:   {}", home.0.display());
-    println!("Accounts:");
+    println!(
+        "Accounts (public key, secret key; key files in {}):",
+        home.0.join("keys").display()
+    );
     for (name, role) in DEV_ACCOUNTS {
-        println!("  {name:<10} {}  {role}", PublicKey::of(&dev_key(name)));
+        let key = dev_key(name);
+        println!("  {name:<10} {role}");
+        println!("             public {}", PublicKey::of(&key));
+        println!("             secret {}", hex::encode(key.to_bytes()));
     }
     println!(
         "Use it from another shell:  export TAMGA_HOME={}",
