@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs the whole test suite: formatting, clippy
-# (warnings are errors), and every unit and integration test. Integration tests
+# (warnings are errors) for the node and the example contracts, and every unit and
+# integration test. Integration tests
 # start real `tamga` processes on loopback ports the OS picks.
 # Everything builds once, in the release profile, into $CARGO_TARGET_DIR.
 set -euo pipefail
@@ -8,7 +9,12 @@ cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
 cargo fmt --all -- --check
+cargo fmt --manifest-path contracts/Cargo.toml --all -- --check
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
+# Example contracts (wasm32, their own workspace): linted, then built for the tests.
+cargo clippy --manifest-path contracts/Cargo.toml --release --locked \
+  --target wasm32-unknown-unknown --target-dir "$CARGO_TARGET_DIR/wasm" -- -D warnings
+bash scripts/build-contracts.sh
 # The integration tests run the `tamga` binary: build it with everything else.
 cargo build --release --workspace --all-targets --locked
 cargo test --release --workspace --locked "$@"

@@ -5,7 +5,8 @@
 
 use crate::mempool::Mempool;
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::record_tip;
 use tamga_runtime::records::Event;
 use tamga_runtime::state::Overlay;
@@ -64,6 +65,8 @@ pub struct App {
     mempool: Mutex<Mempool>,
     tip: RwLock<Tip>,
     notices: broadcast::Sender<BlockNotice>,
+    /// The contract sandbox, shared by every execution (its module cache too).
+    pub vm: Arc<Vm>,
 }
 
 impl App {
@@ -73,6 +76,7 @@ impl App {
         mempool: Mempool,
         tip: Tip,
         block_txs_max: usize,
+        vm: Arc<Vm>,
     ) -> Self {
         assert!(block_txs_max > 0 && block_txs_max <= tamga_runtime::limits::BLOCK_TXS_MAX);
         let (notices, _) = broadcast::channel(256);
@@ -83,6 +87,7 @@ impl App {
             mempool: Mutex::new(mempool),
             tip: RwLock::new(tip),
             notices,
+            vm,
         }
     }
 
@@ -105,6 +110,7 @@ impl App {
             chain_id: self.chain_id.clone(),
             height: tip.height + 1,
             time_ms: time_ms.max(tip.time_ms + 1),
+            vm: self.vm.clone(),
         }
     }
 
@@ -221,6 +227,7 @@ impl App {
             chain_id: self.chain_id.clone(),
             height: header.height,
             time_ms: header.time_ms,
+            vm: self.vm.clone(),
         };
         let execution = self.execute(&ctx, verified, true)?;
         let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;

@@ -8,6 +8,8 @@ use crate::keyring::dev_key;
 use crate::mempool::MempoolLimits;
 use crate::node::genesis_hash;
 use crate::producer::{now_ms, produce_one};
+use std::sync::Arc;
+use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
 use tamga_runtime::Genesis;
 
@@ -25,7 +27,14 @@ fn open_app(dir: &std::path::Path) -> App {
         txs_max: 100,
         bytes_max: 1 << 20,
     };
-    App::new(storage, genesis.chain_id, Mempool::new(limits), tip, 100)
+    App::new(
+        storage,
+        genesis.chain_id,
+        Mempool::new(limits),
+        tip,
+        100,
+        Arc::new(Vm::new().unwrap()),
+    )
 }
 
 fn admit_registration(app: &App, nonce: u64) -> Hash32 {

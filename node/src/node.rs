@@ -9,6 +9,7 @@ use crate::storage::Storage;
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::sync::Arc;
+use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{encoding, hashing};
 use tamga_runtime::{Genesis, Hash32, PublicKey};
 use tokio::signal::unix::{signal, SignalKind};
@@ -62,6 +63,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         Mempool::new(limits),
         tip.clone(),
         config.block.block_txs_max,
+        Arc::new(Vm::new().map_err(anyhow::Error::msg)?),
     ));
     let (rpc, addr) = crate::rpc::start(app.clone(), &config.rpc, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;

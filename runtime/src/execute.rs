@@ -5,18 +5,20 @@
 //! Rights-affecting transactions need a signer's signature (Art. 40 p.3: actions
 //! that give rise to rights require identification).
 
+use crate::contracts::{self, ContractError, Vm};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
 use crate::records::{self, Event, RecordError};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
 use crate::types::{encoding, Hash32, PublicKey, SignedTx};
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 
-/// The block a transaction executes in.
+/// The block a transaction executes in, and the sandbox contracts run in.
 #[derive(Clone, Debug)]
 pub struct BlockContext {
     pub chain_id: String,
     pub height: u64,
     pub time_ms: u64,
+    pub vm: std::sync::Arc<Vm>,
 }
 
 /// Who is acting in a transaction, as the rules see it.
@@ -26,6 +28,7 @@ pub struct TxContext {
     /// The signer and every valid co-signer: the parties who consented.
     pub approvals: Vec<PublicKey>,
     pub height: u64,
+    pub time_ms: u64,
 }
 
 impl TxContext {
@@ -73,6 +76,8 @@ pub enum TxError {
     #[error(transparent)]
     Rule(#[from] RecordError),
     #[error(transparent)]
+    Contract(#[from] ContractError),
+    #[error(transparent)]
     Corrupt(#[from] CorruptState),
 }
 
@@ -89,6 +94,7 @@ impl TxError {
             TxError::NonceReplayed { .. } => "tx.nonce_replayed",
             TxError::NonceGap { .. } => "tx.nonce_gap",
             TxError::Rule(rule) => rule.reason(),
+            TxError::Contract(e) => e.reason(),
             TxError::Corrupt(_) => "node.state_corrupt",
         }
     }
@@ -98,12 +104,18 @@ impl TxError {
 #[derive(Debug)]
 pub enum ApplyError {
     Rule(RecordError),
+    Contract(ContractError),
     Corrupt(CorruptState),
 }
 
 impl From<RecordError> for ApplyError {
     fn from(e: RecordError) -> Self {
         ApplyError::Rule(e)
+    }
+}
+impl From<ContractError> for ApplyError {
+    fn from(e: ContractError) -> Self {
+        ApplyError::Contract(e)
     }
 }
 impl From<CorruptState> for ApplyError {
@@ -115,6 +127,7 @@ impl From<ApplyError> for TxError {
     fn from(e: ApplyError) -> Self {
         match e {
             ApplyError::Rule(rule) => TxError::Rule(rule),
+            ApplyError::Contract(e) => TxError::Contract(e),
             ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
         }
     }
@@ -204,9 +217,15 @@ pub fn apply_tx(
         signer,
         approvals: vtx.approvals.clone(),
         height: block.height,
+        time_ms: block.time_ms,
     };
     let mut scratch = Overlay::new(&*state);
-    let events = records::apply(&mut scratch, &ctx, &vtx.tx.tx.payload)?;
+    let payload = &vtx.tx.tx.payload;
+    let events = if contracts::handles(payload) {
+        contracts::apply(&mut scratch, &ctx, &block.vm, payload)?
+    } else {
+        records::apply(&mut scratch, &ctx, payload)?
+    };
     scratch.put(keys::account(&signer), &(expected + 1));
     let writes = scratch.into_writes();
     state.absorb(writes);

@@ -140,6 +140,21 @@ pub mod keys {
     pub fn class(id: &Hash32) -> Vec<u8> {
         key(b"cls/", &id.0)
     }
+    /// A deployment (code hash, terms, arbitration clause).
+    pub fn contract(id: &Hash32) -> Vec<u8> {
+        key(b"ctr/", &id.0)
+    }
+    /// Raw Wasm bytes, by code hash.
+    pub fn code(hash: &Hash32) -> Vec<u8> {
+        key(b"code/", &hash.0)
+    }
+    pub fn instance(id: &Hash32) -> Vec<u8> {
+        key(b"ins/", &id.0)
+    }
+    /// An instance's own key-value storage, as one bounded map.
+    pub fn instance_storage(id: &Hash32) -> Vec<u8> {
+        key(b"cst/", &id.0)
+    }
     /// Keys allowed to register tangible and national objects.
     pub fn registrars() -> Vec<u8> {
         b"cfg/registrars".to_vec()

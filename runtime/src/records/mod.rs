@@ -9,6 +9,7 @@ mod rules;
 pub use error::RecordError;
 pub use model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
 pub use rules::apply;
+pub(crate) use rules::{load_active, transfer};
 
 #[cfg(test)]
 mod tests;

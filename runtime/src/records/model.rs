@@ -96,13 +96,65 @@ pub enum Event {
         record: Hash32,
         by: PublicKey,
     },
+    ContractDeployed {
+        contract: Hash32,
+        code_hash: Hash32,
+        terms_hash: Hash32,
+    },
+    InstanceProposed {
+        instance: Hash32,
+        contract: Hash32,
+    },
+    InstanceAccepted {
+        instance: Hash32,
+        party: PublicKey,
+    },
+    InstanceActivated {
+        instance: Hash32,
+    },
+    Deposited {
+        instance: Hash32,
+        record: Hash32,
+        by: PublicKey,
+    },
+    ContractCalled {
+        instance: Hash32,
+        caller: PublicKey,
+        output: Vec<u8>,
+        fuel_used: u64,
+    },
+    ContractEmitted {
+        instance: Hash32,
+        data: Vec<u8>,
+    },
+    DisputeOpened {
+        instance: Hash32,
+        by: PublicKey,
+        reason: Hash32,
+        deadline_height: u64,
+    },
+    Ruled {
+        instance: Hash32,
+        decision_text: Hash32,
+        arbiters: Vec<PublicKey>,
+        terminated: bool,
+    },
 }
 
 impl Event {
     /// The records whose history this event belongs to.
     pub fn records(&self) -> Vec<Hash32> {
         match self {
-            Event::ClassRegistered { .. } => vec![],
+            Event::ClassRegistered { .. }
+            | Event::ContractDeployed { .. }
+            | Event::InstanceProposed { .. }
+            | Event::InstanceAccepted { .. }
+            | Event::InstanceActivated { .. }
+            | Event::ContractCalled { .. }
+            | Event::ContractEmitted { .. }
+            | Event::DisputeOpened { .. }
+            | Event::Ruled { .. } => vec![],
+            Event::Deposited { record, .. } => vec![*record],
             Event::SplitOff {
                 record,
                 from_record,

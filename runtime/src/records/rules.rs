@@ -47,6 +47,7 @@ pub fn apply(state: &mut Overlay, ctx: &TxContext, payload: &Payload) -> Outcome
             encumbrance,
         } => release(state, ctx, record, *encumbrance),
         Payload::Terminate { record } => terminate(state, ctx, record),
+        other => unreachable!("contract payloads go to contracts::apply, not {other:?}"),
     }
 }
 
@@ -70,7 +71,7 @@ fn is_registrar(state: &Overlay, who: &PublicKey) -> Result<bool, ApplyError> {
 }
 
 /// Loads an active record.
-fn load_active(state: &Overlay, id: &Hash32) -> Result<Record, ApplyError> {
+pub(crate) fn load_active(state: &Overlay, id: &Hash32) -> Result<Record, ApplyError> {
     let record: Record = state
         .get_typed(&keys::record(id))?
         .ok_or(RecordError::NotFound(*id))?;
@@ -242,7 +243,7 @@ fn check_disposal(record: &Record, ctx: &TxContext) -> Result<(), RecordError> {
 /// Transfer (Art. 21 p.5, Art. 38 p.3). The whole record moves with its
 /// encumbrances; a partial amount of an unencumbered fungible holding is split off
 /// into a new record for the recipient.
-fn transfer(
+pub(crate) fn transfer(
     state: &mut Overlay,
     ctx: &TxContext,
     id: &Hash32,

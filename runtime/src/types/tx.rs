@@ -3,6 +3,7 @@
 //! express other parties' consent (Art. 44 p.3: confirmation of will).
 
 use super::{encoding, hashing, Hash32, PublicKey, Signature};
+use crate::contracts::{ArbitrationClause, Decision};
 use serde::{Deserialize, Serialize};
 
 /// What kind of object a title record certifies rights in (Art. 21 p.2(2)).
@@ -76,6 +77,42 @@ pub enum Payload {
     Release { record: Hash32, encumbrance: u32 },
     /// End the rights the record certifies.
     Terminate { record: Hash32 },
+    /// Deploy Wasm code with its terms and arbitration clause (Art. 67 p.2-3).
+    Deploy {
+        code: Vec<u8>,
+        terms: String,
+        arbitration: ArbitrationClause,
+    },
+    /// Propose an instance of a contract between `parties`; the signer and any
+    /// co-signers who are parties accept it by signing.
+    Instantiate {
+        contract: Hash32,
+        parties: Vec<PublicKey>,
+        init_args: Vec<u8>,
+    },
+    /// A party accepts exactly this code, these terms and these init arguments.
+    Accept {
+        instance: Hash32,
+        code_hash: Hash32,
+        terms_hash: Hash32,
+        init_args_hash: Hash32,
+    },
+    /// Put a record (or part of a fungible holding) into the instance's custody.
+    Deposit {
+        instance: Hash32,
+        record: Hash32,
+        amount: Option<u64>,
+    },
+    /// Call the contract's `call` export with `input`.
+    Call { instance: Hash32, input: Vec<u8> },
+    /// Open a dispute, citing the hash of a document with the reason; freezes it.
+    Dispute { instance: Hash32, reason: Hash32 },
+    /// The arbiters' ruling: signer and co-signers must make the quorum.
+    Rule {
+        instance: Hash32,
+        decision: Decision,
+        decision_text: Hash32,
+    },
 }
 
 /// The signed part of a transaction.

@@ -74,6 +74,7 @@ fn one_core_limit(node: &Node, count: usize) -> f64 {
         chain_id: CHAIN.into(),
         height: 1,
         time_ms: 1,
+        vm: std::sync::Arc::new(tamga_runtime::contracts::Vm::new().expect("wasm engine")),
     };
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
     let mut records = Vec::with_capacity(count);

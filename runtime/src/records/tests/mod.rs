@@ -2,6 +2,7 @@
 //! its rule and leaves state exactly as it was. This module holds the in-memory
 //! ledger they share; the tests are grouped by what they exercise.
 
+mod contracts;
 mod envelope;
 mod fungible;
 mod unique;
@@ -19,9 +20,19 @@ use std::collections::BTreeMap;
 
 pub(super) const CHAIN: &str = "test-chain";
 
+/// One sandbox for all tests in this binary: an engine reserves its instance pool.
+pub(super) fn shared_vm() -> std::sync::Arc<crate::contracts::Vm> {
+    static VM: std::sync::OnceLock<std::sync::Arc<crate::contracts::Vm>> =
+        std::sync::OnceLock::new();
+    VM.get_or_init(|| std::sync::Arc::new(crate::contracts::Vm::new().expect("wasm engine")))
+        .clone()
+}
+
 pub(super) struct Ledger {
-    state: BTreeMap<Vec<u8>, Vec<u8>>,
+    pub(super) state: BTreeMap<Vec<u8>, Vec<u8>>,
     nonces: BTreeMap<PublicKey, u64>,
+    /// Height of the block the next transaction executes in.
+    pub(super) height: u64,
 }
 
 pub(super) fn key(seed: u8) -> SigningKey {
@@ -57,6 +68,7 @@ impl Ledger {
         Ledger {
             state,
             nonces: BTreeMap::new(),
+            height: 1,
         }
     }
 
@@ -79,8 +91,9 @@ impl Ledger {
         let vtx = verify_tx(tx, CHAIN)?;
         let block = BlockContext {
             chain_id: CHAIN.into(),
-            height: 1,
-            time_ms: 1,
+            height: self.height,
+            time_ms: self.height * 1000,
+            vm: shared_vm(),
         };
         let mut overlay = Overlay::new(&self.state);
         let result = apply_tx(&mut overlay, &block, &vtx);

@@ -1,0 +1,87 @@
+//! Every way a contract operation can be refused, naming the rule and its Article,
+//! with a stable machine-readable reason.
+
+use crate::types::{Hash32, PublicKey};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    #[error("a smart contract must name human arbiters for dispute resolution (Art. 67 p.3)")]
+    NoArbiters,
+    #[error("quorum {quorum} must be 1..={arbiters} (the number of arbiters) (Art. 67 p.3)")]
+    BadQuorum { quorum: u32, arbiters: usize },
+    #[error("arbiter {0} is named twice (Art. 67 p.3)")]
+    DuplicateArbiter(PublicKey),
+    #[error("the arbitration deadline must be at least one block (Art. 67 p.3)")]
+    NoDeadline,
+    #[error("the terms must be given in a form people can read (Art. 67 p.2)")]
+    NoTerms,
+    #[error("invalid Wasm module: {0}")]
+    InvalidModule(String),
+    #[error("contract {0} does not exist")]
+    ContractNotFound(Hash32),
+    #[error("instance {0} does not exist")]
+    InstanceNotFound(Hash32),
+    #[error("an instance needs 1..={max} distinct parties")]
+    BadParties { max: usize },
+    #[error("{0} is not a party to this instance (Art. 67 p.1)")]
+    NotParty(PublicKey),
+    #[error("acceptance does not match the instance's code, terms or init arguments")]
+    AcceptanceMismatch,
+    #[error("instance {0} is not active (pending acceptance, frozen by a dispute, or terminated)")]
+    NotActive(Hash32),
+    #[error("instance {0} is frozen by a dispute: nothing runs or moves until a human rules (Art. 67 p.3)")]
+    Frozen(Hash32),
+    #[error("instance {0} has no open dispute to rule on")]
+    NoDispute(Hash32),
+    #[error("a ruling needs {quorum} arbiter signatures, it has {got} (Art. 67 p.3)")]
+    QuorumNotMet { quorum: u32, got: u32 },
+    #[error(
+        "the deadline passed at height {deadline}: the appeal arbiter rules now (Art. 67 p.3)"
+    )]
+    DeadlinePassed { deadline: u64 },
+    #[error("instance {instance} does not hold record {record}")]
+    NotHeld { instance: Hash32, record: Hash32 },
+    #[error("instance {0} already holds the limit of records")]
+    TooManyHoldings(Hash32),
+    #[error("contract trapped: {0}")]
+    Trap(String),
+    #[error("contract aborted: {0}")]
+    Aborted(String),
+    #[error("contract ran out of fuel (limit {0} per call)")]
+    OutOfFuel(u64),
+    #[error("contract storage exceeds {max} bytes")]
+    StorageFull { max: usize },
+    #[error("contract tried to change state in a read-only query")]
+    ReadOnly,
+}
+
+impl ContractError {
+    pub fn reason(&self) -> &'static str {
+        use ContractError::*;
+        match self {
+            NoArbiters => "contract.no_arbiters",
+            BadQuorum { .. } => "contract.bad_quorum",
+            DuplicateArbiter(_) => "contract.duplicate_arbiter",
+            NoDeadline => "contract.no_deadline",
+            NoTerms => "contract.no_terms",
+            InvalidModule(_) => "contract.invalid_module",
+            ContractNotFound(_) => "contract.not_found",
+            InstanceNotFound(_) => "contract.instance_not_found",
+            BadParties { .. } => "contract.bad_parties",
+            NotParty(_) => "contract.not_party",
+            AcceptanceMismatch => "contract.acceptance_mismatch",
+            NotActive(_) => "contract.not_active",
+            Frozen(_) => "contract.frozen",
+            NoDispute(_) => "contract.no_dispute",
+            QuorumNotMet { .. } => "contract.quorum_not_met",
+            DeadlinePassed { .. } => "contract.deadline_passed",
+            NotHeld { .. } => "contract.not_held",
+            TooManyHoldings(_) => "contract.too_many_holdings",
+            Trap(_) => "contract.trap",
+            Aborted(_) => "contract.aborted",
+            OutOfFuel(_) => "contract.out_of_fuel",
+            StorageFull { .. } => "contract.storage_full",
+            ReadOnly => "contract.read_only",
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The sandbox against hostile and ordinary modules, without a ledger around it.
+
+use super::vm::limits;
+use super::*;
+use crate::types::{Hash32, PublicKey};
+use std::collections::BTreeMap;
+
+const PRELUDE: &str = r#"
+  (import "tamga_v1" "input_len" (func $input_len (result i32)))
+  (import "tamga_v1" "input_read" (func $input_read (param i32)))
+  (import "tamga_v1" "output" (func $output (param i32 i32)))
+  (import "tamga_v1" "abort" (func $abort (param i32 i32)))
+  (import "tamga_v1" "storage_get" (func $storage_get (param i32 i32 i32 i32) (result i32)))
+  (import "tamga_v1" "storage_set" (func $storage_set (param i32 i32 i32 i32)))
+  (import "tamga_v1" "transfer" (func $transfer (param i32 i32 i64) (result i32)))
+  (import "tamga_v1" "block_height" (func $block_height (result i64)))
+  (memory (export "memory") 1)
+"#;
+
+fn module(body: &str) -> Vec<u8> {
+    wat::parse_str(format!("(module {PRELUDE} {body})")).expect("test WAT parses")
+}
+
+fn env(read_only: bool) -> CallEnv {
+    CallEnv {
+        caller: PublicKey([1; 32]),
+        parties: vec![PublicKey([1; 32])],
+        height: 7,
+        time_ms: 1,
+        input: b"hello".to_vec(),
+        storage: BTreeMap::new(),
+        holdings: vec![Hash32([5; 32])],
+        read_only,
+    }
+}
+
+fn run(vm: &Vm, code: &[u8], read_only: bool) -> Result<CallOutcome, ContractError> {
+    vm.validate(code)?;
+    let hash = Hash32(*blake3::hash(code).as_bytes());
+    vm.invoke(&hash, || Some(code.to_vec()), "call", env(read_only))
+}
+
+#[test]
+fn echo_storage_and_transfer_are_journaled() {
+    let vm = Vm::new().unwrap();
+    let code = module(
+        r#"(data (i32.const 100) "k")
+           (data (i32.const 200) "\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05\05")
+           (func (export "call")
+             (call $input_read (i32.const 0))
+             (call $storage_set (i32.const 100) (i32.const 1) (i32.const 0) (call $input_len))
+             (drop (call $transfer (i32.const 200) (i32.const 0) (i64.const -1)))
+             (call $output (i32.const 0) (call $input_len)))"#,
+    );
+    let outcome = run(&vm, &code, false).unwrap();
+    assert_eq!(outcome.output, b"hello");
+    assert_eq!(
+        outcome.storage.get(b"k".as_slice()),
+        Some(&b"hello".to_vec())
+    );
+    assert_eq!(outcome.transfers.len(), 1);
+    assert_eq!(outcome.transfers[0].record, Hash32([5; 32]));
+    assert!(outcome.fuel_used > 0);
+    assert_eq!(
+        run(&vm, &code, true).unwrap_err().reason(),
+        "contract.read_only"
+    );
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    let vm = Vm::new().unwrap();
+    let code = module(r#"(func (export "call") (loop $l (br $l)))"#);
+    assert_eq!(
+        run(&vm, &code, false).unwrap_err(),
+        ContractError::OutOfFuel(limits::FUEL_PER_CALL)
+    );
+}
+
+#[test]
+fn memory_growth_is_capped() {
+    let vm = Vm::new().unwrap();
+    // Grows until refused, then traps on purpose if growth ever exceeded the cap.
+    let code = module(&format!(
+        r#"(func (export "call")
+             (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1))))
+             (if (i32.gt_u (memory.size) (i32.const {})) (then unreachable)))"#,
+        limits::MEMORY_BYTES_MAX / 65536
+    ));
+    run(&vm, &code, false).unwrap();
+    // A module that asks for more memory up front is refused at deploy.
+    let huge_initial =
+        wat::parse_str(r#"(module (memory (export "memory") 60000) (func (export "call")))"#)
+            .unwrap();
+    assert_eq!(
+        run(&vm, &huge_initial, false).unwrap_err().reason(),
+        "contract.invalid_module"
+    );
+}
+
+#[test]
+fn deep_recursion_overflows_the_bounded_stack() {
+    let vm = Vm::new().unwrap();
+    let code = module(r#"(func $f (export "call") (call $f))"#);
+    let error = run(&vm, &code, false).unwrap_err();
+    assert_eq!(error.reason(), "contract.trap");
+    assert!(error.to_string().contains("stack"), "{error}");
+}
+
+#[test]
+fn bad_modules_are_refused_at_deploy() {
+    let vm = Vm::new().unwrap();
+    let invalid = |code: &[u8]| vm.validate(code).unwrap_err().reason();
+    assert_eq!(invalid(b"\0asm garbage"), "contract.invalid_module");
+    assert_eq!(
+        invalid(&vec![0u8; limits::MODULE_BYTES_MAX + 1]),
+        "contract.invalid_module"
+    );
+    let no_call = wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap();
+    assert!(vm
+        .validate(&no_call)
+        .unwrap_err()
+        .to_string()
+        .contains("call"));
+    let no_memory = wat::parse_str(r#"(module (func (export "call")))"#).unwrap();
+    assert!(vm
+        .validate(&no_memory)
+        .unwrap_err()
+        .to_string()
+        .contains("memory"));
+    let foreign = wat::parse_str(r#"(module (import "env" "clock" (func)) (memory (export "memory") 1) (func (export "call")))"#).unwrap();
+    assert_eq!(invalid(&foreign), "contract.invalid_module");
+    let simd = module(r#"(func (export "call") (drop (v128.const i64x2 0 0)))"#);
+    assert_eq!(invalid(&simd), "contract.invalid_module");
+    let many: String = (0..=limits::FUNCTIONS_MAX).map(|_| "(func)").collect();
+    assert_eq!(
+        invalid(&module(&format!(r#"{many} (func (export "call"))"#))),
+        "contract.invalid_module"
+    );
+}
+
+#[test]
+fn abort_carries_its_message() {
+    let vm = Vm::new().unwrap();
+    let code = module(
+        r#"(data (i32.const 0) "no deal") (func (export "call") (call $abort (i32.const 0) (i32.const 7)))"#,
+    );
+    assert_eq!(
+        run(&vm, &code, false).unwrap_err(),
+        ContractError::Aborted("no deal".into())
+    );
+}
+
+#[test]
+fn nan_results_are_canonical() {
+    let vm = Vm::new().unwrap();
+    // 0/0 yields a NaN whose bits would be platform-specific without
+    // canonicalisation; store the raw bits as output.
+    let code = module(
+        r#"(func (export "call")
+             (f64.store (i32.const 0) (f64.div (f64.const 0) (f64.const 0)))
+             (f32.store (i32.const 8) (f32.sqrt (f32.const -1)))
+             (call $output (i32.const 0) (i32.const 12)))"#,
+    );
+    let output = run(&vm, &code, false).unwrap().output;
+    assert_eq!(&output[..8], &0x7ff8_0000_0000_0000u64.to_le_bytes());
+    assert_eq!(&output[8..], &0x7fc0_0000u32.to_le_bytes());
+}
