@@ -1,8 +1,9 @@
 //! Every bound the ledger enforces, in one place (TIGER_STYLE: a limit on everything).
 //! Changing one changes what a valid block is, so all validators must agree on them.
 
-/// Largest encoded signed transaction accepted anywhere, in bytes.
-pub const TX_BYTES_MAX: usize = 64 * 1024;
+/// Largest encoded signed transaction accepted anywhere, in bytes: room for the
+/// largest contract module (256 KiB) with its terms (32 KiB) and envelope.
+pub const TX_BYTES_MAX: usize = 320 * 1024;
 /// Largest free-text field (description, class name) in bytes.
 pub const TEXT_BYTES_MAX: usize = 1024;
 /// Largest chain id in bytes.

@@ -372,3 +372,28 @@ pub fn registration(
     }
     .sign(registrar)
 }
+
+/// A built example contract: `$CARGO_TARGET_DIR/contracts/NAME.wasm`, written by
+/// `scripts/build-contracts.sh` (which `scripts/test.sh` runs first).
+pub fn contract_wasm(name: &str) -> PathBuf {
+    let target = tamga_bin()
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_owned();
+    let path = target.join("contracts").join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} missing: run scripts/build-contracts.sh",
+        path.display()
+    );
+    path
+}
+
+/// An example contract's terms for people.
+pub fn contract_terms(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../contracts/examples")
+        .join(name)
+        .join("terms.md")
+}

@@ -80,7 +80,7 @@ fn dev_announces_itself_as_json_lines() {
     let banner: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(banner["event"], "dev");
-    assert_eq!(banner["accounts"].as_array().unwrap().len(), 4);
+    assert_eq!(banner["accounts"].as_array().unwrap().len(), 7);
     // The printed keys are the ones the CLI signs with.
     let alice = &banner["accounts"][1];
     let file: Value =

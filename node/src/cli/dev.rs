@@ -16,7 +16,7 @@ use tamga_runtime::{Genesis, PublicKey};
 /// The dev chain's genesis, shipped in the binary so `tamga dev` works anywhere.
 pub const DEV_GENESIS_JSON: &str = include_str!("../../../seeds/dev-genesis.json");
 /// Dev accounts written to the dev home's keyring, by role.
-pub const DEV_ACCOUNTS: [(&str, &str); 4] = [
+pub const DEV_ACCOUNTS: [(&str, &str); 7] = [
     (
         "registrar",
         "registers tangible and national objects; may impose arrests",
@@ -24,6 +24,9 @@ pub const DEV_ACCOUNTS: [(&str, &str); 4] = [
     ("alice", "an owner"),
     ("bob", "a buyer"),
     ("bank", "a creditor (pledgee)"),
+    ("arbiter1", "a human arbiter for contract disputes"),
+    ("arbiter2", "a human arbiter for contract disputes"),
+    ("appeal", "the appeal arbiter"),
 ];
 
 #[derive(Args)]

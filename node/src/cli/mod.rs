@@ -2,6 +2,7 @@
 //! `--rpc-url`/`TAMGA_RPC`, `--output text|json`.
 
 mod client;
+mod contract;
 mod dev;
 mod init;
 mod keys;
@@ -60,6 +61,9 @@ enum Command {
     /// Read from a running node.
     #[command(subcommand)]
     Query(query::QueryCommand),
+    /// Smart contracts with mandatory human arbitration (Art. 67).
+    #[command(subcommand)]
+    Contract(contract::ContractCommand),
 }
 
 pub struct Globals {
@@ -82,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(&globals, cmd),
         Command::Tx(cmd) => tx::run(&globals, cmd),
         Command::Query(cmd) => query::run(&globals, cmd),
+        Command::Contract(cmd) => contract::run(&globals, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -244,7 +244,7 @@ pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
     super::runtime()?.block_on(submit(globals, payload, opts))
 }
 
-async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()> {
+pub(super) async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()> {
     let home = &globals.home.0;
     let signer = keyring::load(home, &opts.from)?;
     let cosigners = opts
@@ -310,17 +310,22 @@ async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
 
 /// Lifts the id of a record or class the transaction created to the top level, for
 /// scripts (`--output json | jq -r .record`).
+/// (event, field, result key): ids a transaction created, lifted to the top level.
+const CREATED_IDS: [(&str, &str, &str); 5] = [
+    ("registered", "record", "record"),
+    ("split_off", "record", "record"),
+    ("class_registered", "class", "class"),
+    ("contract_deployed", "contract", "contract"),
+    ("instance_proposed", "instance", "instance"),
+];
+
 fn add_created_ids(result: &mut Value) {
     let events = result["events"].as_array().cloned().unwrap_or_default();
     for event in events {
-        if let Some(id) = event["registered"]["record"]
-            .as_str()
-            .or(event["split_off"]["record"].as_str())
-        {
-            result["record"] = json!(id);
-        }
-        if let Some(id) = event["class_registered"]["class"].as_str() {
-            result["class"] = json!(id);
+        for (name, field, key) in CREATED_IDS {
+            if let Some(id) = event[name][field].as_str() {
+                result[key] = json!(id);
+            }
         }
     }
 }
@@ -331,11 +336,10 @@ fn describe(result: &Value) -> String {
         result["hash"].as_str().unwrap_or(""),
         result["height"]
     )];
-    if let Some(record) = result["record"].as_str() {
-        lines.push(format!("record: {record}"));
-    }
-    if let Some(class) = result["class"].as_str() {
-        lines.push(format!("class: {class}"));
+    for (_, _, key) in CREATED_IDS {
+        if let Some(id) = result[key].as_str() {
+            lines.push(format!("{key}: {id}"));
+        }
     }
     for event in result["events"].as_array().into_iter().flatten() {
         lines.push(format!("event: {event}"));

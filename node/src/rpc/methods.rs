@@ -38,7 +38,10 @@ struct Ctx {
 }
 
 pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
-    let ctx = Ctx { app, moniker };
+    let ctx = Ctx {
+        app: app.clone(),
+        moniker,
+    };
     let mut module = RpcModule::new(ctx);
     module.register_method("node_status", |_, ctx, _| status(ctx))?;
     module.register_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
@@ -55,6 +58,7 @@ pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
         "block_unsubscribe",
         subscribe_blocks,
     )?;
+    super::contracts::register(&mut module, app)?;
     let mut root = RpcModule::new(());
     root.merge(module)?;
     Ok(root)

@@ -2,6 +2,7 @@
 //! request size, response size and connection count. Method names are
 //! `namespace_method`; see [`methods`] for the list and [`errors`] for error codes.
 
+mod contracts;
 pub mod errors;
 mod methods;
 

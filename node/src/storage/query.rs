@@ -20,11 +20,20 @@ impl Storage {
         self.get_decoded(CF_TXS, &id.0, "tx location")
     }
 
-    pub fn record(&self, id: &Hash32) -> Result<Option<Record>, StorageError> {
-        get_typed(self, &keys::record(id)).map_err(|e| StorageError::Corrupt {
-            what: "record",
+    /// A value from the ledger state, decoded.
+    pub fn state_value<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+        what: &'static str,
+    ) -> Result<Option<T>, StorageError> {
+        get_typed(self, key).map_err(|e| StorageError::Corrupt {
+            what,
             reason: e.to_string(),
         })
+    }
+
+    pub fn record(&self, id: &Hash32) -> Result<Option<Record>, StorageError> {
+        self.state_value(&keys::record(id), "record")
     }
 
     /// Up to `limit` record ids owned by `owner`, in id order, after `after`.

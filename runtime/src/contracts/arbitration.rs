@@ -91,6 +91,14 @@ pub fn rule(
         Decision::Terminate(directions) => (directions.as_slice(), true),
     };
     let mut events = move_held(state, ctx, &mut instance, directions)?;
+    // A terminated instance can never move anything again: it must hold nothing.
+    if terminated && !instance.holdings.is_empty() {
+        return Err(ContractError::HoldingsLeft {
+            instance: *id,
+            records: instance.holdings.len(),
+        }
+        .into());
+    }
     instance.status = if terminated {
         InstanceStatus::Terminated
     } else {

@@ -9,7 +9,7 @@ use super::{load_contract, load_instance};
 use crate::execute::{ApplyError, TxContext};
 use crate::records::{self, Asset, Event};
 use crate::state::{get_typed, keys, Overlay, StateRead};
-use crate::types::{hashing, Hash32, PublicKey};
+use crate::types::{hashing, Bytes, Hash32, PublicKey};
 use std::collections::BTreeMap;
 
 type Outcome = Result<Vec<Event>, ApplyError>;
@@ -178,7 +178,7 @@ pub(super) fn run_outcome(
         events.push(Event::ContractCalled {
             instance: instance.id,
             caller: ctx.signer,
-            output: outcome.output,
+            output: Bytes(outcome.output),
             fuel_used: outcome.fuel_used,
         });
     }
@@ -188,7 +188,7 @@ pub(super) fn run_outcome(
             .into_iter()
             .map(|data| Event::ContractEmitted {
                 instance: instance.id,
-                data,
+                data: Bytes(data),
             }),
     );
     events.extend(move_held(state, ctx, instance, &outcome.transfers)?);

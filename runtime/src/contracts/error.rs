@@ -43,6 +43,8 @@ pub enum ContractError {
     NotHeld { instance: Hash32, record: Hash32 },
     #[error("instance {0} already holds the limit of records")]
     TooManyHoldings(Hash32),
+    #[error("terminating instance {instance} would leave {records} held record(s) with no one able to move them: direct them all (Art. 67 p.3)")]
+    HoldingsLeft { instance: Hash32, records: usize },
     #[error("contract trapped: {0}")]
     Trap(String),
     #[error("contract aborted: {0}")]
@@ -77,6 +79,7 @@ impl ContractError {
             DeadlinePassed { .. } => "contract.deadline_passed",
             NotHeld { .. } => "contract.not_held",
             TooManyHoldings(_) => "contract.too_many_holdings",
+            HoldingsLeft { .. } => "contract.holdings_left",
             Trap(_) => "contract.trap",
             Aborted(_) => "contract.aborted",
             OutOfFuel(_) => "contract.out_of_fuel",

@@ -10,7 +10,7 @@ use crate::execute::{ApplyError, TxContext};
 use crate::limits::TEXT_BYTES_MAX;
 use crate::records::Event;
 use crate::state::{keys, Overlay};
-use crate::types::{hashing, Hash32, PublicKey};
+use crate::types::{hashing, Bytes, Hash32, PublicKey};
 
 type Outcome = Result<Vec<Event>, ApplyError>;
 
@@ -120,7 +120,7 @@ pub fn instantiate(
         id,
         contract: contract.id,
         parties: parties.to_vec(),
-        init_args: init_args.to_vec(),
+        init_args: Bytes(init_args.to_vec()),
         accepted,
         status: InstanceStatus::Pending,
         holdings: vec![],
@@ -172,7 +172,7 @@ pub fn accept(
         != [
             contract.code_hash,
             contract.terms_hash,
-            init_args_hash(&instance.init_args),
+            init_args_hash(&instance.init_args.0),
         ]
     {
         return Err(ContractError::AcceptanceMismatch.into());
@@ -211,7 +211,13 @@ fn activate_if_accepted(
     }];
     let init_args = instance.init_args.clone();
     events.extend(run_outcome(
-        state, ctx, vm, contract, instance, "init", init_args,
+        state,
+        ctx,
+        vm,
+        contract,
+        instance,
+        "init",
+        init_args.0,
     )?);
     Ok(events)
 }

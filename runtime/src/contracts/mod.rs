@@ -48,12 +48,12 @@ pub fn apply(
             code,
             terms,
             arbitration,
-        } => lifecycle::deploy(state, ctx, vm, code, terms, arbitration),
+        } => lifecycle::deploy(state, ctx, vm, &code.0, terms, arbitration),
         Payload::Instantiate {
             contract,
             parties,
             init_args,
-        } => lifecycle::instantiate(state, ctx, vm, contract, parties, init_args),
+        } => lifecycle::instantiate(state, ctx, vm, contract, parties, &init_args.0),
         Payload::Accept {
             instance,
             code_hash,
@@ -71,7 +71,7 @@ pub fn apply(
             record,
             amount,
         } => custody::deposit(state, ctx, vm, instance, record, *amount),
-        Payload::Call { instance, input } => custody::call(state, ctx, vm, instance, input),
+        Payload::Call { instance, input } => custody::call(state, ctx, vm, instance, &input.0),
         Payload::Dispute { instance, reason } => {
             arbitration::dispute(state, ctx, instance, *reason)
         }

@@ -2,7 +2,7 @@
 //! human-readable terms (p.2) and arbitration clause (p.3), and instances binding
 //! parties, holding assets, and possibly frozen by a dispute.
 
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Bytes, Hash32, PublicKey};
 use serde::{Deserialize, Serialize};
 
 /// Who decides disputes, how many of them must agree, and how long they have
@@ -59,7 +59,7 @@ pub struct Instance {
     pub id: Hash32,
     pub contract: Hash32,
     pub parties: Vec<PublicKey>,
-    pub init_args: Vec<u8>,
+    pub init_args: Bytes,
     /// Parties who accepted (code hash, terms hash, init args), by index.
     pub accepted: Vec<bool>,
     pub status: InstanceStatus,

@@ -1,7 +1,7 @@
 //! What the ledger stores about records and classes, and the events it emits when
 //! rights change (the node indexes events into each record's provenance history).
 
-use crate::types::{EncumbranceKind, Hash32, ObjectCategory, PublicKey};
+use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey};
 use serde::{Deserialize, Serialize};
 
 /// What a record certifies rights in: one object, or a quantity of a class.
@@ -120,12 +120,12 @@ pub enum Event {
     ContractCalled {
         instance: Hash32,
         caller: PublicKey,
-        output: Vec<u8>,
+        output: Bytes,
         fuel_used: u64,
     },
     ContractEmitted {
         instance: Hash32,
-        data: Vec<u8>,
+        data: Bytes,
     },
     DisputeOpened {
         instance: Hash32,

@@ -154,3 +154,52 @@ mod tests {
         assert!(serde_json::from_str::<PublicKey>("\"01\"").is_err());
     }
 }
+
+/// Variable-length bytes (code, call input and output, event data): raw in the
+/// canonical encoding, lowercase hex in JSON.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&hex::encode(&self.0))
+        } else {
+            s.serialize_bytes(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            hex::decode(text.strip_prefix("0x").unwrap_or(&text))
+                .map(Bytes)
+                .map_err(D::Error::custom)
+        } else {
+            Vec::<u8>::deserialize(d).map(Bytes)
+        }
+    }
+}
+
+#[cfg(test)]
+mod bytes_tests {
+    use super::Bytes;
+    use crate::types::encoding::{decode, encode};
+
+    #[test]
+    fn bytes_are_raw_in_binary_and_hex_in_json() {
+        let bytes = Bytes(vec![0xde, 0xad]);
+        assert_eq!(decode::<Bytes>(&encode(&bytes)), Ok(bytes.clone()));
+        assert_eq!(serde_json::to_string(&bytes).unwrap(), "\"dead\"");
+        assert_eq!(serde_json::from_str::<Bytes>("\"0xdead\"").unwrap(), bytes);
+        assert!(serde_json::from_str::<Bytes>("\"xyz\"").is_err());
+    }
+}

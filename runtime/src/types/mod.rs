@@ -8,7 +8,7 @@ mod ids;
 mod tx;
 
 pub use block::{txs_hash, Block, BlockHeader, Commit, CommitSig};
-pub use ids::{Hash32, PublicKey, Signature};
+pub use ids::{Bytes, Hash32, PublicKey, Signature};
 pub use tx::{
     Cosignature, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };

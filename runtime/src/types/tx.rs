@@ -2,7 +2,7 @@
 //! on this chain), a payload, the signer's signature and optional co-signatures that
 //! express other parties' consent (Art. 44 p.3: confirmation of will).
 
-use super::{encoding, hashing, Hash32, PublicKey, Signature};
+use super::{encoding, hashing, Bytes, Hash32, PublicKey, Signature};
 use crate::contracts::{ArbitrationClause, Decision};
 use serde::{Deserialize, Serialize};
 
@@ -79,7 +79,7 @@ pub enum Payload {
     Terminate { record: Hash32 },
     /// Deploy Wasm code with its terms and arbitration clause (Art. 67 p.2-3).
     Deploy {
-        code: Vec<u8>,
+        code: Bytes,
         terms: String,
         arbitration: ArbitrationClause,
     },
@@ -88,7 +88,7 @@ pub enum Payload {
     Instantiate {
         contract: Hash32,
         parties: Vec<PublicKey>,
-        init_args: Vec<u8>,
+        init_args: Bytes,
     },
     /// A party accepts exactly this code, these terms and these init arguments.
     Accept {
@@ -104,7 +104,7 @@ pub enum Payload {
         amount: Option<u64>,
     },
     /// Call the contract's `call` export with `input`.
-    Call { instance: Hash32, input: Vec<u8> },
+    Call { instance: Hash32, input: Bytes },
     /// Open a dispute, citing the hash of a document with the reason; freezes it.
     Dispute { instance: Hash32, reason: Hash32 },
     /// The arbiters' ruling: signer and co-signers must make the quorum.

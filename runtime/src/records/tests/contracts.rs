@@ -8,6 +8,7 @@ use crate::contracts::{
     account_of, ArbitrationClause, Decision, Direction, Instance, InstanceStatus,
 };
 use crate::state::get_typed;
+use crate::types::Bytes;
 
 const ARB1: u8 = 11;
 const ARB2: u8 = 12;
@@ -58,7 +59,7 @@ fn deploy(l: &mut Ledger, clause: ArbitrationClause) -> Result<Vec<Event>, TxErr
     l.run(
         ALICE,
         Payload::Deploy {
-            code,
+            code: Bytes(code),
             terms: "Alice sells the flat to Bob for 1000 KZT.".into(),
             arbitration: clause,
         },
@@ -88,7 +89,7 @@ fn active_instance(l: &mut Ledger, appeal: Option<u8>) -> Hash32 {
     let payload = Payload::Instantiate {
         contract,
         parties: vec![pk(ALICE), pk(BOB)],
-        init_args: b"args".to_vec(),
+        init_args: Bytes(b"args".to_vec()),
     };
     let events = l.run(ALICE, payload, &[BOB]).unwrap();
     let Event::InstanceProposed { instance: id, .. } = events[0] else {
@@ -114,13 +115,13 @@ fn deployment_needs_a_valid_arbitration_clause_and_terms() {
     c.deadline_blocks = 0;
     assert_eq!(reason(deploy(&mut l, c)), "contract.no_deadline");
     let no_terms = Payload::Deploy {
-        code: wat::parse_str(TEST_CONTRACT).unwrap(),
+        code: Bytes(wat::parse_str(TEST_CONTRACT).unwrap()),
         terms: " ".into(),
         arbitration: clause(None),
     };
     assert_eq!(reason(l.run(ALICE, no_terms, &[])), "contract.no_terms");
     let bad_code = Payload::Deploy {
-        code: b"not wasm".to_vec(),
+        code: Bytes(b"not wasm".to_vec()),
         terms: "t".into(),
         arbitration: clause(None),
     };
@@ -138,7 +139,7 @@ fn instance_starts_only_when_every_party_accepted_exactly_these_terms() {
     let payload = Payload::Instantiate {
         contract,
         parties: vec![pk(ALICE), pk(BOB)],
-        init_args: b"args".to_vec(),
+        init_args: Bytes(b"args".to_vec()),
     };
     assert_eq!(
         reason(l.run(CAROL, payload.clone(), &[])),
@@ -154,7 +155,7 @@ fn instance_starts_only_when_every_party_accepted_exactly_these_terms() {
             ALICE,
             Payload::Call {
                 instance: id,
-                input: vec![]
+                input: Bytes(vec![])
             },
             &[]
         )),
@@ -222,7 +223,7 @@ fn deposit_then_call_moves_the_held_record() {
         BOB,
         Payload::Call {
             instance: id,
-            input,
+            input: Bytes(input),
         },
         &[],
     )
@@ -236,7 +237,7 @@ fn deposit_then_call_moves_the_held_record() {
             BOB,
             Payload::Call {
                 instance: id,
-                input
+                input: Bytes(input)
             },
             &[]
         )),
@@ -274,7 +275,7 @@ fn a_dispute_freezes_until_a_quorum_of_arbiters_rules() {
             BOB,
             Payload::Call {
                 instance: id,
-                input
+                input: Bytes(input)
             },
             &[]
         )),
@@ -374,7 +375,7 @@ fn without_an_appeal_arbiter_the_dispute_stays_with_the_arbiters() {
             ALICE,
             Payload::Call {
                 instance: id,
-                input
+                input: Bytes(input)
             },
             &[]
         )),

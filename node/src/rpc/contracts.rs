@@ -1,0 +1,104 @@
+//! JSON-RPC methods for smart contracts (Art. 67). Parameters are positional.
+//!
+//! | method | params | result |
+//! |---|---|---|
+//! | `contract_get` | `[contract_id]` | terms text, code and terms hashes, arbitration clause |
+//! | `contract_instance` | `[instance_id]` | parties, acceptance, status (dispute), holdings, and the hashes a party accepts |
+//! | `contract_query` | `[instance_id, input_hex, caller?]` | the `query` export's output, read-only, no transaction |
+
+use super::errors::*;
+use crate::app::App;
+use crate::producer::now_ms;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use jsonrpsee::RpcModule;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tamga_runtime::contracts::lifecycle::init_args_hash;
+use tamga_runtime::contracts::{query, Contract, Instance};
+use tamga_runtime::state::keys;
+use tamga_runtime::{Hash32, PublicKey, TxError};
+
+type RpcResult = Result<Value, ErrorObjectOwned>;
+
+pub fn register<C: Send + Sync + 'static>(
+    module: &mut RpcModule<C>,
+    app: Arc<App>,
+) -> anyhow::Result<()> {
+    let a = app.clone();
+    module.register_method("contract_get", move |p, _, _| contract_get(&a, p))?;
+    let a = app.clone();
+    module.register_method("contract_instance", move |p, _, _| instance_get(&a, p))?;
+    module.register_method("contract_query", move |p, _, _| contract_query(&app, p))?;
+    Ok(())
+}
+
+fn id_param(params: &Params, what: &str) -> Result<Hash32, ErrorObjectOwned> {
+    let mut seq = params.sequence();
+    let text: String = seq.next()?;
+    Hash32::from_hex(&text).map_err(|e| invalid_params(format!("{what}: {e}")))
+}
+
+fn load<T: serde::de::DeserializeOwned>(
+    app: &App,
+    key: Vec<u8>,
+    what: &'static str,
+    id: &Hash32,
+) -> Result<T, ErrorObjectOwned> {
+    app.storage
+        .state_value(&key, what)
+        .map_err(node_error)?
+        .ok_or_else(|| not_found(what, id))
+}
+
+fn contract_get(app: &App, params: Params) -> RpcResult {
+    let id = id_param(&params, "contract id")?;
+    let contract: Contract = load(app, keys::contract(&id), "contract", &id)?;
+    Ok(serde_json::to_value(contract).expect("contracts serialize"))
+}
+
+fn instance_get(app: &App, params: Params) -> RpcResult {
+    let id = id_param(&params, "instance id")?;
+    let instance: Instance = load(app, keys::instance(&id), "instance", &id)?;
+    let contract: Contract = load(
+        app,
+        keys::contract(&instance.contract),
+        "contract",
+        &instance.contract,
+    )?;
+    let mut value = serde_json::to_value(&instance).expect("instances serialize");
+    value["account"] = json!(instance.account());
+    value["accept"] = json!({
+        "code_hash": contract.code_hash,
+        "terms_hash": contract.terms_hash,
+        "init_args_hash": init_args_hash(&instance.init_args.0),
+    });
+    Ok(value)
+}
+
+fn contract_query(app: &App, params: Params) -> RpcResult {
+    let mut seq = params.sequence();
+    let id: String = seq.next()?;
+    let input: String = seq.next()?;
+    let caller: Option<String> = seq.optional_next()?;
+    let id = Hash32::from_hex(&id).map_err(|e| invalid_params(format!("instance id: {e}")))?;
+    let input = hex::decode(input.strip_prefix("0x").unwrap_or(&input))
+        .map_err(|e| invalid_params(format!("input must be hex: {e}")))?;
+    let caller = match caller {
+        Some(text) => {
+            PublicKey::from_hex(&text).map_err(|e| invalid_params(format!("caller: {e}")))?
+        }
+        None => PublicKey([0; 32]),
+    };
+    let tip = app.tip();
+    let output = query(
+        &app.storage,
+        &app.vm,
+        &id,
+        caller,
+        tip.height,
+        now_ms().max(tip.time_ms),
+        input,
+    )
+    .map_err(|e: TxError| app_error(TX_REJECTED, e.reason(), e.to_string()))?;
+    Ok(json!({ "output": hex::encode(&output), "text": String::from_utf8(output).ok() }))
+}

@@ -1,0 +1,478 @@
+//! Smart contracts on a running node (Art. 67): the escrow sale through the CLI,
+//! and the dispute path of the lease deposit — frozen calls, who may dispute and
+//! rule, quorum, and escalation to the appeal arbiter past the deadline.
+
+use serde_json::Value;
+use std::time::Duration;
+use tamga_tests::{contract_terms, contract_wasm, Node};
+
+fn id(value: &Value, key: &str) -> String {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {key} in {value}"))
+        .to_owned()
+}
+
+fn owner(node: &Node, record: &str) -> Value {
+    node.cli(&["query", "record", record]).ok()["owner"].clone()
+}
+
+/// alice owns a flat; bob holds 5000 KZT (a money claim issued by the bank).
+fn flat_and_money(node: &Node) -> (String, String, String) {
+    let flat = id(
+        &node
+            .cli(&[
+                "tx",
+                "record",
+                "register",
+                "--from",
+                "registrar",
+                "--category",
+                "tangible",
+                "--description",
+                "Flat 12",
+                "--owner",
+                "alice",
+            ])
+            .ok(),
+        "record",
+    );
+    let class = id(
+        &node
+            .cli(&[
+                "tx",
+                "class",
+                "register",
+                "--from",
+                "bank",
+                "--category",
+                "claim",
+                "--name",
+                "Tenge claim",
+                "--unit",
+                "KZT",
+            ])
+            .ok(),
+        "class",
+    );
+    let money = id(
+        &node
+            .cli(&[
+                "tx",
+                "record",
+                "register",
+                "--from",
+                "bank",
+                "--category",
+                "claim",
+                "--description",
+                "KZT",
+                "--owner",
+                "bob",
+                "--class",
+                &class,
+                "--amount",
+                "5000",
+                "--cosign",
+                "bob",
+            ])
+            .ok(),
+        "record",
+    );
+    (flat, class, money)
+}
+
+fn deploy(node: &Node, example: &str, deadline: &str) -> String {
+    let wasm = contract_wasm(example);
+    let terms = contract_terms(example);
+    let args = [
+        "contract",
+        "deploy",
+        wasm.to_str().unwrap(),
+        "--terms",
+        terms.to_str().unwrap(),
+        "--arbiter",
+        "arbiter1",
+        "--arbiter",
+        "arbiter2",
+        "--quorum",
+        "2",
+        "--deadline",
+        deadline,
+        "--appeal",
+        "appeal",
+        "--from",
+        "alice",
+    ];
+    id(&node.cli(&args).ok(), "contract")
+}
+
+#[test]
+fn escrow_sale_swaps_through_the_cli() {
+    let node = Node::dev(100);
+    let (flat, class, money) = flat_and_money(&node);
+    let contract = deploy(&node, "escrow-sale", "20");
+    let shown = node.cli(&["contract", "show", &contract]).ok();
+    assert!(
+        shown["terms"].as_str().unwrap().contains("Escrow sale"),
+        "terms readable by people"
+    );
+    assert_eq!(shown["arbitration"]["quorum"], 2);
+
+    let class_arg = format!("id:{class}");
+    let instance = id(
+        &node
+            .cli(&[
+                "contract",
+                "instantiate",
+                &contract,
+                "--party",
+                "alice",
+                "--party",
+                "bob",
+                "--arg",
+                "key:alice",
+                "--arg",
+                "key:bob",
+                "--arg",
+                &class_arg,
+                "--arg",
+                "u64:1000",
+                "--arg",
+                "u64:100000",
+                "--from",
+                "alice",
+            ])
+            .ok(),
+        "instance",
+    );
+    // Not started until bob accepts.
+    assert_eq!(
+        node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
+            .refused(),
+        "contract.not_active"
+    );
+    node.cli(&["contract", "accept", &instance, "--from", "bob"])
+        .ok();
+    node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
+        .ok();
+    assert_eq!(
+        node.cli(&["contract", "query", &instance]).ok()["output"],
+        "010000"
+    );
+    // The wrong price is refused by the contract; the exact price completes the swap.
+    assert_eq!(
+        node.cli(&["contract", "deposit", &instance, &money, "--amount", "999", "--from", "bob"])
+            .refused(),
+        "contract.aborted"
+    );
+    node.cli(&[
+        "contract", "deposit", &instance, &money, "--amount", "1000", "--from", "bob",
+    ])
+    .ok();
+    assert_eq!(
+        owner(&node, &flat),
+        node.cli(&["keys", "show", "bob"]).ok()["public_key"]
+    );
+    let alice_holds = node.cli(&["query", "owner", "alice"]).ok();
+    assert_eq!(
+        alice_holds["records"][0]["asset"]["fungible"]["amount"],
+        1000
+    );
+    assert_eq!(
+        node.cli(&["contract", "query", &instance]).ok()["output"],
+        "010101"
+    );
+    // Settled: reclaiming is refused by the contract.
+    assert_eq!(
+        node.cli(&[
+            "contract",
+            "call",
+            &instance,
+            "--arg",
+            "text:reclaim",
+            "--from",
+            "bob"
+        ])
+        .refused(),
+        "contract.aborted"
+    );
+}
+
+/// bob rents from alice and deposits 1000 KZT as security; the lease ends at once.
+fn lease(node: &Node, deadline: &str) -> (String, String) {
+    let (_, _, money) = flat_and_money(node);
+    let contract = deploy(node, "lease-deposit", deadline);
+    let instance = id(
+        &node
+            .cli(&[
+                "contract",
+                "instantiate",
+                &contract,
+                "--party",
+                "alice",
+                "--party",
+                "bob",
+                "--arg",
+                "key:alice",
+                "--arg",
+                "key:bob",
+                "--arg",
+                "u64:0",
+                "--from",
+                "alice",
+                "--cosign",
+                "bob",
+            ])
+            .ok(),
+        "instance",
+    );
+    let deposited = node
+        .cli(&[
+            "contract", "deposit", &instance, &money, "--amount", "1000", "--from", "bob",
+        ])
+        .ok();
+    let held = deposited["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["deposited"]["record"].as_str())
+        .unwrap()
+        .to_owned();
+    (instance, held)
+}
+
+fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// `tamga contract rule` with `--direct` for each direction, signed by `from` and
+/// co-signed by `cosign`.
+fn rule(
+    node: &Node,
+    instance: &str,
+    decision: &str,
+    directions: &[&str],
+    decision_file: &str,
+    from: &str,
+    cosign: &[&str],
+) -> tamga_tests::CliResult {
+    let mut args = vec![
+        "contract",
+        "rule",
+        instance,
+        "--decision",
+        decision,
+        "--decision-file",
+        decision_file,
+        "--from",
+        from,
+    ];
+    for direction in directions {
+        args.extend(["--direct", direction]);
+    }
+    for c in cosign {
+        args.extend(["--cosign", c]);
+    }
+    node.cli(&args)
+}
+
+#[test]
+fn a_dispute_freezes_the_lease_until_a_quorum_of_arbiters_rules() {
+    let node = Node::dev(100);
+    let docs = tempfile::tempdir().unwrap();
+    let (instance, held) = lease(&node, "1000");
+    node.cli(&[
+        "contract",
+        "call",
+        &instance,
+        "--arg",
+        "text:claim",
+        "--from",
+        "alice",
+    ])
+    .ok();
+    let reason = file(
+        &docs,
+        "reason.md",
+        "I left the flat in perfect order; photos attached.",
+    );
+    assert_eq!(
+        node.cli(&[
+            "contract",
+            "dispute",
+            &instance,
+            "--reason-file",
+            &reason,
+            "--from",
+            "bank"
+        ])
+        .refused(),
+        "contract.not_party"
+    );
+    node.cli(&[
+        "contract",
+        "dispute",
+        &instance,
+        "--reason-file",
+        &reason,
+        "--from",
+        "bob",
+    ])
+    .ok();
+    // Frozen: the landlord cannot collect, not even after the claim window.
+    node.wait_height(node.height() + 7, Duration::from_secs(30))
+        .unwrap();
+    assert_eq!(
+        node.cli(&[
+            "contract",
+            "call",
+            &instance,
+            "--arg",
+            "text:collect",
+            "--from",
+            "alice"
+        ])
+        .refused(),
+        "contract.frozen"
+    );
+
+    let decision = file(&docs, "decision.md", "The deposit returns to the tenant.");
+    let direct = format!("{held}=bob");
+    assert_eq!(
+        rule(
+            &node,
+            &instance,
+            "transfer",
+            &[&direct],
+            &decision,
+            "bank",
+            &[]
+        )
+        .refused(),
+        "contract.quorum_not_met",
+        "a non-arbiter cannot rule"
+    );
+    assert_eq!(
+        rule(
+            &node,
+            &instance,
+            "transfer",
+            &[&direct],
+            &decision,
+            "arbiter1",
+            &[]
+        )
+        .refused(),
+        "contract.quorum_not_met",
+        "one of a quorum of two"
+    );
+    assert_eq!(
+        owner(&node, &held),
+        node.cli(&["contract", "instance", &instance]).ok()["account"],
+        "nothing moved"
+    );
+    let ruled = rule(
+        &node,
+        &instance,
+        "transfer",
+        &[&direct],
+        &decision,
+        "arbiter1",
+        &["arbiter2"],
+    )
+    .ok();
+    assert!(ruled["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["ruled"]["arbiters"].as_array().map(|a| a.len()) == Some(2)));
+    assert_eq!(
+        owner(&node, &held),
+        node.cli(&["keys", "show", "bob"]).ok()["public_key"]
+    );
+    assert_eq!(
+        node.cli(&["contract", "instance", &instance]).ok()["status"],
+        "active"
+    );
+}
+
+#[test]
+fn past_the_deadline_the_dispute_goes_to_the_appeal_arbiter() {
+    let node = Node::dev(100);
+    let docs = tempfile::tempdir().unwrap();
+    let (instance, held) = lease(&node, "3");
+    let reason = file(&docs, "reason.md", "The landlord withholds the deposit.");
+    let opened = node
+        .cli(&[
+            "contract",
+            "dispute",
+            &instance,
+            "--reason-file",
+            &reason,
+            "--from",
+            "bob",
+        ])
+        .ok();
+    let deadline = opened["events"][0]["dispute_opened"]["deadline_height"]
+        .as_u64()
+        .unwrap();
+    node.wait_height(deadline + 1, Duration::from_secs(30))
+        .unwrap();
+    let decision = file(&docs, "decision.md", "Split: half to each.");
+    let (half, rest) = (format!("{held}=alice:500"), format!("{held}=bob"));
+    let partial = rule(
+        &node,
+        &instance,
+        "terminate",
+        &[&half],
+        &decision,
+        "appeal",
+        &[],
+    );
+    assert_eq!(
+        partial.refused(),
+        "contract.holdings_left",
+        "termination must distribute everything held"
+    );
+    let both = [half.as_str(), rest.as_str()];
+    assert_eq!(
+        rule(
+            &node,
+            &instance,
+            "terminate",
+            &both,
+            &decision,
+            "arbiter1",
+            &["arbiter2"]
+        )
+        .refused(),
+        "contract.deadline_passed"
+    );
+    rule(
+        &node,
+        &instance,
+        "terminate",
+        &both,
+        &decision,
+        "appeal",
+        &[],
+    )
+    .ok();
+    assert_eq!(
+        node.cli(&["contract", "instance", &instance]).ok()["status"],
+        "terminated"
+    );
+    for who in ["alice", "bob"] {
+        let holds = node.cli(&["query", "owner", who]).ok();
+        let halves = holds["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["asset"]["fungible"]["amount"] == 500)
+            .count();
+        assert_eq!(halves, 1, "{who} got half of the deposit");
+    }
+}
