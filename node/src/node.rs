@@ -23,6 +23,14 @@ pub struct Overrides {
     pub json_output: bool,
 }
 
+/// The contract sandbox, keeping compiled modules in the data directory.
+fn contract_vm(home: &Home) -> Result<Vm> {
+    let modules = crate::storage::DiskModules::open(home.data().join("wasm-cache"))?;
+    Ok(Vm::new()
+        .map_err(anyhow::Error::msg)?
+        .with_precompiled(Box::new(modules)))
+}
+
 pub fn genesis_hash(genesis: &Genesis) -> Hash32 {
     hashing::hash("tamga 2026 genesis v1", &[&encoding::encode(genesis)])
 }
@@ -63,7 +71,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         Mempool::new(limits),
         tip.clone(),
         config.block.block_txs_max,
-        Arc::new(Vm::new().map_err(anyhow::Error::msg)?),
+        Arc::new(contract_vm(home)?),
     ));
     let (rpc, addr) = crate::rpc::start(app.clone(), &config.rpc, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;

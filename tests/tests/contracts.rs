@@ -197,6 +197,11 @@ fn escrow_sale_swaps_through_the_cli() {
         .refused(),
         "contract.aborted"
     );
+    // The compiled module is kept on disk for the next start.
+    let cached = std::fs::read_dir(node.home.join("data/wasm-cache")).unwrap();
+    assert!(cached
+        .filter_map(Result::ok)
+        .any(|f| f.path().extension().is_some_and(|e| e == "cwasm")));
 }
 
 /// bob rents from alice and deposits 1000 KZT as security; the lease ends at once.

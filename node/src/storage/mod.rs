@@ -6,10 +6,12 @@
 //! exactly that height's state: there is no partial block on disk.
 
 mod commit;
+mod precompiled;
 mod query;
 mod smt;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
+pub use precompiled::DiskModules;
 pub use smt::state_root_after;
 
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};

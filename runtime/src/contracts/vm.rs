@@ -74,10 +74,22 @@ struct Cache {
     order: VecDeque<Hash32>,
 }
 
+/// Where compiled modules persist between runs, keyed by the engine's
+/// compatibility hash and the code hash. The node keeps them on disk; the runtime
+/// itself does no I/O.
+pub trait PrecompiledStore: Send + Sync {
+    fn load(&self, key: &str) -> Option<Vec<u8>>;
+    fn save(&self, key: &str, bytes: &[u8]);
+}
+
 pub struct Vm {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
+    precompiled: Option<Box<dyn PrecompiledStore>>,
+    /// Hex of the engine's compatibility hash: a different wasmtime or config
+    /// never reads another's compiled code.
+    compatibility: String,
 }
 
 impl std::fmt::Debug for Vm {
@@ -118,11 +130,52 @@ impl Vm {
             modules: HashMap::new(),
             order: VecDeque::new(),
         });
+        let compatibility = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut hasher);
+            format!("{:016x}", hasher.finish())
+        };
         Ok(Vm {
             engine,
             linker,
             cache,
+            precompiled: None,
+            compatibility,
         })
+    }
+
+    /// Keeps compiled modules in `store` across restarts.
+    pub fn with_precompiled(mut self, store: Box<dyn PrecompiledStore>) -> Vm {
+        self.precompiled = Some(store);
+        self
+    }
+
+    /// A compiled module: from the precompiled store if it has one for this engine,
+    /// else compiled from the code and saved there.
+    fn module(
+        &self,
+        code_hash: &Hash32,
+        code: impl FnOnce() -> Option<Vec<u8>>,
+    ) -> Result<Module, ContractError> {
+        let key = format!("{}-{code_hash}", self.compatibility);
+        if let Some(bytes) = self.precompiled.as_ref().and_then(|store| store.load(&key)) {
+            // SAFETY: the bytes were produced by `Module::serialize` on an engine with
+            // the same compatibility hash (it is in the key) and kept in the node's own
+            // data directory; wasmtime re-checks the header before using them.
+            if let Ok(module) = unsafe { Module::deserialize(&self.engine, &bytes) } {
+                return Ok(module);
+            }
+        }
+        let bytes = code().ok_or_else(|| {
+            ContractError::InvalidModule(format!("code {code_hash} missing from state"))
+        })?;
+        let module = Module::new(&self.engine, &bytes)
+            .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
+        if let (Some(store), Ok(compiled)) = (self.precompiled.as_ref(), module.serialize()) {
+            store.save(&key, &compiled);
+        }
+        Ok(module)
     }
 
     /// Deploy-time validation: size, counts, imports only from `tamga_v1`, an
@@ -158,11 +211,7 @@ impl Vm {
         if let Some(pre) = cache.modules.get(code_hash) {
             return Ok(pre.clone());
         }
-        let bytes = code().ok_or_else(|| {
-            ContractError::InvalidModule(format!("code {code_hash} missing from state"))
-        })?;
-        let module = Module::new(&self.engine, &bytes)
-            .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
+        let module = self.module(code_hash, code)?;
         let pre = self
             .linker
             .instantiate_pre(&module)

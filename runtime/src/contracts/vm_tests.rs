@@ -166,3 +166,40 @@ fn nan_results_are_canonical() {
     assert_eq!(&output[..8], &0x7ff8_0000_0000_0000u64.to_le_bytes());
     assert_eq!(&output[8..], &0x7fc0_0000u32.to_le_bytes());
 }
+
+#[derive(Default, Clone)]
+struct MemoryStore(std::sync::Arc<std::sync::Mutex<BTreeMap<String, Vec<u8>>>>);
+
+impl PrecompiledStore for MemoryStore {
+    fn load(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.lock().unwrap().get(key).cloned()
+    }
+    fn save(&self, key: &str, bytes: &[u8]) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), bytes.to_vec());
+    }
+}
+
+#[test]
+fn compiled_modules_persist_in_the_precompiled_store() {
+    let store = MemoryStore::default();
+    let code = module(r#"(func (export "call") (call $output (i32.const 0) (i32.const 2)))"#);
+    let hash = Hash32([3; 32]);
+    let first = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
+    first
+        .invoke(&hash, || Some(code.clone()), "call", env(false))
+        .unwrap();
+    assert_eq!(store.0.lock().unwrap().len(), 1, "compiled once, saved");
+    // A new engine (a restarted node) runs it without the code: from the store.
+    let second = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
+    let outcome = second.invoke(&hash, || None, "call", env(false)).unwrap();
+    assert_eq!(outcome.output.len(), 2);
+    assert!(store
+        .0
+        .lock()
+        .unwrap()
+        .keys()
+        .all(|k| k.ends_with(&hash.to_hex())));
+}
