@@ -336,7 +336,7 @@ fn describe(result: &Value) -> String {
         result["hash"].as_str().unwrap_or(""),
         result["height"]
     )];
-    for (_, _, key) in CREATED_IDS {
+    for key in ["record", "class", "contract", "instance"] {
         if let Some(id) = result[key].as_str() {
             lines.push(format!("{key}: {id}"));
         }

@@ -4,15 +4,19 @@
 //! * one-core limit: pre-signed transfers verified (ed25519) and applied to
 //!   in-memory state on one thread, with no node around them;
 //! * node: the same kind of transfers submitted over JSON-RPC (`tx_submitBatch`)
-//!   to a real `tamga dev` process, counted when committed.
+//!   to a real `tamga dev` process, counted when committed;
+//! * contracts: committed `escrow-sale` calls per second on the same node, beside
+//!   the sandbox's own instantiate + call rate for that module.
 
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Instant;
+use tamga_runtime::contracts::{ArbitrationClause, CallEnv, Vm};
 use tamga_runtime::state::Overlay;
+use tamga_runtime::types::Bytes;
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
-use tamga_tests::{registration, Node};
+use tamga_tests::{contract_wasm, registration, Node};
 
 const CHAIN: &str = "tamga-dev";
 const BATCH: usize = 1000;
@@ -121,27 +125,15 @@ fn wait_committed(node: &Node, last: &SignedTx) {
     node.wait_tx(&hash);
 }
 
-fn main() {
-    let count: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
-    assert!(
-        (1..=20_000).contains(&count),
-        "count must be 1..=20000 (the default mempool bound)"
-    );
-    let block_time_ms: u64 = std::env::args()
-        .nth(2)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100);
-    let node = Node::dev(block_time_ms);
-    let limit = one_core_limit(&node, count);
+/// Committed transfers per second beside the one-core verify+apply limit.
+fn transfers_section(node: &Node, count: usize, block_time_ms: u64) {
+    let limit = one_core_limit(node, count);
 
     // Setup (not timed): register `count` records for alice.
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
     let setup = registrations(&registrar, node.public("alice"), count, 0);
-    submit_all(&node, &setup);
-    wait_committed(&node, setup.last().unwrap());
+    submit_all(node, &setup);
+    wait_committed(node, setup.last().unwrap());
     let records: Vec<Hash32> = setup
         .iter()
         .map(|tx| {
@@ -152,9 +144,9 @@ fn main() {
 
     let txs = transfers(&alice, &records, node.public("bob"), 0);
     let started = Instant::now();
-    submit_all(&node, &txs);
+    submit_all(node, &txs);
     let admit_rate = count as f64 / started.elapsed().as_secs_f64();
-    wait_committed(&node, txs.last().unwrap());
+    wait_committed(node, txs.last().unwrap());
     let node_rate = count as f64 / started.elapsed().as_secs_f64();
     println!(
         "transfers:                    {count} (block time {block_time_ms} ms, {} cores)",
@@ -169,4 +161,161 @@ fn main() {
         "ratio node / limit:            {:>9.2}  (goal >= 0.80)",
         node_rate / limit
     );
+}
+
+/// Signs `payloads` as `signer` with consecutive nonces, co-signed by `cosigner`.
+fn signed_sequence(
+    node: &Node,
+    signer: &str,
+    cosigner: &str,
+    payloads: Vec<Payload>,
+) -> Vec<SignedTx> {
+    let (key, co) = (node.key(signer), node.key(cosigner));
+    let first = node.next_nonce(&PublicKey::of(&key));
+    payloads
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| {
+            Transaction {
+                chain_id: CHAIN.into(),
+                signer: PublicKey::of(&key),
+                nonce: first + i as u64,
+                payload,
+            }
+            .sign(&key)
+            .cosign(&co)
+        })
+        .collect()
+}
+
+/// Escrow init arguments with a deadline already past, so `reclaim` succeeds.
+fn escrow_args(node: &Node) -> Vec<u8> {
+    [
+        node.public("alice").0.as_slice(),
+        &node.public("bob").0,
+        &[7; 32],
+        &1000u64.to_le_bytes(),
+        &0u64.to_le_bytes(),
+    ]
+    .concat()
+}
+
+/// The same module's `call` in the sandbox alone: instantiate + call per second.
+fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> f64 {
+    let vm = Vm::new().expect("wasm engine");
+    let hash = Hash32(*blake3::hash(code).as_bytes());
+    let storage: BTreeMap<Vec<u8>, Vec<u8>> = [(b"args".to_vec(), escrow_args(node))].into();
+    let env = || CallEnv {
+        caller: node.public("alice"),
+        parties: vec![node.public("alice"), node.public("bob")],
+        height: 10,
+        time_ms: 1,
+        input: b"reclaim".to_vec(),
+        storage: storage.clone(),
+        holdings: vec![],
+        read_only: false,
+    };
+    vm.invoke(&hash, || Some(code.to_vec()), "call", env())
+        .expect("warm-up call");
+    let started = Instant::now();
+    for _ in 0..calls {
+        vm.invoke(&hash, || None, "call", env())
+            .expect("escrow reclaim succeeds");
+    }
+    calls as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Committed escrow calls per second beside the sandbox's own rate.
+fn contracts_section(node: &Node, calls: usize) {
+    let code = std::fs::read(contract_wasm("escrow-sale")).expect("escrow-sale.wasm");
+    let raw = sandbox_rate(node, &code, calls);
+    let arbitration = ArbitrationClause {
+        arbiters: vec![node.public("arbiter1")],
+        quorum: 1,
+        deadline_blocks: 10,
+        appeal: None,
+    };
+    let deploy = signed_sequence(
+        node,
+        "alice",
+        "bob",
+        vec![Payload::Deploy {
+            code: Bytes(code),
+            terms: "Escrow sale.".into(),
+            arbitration,
+        }],
+    );
+    submit_all(node, &deploy);
+    let done = node.wait_tx(&deploy[0].id().to_hex());
+    let contract = Hash32::from_hex(
+        done["events"][0]["contract_deployed"]["contract"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    // Setup (not timed): `calls` instances, each accepted by both parties.
+    let parties = vec![node.public("alice"), node.public("bob")];
+    let init = (0..calls)
+        .map(|_| Payload::Instantiate {
+            contract,
+            parties: parties.clone(),
+            init_args: Bytes(escrow_args(node)),
+        })
+        .collect();
+    let setup = signed_sequence(node, "alice", "bob", init);
+    submit_all(node, &setup);
+    wait_committed(node, setup.last().unwrap());
+    let instances: Vec<Hash32> = setup
+        .iter()
+        .map(|tx| {
+            Hash32::from_hex(
+                node.rpc("tx_get", json!([tx.id()])).unwrap()["events"][0]["instance_proposed"]
+                    ["instance"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let reclaims = instances
+        .into_iter()
+        .map(|instance| Payload::Call {
+            instance,
+            input: Bytes(b"reclaim".to_vec()),
+        })
+        .collect();
+    let txs = signed_sequence(node, "alice", "bob", reclaims);
+    let started = Instant::now();
+    submit_all(node, &txs);
+    wait_committed(node, txs.last().unwrap());
+    let node_rate = calls as f64 / started.elapsed().as_secs_f64();
+    println!("escrow calls:                  {calls}");
+    println!("sandbox instantiate+call:      {raw:>9.0} calls/s (same module, no node)");
+    println!("node committed escrow calls:   {node_rate:>9.0} calls/s");
+    println!(
+        "node time per call / sandbox:  {:>9.2}x (goal <= 3x)",
+        raw / node_rate
+    );
+}
+
+fn main() {
+    let arg = |n: usize, default: u64| {
+        std::env::args()
+            .nth(n)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (count, block_time_ms, calls) =
+        (arg(1, 20_000) as usize, arg(2, 100), arg(3, 2_000) as usize);
+    assert!(
+        (1..=20_000).contains(&count),
+        "transfers must be 1..=20000 (the default mempool bound)"
+    );
+    assert!(
+        (1..=5_000).contains(&calls),
+        "contract calls must be 1..=5000"
+    );
+    let node = Node::dev(block_time_ms);
+    transfers_section(&node, count, block_time_ms);
+    contracts_section(&node, calls);
 }
