@@ -481,3 +481,96 @@ fn past_the_deadline_the_dispute_goes_to_the_appeal_arbiter() {
         assert_eq!(halves, 1, "{who} got half of the deposit");
     }
 }
+
+#[test]
+fn bad_clauses_are_refused_and_escrow_reclaims_after_the_deadline() {
+    let node = Node::dev(100);
+    let wasm = contract_wasm("escrow-sale");
+    let terms = contract_terms("escrow-sale");
+    let (wasm, terms) = (wasm.to_str().unwrap(), terms.to_str().unwrap());
+    let deploy = |arbiters: &[&str], quorum: &str| {
+        let mut args = vec![
+            "contract",
+            "deploy",
+            wasm,
+            "--terms",
+            terms,
+            "--quorum",
+            quorum,
+            "--deadline",
+            "5",
+            "--from",
+            "alice",
+        ];
+        for a in arbiters {
+            args.extend(["--arbiter", a]);
+        }
+        node.cli(&args)
+    };
+    assert_eq!(
+        deploy(&["arbiter1", "arbiter2"], "3").refused(),
+        "contract.bad_quorum"
+    );
+    assert_eq!(
+        deploy(&["arbiter1", "arbiter1"], "1").refused(),
+        "contract.duplicate_arbiter"
+    );
+    assert!(
+        !deploy(&[], "1").success,
+        "no arbitration clause, no deployment"
+    );
+
+    // Deadline height 0: already past, so either party may reclaim.
+    let (flat, class, _) = flat_and_money(&node);
+    let contract = id(&deploy(&["arbiter1"], "1").ok(), "contract");
+    let class_arg = format!("id:{class}");
+    let instance = id(
+        &node
+            .cli(&[
+                "contract",
+                "instantiate",
+                &contract,
+                "--party",
+                "alice",
+                "--party",
+                "bob",
+                "--arg",
+                "key:alice",
+                "--arg",
+                "key:bob",
+                "--arg",
+                &class_arg,
+                "--arg",
+                "u64:1000",
+                "--arg",
+                "u64:0",
+                "--from",
+                "alice",
+                "--cosign",
+                "bob",
+            ])
+            .ok(),
+        "instance",
+    );
+    node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
+        .ok();
+    assert_eq!(
+        owner(&node, &flat),
+        node.cli(&["contract", "instance", &instance]).ok()["account"]
+    );
+    node.cli(&[
+        "contract",
+        "call",
+        &instance,
+        "--arg",
+        "text:reclaim",
+        "--from",
+        "bob",
+    ])
+    .ok();
+    assert_eq!(
+        owner(&node, &flat),
+        node.cli(&["keys", "show", "alice"]).ok()["public_key"],
+        "the seller has the flat back"
+    );
+}
