@@ -107,6 +107,43 @@ fn deploy(node: &Node, example: &str, deadline: &str) -> String {
     id(&node.cli(&args).ok(), "contract")
 }
 
+/// An escrow sale: seller alice, buyer bob, price 1000 of `class`, `deadline`
+/// height; signed by alice, plus `extra` flags (e.g. bob's co-signature).
+fn escrow_instance(
+    node: &Node,
+    contract: &str,
+    class: &str,
+    deadline: &str,
+    extra: &[&str],
+) -> String {
+    let (class_arg, deadline_arg) = (format!("id:{class}"), format!("u64:{deadline}"));
+    let mut args = vec![
+        "contract",
+        "instantiate",
+        contract,
+        "--party",
+        "alice",
+        "--party",
+        "bob",
+        "--arg",
+        "key:alice",
+        "--arg",
+        "key:bob",
+    ];
+    args.extend([
+        "--arg",
+        &class_arg,
+        "--arg",
+        "u64:1000",
+        "--arg",
+        &deadline_arg,
+        "--from",
+        "alice",
+    ]);
+    args.extend(extra);
+    id(&node.cli(&args).ok(), "instance")
+}
+
 #[test]
 fn escrow_sale_swaps_through_the_cli() {
     let node = Node::dev(100);
@@ -119,33 +156,7 @@ fn escrow_sale_swaps_through_the_cli() {
     );
     assert_eq!(shown["arbitration"]["quorum"], 2);
 
-    let class_arg = format!("id:{class}");
-    let instance = id(
-        &node
-            .cli(&[
-                "contract",
-                "instantiate",
-                &contract,
-                "--party",
-                "alice",
-                "--party",
-                "bob",
-                "--arg",
-                "key:alice",
-                "--arg",
-                "key:bob",
-                "--arg",
-                &class_arg,
-                "--arg",
-                "u64:1000",
-                "--arg",
-                "u64:100000",
-                "--from",
-                "alice",
-            ])
-            .ok(),
-        "instance",
-    );
+    let instance = escrow_instance(&node, &contract, &class, "100000", &[]);
     // Not started until bob accepts.
     assert_eq!(
         node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
@@ -523,35 +534,7 @@ fn bad_clauses_are_refused_and_escrow_reclaims_after_the_deadline() {
     // Deadline height 0: already past, so either party may reclaim.
     let (flat, class, _) = flat_and_money(&node);
     let contract = id(&deploy(&["arbiter1"], "1").ok(), "contract");
-    let class_arg = format!("id:{class}");
-    let instance = id(
-        &node
-            .cli(&[
-                "contract",
-                "instantiate",
-                &contract,
-                "--party",
-                "alice",
-                "--party",
-                "bob",
-                "--arg",
-                "key:alice",
-                "--arg",
-                "key:bob",
-                "--arg",
-                &class_arg,
-                "--arg",
-                "u64:1000",
-                "--arg",
-                "u64:0",
-                "--from",
-                "alice",
-                "--cosign",
-                "bob",
-            ])
-            .ok(),
-        "instance",
-    );
+    let instance = escrow_instance(&node, &contract, &class, "0", &["--cosign", "bob"]);
     node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
         .ok();
     assert_eq!(
