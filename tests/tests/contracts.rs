@@ -264,6 +264,19 @@ fn file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
+/// `tamga contract dispute` citing `reason_file`, signed by `from`.
+fn dispute(node: &Node, instance: &str, reason_file: &str, from: &str) -> tamga_tests::CliResult {
+    node.cli(&[
+        "contract",
+        "dispute",
+        instance,
+        "--reason-file",
+        reason_file,
+        "--from",
+        from,
+    ])
+}
+
 /// `tamga contract rule` with `--direct` for each direction, signed by `from` and
 /// co-signed by `cosign`.
 fn rule(
@@ -316,28 +329,10 @@ fn a_dispute_freezes_the_lease_until_a_quorum_of_arbiters_rules() {
         "I left the flat in perfect order; photos attached.",
     );
     assert_eq!(
-        node.cli(&[
-            "contract",
-            "dispute",
-            &instance,
-            "--reason-file",
-            &reason,
-            "--from",
-            "bank"
-        ])
-        .refused(),
+        dispute(&node, &instance, &reason, "bank").refused(),
         "contract.not_party"
     );
-    node.cli(&[
-        "contract",
-        "dispute",
-        &instance,
-        "--reason-file",
-        &reason,
-        "--from",
-        "bob",
-    ])
-    .ok();
+    dispute(&node, &instance, &reason, "bob").ok();
     // Frozen: the landlord cannot collect, not even after the claim window.
     node.wait_height(node.height() + 7, Duration::from_secs(30))
         .unwrap();
@@ -421,17 +416,7 @@ fn past_the_deadline_the_dispute_goes_to_the_appeal_arbiter() {
     let docs = tempfile::tempdir().unwrap();
     let (instance, held) = lease(&node, "3");
     let reason = file(&docs, "reason.md", "The landlord withholds the deposit.");
-    let opened = node
-        .cli(&[
-            "contract",
-            "dispute",
-            &instance,
-            "--reason-file",
-            &reason,
-            "--from",
-            "bob",
-        ])
-        .ok();
+    let opened = dispute(&node, &instance, &reason, "bob").ok();
     let deadline = opened["events"][0]["dispute_opened"]["deadline_height"]
         .as_u64()
         .unwrap();

@@ -99,6 +99,19 @@ fn active_instance(l: &mut Ledger, appeal: Option<u8>) -> Hash32 {
     id
 }
 
+/// `by` opens a dispute on `id`, citing a reason document.
+fn open_dispute(l: &mut Ledger, id: Hash32, by: u8) {
+    l.run(
+        by,
+        Payload::Dispute {
+            instance: id,
+            reason: Hash32([9; 32]),
+        },
+        &[],
+    )
+    .unwrap();
+}
+
 #[test]
 fn deployment_needs_a_valid_arbitration_clause_and_terms() {
     let mut l = Ledger::new();
@@ -327,15 +340,7 @@ fn a_dispute_freezes_until_a_quorum_of_arbiters_rules() {
 fn past_the_deadline_the_appeal_arbiter_rules() {
     let mut l = Ledger::new();
     let id = active_instance(&mut l, Some(APPEAL));
-    l.run(
-        ALICE,
-        Payload::Dispute {
-            instance: id,
-            reason: Hash32([9; 32]),
-        },
-        &[],
-    )
-    .unwrap();
+    open_dispute(&mut l, id, ALICE);
     let end = Payload::Rule {
         instance: id,
         decision: Decision::Terminate(vec![]),
@@ -359,15 +364,7 @@ fn past_the_deadline_the_appeal_arbiter_rules() {
 fn without_an_appeal_arbiter_the_dispute_stays_with_the_arbiters() {
     let mut l = Ledger::new();
     let id = active_instance(&mut l, None);
-    l.run(
-        ALICE,
-        Payload::Dispute {
-            instance: id,
-            reason: Hash32([9; 32]),
-        },
-        &[],
-    )
-    .unwrap();
+    open_dispute(&mut l, id, ALICE);
     l.height = 1_000;
     let input = vec![];
     assert_eq!(
