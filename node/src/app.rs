@@ -3,16 +3,18 @@
 //! for it, and *commit a decided block*. The single-validator producer calls them in
 //! a loop; BFT consensus calls the same three.
 
-use crate::mempool::Mempool;
+use crate::mempool::check::{check_bytes, check_parallel};
+use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use tamga_runtime::contracts::Vm;
-use tamga_runtime::execute::record_tip;
+use tamga_runtime::execute::{begin_block, record_tip};
 use tamga_runtime::records::Event;
+use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
 use tamga_runtime::types::{txs_hash, Block, BlockHeader, Commit, SignedTx};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 /// Why a proposed block is refused.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,8 @@ pub enum BlockError {
     StateRoot { expected: Hash32, got: Hash32 },
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptState),
 }
 
 /// Executed transactions: those that applied, with their events, and those dropped.
@@ -67,6 +71,8 @@ pub struct App {
     notices: broadcast::Sender<BlockNotice>,
     /// The contract sandbox, shared by every execution (its module cache too).
     pub vm: Arc<Vm>,
+    /// Where admitted transactions go to be gossiped, once gossip runs.
+    gossip: OnceLock<mpsc::Sender<Vec<u8>>>,
 }
 
 impl App {
@@ -88,7 +94,43 @@ impl App {
             tip: RwLock::new(tip),
             notices,
             vm,
+            gossip: OnceLock::new(),
         }
+    }
+
+    /// Connects admission to transaction gossip (once, at startup).
+    pub fn set_gossip(&self, sender: mpsc::Sender<Vec<u8>>) {
+        assert!(self.gossip.set(sender).is_ok(), "gossip is connected once");
+    }
+
+    /// Admits a verified transaction into the mempool; when it came from a client
+    /// (`relay`), also gossips it. A full gossip queue only delays it: this node's
+    /// own proposals include it anyway.
+    pub fn admit(
+        &self,
+        vtx: VerifiedTx,
+        bytes: Vec<u8>,
+        relay: bool,
+    ) -> Result<Hash32, AdmitError> {
+        let id = vtx.id;
+        let ctx = self.next_context(crate::clock::now_ms());
+        self.mempool()
+            .admit(&self.storage, &ctx, vtx, bytes.len())?;
+        if let (true, Some(gossip)) = (relay, self.gossip.get()) {
+            let _ = gossip.try_send(bytes);
+        }
+        Ok(id)
+    }
+
+    /// Admits transactions gossiped by peers, checked on every core, in order.
+    pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> usize {
+        let checked = check_parallel(txs, |bytes| check_bytes(&self.chain_id, bytes.clone()));
+        checked
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|(vtx, bytes)| self.admit(vtx, bytes, false))
+            .filter(Result::is_ok)
+            .count()
     }
 
     pub fn tip(&self) -> Tip {
@@ -123,6 +165,7 @@ impl App {
         strict: bool,
     ) -> Result<Execution, BlockError> {
         let mut state = Overlay::new(&self.storage);
+        begin_block(&mut state, ctx)?;
         let mut execution = Execution {
             writes: Default::default(),
             included: vec![],

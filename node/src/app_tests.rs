@@ -4,10 +4,11 @@
 
 use super::*;
 use crate::cli::dev_genesis;
+use crate::clock::now_ms;
 use crate::keyring::dev_key;
 use crate::mempool::MempoolLimits;
 use crate::node::genesis_hash;
-use crate::producer::{now_ms, produce_one};
+use ed25519_dalek::{Signer, SigningKey};
 use std::sync::Arc;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
@@ -35,6 +36,26 @@ fn open_app(dir: &std::path::Path) -> App {
         100,
         Arc::new(Vm::new().unwrap()),
     )
+}
+
+/// Builds a block and commits it with the lone validator's own precommit, as a
+/// one-validator consensus would.
+fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
+    let validator = PublicKey::of(key);
+    let (executed, dropped) = app.build_block(now_ms(), validator)?;
+    let header = &executed.block.header;
+    let block_hash = header.hash();
+    let sign_bytes = Commit::sign_bytes(&header.chain_id, header.height, 0, &block_hash);
+    let commit = Commit {
+        height: header.height,
+        round: 0,
+        block_hash,
+        signatures: vec![tamga_runtime::types::CommitSig {
+            validator,
+            signature: tamga_runtime::Signature(key.sign(&sign_bytes.0).to_bytes()),
+        }],
+    };
+    app.commit_block(executed, commit, dropped)
 }
 
 fn admit_registration(app: &App, nonce: u64) -> Hash32 {

@@ -8,6 +8,20 @@ use std::path::{Path, PathBuf};
 use tamga_runtime::Genesis;
 
 pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:26657";
+/// Persistent peers one node keeps (each is a connection and a gossip fan-out).
+pub const PEERS_MAX: usize = 64;
+
+/// `host:port` as the multiaddr libp2p dials (`/ip4/H/tcp/P`).
+pub fn multiaddr(addr: &str) -> Result<libp2p::Multiaddr> {
+    let socket: SocketAddr = addr
+        .parse()
+        .with_context(|| format!("{addr:?} is not host:port"))?;
+    let ip = match socket.ip() {
+        std::net::IpAddr::V4(ip) => format!("/ip4/{ip}"),
+        std::net::IpAddr::V6(ip) => format!("/ip6/{ip}"),
+    };
+    Ok(format!("{ip}/tcp/{}", socket.port()).parse()?)
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,6 +47,27 @@ pub struct MempoolConfig {
     pub bytes_max: usize,
 }
 
+/// The node's two libp2p swarms: consensus (Malachite's) and transaction gossip (ours).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pConfig {
+    /// Consensus listen address, `host:port` (port 0 picks one; peers then cannot dial it).
+    pub listen: String,
+    /// Consensus peers this node keeps connections to, `host:port`.
+    pub peers: Vec<String>,
+    /// Transaction gossip listen address, `host:port`.
+    pub gossip_listen: String,
+    /// Transaction gossip peers, `host:port`.
+    pub gossip_peers: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusConfig {
+    /// How long validators wait for a proposal in round 0 (later rounds wait longer).
+    pub propose_timeout_ms: u64,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -40,6 +75,8 @@ pub struct Config {
     pub rpc: RpcConfig,
     pub block: BlockConfig,
     pub mempool: MempoolConfig,
+    pub p2p: P2pConfig,
+    pub consensus: ConsensusConfig,
 }
 
 impl Default for Config {
@@ -59,6 +96,15 @@ impl Default for Config {
             mempool: MempoolConfig {
                 txs_max: 20_000,
                 bytes_max: 64 * 1024 * 1024,
+            },
+            p2p: P2pConfig {
+                listen: "127.0.0.1:26656".into(),
+                peers: vec![],
+                gossip_listen: "127.0.0.1:26655".into(),
+                gossip_peers: vec![],
+            },
+            consensus: ConsensusConfig {
+                propose_timeout_ms: 3000,
             },
         }
     }
@@ -86,6 +132,25 @@ impl Config {
         }
         if self.rpc.max_request_bytes < 1024 || self.rpc.max_connections == 0 {
             bail!("rpc.max_request_bytes must be >= 1024 and rpc.max_connections > 0");
+        }
+        let p2p = &self.p2p;
+        for (field, addr) in [
+            ("p2p.listen", &p2p.listen),
+            ("p2p.gossip_listen", &p2p.gossip_listen),
+        ]
+        .into_iter()
+        .chain(p2p.peers.iter().map(|a| ("p2p.peers", a)))
+        .chain(p2p.gossip_peers.iter().map(|a| ("p2p.gossip_peers", a)))
+        {
+            addr.parse::<SocketAddr>()
+                .with_context(|| format!("{field} {addr:?} is not host:port"))?;
+        }
+        if p2p.peers.len() > PEERS_MAX || p2p.gossip_peers.len() > PEERS_MAX {
+            bail!("p2p.peers and p2p.gossip_peers hold at most {PEERS_MAX} entries");
+        }
+        let propose = self.consensus.propose_timeout_ms;
+        if !(100..=60_000).contains(&propose) {
+            bail!("consensus.propose_timeout_ms must be 100..=60000");
         }
         Ok(())
     }

@@ -1,12 +1,14 @@
 //! The Tamga node: everything with I/O around the deterministic runtime — storage,
-//! mempool, the block producer, JSON-RPC and the `tamga` command line.
+//! mempool, consensus, peer-to-peer gossip, JSON-RPC and the `tamga` command line.
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod consensus;
 pub mod keyring;
 pub mod mempool;
 pub mod node;
-pub mod producer;
+pub mod p2p;
 pub mod rpc;
 pub mod storage;

@@ -1,17 +1,19 @@
 //! Starting a node from its home: open storage (writing genesis on first start),
-//! serve JSON-RPC, run the block producer, and stop cleanly on SIGINT/SIGTERM.
+//! serve JSON-RPC, join transaction gossip and BFT consensus, and stop cleanly on
+//! SIGINT/SIGTERM. A node whose key is not in the validator set follows the chain
+//! as a full node.
 
 use crate::app::App;
-use crate::config::Home;
+use crate::config::{multiaddr, Home};
 use crate::keyring::read_key_file;
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::storage::Storage;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::io::Write;
 use std::sync::Arc;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{encoding, hashing};
-use tamga_runtime::{Genesis, Hash32, PublicKey};
+use tamga_runtime::{Genesis, Hash32};
 use tokio::signal::unix::{signal, SignalKind};
 
 /// Command-line settings that win over `config.toml`.
@@ -21,6 +23,8 @@ pub struct Overrides {
     pub block_time_ms: Option<u64>,
     /// Announce readiness as one JSON line (`--output json`) instead of text.
     pub json_output: bool,
+    /// A one-validator chain with no peers (`tamga dev`): quieter network logs.
+    pub lone_validator: bool,
 }
 
 /// The contract sandbox, keeping compiled modules in the data directory.
@@ -46,13 +50,6 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
     config.validate()?;
     let genesis = home.load_genesis()?;
     let (_, key) = read_key_file(&home.validator_key())?;
-    if !genesis
-        .validators
-        .iter()
-        .any(|v| v.public_key == PublicKey::of(&key))
-    {
-        bail!("validator_key.json is not in the genesis validator set; this node cannot produce blocks");
-    }
     let storage = Storage::open(&home.data())
         .with_context(|| format!("opening {}", home.data().display()))?;
     let tip = storage.init_genesis(
@@ -87,33 +84,56 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         println!("WS:     ws://{addr}");
     }
     std::io::stdout().flush()?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let producer = tokio::spawn(crate::producer::run(
-        app,
+    let (gossip, _gossip_task) = crate::p2p::gossip::start(
+        app.clone(),
+        crate::p2p::gossip::GossipSettings {
+            key: key.clone(),
+            listen: multiaddr(&config.p2p.gossip_listen)?,
+            peers: config
+                .p2p
+                .gossip_peers
+                .iter()
+                .map(|a| multiaddr(a))
+                .collect::<Result<_>>()?,
+        },
+    )
+    .await?;
+    app.set_gossip(gossip);
+    let settings = crate::consensus::Settings {
+        moniker: config.moniker.clone(),
         key,
-        config.block.block_time_ms,
-        stop_rx,
-    ));
-    let result = wait_for_stop(producer).await;
-    let _ = stop_tx.send(true);
+        listen: multiaddr(&config.p2p.listen)?,
+        peers: config
+            .p2p
+            .peers
+            .iter()
+            .map(|a| multiaddr(a))
+            .collect::<Result<_>>()?,
+        block_time_ms: config.block.block_time_ms,
+        propose_timeout_ms: config.consensus.propose_timeout_ms,
+        wal_path: home.data().join("consensus.wal"),
+        fault: crate::consensus::Fault::from_env(),
+    };
+    let consensus = crate::consensus::start(app, settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("starting consensus: {e:#}"))?;
+    let result = wait_for_stop(consensus).await;
     let _ = rpc.stop();
     rpc.stopped().await;
     result
 }
 
-/// Returns on SIGINT/SIGTERM (clean stop) or when the producer fails (error).
-async fn wait_for_stop(
-    producer: tokio::task::JoinHandle<Result<(), crate::app::BlockError>>,
-) -> Result<()> {
+/// Returns on SIGINT/SIGTERM (clean stop) or when consensus fails (error).
+async fn wait_for_stop(consensus: tokio::task::JoinHandle<eyre::Result<()>>) -> Result<()> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     tokio::select! {
         _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); Ok(()) }
         _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); Ok(()) }
-        result = producer => match result {
+        result = consensus => match result {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e).context("block production stopped"),
-            Err(e) => Err(e).context("block production panicked"),
+            Ok(Err(e)) => Err(anyhow::anyhow!("consensus stopped: {e:#}")),
+            Err(e) => Err(e).context("consensus panicked"),
         },
     }
 }

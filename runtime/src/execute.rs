@@ -9,7 +9,8 @@ use crate::contracts::{self, ContractError, Vm};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
 use crate::records::{self, Event, RecordError};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
-use crate::types::{encoding, Hash32, PublicKey, SignedTx};
+use crate::types::{encoding, Hash32, Payload, PublicKey, SignedTx};
+use crate::validators::{self, ValidatorError};
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 
 /// The block a transaction executes in, and the sandbox contracts run in.
@@ -78,6 +79,8 @@ pub enum TxError {
     #[error(transparent)]
     Contract(#[from] ContractError),
     #[error(transparent)]
+    Validators(#[from] ValidatorError),
+    #[error(transparent)]
     Corrupt(#[from] CorruptState),
 }
 
@@ -95,6 +98,7 @@ impl TxError {
             TxError::NonceGap { .. } => "tx.nonce_gap",
             TxError::Rule(rule) => rule.reason(),
             TxError::Contract(e) => e.reason(),
+            TxError::Validators(e) => e.reason(),
             TxError::Corrupt(_) => "node.state_corrupt",
         }
     }
@@ -105,6 +109,7 @@ impl TxError {
 pub enum ApplyError {
     Rule(RecordError),
     Contract(ContractError),
+    Validators(ValidatorError),
     Corrupt(CorruptState),
 }
 
@@ -118,6 +123,11 @@ impl From<ContractError> for ApplyError {
         ApplyError::Contract(e)
     }
 }
+impl From<ValidatorError> for ApplyError {
+    fn from(e: ValidatorError) -> Self {
+        ApplyError::Validators(e)
+    }
+}
 impl From<CorruptState> for ApplyError {
     fn from(e: CorruptState) -> Self {
         ApplyError::Corrupt(e)
@@ -128,6 +138,7 @@ impl From<ApplyError> for TxError {
         match e {
             ApplyError::Rule(rule) => TxError::Rule(rule),
             ApplyError::Contract(e) => TxError::Contract(e),
+            ApplyError::Validators(e) => TxError::Validators(e),
             ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
         }
     }
@@ -221,7 +232,9 @@ pub fn apply_tx(
     };
     let mut scratch = Overlay::new(&*state);
     let payload = &vtx.tx.tx.payload;
-    let events = if contracts::handles(payload) {
+    let events = if let Payload::SetValidators { validators } = payload {
+        validators::apply_change(&mut scratch, &ctx, validators)?
+    } else if contracts::handles(payload) {
         contracts::apply(&mut scratch, &ctx, &block.vm, payload)?
     } else {
         records::apply(&mut scratch, &ctx, payload)?
@@ -230,6 +243,12 @@ pub fn apply_tx(
     let writes = scratch.into_writes();
     state.absorb(writes);
     Ok(events)
+}
+
+/// Opens a block: a validator set scheduled for this height comes into force before
+/// any of the block's transactions run.
+pub fn begin_block(state: &mut Overlay, block: &BlockContext) -> Result<(), CorruptState> {
+    validators::promote(state, block.height)
 }
 
 /// Records the block's height and time in state, so every block changes the root and

@@ -4,6 +4,7 @@
 use crate::limits::{CHAIN_ID_BYTES_MAX, REGISTRARS_MAX};
 use crate::state::{keys, EmptyState, Overlay, WriteSet};
 use crate::types::PublicKey;
+use crate::validators::{check_set, Validator, ValidatorError, ValidatorSchedule};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +30,8 @@ pub enum GenesisError {
     NoValidators,
     #[error("genesis names {0} registrars; the limit is {REGISTRARS_MAX}")]
     TooManyRegistrars(usize),
-    #[error("validator {0} appears twice")]
-    DuplicateValidator(PublicKey),
+    #[error("genesis validators: {0}")]
+    Validators(#[from] ValidatorError),
 }
 
 impl Genesis {
@@ -44,21 +45,30 @@ impl Genesis {
         if !id_ok {
             return Err(GenesisError::BadChainId);
         }
-        if self.validators.is_empty() || self.validators.iter().any(|v| v.power == 0) {
+        if self.validators.is_empty() {
             return Err(GenesisError::NoValidators);
         }
-        for (i, v) in self.validators.iter().enumerate() {
-            if self.validators[..i]
-                .iter()
-                .any(|w| w.public_key == v.public_key)
-            {
-                return Err(GenesisError::DuplicateValidator(v.public_key));
-            }
-        }
+        check_set(&self.schedule().current)?;
         if self.registrars.len() > REGISTRARS_MAX {
             return Err(GenesisError::TooManyRegistrars(self.registrars.len()));
         }
         Ok(())
+    }
+
+    /// The genesis validators as the set in force from height 1.
+    pub fn schedule(&self) -> ValidatorSchedule {
+        let current = self
+            .validators
+            .iter()
+            .map(|v| Validator {
+                public_key: v.public_key,
+                power: v.power,
+            })
+            .collect();
+        ValidatorSchedule {
+            current,
+            next: None,
+        }
     }
 
     /// The state at height 0.
@@ -67,6 +77,7 @@ impl Genesis {
         state.put(keys::chain_id(), &self.chain_id);
         state.put(keys::registrars(), &self.registrars);
         state.put(keys::tip(), &(0u64, self.genesis_time_ms));
+        state.put(keys::validators(), &self.schedule());
         state.into_writes()
     }
 }

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod records;
 pub mod state;
 pub mod types;
+pub mod validators;
 
 pub use execute::{apply_tx, verify_tx, BlockContext, TxError, VerifiedTx};
 pub use genesis::Genesis;

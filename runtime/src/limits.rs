@@ -14,5 +14,11 @@ pub const COSIGNATURES_MAX: usize = 8;
 pub const ENCUMBRANCES_PER_RECORD_MAX: usize = 16;
 /// Registrars named at genesis.
 pub const REGISTRARS_MAX: usize = 64;
+/// Validators in one set: every vote is gossiped to and checked by every node.
+pub const VALIDATORS_MAX: usize = 100;
+/// One validator's voting power; with [`VALIDATORS_MAX`] the total fits any sum.
+pub const VALIDATOR_POWER_MAX: u64 = 1 << 40;
+/// Encoded size of one block: it travels whole in one consensus message.
+pub const BLOCK_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// Transactions in one block.
 pub const BLOCK_TXS_MAX: usize = 5_000;

@@ -159,6 +159,10 @@ pub mod keys {
     pub fn registrars() -> Vec<u8> {
         b"cfg/registrars".to_vec()
     }
+    /// The validator set in force and any scheduled change.
+    pub fn validators() -> Vec<u8> {
+        b"cfg/validators".to_vec()
+    }
     pub fn chain_id() -> Vec<u8> {
         b"cfg/chain_id".to_vec()
     }

@@ -63,10 +63,14 @@ fn prepare(home: &Home) -> Result<()> {
     if home.0.exists() {
         std::fs::remove_dir_all(&home.0).with_context(|| format!("wiping {}", home.0.display()))?;
     }
-    let config = Config {
+    // One validator, no peers: its swarms take whatever ports are free.
+    let mut config = Config {
         moniker: "tamga-dev".into(),
         ..Config::default()
     };
+    config.p2p.listen = "127.0.0.1:0".into();
+    config.p2p.gossip_listen = "127.0.0.1:0".into();
+    config.consensus.propose_timeout_ms = 1000;
     write_home(home, &config, &dev_genesis()?, &dev_key("validator"))?;
     for (name, _) in DEV_ACCOUNTS {
         save(&home.0, name, &dev_key(name))?;
@@ -118,6 +122,7 @@ pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
         rpc_listen: Some(args.rpc_addr),
         block_time_ms: Some(args.block_time_ms),
         json_output: globals.output == super::Output::Json,
+        lone_validator: true,
     };
     run_node(&home, overrides)
 }

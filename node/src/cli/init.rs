@@ -71,7 +71,7 @@ pub fn init(globals: &Globals, args: InitArgs) -> Result<()> {
     };
     let genesis = Genesis {
         chain_id: args.chain_id,
-        genesis_time_ms: crate::producer::now_ms(),
+        genesis_time_ms: crate::clock::now_ms(),
         validators: vec![GenesisValidator {
             name: args.moniker.clone(),
             public_key,
@@ -102,13 +102,14 @@ pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
             rpc_listen: args.rpc_addr,
             block_time_ms: args.block_time_ms,
             json_output: globals.output == super::Output::Json,
+            ..Overrides::default()
         },
     )
 }
 
 /// Runs the node until stopped, keeping HOME/rpc.addr pointing at its RPC server.
 pub fn run_node(home: &Home, overrides: Overrides) -> Result<()> {
-    super::init_logging();
+    super::init_logging(overrides.lone_validator);
     let result = super::runtime()?.block_on(node::run(home, overrides));
     let _ = std::fs::remove_file(home.0.join(RPC_ADDR_FILE));
     result

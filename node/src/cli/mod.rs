@@ -8,6 +8,7 @@ mod init;
 mod keys;
 mod output;
 mod query;
+mod testnet;
 mod tx;
 
 pub use client::RPC_ADDR_FILE;
@@ -52,6 +53,8 @@ enum Command {
     Start(init::StartArgs),
     /// Start a throwaway single-validator devnet with well-known dev accounts.
     Dev(dev::DevArgs),
+    /// Write node homes for a local multi-validator network (see scripts/devnet.sh).
+    Testnet(testnet::TestnetArgs),
     /// Manage keys in HOME/keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::init(&globals, args),
         Command::Start(args) => init::start(&globals, args),
         Command::Dev(args) => dev::dev(&globals, args),
+        Command::Testnet(args) => testnet::testnet(&globals, args),
         Command::Keys(cmd) => keys::run(&globals, cmd),
         Command::Tx(cmd) => tx::run(&globals, cmd),
         Command::Query(cmd) => query::run(&globals, cmd),
@@ -97,9 +101,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn init_logging() {
+/// Logs to stderr; `TAMGA_LOG` overrides the filter. By default the consensus
+/// engine and libp2p speak only of problems; a lone validator (`dev`) also hides
+/// the engine's complaints that no peer hears its gossip.
+pub(crate) fn init_logging(lone_validator: bool) {
+    let engine = "arc_malachitebft_core_consensus=warn,arc_malachitebft_engine=warn,\
+        arc_malachitebft_sync=warn,arc_malachitebft_discovery=warn,arc_malachitebft_wal=warn,\
+        libp2p_swarm=warn,libp2p_gossipsub=warn";
+    let network = if lone_validator { "off" } else { "warn" };
+    let default = format!("info,{engine},arc_malachitebft_network={network}");
     let filter = tracing_subscriber::EnvFilter::try_from_env("TAMGA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -6,6 +6,8 @@
 //! block built from the queue in the same order contains only valid transactions.
 //! Everything is bounded: transaction count, bytes, and remembered rejections.
 
+pub mod check;
+
 use crate::storage::Storage;
 use std::collections::{HashMap, HashSet, VecDeque};
 use tamga_runtime::execute::next_nonce;
@@ -157,8 +159,20 @@ impl Mempool {
     }
 
     /// Up to `max` transactions in arrival order, for the next block.
+    /// The oldest pending transactions that fit in one block: at most `max` of
+    /// them and, with the header's room to spare, at most `BLOCK_BYTES_MAX` bytes.
     pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
-        self.queue.iter().take(max).map(|p| p.vtx.clone()).collect()
+        let budget = tamga_runtime::limits::BLOCK_BYTES_MAX - 64 * 1024;
+        let mut used = 0;
+        self.queue
+            .iter()
+            .take(max)
+            .take_while(|p| {
+                used += p.bytes + 16;
+                used <= budget
+            })
+            .map(|p| p.vtx.clone())
+            .collect()
     }
 
     pub fn status(&self, id: &Hash32) -> Option<TxStatus> {

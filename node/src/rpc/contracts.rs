@@ -8,7 +8,7 @@
 
 use super::errors::*;
 use crate::app::App;
-use crate::producer::now_ms;
+use crate::clock::now_ms;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};

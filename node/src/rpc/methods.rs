@@ -15,15 +15,14 @@
 
 use super::errors::*;
 use crate::app::App;
-use crate::producer::now_ms;
+use crate::mempool::check::{check_bytes, check_parallel};
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{PendingSubscriptionSink, RpcModule};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tamga_runtime::execute::decode_tx;
 use tamga_runtime::types::SignedTx;
-use tamga_runtime::{verify_tx, Hash32, PublicKey, VerifiedTx};
+use tamga_runtime::{Hash32, PublicKey, VerifiedTx};
 
 /// Largest page any listing returns.
 const PAGE_MAX: usize = 1000;
@@ -97,52 +96,21 @@ fn status(ctx: &Ctx) -> RpcResult {
     }))
 }
 
-/// A transaction decoded and verified, with its encoded size.
-type Checked = Result<(VerifiedTx, usize), ErrorObjectOwned>;
+/// A transaction decoded and verified, or why not, as the RPC error.
+type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
 
 /// Decode and verify: the expensive part, done outside the mempool lock.
 fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
     let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
         .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
-    let admit = |e: tamga_runtime::TxError| admit_error(&e.into());
-    let tx = decode_tx(&bytes).map_err(admit)?;
-    let vtx = verify_tx(tx, chain_id).map_err(admit)?;
-    Ok((vtx, bytes.len()))
+    check_bytes(chain_id, bytes).map_err(|e| admit_error(&e.into()))
 }
 
-/// Checks a batch on every core: signatures are independent of each other.
-fn check_batch(chain_id: &str, txs: &[String]) -> Vec<Checked> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = txs.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = txs
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|tx| check_hex(chain_id, tx))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("checking a transaction does not panic"))
-            .collect()
-    })
-}
-
-/// Admits checked transactions in order (nonces must follow each other).
+/// Admits a checked transaction (in submission order: nonces follow each other)
+/// and hands it to gossip.
 fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOwned> {
     let (vtx, bytes) = checked?;
-    let id = vtx.id;
-    let ctx = app.next_context(now_ms());
-    app.mempool()
-        .admit(&app.storage, &ctx, vtx, bytes)
-        .map_err(|e| admit_error(&e))?;
-    Ok(id)
+    app.admit(vtx, bytes, true).map_err(|e| admit_error(&e))
 }
 
 fn submit_one(app: &App, params: Params) -> RpcResult {
@@ -157,7 +125,7 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
             "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
         )));
     }
-    let results: Vec<Value> = check_batch(&app.chain_id, &txs)
+    let results: Vec<Value> = check_parallel(&txs, |tx| check_hex(&app.chain_id, tx))
         .into_iter()
         .map(|checked| match admit(app, checked) {
             Ok(hash) => json!({ "hash": hash }),

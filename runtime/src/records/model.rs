@@ -133,6 +133,11 @@ pub enum Event {
         reason: Hash32,
         deadline_height: u64,
     },
+    /// A validator set change was accepted and governs heights from `effective_height`.
+    ValidatorSetScheduled {
+        effective_height: u64,
+        validators: Vec<(PublicKey, u64)>,
+    },
     Ruled {
         instance: Hash32,
         decision_text: Hash32,
@@ -153,7 +158,8 @@ impl Event {
             | Event::ContractCalled { .. }
             | Event::ContractEmitted { .. }
             | Event::DisputeOpened { .. }
-            | Event::Ruled { .. } => vec![],
+            | Event::Ruled { .. }
+            | Event::ValidatorSetScheduled { .. } => vec![],
             Event::Deposited { record, .. } => vec![*record],
             Event::SplitOff {
                 record,

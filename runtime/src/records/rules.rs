@@ -47,7 +47,7 @@ pub fn apply(state: &mut Overlay, ctx: &TxContext, payload: &Payload) -> Outcome
             encumbrance,
         } => release(state, ctx, record, *encumbrance),
         Payload::Terminate { record } => terminate(state, ctx, record),
-        other => unreachable!("contract payloads go to contracts::apply, not {other:?}"),
+        other => unreachable!("execute::apply_tx sends {other:?} to its own module"),
     }
 }
 

@@ -31,12 +31,21 @@ pub struct CommitSig {
     pub signature: Signature,
 }
 
-/// The commit certificate: signatures of validators holding > 2/3 of the power.
+/// The commit certificate: precommit signatures, for `block_hash` in `round`, of
+/// validators holding > 2/3 of the power.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commit {
     pub height: u64,
+    pub round: u32,
     pub block_hash: Hash32,
     pub signatures: Vec<CommitSig>,
+}
+
+/// The two votes of a Tendermint round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoteKind {
+    Prevote,
+    Precommit,
 }
 
 impl BlockHeader {
@@ -45,12 +54,61 @@ impl BlockHeader {
     }
 }
 
+/// The bytes a validator signs for a vote; `block` is `None` for a nil vote and
+/// `round` is `-1` for none. Chain id first: a vote never replays on another chain.
+pub fn vote_sign_bytes(
+    chain_id: &str,
+    kind: VoteKind,
+    height: u64,
+    round: i64,
+    block: Option<&Hash32>,
+) -> Hash32 {
+    let kind_tag: &[u8] = match kind {
+        VoteKind::Prevote => b"prevote",
+        VoteKind::Precommit => b"precommit",
+    };
+    let block: &[u8] = block.map_or(&[], |hash| &hash.0);
+    hashing::hash(
+        hashing::DOMAIN_VOTE,
+        &[
+            chain_id.as_bytes(),
+            kind_tag,
+            &height.to_le_bytes(),
+            &round.to_le_bytes(),
+            block,
+        ],
+    )
+}
+
+/// The bytes a proposer signs for proposing `block` at `height`/`round`.
+pub fn proposal_sign_bytes(
+    chain_id: &str,
+    height: u64,
+    round: i64,
+    pol_round: i64,
+    block: &Hash32,
+) -> Hash32 {
+    hashing::hash(
+        hashing::DOMAIN_PROPOSAL,
+        &[
+            chain_id.as_bytes(),
+            &height.to_le_bytes(),
+            &round.to_le_bytes(),
+            &pol_round.to_le_bytes(),
+            &block.0,
+        ],
+    )
+}
+
 impl Commit {
-    /// The bytes a validator signs to commit `block_hash` at `height`.
-    pub fn sign_bytes(chain_id: &str, height: u64, block_hash: &Hash32) -> Hash32 {
-        hashing::hash(
-            hashing::DOMAIN_COMMIT,
-            &[chain_id.as_bytes(), &height.to_le_bytes(), &block_hash.0],
+    /// The bytes each validator signed: its precommit for `block_hash`.
+    pub fn sign_bytes(chain_id: &str, height: u64, round: u32, block_hash: &Hash32) -> Hash32 {
+        vote_sign_bytes(
+            chain_id,
+            VoteKind::Precommit,
+            height,
+            i64::from(round),
+            Some(block_hash),
         )
     }
 }

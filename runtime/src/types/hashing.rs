@@ -15,8 +15,10 @@ pub const DOMAIN_RECORD_ID: &str = "tamga 2026 record id v1";
 pub const DOMAIN_SPLIT_ID: &str = "tamga 2026 record split id v1";
 /// Id of a fungible class.
 pub const DOMAIN_CLASS_ID: &str = "tamga 2026 class id v1";
-/// What a validator signs to commit a block.
-pub const DOMAIN_COMMIT: &str = "tamga 2026 commit v1";
+/// What a validator signs when it votes (a precommit for a block is its commit).
+pub const DOMAIN_VOTE: &str = "tamga 2026 vote v1";
+/// What a proposer signs when it proposes a block in a round.
+pub const DOMAIN_PROPOSAL: &str = "tamga 2026 proposal v1";
 /// Key hashes in the authenticated state tree.
 pub const DOMAIN_STATE_KEY: &str = "tamga 2026 state key v1";
 

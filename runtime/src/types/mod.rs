@@ -7,7 +7,9 @@ pub mod hashing;
 mod ids;
 mod tx;
 
-pub use block::{txs_hash, Block, BlockHeader, Commit, CommitSig};
+pub use block::{
+    proposal_sign_bytes, txs_hash, vote_sign_bytes, Block, BlockHeader, Commit, CommitSig, VoteKind,
+};
 pub use ids::{Bytes, Hash32, PublicKey, Signature};
 pub use tx::{
     Cosignature, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,

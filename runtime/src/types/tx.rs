@@ -113,6 +113,11 @@ pub enum Payload {
         decision: Decision,
         decision_text: Hash32,
     },
+    /// Replace the validator set; signer and co-signers must hold > 2/3 of the
+    /// current voting power. Takes effect two heights later.
+    SetValidators {
+        validators: Vec<crate::validators::Validator>,
+    },
 }
 
 /// The signed part of a transaction.

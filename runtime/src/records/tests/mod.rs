@@ -6,6 +6,7 @@ mod contracts;
 mod envelope;
 mod fungible;
 mod unique;
+mod validators;
 
 use super::*;
 use crate::execute::{apply_tx, verify_tx, BlockContext, TxError};
@@ -49,14 +50,23 @@ pub(super) const CAROL: u8 = 5;
 
 impl Ledger {
     pub(super) fn new() -> Self {
+        Self::with_validators(&[(9, 1)])
+    }
+
+    /// A ledger whose genesis set is `(seed, power)` pairs.
+    pub(super) fn with_validators(validators: &[(u8, u64)]) -> Self {
+        let validators = validators
+            .iter()
+            .map(|&(seed, power)| GenesisValidator {
+                name: format!("v{seed}"),
+                public_key: pk(seed),
+                power,
+            })
+            .collect();
         let genesis = Genesis {
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
-            validators: vec![GenesisValidator {
-                name: "v".into(),
-                public_key: pk(9),
-                power: 1,
-            }],
+            validators,
             registrars: vec![pk(REGISTRAR)],
         };
         genesis.validate().unwrap();

@@ -1,0 +1,155 @@
+//! `tamga testnet`: node homes for a local multi-validator network, sharing one
+//! genesis (validator keys and powers, chain id, the dev registrar) and each
+//! listing the others as consensus and gossip peers. `scripts/devnet.sh` starts
+//! them as separate processes on loopback.
+
+use super::dev::DEV_ACCOUNTS;
+use super::init::write_home;
+use super::Globals;
+use crate::config::{Config, Home};
+use crate::keyring::{dev_key, save};
+use anyhow::{bail, Result};
+use clap::Args;
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use std::path::PathBuf;
+use tamga_runtime::genesis::GenesisValidator;
+use tamga_runtime::{Genesis, PublicKey};
+
+/// Nodes one loopback testnet may hold (each runs its own process).
+pub const TESTNET_NODES_MAX: usize = 32;
+/// Ports per node: RPC, consensus p2p, transaction gossip.
+const PORTS_PER_NODE: u16 = 10;
+
+#[derive(Args)]
+pub struct TestnetArgs {
+    /// Validators, each with power 1.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
+    /// Extra non-validator nodes that follow the chain and serve JSON-RPC.
+    #[arg(long, default_value_t = 0)]
+    full_nodes: usize,
+    /// Directory to write node0, node1, ... into (must not hold a testnet already).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value = "tamga-devnet")]
+    chain_id: String,
+    /// Node i listens on BASE+10i (RPC), BASE+10i+1 (consensus), BASE+10i+2 (gossip).
+    #[arg(long, default_value_t = 26600)]
+    base_port: u16,
+    /// Block interval in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    block_time_ms: u64,
+}
+
+struct Ports {
+    rpc: u16,
+    p2p: u16,
+    gossip: u16,
+}
+
+fn ports(base: u16, index: usize) -> Ports {
+    let first = base + PORTS_PER_NODE * index as u16;
+    Ports {
+        rpc: first,
+        p2p: first + 1,
+        gossip: first + 2,
+    }
+}
+
+fn node_config(args: &TestnetArgs, index: usize, total: usize) -> Config {
+    let me = ports(args.base_port, index);
+    let others: Vec<Ports> = (0..total)
+        .filter(|&i| i != index)
+        .map(|i| ports(args.base_port, i))
+        .collect();
+    let mut config = Config {
+        moniker: format!("node{index}"),
+        ..Config::default()
+    };
+    config.rpc.listen = format!("127.0.0.1:{}", me.rpc);
+    config.block.block_time_ms = args.block_time_ms;
+    config.p2p.listen = format!("127.0.0.1:{}", me.p2p);
+    config.p2p.gossip_listen = format!("127.0.0.1:{}", me.gossip);
+    config.p2p.peers = others
+        .iter()
+        .map(|p| format!("127.0.0.1:{}", p.p2p))
+        .collect();
+    config.p2p.gossip_peers = others
+        .iter()
+        .map(|p| format!("127.0.0.1:{}", p.gossip))
+        .collect();
+    config
+}
+
+fn check(args: &TestnetArgs) -> Result<usize> {
+    let total = args.validators + args.full_nodes;
+    if args.validators == 0 || total > TESTNET_NODES_MAX {
+        bail!("a testnet needs 1..={TESTNET_NODES_MAX} nodes, at least one a validator");
+    }
+    let last = u32::from(args.base_port) + u32::from(PORTS_PER_NODE) * total as u32;
+    if args.base_port < 1024 || last > u32::from(u16::MAX) {
+        bail!(
+            "--base-port {} leaves no room for {total} nodes below port 65535",
+            args.base_port
+        );
+    }
+    if args.out.join("node0").exists() {
+        bail!(
+            "{} already holds a testnet; choose another --out",
+            args.out.display()
+        );
+    }
+    Ok(total)
+}
+
+pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
+    let total = check(&args)?;
+    let keys: Vec<SigningKey> = (0..total)
+        .map(|_| SigningKey::generate(&mut rand::rngs::OsRng))
+        .collect();
+    let validators = keys[..args.validators]
+        .iter()
+        .enumerate()
+        .map(|(i, key)| GenesisValidator {
+            name: format!("node{i}"),
+            public_key: PublicKey::of(key),
+            power: 1,
+        })
+        .collect();
+    let genesis = Genesis {
+        chain_id: args.chain_id.clone(),
+        genesis_time_ms: crate::clock::now_ms(),
+        validators,
+        registrars: vec![PublicKey::of(&dev_key("registrar"))],
+    };
+    let mut nodes = Vec::with_capacity(total);
+    for (index, key) in keys.iter().enumerate() {
+        let home = Home(args.out.join(format!("node{index}")));
+        write_home(&home, &node_config(&args, index, total), &genesis, key)?;
+        for (name, _) in DEV_ACCOUNTS {
+            save(&home.0, name, &dev_key(name))?;
+        }
+        let rpc = format!("http://127.0.0.1:{}", ports(args.base_port, index).rpc);
+        let validator = index < args.validators;
+        nodes.push(json!({ "home": home.0, "rpc": rpc, "validator": validator, "public_key": PublicKey::of(key) }));
+    }
+    let value = json!({ "chain_id": genesis.chain_id, "nodes": nodes });
+    super::output::print(globals.output, &value, || {
+        let mut text = format!("Testnet {} in {}:\n", genesis.chain_id, args.out.display());
+        for node in &nodes {
+            let role = if node["validator"] == true {
+                "validator"
+            } else {
+                "full node"
+            };
+            text += &format!(
+                "  {}  {role:<9}  RPC {}\n",
+                node["home"].as_str().unwrap_or(""),
+                node["rpc"].as_str().unwrap_or("")
+            );
+        }
+        text + "Start each with: tamga start --home <home>   (or run scripts/devnet.sh)"
+    });
+    Ok(())
+}

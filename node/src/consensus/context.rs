@@ -1,0 +1,376 @@
+//! Tamga's Malachite `Context`: what a height, an address, a value, a vote, a
+//! proposal and a validator set are. The value consensus agrees on is a block's
+//! hash ([`BlockId`]); the block itself travels as a signed proposal part and is
+//! executed by every validator before it votes (see `host.rs`).
+
+use super::signing::{Ed25519, Sig};
+use arc_malachitebft_core_types as mc;
+use borsh::{BorshDeserialize, BorshSerialize};
+use ed25519_dalek::VerifyingKey;
+use mc::{LinearTimeouts, NilOrVal, Round, SignedExtension, VoteType};
+use std::fmt;
+use std::sync::Arc;
+use tamga_runtime::{Hash32, PublicKey};
+
+#[derive(Clone, Debug)]
+pub struct TamgaContext {
+    /// Every signature covers the chain id, so no vote replays on another chain.
+    pub chain_id: Arc<str>,
+}
+
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    BorshSerialize,
+    BorshDeserialize,
+)]
+pub struct Height(pub u64);
+
+impl fmt::Display for Height {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl mc::Height for Height {
+    const ZERO: Self = Height(0);
+    const INITIAL: Self = Height(1);
+    fn increment_by(&self, n: u64) -> Self {
+        Height(self.0.checked_add(n).expect("height fits in u64"))
+    }
+    fn decrement_by(&self, n: u64) -> Option<Self> {
+        self.0.checked_sub(n).map(Height)
+    }
+    fn as_u64(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A validator's address is its ed25519 public key: one identity, no hashing step.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+pub struct Address(pub [u8; 32]);
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        PublicKey(self.0).fmt(f)
+    }
+}
+impl mc::Address for Address {}
+
+impl From<PublicKey> for Address {
+    fn from(key: PublicKey) -> Self {
+        Address(key.0)
+    }
+}
+
+/// The hash of a block header: what proposals and votes carry.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+pub struct BlockId(pub [u8; 32]);
+
+impl fmt::Display for BlockId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Hash32(self.0).fmt(f)
+    }
+}
+impl mc::Value for BlockId {
+    type Id = BlockId;
+    fn id(&self) -> BlockId {
+        *self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Proposal {
+    pub height: Height,
+    pub round: Round,
+    pub value: BlockId,
+    pub pol_round: Round,
+    pub proposer: Address,
+}
+
+impl mc::Proposal<TamgaContext> for Proposal {
+    fn height(&self) -> Height {
+        self.height
+    }
+    fn round(&self) -> Round {
+        self.round
+    }
+    fn value(&self) -> &BlockId {
+        &self.value
+    }
+    fn take_value(self) -> BlockId {
+        self.value
+    }
+    fn pol_round(&self) -> Round {
+        self.pol_round
+    }
+    fn validator_address(&self) -> &Address {
+        &self.proposer
+    }
+}
+
+/// A prevote or precommit. Tamga uses no vote extensions; the field exists because
+/// the engine's trait asks for one, and it is neither signed nor encoded.
+#[derive(Clone, Debug, BorshSerialize, BorshDeserialize)]
+pub struct Vote {
+    pub kind: VoteType,
+    pub height: Height,
+    pub round: Round,
+    pub value: NilOrVal<BlockId>,
+    pub validator: Address,
+    #[borsh(skip)]
+    pub extension: Option<SignedExtension<TamgaContext>>,
+}
+
+impl PartialEq for Vote {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.kind,
+            self.height,
+            self.round,
+            self.value,
+            self.validator,
+        ) == (
+            other.kind,
+            other.height,
+            other.round,
+            other.value,
+            other.validator,
+        )
+    }
+}
+impl Eq for Vote {}
+
+impl mc::Vote<TamgaContext> for Vote {
+    fn height(&self) -> Height {
+        self.height
+    }
+    fn round(&self) -> Round {
+        self.round
+    }
+    fn value(&self) -> &NilOrVal<BlockId> {
+        &self.value
+    }
+    fn take_value(self) -> NilOrVal<BlockId> {
+        self.value
+    }
+    fn vote_type(&self) -> VoteType {
+        self.kind
+    }
+    fn validator_address(&self) -> &Address {
+        &self.validator
+    }
+    fn extension(&self) -> Option<&SignedExtension<TamgaContext>> {
+        self.extension.as_ref()
+    }
+    fn take_extension(&mut self) -> Option<SignedExtension<TamgaContext>> {
+        self.extension.take()
+    }
+    fn extend(self, extension: SignedExtension<TamgaContext>) -> Self {
+        Vote {
+            extension: Some(extension),
+            ..self
+        }
+    }
+}
+
+/// A whole proposed block in one part, signed by its proposer so a relay cannot
+/// forge one (bounded by the gossip message size limit).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ProposalPart {
+    pub height: Height,
+    pub round: Round,
+    pub proposer: Address,
+    /// The block in Tamga's canonical encoding.
+    pub block: Vec<u8>,
+    /// The proposer's signature over the proposal sign bytes of this block.
+    pub signature: Sig,
+}
+
+impl mc::ProposalPart<TamgaContext> for ProposalPart {
+    fn is_first(&self) -> bool {
+        true
+    }
+    fn is_last(&self) -> bool {
+        true
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validator {
+    pub address: Address,
+    pub public_key: VerifyingKey,
+    pub power: u64,
+}
+
+impl mc::Validator<TamgaContext> for Validator {
+    fn address(&self) -> &Address {
+        &self.address
+    }
+    fn public_key(&self) -> &VerifyingKey {
+        &self.public_key
+    }
+    fn voting_power(&self) -> u64 {
+        self.power
+    }
+}
+
+/// Validators ordered as CometBFT orders them: power descending, then address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorSet {
+    validators: Vec<Validator>,
+}
+
+impl ValidatorSet {
+    /// Builds the set from the ledger's; keys that are not valid curve points are
+    /// refused (the ledger checks them when a set is accepted, so this is corruption).
+    pub fn from_ledger(
+        validators: &[tamga_runtime::validators::Validator],
+    ) -> Result<Self, ed25519_dalek::SignatureError> {
+        let mut out = Vec::with_capacity(validators.len());
+        for v in validators {
+            out.push(Validator {
+                address: Address(v.public_key.0),
+                public_key: VerifyingKey::from_bytes(&v.public_key.0)?,
+                power: v.power,
+            });
+        }
+        out.sort_by(|a, b| b.power.cmp(&a.power).then(a.address.cmp(&b.address)));
+        assert!(!out.is_empty(), "a validator set is never empty");
+        Ok(ValidatorSet { validators: out })
+    }
+
+    pub fn contains(&self, address: &Address) -> bool {
+        self.validators.iter().any(|v| &v.address == address)
+    }
+}
+
+impl mc::ValidatorSet<TamgaContext> for ValidatorSet {
+    fn count(&self) -> usize {
+        self.validators.len()
+    }
+    fn total_voting_power(&self) -> u64 {
+        self.validators.iter().map(|v| v.power).sum()
+    }
+    fn get_by_address(&self, address: &Address) -> Option<&Validator> {
+        self.validators.iter().find(|v| &v.address == address)
+    }
+    fn get_by_index(&self, index: usize) -> Option<&Validator> {
+        self.validators.get(index)
+    }
+}
+
+impl mc::Context for TamgaContext {
+    type Address = Address;
+    type Height = Height;
+    type ProposalPart = ProposalPart;
+    type Proposal = Proposal;
+    type Validator = Validator;
+    type ValidatorSet = ValidatorSet;
+    type Timeouts = LinearTimeouts;
+    type Value = BlockId;
+    type Vote = Vote;
+    type Extension = ();
+    type SigningScheme = Ed25519;
+
+    /// Round-robin over the ordered set, shifted by height so each height starts
+    /// with a different proposer (weighted selection is not needed with equal powers,
+    /// and round-robin is what every node computes identically).
+    fn select_proposer<'a>(
+        &self,
+        validator_set: &'a ValidatorSet,
+        height: Height,
+        round: Round,
+    ) -> &'a Validator {
+        let count = validator_set.validators.len() as u64;
+        let round = round
+            .as_u32()
+            .expect("a proposer is selected for a defined round");
+        let index = (height.0.wrapping_add(u64::from(round))) % count;
+        &validator_set.validators[index as usize]
+    }
+
+    fn new_proposal(
+        &self,
+        height: Height,
+        round: Round,
+        value: BlockId,
+        pol_round: Round,
+        proposer: Address,
+    ) -> Proposal {
+        Proposal {
+            height,
+            round,
+            value,
+            pol_round,
+            proposer,
+        }
+    }
+
+    fn new_prevote(
+        &self,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockId>,
+        validator: Address,
+    ) -> Vote {
+        vote(VoteType::Prevote, height, round, value, validator)
+    }
+
+    fn new_precommit(
+        &self,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockId>,
+        validator: Address,
+    ) -> Vote {
+        vote(VoteType::Precommit, height, round, value, validator)
+    }
+}
+
+fn vote(
+    kind: VoteType,
+    height: Height,
+    round: Round,
+    value: NilOrVal<BlockId>,
+    validator: Address,
+) -> Vote {
+    Vote {
+        kind,
+        height,
+        round,
+        value,
+        validator,
+        extension: None,
+    }
+}
+
+/// Timeouts for a height: a proposal gets `propose_ms` (more each round), votes a
+/// third of it; a slow round grows linearly up to a minute.
+pub fn timeouts(propose_ms: u64) -> LinearTimeouts {
+    use std::time::Duration;
+    let propose = Duration::from_millis(propose_ms);
+    let vote = Duration::from_millis((propose_ms / 3).max(100));
+    let delta = Duration::from_millis((propose_ms / 2).max(100));
+    LinearTimeouts {
+        propose,
+        propose_delta: delta,
+        prevote: vote,
+        prevote_delta: delta,
+        precommit: vote,
+        precommit_delta: delta,
+        rebroadcast: propose + vote + vote,
+        max_timeout: Duration::from_secs(60),
+    }
+}

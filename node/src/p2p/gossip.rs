@@ -1,0 +1,199 @@
+//! Transaction gossip on a gossipsub topic per chain. Transactions admitted over
+//! RPC are batched (at most [`BATCH_TXS_MAX`] or [`BATCH_BYTES_MAX`], flushed every
+//! [`FLUSH_MS`]) and published; batches from peers are checked and admitted in
+//! arrival order by one worker, exactly as RPC admits them. Everything is bounded:
+//! the outgoing queue, the incoming queue, and the message size.
+
+use crate::app::App;
+use anyhow::{Context, Result};
+use libp2p::futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{noise, tcp, yamux, Multiaddr};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tamga_runtime::limits::TX_BYTES_MAX;
+use tamga_runtime::types::encoding;
+use tokio::sync::mpsc;
+
+/// Transactions per published batch.
+pub const BATCH_TXS_MAX: usize = 512;
+/// Bytes per published batch (a single largest transaction always fits).
+pub const BATCH_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// How long a transaction waits for others to share its batch.
+pub const FLUSH_MS: u64 = 20;
+/// Admitted transactions waiting to be published; beyond this they stay local
+/// (this node's own proposals still include them).
+pub const OUTGOING_TXS_MAX: usize = 50_000;
+/// Batches from peers waiting to be admitted; beyond this, batches are dropped.
+pub const INCOMING_BATCHES_MAX: usize = 256;
+const REDIAL_MS: u64 = 2_000;
+
+pub struct GossipSettings {
+    pub key: ed25519_dalek::SigningKey,
+    pub listen: Multiaddr,
+    pub peers: Vec<Multiaddr>,
+}
+
+fn topic(chain_id: &str) -> IdentTopic {
+    IdentTopic::new(format!("tamga/{chain_id}/txs/1"))
+}
+
+type Swarm = libp2p::Swarm<gossipsub::Behaviour>;
+
+fn build_swarm(settings: &GossipSettings) -> Result<Swarm> {
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(settings.key.to_bytes())?;
+    let config = gossipsub::ConfigBuilder::default()
+        .max_transmit_size(BATCH_BYTES_MAX + TX_BYTES_MAX + 64 * 1024)
+        .validation_mode(ValidationMode::Strict)
+        .heartbeat_interval(Duration::from_millis(500))
+        .build()
+        .map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )?
+        .with_behaviour(|key| {
+            gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
+                .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))
+        })
+        .map_err(|e| anyhow::anyhow!("gossip behaviour: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        .build();
+    Ok(swarm)
+}
+
+/// Starts gossip; returns the sender RPC admission feeds, and the task.
+pub async fn start(
+    app: Arc<App>,
+    settings: GossipSettings,
+) -> Result<(mpsc::Sender<Vec<u8>>, tokio::task::JoinHandle<()>)> {
+    let mut swarm = build_swarm(&settings)?;
+    let topic = topic(&app.chain_id);
+    swarm.behaviour_mut().subscribe(&topic)?;
+    swarm
+        .listen_on(settings.listen.clone())
+        .with_context(|| format!("gossip listen on {}", settings.listen))?;
+    let (out_tx, out_rx) = mpsc::channel(OUTGOING_TXS_MAX);
+    let (in_tx, in_rx) = mpsc::channel(INCOMING_BATCHES_MAX);
+    tokio::spawn(admit_worker(app, in_rx));
+    let task = tokio::spawn(run(swarm, topic, settings.peers, out_rx, in_tx));
+    Ok((out_tx, task))
+}
+
+async fn run(
+    mut swarm: Swarm,
+    topic: IdentTopic,
+    peers: Vec<Multiaddr>,
+    mut outgoing: mpsc::Receiver<Vec<u8>>,
+    incoming: mpsc::Sender<Vec<Vec<u8>>>,
+) {
+    let mut batch = Batch::default();
+    let mut flush = tokio::time::interval(Duration::from_millis(FLUSH_MS));
+    let mut redial = tokio::time::interval(Duration::from_millis(REDIAL_MS));
+    let mut connected: HashSet<Multiaddr> = HashSet::new();
+    loop {
+        tokio::select! {
+            Some(tx) = outgoing.recv() => {
+                if let Some(full) = batch.push(tx) {
+                    publish(&mut swarm, &topic, full);
+                }
+            }
+            _ = flush.tick() => {
+                if let Some(ready) = batch.take() {
+                    publish(&mut swarm, &topic, ready);
+                }
+            }
+            _ = redial.tick() => {
+                for peer in peers.iter().filter(|p| !connected.contains(*p)) {
+                    let _ = swarm.dial(peer.clone());
+                }
+            }
+            event = swarm.select_next_some() => {
+                on_event(event, &mut connected, &incoming);
+            }
+        }
+    }
+}
+
+fn on_event(
+    event: SwarmEvent<gossipsub::Event>,
+    connected: &mut HashSet<Multiaddr>,
+    incoming: &mpsc::Sender<Vec<Vec<u8>>>,
+) {
+    match event {
+        SwarmEvent::Behaviour(gossipsub::Event::Message { message, .. }) => {
+            match encoding::decode::<Vec<Vec<u8>>>(&message.data) {
+                Ok(txs) if txs.len() <= BATCH_TXS_MAX => {
+                    if incoming.try_send(txs).is_err() {
+                        tracing::warn!("gossip: admission queue full, dropping a batch");
+                    }
+                }
+                _ => tracing::debug!("gossip: malformed batch dropped"),
+            }
+        }
+        SwarmEvent::ConnectionEstablished { endpoint, .. } if endpoint.is_dialer() => {
+            connected.insert(endpoint.get_remote_address().clone());
+        }
+        SwarmEvent::ConnectionClosed { endpoint, .. } if endpoint.is_dialer() => {
+            connected.remove(endpoint.get_remote_address());
+        }
+        SwarmEvent::NewListenAddr { address, .. } => {
+            tracing::info!(%address, "gossip listening");
+        }
+        _ => {}
+    }
+}
+
+fn publish(swarm: &mut Swarm, topic: &IdentTopic, txs: Vec<Vec<u8>>) {
+    let count = txs.len();
+    if let Err(e) = swarm
+        .behaviour_mut()
+        .publish(topic.clone(), encoding::encode(&txs))
+    {
+        // No peers (a lone dev node) is normal: the local mempool still has them.
+        tracing::debug!(count, error = %e, "gossip: batch not published");
+    }
+}
+
+#[derive(Default)]
+struct Batch {
+    txs: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Adds a transaction; returns the batch when it is full.
+    fn push(&mut self, tx: Vec<u8>) -> Option<Vec<Vec<u8>>> {
+        let full = self.txs.len() + 1 > BATCH_TXS_MAX || self.bytes + tx.len() > BATCH_BYTES_MAX;
+        let ready = if full { self.take() } else { None };
+        self.bytes += tx.len();
+        self.txs.push(tx);
+        ready
+    }
+
+    fn take(&mut self) -> Option<Vec<Vec<u8>>> {
+        if self.txs.is_empty() {
+            return None;
+        }
+        self.bytes = 0;
+        Some(std::mem::take(&mut self.txs))
+    }
+}
+
+/// Admits gossiped batches in order, on a blocking thread (signature checks and
+/// dry runs are CPU work). Refusals are expected (a tx already admitted, already
+/// committed) and only logged.
+async fn admit_worker(app: Arc<App>, mut incoming: mpsc::Receiver<Vec<Vec<u8>>>) {
+    while let Some(txs) = incoming.recv().await {
+        let app = app.clone();
+        let admitted = tokio::task::spawn_blocking(move || app.admit_gossiped(&txs)).await;
+        if let Ok(count) = admitted {
+            tracing::trace!(count, "gossip: admitted");
+        }
+    }
+}
