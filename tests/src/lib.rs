@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::PublicKey;
 
+pub mod cluster;
+
 /// How long a node may take to print its RPC URL.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -64,18 +66,29 @@ impl Node {
 
     /// `tamga start` on an existing home (after a crash, say).
     pub fn start(home: &Path, block_time_ms: u64) -> Result<Node> {
+        Node::start_with(home, block_time_ms, &[])
+    }
+
+    /// `tamga start` with extra environment (test hooks such as `TAMGA_TEST_FAULT`).
+    pub fn start_with(home: &Path, block_time_ms: u64, envs: &[(&str, String)]) -> Result<Node> {
         let ms = block_time_ms.to_string();
-        Node::spawn(
-            home,
-            &["start", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms],
-        )
+        let args = ["start", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
+        Node::spawn_with(home, &args, envs)
     }
 
     fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
+        Node::spawn_with(home, args, &[])
+    }
+
+    fn spawn_with(home: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<Node> {
         let mut child = Command::new(tamga_bin())
             .args(args)
             .env("TAMGA_HOME", home)
-            .env("TAMGA_LOG", "warn")
+            .env(
+                "TAMGA_LOG",
+                "warn,arc_malachitebft=error,arc_malachitebft_network=off",
+            )
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -205,13 +218,12 @@ impl Node {
 
     /// A dev account's key, read from the node's keyring like any client would.
     pub fn key(&self, name: &str) -> SigningKey {
-        let path = self.home.join("keys").join(format!("{name}.json"));
-        let file: Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("key file")).expect("key JSON");
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(file["secret_key"].as_str().expect("secret_key"), &mut seed)
-            .expect("hex");
-        SigningKey::from_bytes(&seed)
+        read_key(&self.home.join("keys").join(format!("{name}.json")))
+    }
+
+    /// The node's own consensus key (`validator_key.json`).
+    pub fn validator_key(&self) -> SigningKey {
+        read_key(&self.home.join("validator_key.json"))
     }
 
     pub fn public(&self, name: &str) -> PublicKey {
@@ -226,17 +238,25 @@ impl Node {
 
     /// Signs `payload` as `signer` with the next nonce, co-signed by `cosigners`.
     pub fn sign(&self, signer: &str, payload: Payload, cosigners: &[&str]) -> SignedTx {
-        let key = self.key(signer);
-        let nonce = self.next_nonce(&PublicKey::of(&key));
+        let cosigners: Vec<SigningKey> = cosigners.iter().map(|c| self.key(c)).collect();
+        self.sign_with(&self.key(signer), payload, &cosigners)
+    }
+
+    /// Signs with raw keys, for this node's chain and the signer's next nonce.
+    pub fn sign_with(
+        &self,
+        key: &SigningKey,
+        payload: Payload,
+        cosigners: &[SigningKey],
+    ) -> SignedTx {
+        let status = self.rpc("node_status", json!([])).expect("node_status");
         let tx = Transaction {
-            chain_id: "tamga-dev".into(),
-            signer: PublicKey::of(&key),
-            nonce,
+            chain_id: status["chain_id"].as_str().expect("chain_id").into(),
+            signer: PublicKey::of(key),
+            nonce: self.next_nonce(&PublicKey::of(key)),
             payload,
         };
-        cosigners
-            .iter()
-            .fold(tx.sign(&key), |tx, c| tx.cosign(&self.key(c)))
+        cosigners.iter().fold(tx.sign(key), |tx, c| tx.cosign(c))
     }
 
     pub fn submit(&self, tx: &SignedTx) -> Result<Value, Value> {
@@ -338,6 +358,15 @@ pub fn http_post(addr: &str, body: &str) -> Result<(u16, String)> {
 /// The `reason` of a JSON-RPC error object.
 pub fn reason(error: &Value) -> &str {
     error["data"]["reason"].as_str().unwrap_or("")
+}
+
+/// Reads a key file (`{name, public_key, secret_key}`) as any client would.
+pub fn read_key(path: &Path) -> SigningKey {
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("key file")).expect("key JSON");
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(file["secret_key"].as_str().expect("secret_key"), &mut seed).expect("hex");
+    SigningKey::from_bytes(&seed)
 }
 
 /// Kills and reaps a child process when dropped, even if the test panics first.
