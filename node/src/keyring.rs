@@ -86,9 +86,14 @@ pub fn read_key_file(path: &Path) -> Result<(KeyFile, SigningKey)> {
     Ok((file, key))
 }
 
+/// A key by name; `validator` falls back to the node's own `validator_key.json`.
 pub fn load(home: &Path, name: &str) -> Result<SigningKey> {
     check_name(name)?;
     let path = keys_dir(home).join(format!("{name}.json"));
+    let own = home.join("validator_key.json");
+    if !path.exists() && name == "validator" && own.exists() {
+        return Ok(read_key_file(&own)?.1);
+    }
     if !path.exists() {
         bail!(
             "no key named {name:?} in {} (see `tamga keys list`)",

@@ -9,6 +9,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tamga_runtime::types::{encoding, ObjectCategory, Payload, SignedTx, Transaction};
+use tamga_runtime::PublicKey;
 
 /// Ports per node in `tamga testnet` (RPC, consensus, gossip at +0, +1, +2).
 const PORTS_PER_NODE: u16 = 10;
@@ -152,4 +154,35 @@ pub fn wait_committed(node: &Node, hash: &str, timeout: Duration) -> Result<Valu
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// One signer per node, so each signer's nonces arrive at one node in order.
+pub const SIGNERS: [&str; 4] = ["alice", "bob", "bank", "arbiter1"];
+
+/// `signer` registers a digital object it owns (no registrar needed).
+pub fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx {
+    let key = node.key(signer);
+    let chain = node.rpc("node_status", json!([])).unwrap()["chain_id"].clone();
+    let payload = Payload::Register {
+        category: ObjectCategory::Digital,
+        description: text,
+        owner: PublicKey::of(&key),
+        national: false,
+        quantity: None,
+    };
+    let tx = Transaction {
+        chain_id: chain.as_str().unwrap().into(),
+        signer: PublicKey::of(&key),
+        nonce,
+        payload,
+    };
+    tx.sign(&key)
+}
+
+pub fn submit(node: &Node, tx: &SignedTx) -> String {
+    let result = node.rpc("tx_submit", json!([hex::encode(encoding::encode(tx))]));
+    result.expect("tx_submit")["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

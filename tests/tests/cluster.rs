@@ -4,43 +4,11 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tamga_runtime::types::{encoding, ObjectCategory, Payload, SignedTx, Transaction};
 use tamga_runtime::PublicKey;
-use tamga_tests::cluster::{wait_committed, Cluster};
+use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
 use tamga_tests::Node;
 
 const WAIT: Duration = Duration::from_secs(90);
-/// One signer per node, so each signer's nonces arrive at one node in order.
-const SIGNERS: [&str; 4] = ["alice", "bob", "bank", "arbiter1"];
-
-/// `signer` registers a digital object it owns (no registrar needed).
-fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx {
-    let key = node.key(signer);
-    let chain = node.rpc("node_status", json!([])).unwrap()["chain_id"].clone();
-    let payload = Payload::Register {
-        category: ObjectCategory::Digital,
-        description: text,
-        owner: PublicKey::of(&key),
-        national: false,
-        quantity: None,
-    };
-    let tx = Transaction {
-        chain_id: chain.as_str().unwrap().into(),
-        signer: PublicKey::of(&key),
-        nonce,
-        payload,
-    };
-    tx.sign(&key)
-}
-
-fn submit(node: &Node, tx: &SignedTx) -> String {
-    let result = node.rpc("tx_submit", json!([hex::encode(encoding::encode(tx))]));
-    result.expect("tx_submit")["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[test]
 fn four_validators_commit_every_transaction_and_agree_at_every_height() {
     let cluster = Cluster::start_validators(4, 0, 200);

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tamga_runtime::types::{
     encoding, EncumbranceKind, ObjectCategory, Payload, Quantity, Transaction,
 };
+use tamga_runtime::validators::Validator;
 use tamga_runtime::{Hash32, PublicKey};
 
 /// How long to wait for a submitted transaction to commit.
@@ -27,11 +28,44 @@ pub enum TxCommand {
     /// Fungible classes (quantities: goods, claims).
     #[command(subcommand)]
     Class(ClassCommand),
+    /// The validator set (Art. 26 p.3(2)).
+    #[command(subcommand)]
+    Validators(ValidatorsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ValidatorsCommand {
+    /// Replace the validator set. Needs signatures (--from plus --cosign) of current
+    /// validators holding more than 2/3 of the power; takes effect two heights later.
+    Set {
+        /// A member of the new set: key name or public key, with optional `:POWER`
+        /// (default 1). Repeat for each member.
+        #[arg(long = "validator", required = true)]
+        validators: Vec<String>,
+        #[command(flatten)]
+        opts: TxOpts,
+    },
+}
+
+fn validator_entry(home: &std::path::Path, text: &str) -> Result<Validator> {
+    let (key, power) = match text.rsplit_once(':') {
+        Some((key, power)) => {
+            let power = power
+                .parse()
+                .map_err(|_| anyhow::anyhow!("power in {text:?} must be a positive integer"))?;
+            (key, power)
+        }
+        None => (text, 1),
+    };
+    Ok(Validator {
+        public_key: keyring::resolve_public(home, key)?,
+        power,
+    })
 }
 
 #[derive(Args)]
 pub struct TxOpts {
-    /// Key (name in HOME/keys) that signs and pays the nonce.
+    /// Key (name in HOME/keys, or `validator` for this node's own key) that signs.
     #[arg(long)]
     from: String,
     /// Keys that co-sign to give consent (repeatable).
@@ -160,6 +194,13 @@ pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
     let home = &globals.home.0;
     let key = |text: &str| keyring::resolve_public(home, text);
     let (payload, opts) = match command {
+        TxCommand::Validators(ValidatorsCommand::Set { validators, opts }) => {
+            let validators = validators
+                .iter()
+                .map(|text| validator_entry(home, text))
+                .collect::<Result<_>>()?;
+            (Payload::SetValidators { validators }, opts)
+        }
         TxCommand::Class(ClassCommand::Register {
             category: c,
             name,

@@ -27,7 +27,7 @@ const SYNC_BLOCKS_PER_RESPONSE_MAX: u64 = 20;
 pub struct Host {
     pub app: Arc<App>,
     pub me: Address,
-    pub signer: Option<super::signing::KeySigner>,
+    pub signer: super::signing::KeySigner,
     pub block_time_ms: u64,
     pub propose_timeout_ms: u64,
     pub fault: Fault,
@@ -148,10 +148,7 @@ impl Host {
         if let Some(id) = self.values.own(height, round, &self.me) {
             return Ok(id);
         }
-        let signer = self
-            .signer
-            .as_ref()
-            .expect("only validators are asked for values");
+        let signer = &self.signer;
         let (app, fault) = (self.app.clone(), self.fault);
         let proposer = tamga_runtime::PublicKey(self.me.0);
         let built =

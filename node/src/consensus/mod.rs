@@ -144,28 +144,28 @@ pub async fn start(
     let verifier = Box::new(signing::KeyVerifier {
         chain_id: chain_id.clone(),
     });
-    let identity = if is_validator {
-        let peer_id = keypair.public().to_peer_id().to_bytes();
-        let proof = signer
-            .sign_validator_proof(settings.key.verifying_key().to_bytes().to_vec(), peer_id)
-            .await
-            .map_err(|e| eyre::eyre!("signing the validator proof: {e}"))?;
-        let proof_bytes = BorshCodec.encode(&proof)?;
-        NetworkIdentity::new_validator(
-            settings.moniker.clone(),
-            keypair,
-            me.to_string(),
-            proof_bytes,
-        )
-    } else {
-        NetworkIdentity::new(settings.moniker.clone(), keypair, None)
-    };
-    let consensus = if is_validator {
-        let signer = signing::KeySigner::new(settings.key.clone(), chain_id.clone());
-        ConsensusContext::new_validator(me, verifier, Box::new(signer))
-    } else {
-        ConsensusContext::new_full_node(me, verifier)
-    };
+    // Every node can sign: a full node becomes a validator when a set change names
+    // it, and consensus only asks members to vote.
+    let peer_id = keypair.public().to_peer_id().to_bytes();
+    let proof = signer
+        .sign_validator_proof(settings.key.verifying_key().to_bytes().to_vec(), peer_id)
+        .await
+        .map_err(|e| eyre::eyre!("signing the validator proof: {e}"))?;
+    let proof_bytes = BorshCodec.encode(&proof)?;
+    let identity = NetworkIdentity::new_validator(
+        settings.moniker.clone(),
+        keypair,
+        me.to_string(),
+        proof_bytes,
+    );
+    let consensus = ConsensusContext::new_validator(
+        me,
+        verifier,
+        Box::new(signing::KeySigner::new(
+            settings.key.clone(),
+            chain_id.clone(),
+        )),
+    );
     let (mut channels, _engine) = EngineBuilder::new(ctx, engine_config(&settings))
         .with_default_wal(WalContext::new(settings.wal_path.clone(), BorshCodec))
         .with_default_network(NetworkContext::new(identity, BorshCodec))
@@ -178,7 +178,7 @@ pub async fn start(
     let host = host::Host {
         app,
         me,
-        signer: is_validator.then_some(signer),
+        signer,
         block_time_ms: settings.block_time_ms,
         propose_timeout_ms: settings.propose_timeout_ms,
         fault: settings.fault,

@@ -11,6 +11,7 @@
 //! | `record_history`    | `[record_id, skip?, limit?]`   | provenance entries, oldest first         |
 //! | `record_byOwner`    | `[public_key, after?, limit?]` | records owned, in id order, and a cursor |
 //! | `account_get`       | `[public_key]`                 | next nonce (counting pending txs)        |
+//! | `validators_get`    | `[]`                           | set for the next height, scheduled change|
 //! | `block_subscribe`   | `[]` (WebSocket)               | notification `block` per committed block |
 
 use super::errors::*;
@@ -51,6 +52,7 @@ pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
     module.register_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
     module.register_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
     module.register_method("account_get", |p, ctx, _| account_get(&ctx.app, p))?;
+    module.register_method("validators_get", |_, ctx, _| validators_get(&ctx.app))?;
     module.register_subscription(
         "block_subscribe",
         "block",
@@ -170,6 +172,27 @@ fn signed_tx_json(tx: &SignedTx) -> Value {
     let mut value = to_json(tx);
     value["id"] = to_json(&tx.id());
     value
+}
+
+/// The validator set that governs the next height, and a scheduled change if any.
+fn validators_get(app: &App) -> RpcResult {
+    use tamga_runtime::validators::{set_for_height, total_power, ValidatorSchedule};
+    let height = app.tip().height + 1;
+    let validators = set_for_height(&app.storage, height).map_err(node_error)?;
+    let key = tamga_runtime::state::keys::validators();
+    let schedule: Option<ValidatorSchedule> = app
+        .storage
+        .state_value(&key, "validator set")
+        .map_err(node_error)?;
+    let scheduled = schedule
+        .and_then(|s| s.next)
+        .filter(|n| n.effective_height > height);
+    Ok(json!({
+        "height": height,
+        "total_power": total_power(&validators),
+        "validators": validators,
+        "scheduled": scheduled,
+    }))
 }
 
 fn block_get(app: &App, params: Params) -> RpcResult {

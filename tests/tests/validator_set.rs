@@ -1,0 +1,100 @@
+//! Changing the validator set by transaction (Art. 26 p.3(2)): signed by more than
+//! 2/3 of the current power, effective two heights later; a fifth validator joins,
+//! then one leaves, and the chain keeps committing throughout.
+
+use serde_json::json;
+use std::time::Duration;
+use tamga_runtime::types::Payload;
+use tamga_runtime::validators::Validator;
+use tamga_runtime::PublicKey;
+use tamga_tests::cluster::{wait_committed, Cluster};
+use tamga_tests::reason;
+
+const WAIT: Duration = Duration::from_secs(90);
+
+fn set_of(keys: &[PublicKey]) -> Payload {
+    let validators = keys
+        .iter()
+        .map(|k| Validator {
+            public_key: *k,
+            power: 1,
+        })
+        .collect();
+    Payload::SetValidators { validators }
+}
+
+fn set_keys(cluster: &Cluster, node: usize) -> Vec<String> {
+    let set = cluster.node(node).rpc("validators_get", json!([])).unwrap();
+    let mut keys: Vec<String> = set["validators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["public_key"].as_str().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn a_fifth_validator_joins_then_one_leaves_and_the_chain_keeps_committing() {
+    let mut cluster = Cluster::start_validators(4, 1, 200);
+    cluster.start(4);
+    cluster.wait_height(2, WAIT).unwrap();
+    let keys: Vec<_> = (0..5).map(|i| cluster.node(i).validator_key()).collect();
+    let public: Vec<PublicKey> = keys.iter().map(PublicKey::of).collect();
+    let node0 = cluster.node(0);
+    // 3 of 4: more than 2/3. The set grows to five.
+    let tx = node0.sign_with(&keys[0], set_of(&public), &keys[1..3]);
+    let hash = node0.submit(&tx).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let result = wait_committed(node0, &hash, WAIT).unwrap();
+    let event = &result["events"][0]["validator_set_scheduled"];
+    let effective = event["effective_height"].as_u64().unwrap();
+    assert_eq!(
+        effective,
+        result["height"].as_u64().unwrap() + 2,
+        "{result}"
+    );
+    cluster.wait_height(effective + 2, WAIT).unwrap();
+    let mut expected: Vec<String> = public.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(set_keys(&cluster, 4), expected, "node4 now a validator");
+    // Node4 now signs commits.
+    let signer4 = json!(public[4]);
+    let signed_by_4 = (effective..effective + 6).any(|h| {
+        cluster.wait_height(h, WAIT).unwrap();
+        let block = cluster.node(1).rpc("block_get", json!([h])).unwrap();
+        let sigs = block["commit"]["signatures"].as_array().unwrap().clone();
+        sigs.iter().any(|s| s["validator"] == signer4)
+    });
+    assert!(
+        signed_by_4,
+        "the fifth validator's precommits appear in commits"
+    );
+    // Removing node0 needs 4 of 5; 3 of 5 is refused and changes nothing.
+    let node1 = cluster.node(1);
+    let remaining = set_of(&public[1..]);
+    let weak = node1.sign_with(&keys[1], remaining.clone(), &keys[2..4]);
+    let hash = node1.submit(&weak);
+    let refused = match hash {
+        Err(error) => reason(&error).to_owned(),
+        Ok(ok) => panic!("3 of 5 must be refused at admission, got {ok}"),
+    };
+    assert_eq!(refused, "validators.insufficient_power");
+    let strong = node1.sign_with(&keys[1], remaining, &keys[2..5]);
+    let hash = node1.submit(&strong).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let result = wait_committed(node1, &hash, WAIT).unwrap();
+    let effective = result["height"].as_u64().unwrap() + 2;
+    cluster.wait_height(effective + 1, WAIT).unwrap();
+    cluster.kill9(0);
+    let height = cluster.min_height();
+    cluster
+        .wait_height(height + 4, WAIT)
+        .expect("four remaining validators commit");
+    cluster.assert_agree_up_to(height + 4);
+}
