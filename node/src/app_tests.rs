@@ -14,7 +14,7 @@ use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
 use tamga_runtime::Genesis;
 
-fn open_app(dir: &std::path::Path) -> App {
+pub(crate) fn open_app(dir: &std::path::Path) -> App {
     let genesis = dev_genesis().unwrap();
     let storage = Storage::open(dir).unwrap();
     let tip = storage
@@ -58,7 +58,7 @@ fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
     app.commit_block(executed, commit, dropped)
 }
 
-fn admit_registration(app: &App, nonce: u64) -> Hash32 {
+pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
     let registrar = dev_key("registrar");
     let payload = Payload::Register {
         category: ObjectCategory::Tangible,

@@ -189,3 +189,6 @@ pub async fn start(
         host.run(&mut channels).await
     }))
 }
+
+#[cfg(test)]
+mod tests;
