@@ -256,13 +256,7 @@ impl App {
                 max: self.block_txs_max,
             });
         }
-        // Verifying computes each id once; the txs_hash check then reuses them.
-        let mut verified = Vec::with_capacity(block.txs.len());
-        for (index, tx) in block.txs.iter().enumerate() {
-            let vtx = verify_tx(tx.clone(), &self.chain_id)
-                .map_err(|error| BlockError::Tx { index, error })?;
-            verified.push(vtx);
-        }
+        let verified = self.verify_block_txs(&block.txs)?;
         if header.txs_hash != txs_hash(verified.iter().map(|vtx| vtx.id)) {
             return Err(BlockError::TxsHash);
         }
@@ -287,6 +281,34 @@ impl App {
             tx_ids: execution.ids,
             events: execution.events,
         })
+    }
+
+    /// Each transaction of a proposed block, verified: the mempool's copy when it
+    /// carries the same signatures (admission checked them), the rest checked on
+    /// every core.
+    fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
+        let known: Vec<Option<VerifiedTx>> = {
+            let mempool = self.mempool();
+            txs.iter()
+                .map(|tx| mempool.verified_copy(tx, tx.id()))
+                .collect()
+        };
+        let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
+        let checked = check_parallel(&missing, |&i| verify_tx(txs[i].clone(), &self.chain_id));
+        let mut checked = missing.into_iter().zip(checked);
+        let mut verified = Vec::with_capacity(txs.len());
+        for (index, copy) in known.into_iter().enumerate() {
+            let vtx = match copy {
+                Some(vtx) => vtx,
+                None => {
+                    let (at, result) = checked.next().expect("one check per missing tx");
+                    assert_eq!(at, index, "checks stay in block order");
+                    result.map_err(|error| BlockError::Tx { index, error })?
+                }
+            };
+            verified.push(vtx);
+        }
+        Ok(verified)
     }
 
     /// *Commit a decided block*: one atomic write, then the mempool forgets what the

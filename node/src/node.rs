@@ -112,6 +112,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         block_time_ms: config.block.block_time_ms,
         propose_timeout_ms: config.consensus.propose_timeout_ms,
         wal_path: home.data().join("consensus.wal"),
+        blocks_dir: home.data().join("proposals"),
         fault: crate::consensus::Fault::from_env(),
     };
     let consensus = crate::consensus::start(app, settings)

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::PublicKey;
 
+pub mod bench;
 pub mod cluster;
 
 /// How long a node may take to print its RPC URL.

@@ -53,6 +53,12 @@ fn init_keys_and_start_a_node_of_ones_own() {
     let (ok, _, _) = tamga(&home, &["keys", "new", "../escape"]);
     assert!(!ok, "key names are checked");
 
+    // The default consensus and gossip ports are fixed; this test lets the OS pick.
+    let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    let config = config
+        .replace("127.0.0.1:26656", "127.0.0.1:0")
+        .replace("127.0.0.1:26655", "127.0.0.1:0");
+    std::fs::write(home.join("config.toml"), config).unwrap();
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))
         .unwrap();
@@ -94,4 +100,25 @@ fn dev_announces_itself_as_json_lines() {
         .as_str()
         .unwrap()
         .starts_with("http://127.0.0.1:"));
+}
+
+#[test]
+fn the_validator_set_changes_by_transaction_through_the_cli() {
+    let node = Node::dev(100);
+    let change = ["tx", "validators", "set", "--validator", "validator:2"];
+    let refused = node
+        .cli(&[&change[..], &["--from", "alice"]].concat())
+        .refused();
+    assert_eq!(refused, "validators.insufficient_power");
+    let done = node
+        .cli(&[&change[..], &["--from", "validator"]].concat())
+        .ok();
+    let scheduled = &done["events"][0]["validator_set_scheduled"];
+    let effective = scheduled["effective_height"].as_u64().unwrap();
+    assert_eq!(effective, done["height"].as_u64().unwrap() + 2);
+    node.wait_height(effective + 1, std::time::Duration::from_secs(20))
+        .unwrap();
+    let set = node.cli(&["query", "validators"]).ok();
+    assert_eq!(set["validators"][0]["power"], 2, "{set}");
+    assert_eq!(set["total_power"], 2);
 }

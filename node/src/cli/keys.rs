@@ -1,4 +1,4 @@
-//! `tamga keys new|list|show`.
+//! `tamga keys new|list|show|import`.
 
 use super::output::print;
 use super::Globals;
@@ -17,6 +17,12 @@ pub enum KeysCommand {
     List,
     /// Show a key's public key.
     Show { name: String },
+    /// Copy a key file (another validator's `validator_key.json`, say) in as NAME,
+    /// to co-sign with it.
+    Import {
+        name: String,
+        file: std::path::PathBuf,
+    },
 }
 
 pub fn run(globals: &Globals, command: KeysCommand) -> Result<()> {
@@ -43,6 +49,13 @@ pub fn run(globals: &Globals, command: KeysCommand) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+        KeysCommand::Import { name, file } => {
+            let (_, key) = keyring::read_key_file(&file)?;
+            let path = keyring::save(home, &name, &key)?;
+            let public_key = PublicKey::of(&key);
+            let value = json!({ "name": name, "public_key": public_key, "path": path });
+            print(globals.output, &value, || format!("{name} {public_key}"));
         }
         KeysCommand::Show { name } => {
             let public_key = PublicKey::of(&keyring::load(home, &name)?);

@@ -34,6 +34,8 @@ pub enum QueryCommand {
     },
     /// An account's next nonce.
     Account { key: String },
+    /// The validator set for the next height, and any scheduled change.
+    Validators,
 }
 
 pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
@@ -57,6 +59,7 @@ pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
                 json!(limit),
             ],
         ),
+        QueryCommand::Validators => ("validators_get", vec![]),
         QueryCommand::Account { key } => (
             "account_get",
             vec![json!(keyring::resolve_public(home, &key)?)],

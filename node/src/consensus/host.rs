@@ -32,6 +32,7 @@ pub struct Host {
     pub propose_timeout_ms: u64,
     pub fault: Fault,
     pub values: Values,
+    pub files: super::values::BlockFiles,
 }
 
 impl Host {
@@ -148,6 +149,9 @@ impl Host {
         if let Some(id) = self.values.own(height, round, &self.me) {
             return Ok(id);
         }
+        if let Some(id) = self.files.own(height, round) {
+            return self.repropose(height, round, id).await;
+        }
         let signer = &self.signer;
         let (app, fault) = (self.app.clone(), self.fault);
         let proposer = tamga_runtime::PublicKey(self.me.0);
@@ -155,6 +159,15 @@ impl Host {
             tokio::task::spawn_blocking(move || parts::build(&app, proposer, fault)).await??;
         let (candidate, id) = parts::sign(built, &self.app.chain_id, height, round, signer);
         tracing::info!(%height, %round, block = %id, txs = candidate.executed.block.txs.len(), "proposing");
+        if let Some(part) = &candidate.part {
+            self.files.save(height, &id, &part.block)?;
+        }
+        self.files.save_own(height, round, &id)?;
+        self.keep_own(height, round, id, candidate);
+        Ok(id)
+    }
+
+    fn keep_own(&mut self, height: Height, round: Round, id: BlockId, candidate: Candidate) {
         self.values.insert(height, candidate);
         self.values.note_proposed(ProposedValue {
             height,
@@ -164,6 +177,22 @@ impl Host {
             value: id,
             validity: Validity::Valid,
         });
+    }
+
+    /// After a restart: the block proposed in this round before the crash, again.
+    async fn repropose(
+        &mut self,
+        height: Height,
+        round: Round,
+        id: BlockId,
+    ) -> eyre::Result<BlockId> {
+        let candidate = self.reexecute(height, &id).await?;
+        let built = (candidate.executed, vec![]);
+        let (candidate, again) =
+            parts::sign(built, &self.app.chain_id, height, round, &self.signer);
+        assert_eq!(again, id, "re-executing a block reproduces its hash");
+        tracing::info!(%height, %round, block = %id, "re-proposing the block proposed before a restart");
+        self.keep_own(height, round, id, candidate);
         Ok(id)
     }
 
@@ -230,6 +259,16 @@ impl Host {
         };
         let candidate = candidate?;
         let id = BlockId(candidate.executed.block.header.hash().0);
+        let bytes = candidate
+            .part
+            .as_ref()
+            .map(|p| p.block.as_slice())
+            .unwrap_or_default();
+        if let Err(error) = self.files.save(height, &id, bytes) {
+            // Without the file, a crash could leave a decided block unexecutable.
+            tracing::error!(%height, %error, "cannot keep the proposed block on disk; not voting for it");
+            return None;
+        }
         self.values.insert(height, candidate);
         let value = ProposedValue {
             height,
@@ -245,11 +284,9 @@ impl Host {
 
     async fn decided(&mut self, certificate: CommitCertificate<TamgaContext>) -> eyre::Result<()> {
         let height = certificate.height;
-        let Some(candidate) = self.values.take(height, &certificate.value_id) else {
-            return Err(eyre::eyre!(
-                "decided block {} at height {height} was never executed here",
-                certificate.value_id
-            ));
+        let candidate = match self.values.take(height, &certificate.value_id) {
+            Some(candidate) => candidate,
+            None => self.reexecute(height, &certificate.value_id).await?,
         };
         let commit = parts::commit_of(&certificate);
         let app = self.app.clone();
@@ -259,7 +296,25 @@ impl Host {
         .await??;
         tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
         self.values.prune(height);
+        self.files.prune(height);
         Ok(())
+    }
+
+    /// A decided block this node accepted before a restart: consensus remembers
+    /// it from its WAL, the block comes back from disk and is executed again.
+    async fn reexecute(&self, height: Height, id: &BlockId) -> eyre::Result<Candidate> {
+        let bytes = self.files.load(height, id).ok_or_else(|| {
+            eyre::eyre!("decided block {id} at height {height} is neither in memory nor on disk")
+        })?;
+        let block = parts::decode_block(&bytes)?;
+        let app = self.app.clone();
+        let executed = tokio::task::spawn_blocking(move || app.execute_block(block)).await??;
+        tracing::info!(%height, block = %id, "re-executed a decided block kept on disk");
+        Ok(Candidate {
+            executed,
+            dropped: vec![],
+            part: None,
+        })
     }
 
     fn decided_values(
@@ -304,6 +359,9 @@ impl Host {
         let (validity, id) = match executed {
             Ok(Ok(executed)) => {
                 let id = BlockId(executed.block.header.hash().0);
+                if self.files.save(height, &id, bytes).is_err() {
+                    return SyncedValueOutcome::LocalTransientError;
+                }
                 let candidate = Candidate {
                     executed,
                     dropped: vec![],

@@ -59,6 +59,8 @@ pub struct Settings {
     pub block_time_ms: u64,
     pub propose_timeout_ms: u64,
     pub wal_path: PathBuf,
+    /// Where accepted proposal blocks wait for their decision (see `values.rs`).
+    pub blocks_dir: PathBuf,
     pub fault: Fault,
 }
 
@@ -183,6 +185,7 @@ pub async fn start(
         propose_timeout_ms: settings.propose_timeout_ms,
         fault: settings.fault,
         values: values::Values::default(),
+        files: values::BlockFiles::open(settings.blocks_dir.clone())?,
     };
     Ok(tokio::spawn(async move {
         let _engine = _engine;

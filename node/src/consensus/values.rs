@@ -114,3 +114,69 @@ impl Values {
         self.pending = self.pending.split_off(&next);
     }
 }
+
+/// Blocks this node has accepted as proposals, on disk until their height commits.
+/// Consensus's WAL remembers that a value was proposed and valid; after a crash it
+/// can decide that value, and the block behind it must still be here to execute.
+pub struct BlockFiles {
+    dir: std::path::PathBuf,
+}
+
+impl BlockFiles {
+    pub fn open(dir: std::path::PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        Ok(BlockFiles { dir })
+    }
+
+    fn path(&self, height: Height, id: &BlockId) -> std::path::PathBuf {
+        self.dir.join(format!("{:020}-{id}.block", height.0))
+    }
+
+    /// Writes and syncs the block before consensus hears of it.
+    pub fn save(&self, height: Height, id: &BlockId, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let path = self.path(height, id);
+        let mut file = std::fs::File::create(&path)?;
+        file.write_all(bytes)?;
+        file.sync_data()
+    }
+
+    fn own_path(&self, height: Height, round: Round) -> std::path::PathBuf {
+        self.dir
+            .join(format!("{:020}-own-{}", height.0, round.as_i64()))
+    }
+
+    /// Records which block this node proposed in a round, so that after a crash
+    /// it proposes the very same one again instead of signing a second proposal.
+    pub fn save_own(&self, height: Height, round: Round, id: &BlockId) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.own_path(height, round))?;
+        file.write_all(&id.0)?;
+        file.sync_data()
+    }
+
+    pub fn own(&self, height: Height, round: Round) -> Option<BlockId> {
+        let bytes = std::fs::read(self.own_path(height, round)).ok()?;
+        Some(BlockId(bytes.try_into().ok()?))
+    }
+
+    pub fn load(&self, height: Height, id: &BlockId) -> Option<Vec<u8>> {
+        std::fs::read(self.path(height, id)).ok()
+    }
+
+    /// Removes every file at or below a committed height.
+    pub fn prune(&self, committed: Height) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let height = name
+                .to_str()
+                .and_then(|n| n.split('-').next()?.parse::<u64>().ok());
+            if height.is_some_and(|h| h <= committed.0) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}

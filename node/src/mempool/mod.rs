@@ -12,7 +12,16 @@ use crate::storage::Storage;
 use std::collections::{HashMap, HashSet, VecDeque};
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
-use tamga_runtime::{apply_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+use tamga_runtime::types::{Cosignature, SignedTx};
+use tamga_runtime::{apply_tx, BlockContext, Hash32, PublicKey, Signature, TxError, VerifiedTx};
+
+/// What admission verified about a pending transaction: its signatures and who
+/// they approve. A block carrying the very same signatures needs no second check.
+struct Verified {
+    signature: Signature,
+    cosignatures: Vec<Cosignature>,
+    approvals: Vec<PublicKey>,
+}
 
 /// Pending writes kept per pending transaction before a re-run prunes stale ones
 /// (a transaction writes a handful of keys; committed ones leave entries behind).
@@ -61,7 +70,7 @@ struct Pending {
 pub struct Mempool {
     limits: MempoolLimits,
     queue: VecDeque<Pending>,
-    ids: HashSet<Hash32>,
+    ids: HashMap<Hash32, Verified>,
     bytes: usize,
     /// Writes of every pending transaction, applied in queue order on committed state.
     pending_writes: WriteSet,
@@ -75,6 +84,16 @@ pub enum TxStatus {
     Rejected(TxError),
 }
 
+impl Verified {
+    fn of(vtx: &VerifiedTx) -> Self {
+        Verified {
+            signature: vtx.tx.signature,
+            cosignatures: vtx.tx.cosignatures.clone(),
+            approvals: vtx.approvals.clone(),
+        }
+    }
+}
+
 impl Mempool {
     pub fn new(limits: MempoolLimits) -> Self {
         assert!(
@@ -84,7 +103,7 @@ impl Mempool {
         Mempool {
             limits,
             queue: VecDeque::new(),
-            ids: HashSet::new(),
+            ids: HashMap::new(),
             bytes: 0,
             pending_writes: WriteSet::new(),
             rejected: HashMap::new(),
@@ -108,7 +127,7 @@ impl Mempool {
         vtx: VerifiedTx,
         bytes: usize,
     ) -> Result<(), AdmitError> {
-        if self.ids.contains(&vtx.id) {
+        if self.ids.contains_key(&vtx.id) {
             return Err(AdmitError::Duplicate(vtx.id));
         }
         match storage.tx_location(&vtx.id) {
@@ -126,7 +145,7 @@ impl Mempool {
         }
         let writes = self.dry_run(storage, block, &vtx)?;
         self.pending_writes.extend(writes);
-        self.ids.insert(vtx.id);
+        self.ids.insert(vtx.id, Verified::of(&vtx));
         self.bytes += bytes;
         self.queue.push_back(Pending { vtx, bytes });
         Ok(())
@@ -158,7 +177,6 @@ impl Mempool {
         )
     }
 
-    /// Up to `max` transactions in arrival order, for the next block.
     /// The oldest pending transactions that fit in one block: at most `max` of
     /// them and, with the header's room to spare, at most `BLOCK_BYTES_MAX` bytes.
     pub fn candidates(&self, max: usize) -> Vec<VerifiedTx> {
@@ -175,8 +193,20 @@ impl Mempool {
             .collect()
     }
 
+    /// A block's transaction as admission verified it, if it carries exactly the
+    /// signatures admission checked (the id already fixes everything else).
+    pub fn verified_copy(&self, tx: &SignedTx, id: Hash32) -> Option<VerifiedTx> {
+        let known = self.ids.get(&id)?;
+        let same = known.signature == tx.signature && known.cosignatures == tx.cosignatures;
+        same.then(|| VerifiedTx {
+            id,
+            tx: tx.clone(),
+            approvals: known.approvals.clone(),
+        })
+    }
+
     pub fn status(&self, id: &Hash32) -> Option<TxStatus> {
-        if self.ids.contains(id) {
+        if self.ids.contains_key(id) {
             return Some(TxStatus::Pending);
         }
         self.rejected.get(id).cloned().map(TxStatus::Rejected)
@@ -184,11 +214,14 @@ impl Mempool {
 
     /// After a block commits: forget its transactions and the ones it dropped.
     ///
-    /// When the block was exactly the front of the queue (the usual case for a
-    /// block this node built) the pending writes still describe "committed state +
-    /// the rest of the queue", so nothing is re-run. Otherwise, or once stale
-    /// entries pile up past [`STALE_WRITES_PER_TX`], the rest is re-run on the new
-    /// state and any transaction that no longer applies is rejected.
+    /// When every transaction of the block was pending here (the usual case: gossip
+    /// delivers them before the block) the pending writes still describe
+    /// "committed state + the rest of the queue" — the block applied the same
+    /// transactions, and each signer's nonces fix their relative order — so nothing
+    /// is re-run. Otherwise, or once stale entries pile up past
+    /// [`STALE_WRITES_PER_TX`], the rest is re-run on the new state and any
+    /// transaction that no longer applies is rejected. (Admission is a forecast:
+    /// every block is executed in full before anyone votes for it.)
     pub fn on_commit(
         &mut self,
         storage: &Storage,
@@ -196,18 +229,19 @@ impl Mempool {
         committed: &[Hash32],
         dropped: Vec<(Hash32, TxError)>,
     ) {
-        let is_prefix = dropped.is_empty()
-            && committed.len() <= self.queue.len()
-            && self
-                .queue
-                .iter()
-                .zip(committed)
-                .all(|(pending, id)| pending.vtx.id == *id);
-        if is_prefix {
-            for pending in self.queue.drain(..committed.len()) {
-                self.ids.remove(&pending.vtx.id);
-                self.bytes -= pending.bytes;
+        let all_pending =
+            dropped.is_empty() && committed.iter().all(|id| self.ids.contains_key(id));
+        if all_pending {
+            for id in committed {
+                self.ids.remove(id);
             }
+            let (ids, mut freed) = (&self.ids, 0);
+            self.queue.retain(|pending| {
+                let keep = ids.contains_key(&pending.vtx.id);
+                freed += if keep { 0 } else { pending.bytes };
+                keep
+            });
+            self.bytes -= freed;
             if self.queue.is_empty() {
                 self.pending_writes.clear();
             }
@@ -236,7 +270,7 @@ impl Mempool {
             match self.dry_run(storage, next_block, &pending.vtx) {
                 Ok(writes) => {
                     self.pending_writes.extend(writes);
-                    self.ids.insert(id);
+                    self.ids.insert(id, Verified::of(&pending.vtx));
                     self.bytes += pending.bytes;
                     self.queue.push_back(pending);
                 }

@@ -12,113 +12,13 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::contracts::{ArbitrationClause, CallEnv, Vm};
-use tamga_runtime::state::Overlay;
 use tamga_runtime::types::Bytes;
-use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
-use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
-use tamga_tests::{contract_wasm, registration, Node};
+use tamga_runtime::types::{Payload, SignedTx, Transaction};
+use tamga_runtime::{Hash32, PublicKey};
+use tamga_tests::bench::{one_core_limit, registrations, submit_all, transfers};
+use tamga_tests::{contract_wasm, Node};
 
 const CHAIN: &str = "tamga-dev";
-const BATCH: usize = 1000;
-
-fn transfers(
-    signer: &ed25519_dalek::SigningKey,
-    records: &[Hash32],
-    to: PublicKey,
-    first_nonce: u64,
-) -> Vec<SignedTx> {
-    records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| {
-            let payload = Payload::Transfer {
-                record: *record,
-                to,
-                amount: None,
-            };
-            let tx = Transaction {
-                chain_id: CHAIN.into(),
-                signer: PublicKey::of(signer),
-                nonce: first_nonce + i as u64,
-                payload,
-            };
-            tx.sign(signer)
-        })
-        .collect()
-}
-
-fn registrations(
-    registrar: &ed25519_dalek::SigningKey,
-    owner: PublicKey,
-    count: usize,
-    first_nonce: u64,
-) -> Vec<SignedTx> {
-    (0..count)
-        .map(|i| {
-            registration(
-                registrar,
-                owner,
-                first_nonce + i as u64,
-                format!("bench lot {i}"),
-            )
-        })
-        .collect()
-}
-
-/// Verify + apply per second on one thread, in memory.
-fn one_core_limit(node: &Node, count: usize) -> f64 {
-    let genesis: Genesis =
-        serde_json::from_slice(&std::fs::read(node.home.join("genesis.json")).unwrap()).unwrap();
-    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
-        .initial_writes()
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap()))
-        .collect();
-    let block = BlockContext {
-        chain_id: CHAIN.into(),
-        height: 1,
-        time_ms: 1,
-        vm: std::sync::Arc::new(tamga_runtime::contracts::Vm::new().expect("wasm engine")),
-    };
-    let (registrar, alice) = (node.key("registrar"), node.key("alice"));
-    let mut records = Vec::with_capacity(count);
-    let mut overlay = Overlay::new(&state);
-    for tx in registrations(&registrar, PublicKey::of(&alice), count, 0) {
-        let events = apply_tx(&mut overlay, &block, &verify_tx(tx, CHAIN).unwrap()).unwrap();
-        records.push(events[0].records()[0]);
-    }
-    let writes = overlay.into_writes();
-    state.extend(writes.into_iter().map(|(k, v)| (k, v.unwrap())));
-    let txs = transfers(&alice, &records, node.public("bob"), 0);
-    let mut overlay = Overlay::new(&state);
-    let started = Instant::now();
-    for tx in txs {
-        let vtx = verify_tx(tx, CHAIN).expect("valid");
-        apply_tx(&mut overlay, &block, &vtx).expect("applies");
-    }
-    count as f64 / started.elapsed().as_secs_f64()
-}
-
-/// Submits in batches, in nonce order. `count` stays under the mempool bound, so
-/// every transaction must be admitted.
-fn submit_all(node: &Node, txs: &[SignedTx]) {
-    for chunk in txs.chunks(BATCH) {
-        let hexes: Vec<String> = chunk
-            .iter()
-            .map(|tx| hex::encode(encoding::encode(tx)))
-            .collect();
-        let results = node
-            .rpc("tx_submitBatch", json!([hexes]))
-            .expect("batch accepted");
-        let refused: Vec<_> = results
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| !r["hash"].is_string())
-            .collect();
-        assert!(refused.is_empty(), "refused: {:?}", refused.first());
-    }
-}
 
 fn wait_committed(node: &Node, last: &SignedTx) {
     let hash = last.id().to_hex();
@@ -127,11 +27,11 @@ fn wait_committed(node: &Node, last: &SignedTx) {
 
 /// Committed transfers per second beside the one-core verify+apply limit.
 fn transfers_section(node: &Node, count: usize, block_time_ms: u64) {
-    let limit = one_core_limit(node, count);
+    let limit = one_core_limit(node, CHAIN, count);
 
     // Setup (not timed): register `count` records for alice.
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
-    let setup = registrations(&registrar, node.public("alice"), count, 0);
+    let setup = registrations(CHAIN, &registrar, node.public("alice"), count, 0);
     submit_all(node, &setup);
     wait_committed(node, setup.last().unwrap());
     let records: Vec<Hash32> = setup
@@ -142,7 +42,7 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) {
         })
         .collect();
 
-    let txs = transfers(&alice, &records, node.public("bob"), 0);
+    let txs = transfers(CHAIN, &alice, &records, node.public("bob"), 0);
     let started = Instant::now();
     submit_all(node, &txs);
     let admit_rate = count as f64 / started.elapsed().as_secs_f64();

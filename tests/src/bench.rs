@@ -1,0 +1,116 @@
+//! Shared by the benchmark binaries: pre-signed workloads, the machine's own
+//! verify+apply rate measured with no node around it, and batch submission.
+
+use super::{registration, Node};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tamga_runtime::state::Overlay;
+use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
+use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
+
+/// Transactions per `tx_submitBatch` call.
+pub const BATCH: usize = 1000;
+
+pub fn transfers(
+    chain: &str,
+    signer: &ed25519_dalek::SigningKey,
+    records: &[Hash32],
+    to: PublicKey,
+    first_nonce: u64,
+) -> Vec<SignedTx> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let payload = Payload::Transfer {
+                record: *record,
+                to,
+                amount: None,
+            };
+            let tx = Transaction {
+                chain_id: chain.into(),
+                signer: PublicKey::of(signer),
+                nonce: first_nonce + i as u64,
+                payload,
+            };
+            tx.sign(signer)
+        })
+        .collect()
+}
+
+pub fn registrations(
+    chain: &str,
+    registrar: &ed25519_dalek::SigningKey,
+    owner: PublicKey,
+    count: usize,
+    first_nonce: u64,
+) -> Vec<SignedTx> {
+    (0..count)
+        .map(|i| {
+            let mut tx = registration(
+                registrar,
+                owner,
+                first_nonce + i as u64,
+                format!("bench lot {i}"),
+            );
+            tx.tx.chain_id = chain.into();
+            tx.tx.sign(registrar)
+        })
+        .collect()
+}
+
+/// Verify + apply per second on one thread, in memory.
+pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
+    let genesis: Genesis =
+        serde_json::from_slice(&std::fs::read(node.home.join("genesis.json")).unwrap()).unwrap();
+    let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
+        .initial_writes()
+        .into_iter()
+        .map(|(k, v)| (k, v.unwrap()))
+        .collect();
+    let block = BlockContext {
+        chain_id: chain.into(),
+        height: 1,
+        time_ms: 1,
+        vm: std::sync::Arc::new(tamga_runtime::contracts::Vm::new().expect("wasm engine")),
+    };
+    let (registrar, alice) = (node.key("registrar"), node.key("alice"));
+    let mut records = Vec::with_capacity(count);
+    let mut overlay = Overlay::new(&state);
+    for tx in registrations(chain, &registrar, PublicKey::of(&alice), count, 0) {
+        let events = apply_tx(&mut overlay, &block, &verify_tx(tx, chain).unwrap()).unwrap();
+        records.push(events[0].records()[0]);
+    }
+    let writes = overlay.into_writes();
+    state.extend(writes.into_iter().map(|(k, v)| (k, v.unwrap())));
+    let txs = transfers(chain, &alice, &records, node.public("bob"), 0);
+    let mut overlay = Overlay::new(&state);
+    let started = Instant::now();
+    for tx in txs {
+        let vtx = verify_tx(tx, chain).expect("valid");
+        apply_tx(&mut overlay, &block, &vtx).expect("applies");
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Submits in batches, in nonce order. `count` stays under the mempool bound, so
+/// every transaction must be admitted.
+pub fn submit_all(node: &Node, txs: &[SignedTx]) {
+    for chunk in txs.chunks(BATCH) {
+        let hexes: Vec<String> = chunk
+            .iter()
+            .map(|tx| hex::encode(encoding::encode(tx)))
+            .collect();
+        let results = node
+            .rpc("tx_submitBatch", json!([hexes]))
+            .expect("batch accepted");
+        let refused: Vec<_> = results
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["hash"].is_string())
+            .collect();
+        assert!(refused.is_empty(), "refused: {:?}", refused.first());
+    }
+}
