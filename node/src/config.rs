@@ -11,6 +11,11 @@ pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:26657";
 /// Persistent peers one node keeps (each is a connection and a gossip fan-out).
 pub const PEERS_MAX: usize = 64;
 
+/// Every `host:port` of a peer list, as multiaddrs.
+pub fn multiaddrs(addrs: &[String]) -> Result<Vec<libp2p::Multiaddr>> {
+    addrs.iter().map(|a| multiaddr(a)).collect()
+}
+
 /// `host:port` as the multiaddr libp2p dials (`/ip4/H/tcp/P`).
 pub fn multiaddr(addr: &str) -> Result<libp2p::Multiaddr> {
     let socket: SocketAddr = addr

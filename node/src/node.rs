@@ -4,7 +4,7 @@
 //! as a full node.
 
 use crate::app::App;
-use crate::config::{multiaddr, Home};
+use crate::config::{multiaddr, multiaddrs, Home};
 use crate::keyring::read_key_file;
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::storage::Storage;
@@ -89,12 +89,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         crate::p2p::gossip::GossipSettings {
             key: key.clone(),
             listen: multiaddr(&config.p2p.gossip_listen)?,
-            peers: config
-                .p2p
-                .gossip_peers
-                .iter()
-                .map(|a| multiaddr(a))
-                .collect::<Result<_>>()?,
+            peers: multiaddrs(&config.p2p.gossip_peers)?,
         },
     )
     .await?;
@@ -103,12 +98,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         moniker: config.moniker.clone(),
         key,
         listen: multiaddr(&config.p2p.listen)?,
-        peers: config
-            .p2p
-            .peers
-            .iter()
-            .map(|a| multiaddr(a))
-            .collect::<Result<_>>()?,
+        peers: multiaddrs(&config.p2p.peers)?,
         block_time_ms: config.block.block_time_ms,
         propose_timeout_ms: config.consensus.propose_timeout_ms,
         wal_path: home.data().join("consensus.wal"),

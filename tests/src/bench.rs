@@ -9,6 +9,14 @@ use tamga_runtime::state::Overlay;
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
 
+/// Positional argument `n` as a number, or `default`.
+pub fn arg(n: usize, default: u64) -> u64 {
+    std::env::args()
+        .nth(n)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Transactions per `tx_submitBatch` call.
 pub const BATCH: usize = 1000;
 

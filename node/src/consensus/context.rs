@@ -53,17 +53,32 @@ impl mc::Height for Height {
     }
 }
 
-/// A validator's address is its ed25519 public key: one identity, no hashing step.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
-pub struct Address(pub [u8; 32]);
+/// A 32-byte identity, shown as hex like the runtime's keys and hashes.
+macro_rules! bytes32 {
+    ($(#[$doc:meta])* $name:ident shown as $shown:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+        )]
+        pub struct $name(pub [u8; 32]);
 
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        PublicKey(self.0).fmt(f)
-    }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                $shown(self.0).fmt(f)
+            }
+        }
+    };
 }
+
+bytes32!(
+    /// A validator's address is its ed25519 public key: one identity, no hashing step.
+    Address shown as PublicKey
+);
+bytes32!(
+    /// The hash of a block header: what proposals and votes carry.
+    BlockId shown as Hash32
+);
+
 impl mc::Address for Address {}
 
 impl From<PublicKey> for Address {
@@ -72,17 +87,6 @@ impl From<PublicKey> for Address {
     }
 }
 
-/// The hash of a block header: what proposals and votes carry.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
-pub struct BlockId(pub [u8; 32]);
-
-impl fmt::Display for BlockId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Hash32(self.0).fmt(f)
-    }
-}
 impl mc::Value for BlockId {
     type Id = BlockId;
     fn id(&self) -> BlockId {

@@ -24,6 +24,24 @@ use std::time::Duration;
 /// Decided blocks served per sync request, whatever range a peer asks for.
 const SYNC_BLOCKS_PER_RESPONSE_MAX: u64 = 20;
 
+/// A value as consensus hears of it: new in this round (no proof-of-lock round).
+fn proposed(
+    height: Height,
+    round: Round,
+    proposer: Address,
+    value: BlockId,
+    validity: Validity,
+) -> ProposedValue<TamgaContext> {
+    ProposedValue {
+        height,
+        round,
+        valid_round: Round::Nil,
+        proposer,
+        value,
+        validity,
+    }
+}
+
 pub struct Host {
     pub app: Arc<App>,
     pub me: Address,
@@ -169,14 +187,8 @@ impl Host {
 
     fn keep_own(&mut self, height: Height, round: Round, id: BlockId, candidate: Candidate) {
         self.values.insert(height, candidate);
-        self.values.note_proposed(ProposedValue {
-            height,
-            round,
-            valid_round: Round::Nil,
-            proposer: self.me,
-            value: id,
-            validity: Validity::Valid,
-        });
+        self.values
+            .note_proposed(proposed(height, round, self.me, id, Validity::Valid));
     }
 
     /// After a restart: the block proposed in this round before the crash, again.
@@ -237,14 +249,7 @@ impl Host {
             Ok(Ok(candidate)) => (Validity::Valid, Some(candidate)),
             Ok(Err(parts::PartError::Refused { id, error })) => {
                 tracing::warn!(%height, %round, %proposer, block = %id, %error, "refusing proposal");
-                let value = ProposedValue {
-                    height,
-                    round,
-                    valid_round: Round::Nil,
-                    proposer,
-                    value: id,
-                    validity: Validity::Invalid,
-                };
+                let value = proposed(height, round, proposer, id, Validity::Invalid);
                 self.values.note_proposed(value.clone());
                 return Some(value);
             }
@@ -270,14 +275,7 @@ impl Host {
             return None;
         }
         self.values.insert(height, candidate);
-        let value = ProposedValue {
-            height,
-            round,
-            valid_round: Round::Nil,
-            proposer,
-            value: id,
-            validity,
-        };
+        let value = proposed(height, round, proposer, id, validity);
         self.values.note_proposed(value.clone());
         Some(value)
     }
@@ -377,13 +375,6 @@ impl Host {
             Err(_) => return SyncedValueOutcome::LocalTransientError,
         };
         tracing::info!(%height, block = %id, "synced block executed");
-        SyncedValueOutcome::Verdict(ProposedValue {
-            height,
-            round,
-            valid_round: Round::Nil,
-            proposer,
-            value: id,
-            validity,
-        })
+        SyncedValueOutcome::Verdict(proposed(height, round, proposer, id, validity))
     }
 }

@@ -104,6 +104,15 @@ fn the_codec_round_trips_parts_and_validator_proofs() {
     assert!(Codec::<ProposalPart>::decode(&BorshCodec, garbage).is_err());
 }
 
+/// The dev chain's one-validator set.
+fn dev_set() -> ValidatorSet {
+    let validator = Validator {
+        public_key: PublicKey::of(&dev_key("validator")),
+        power: 1,
+    };
+    ValidatorSet::from_ledger(&[validator]).unwrap()
+}
+
 /// A proposal part built on one node and the validator set of the dev chain.
 fn proposal(fault: Fault) -> (ProposalPart, ValidatorSet) {
     let dir = tempfile::tempdir().unwrap();
@@ -113,12 +122,7 @@ fn proposal(fault: Fault) -> (ProposalPart, ValidatorSet) {
     let built = parts::build(&proposer, PublicKey::of(&key), fault).unwrap();
     let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into());
     let (candidate, _) = parts::sign(built, &proposer.chain_id, Height(1), Round::ZERO, &signer);
-    let set = ValidatorSet::from_ledger(&[Validator {
-        public_key: PublicKey::of(&key),
-        power: 1,
-    }])
-    .unwrap();
-    (candidate.part.unwrap(), set)
+    (candidate.part.unwrap(), dev_set())
 }
 
 fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
@@ -162,12 +166,7 @@ fn a_block_time_ahead_of_the_clock_is_refused() {
     let built = proposer.build_block(ahead_ms, PublicKey::of(&key)).unwrap();
     let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into());
     let (candidate, _) = parts::sign(built, &proposer.chain_id, Height(1), Round::ZERO, &signer);
-    let set = ValidatorSet::from_ledger(&[Validator {
-        public_key: PublicKey::of(&key),
-        power: 1,
-    }])
-    .unwrap();
-    let refused = check(candidate.part.unwrap(), &set)
+    let refused = check(candidate.part.unwrap(), &dev_set())
         .unwrap_err()
         .to_string();
     assert!(

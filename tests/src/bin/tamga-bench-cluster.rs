@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tamga_runtime::types::SignedTx;
 use tamga_runtime::Hash32;
-use tamga_tests::bench::{one_core_limit, registrations, submit_all, transfers};
+use tamga_tests::bench::{arg, one_core_limit, registrations, submit_all, transfers};
 use tamga_tests::cluster::{wait_committed, Cluster, SIGNERS};
 use tamga_tests::Node;
 
@@ -141,12 +141,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let arg = |n: usize, default: u64| {
-        std::env::args()
-            .nth(n)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
     let (count, block_time_ms) = (arg(1, 8_000) as usize, arg(2, 200));
     assert!(
         (400..=16_000).contains(&count),

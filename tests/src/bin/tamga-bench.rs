@@ -15,7 +15,7 @@ use tamga_runtime::contracts::{ArbitrationClause, CallEnv, Vm};
 use tamga_runtime::types::Bytes;
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{Hash32, PublicKey};
-use tamga_tests::bench::{one_core_limit, registrations, submit_all, transfers};
+use tamga_tests::bench::{arg, one_core_limit, registrations, submit_all, transfers};
 use tamga_tests::{contract_wasm, Node};
 
 const CHAIN: &str = "tamga-dev";
@@ -199,12 +199,6 @@ fn contracts_section(node: &Node, calls: usize) {
 }
 
 fn main() {
-    let arg = |n: usize, default: u64| {
-        std::env::args()
-            .nth(n)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
     let (count, block_time_ms, calls) =
         (arg(1, 20_000) as usize, arg(2, 100), arg(3, 2_000) as usize);
     assert!(
