@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs the whole test suite: formatting, clippy
 # (warnings are errors) for the node and the example contracts, and every unit and
-# integration test. Integration tests
-# start real `tamga` processes on loopback ports the OS picks.
+# integration test. Integration tests start real `tamga` processes on loopback:
+# single nodes on ports the OS picks, 4-validator clusters on a port range the
+# harness checks is free; every process is killed when its test ends.
 # Everything builds once, in the release profile, into $CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
