@@ -1,7 +1,7 @@
 //! The application side of consensus, in the three steps a BFT engine drives:
 //! *build a block* when this node proposes, *execute a proposed block* before voting
-//! for it, and *commit a decided block*. The single-validator producer calls them in
-//! a loop; BFT consensus calls the same three.
+//! for it, and *commit a decided block*. `consensus/host.rs` calls them as
+//! Malachite asks; they know nothing of rounds or votes.
 
 use crate::mempool::check::{check_bytes, check_parallel};
 use crate::mempool::{AdmitError, Mempool};
