@@ -9,10 +9,11 @@ use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::{begin_block, record_tip};
+use tamga_runtime::limits::TX_BYTES_MAX;
 use tamga_runtime::records::Event;
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{txs_hash, Block, BlockHeader, Commit, SignedTx};
+use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
 use tokio::sync::{broadcast, mpsc};
 
@@ -284,17 +285,29 @@ impl App {
     }
 
     /// Each transaction of a proposed block, verified: the mempool's copy when it
-    /// carries the same signatures (admission checked them), the rest checked on
-    /// every core.
+    /// carries the same signatures (admission checked them and the size), the rest
+    /// checked on every core, size first (a block must not smuggle in a
+    /// transaction the mempool would refuse as too large).
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
+        let ids: Vec<Hash32> = txs.iter().map(SignedTx::id).collect();
         let known: Vec<Option<VerifiedTx>> = {
             let mempool = self.mempool();
             txs.iter()
-                .map(|tx| mempool.verified_copy(tx, tx.id()))
+                .zip(&ids)
+                .map(|(tx, id)| mempool.verified_copy(tx, *id))
                 .collect()
         };
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
-        let checked = check_parallel(&missing, |&i| verify_tx(txs[i].clone(), &self.chain_id));
+        let checked = check_parallel(&missing, |&i| {
+            let len = encoding::encode(&txs[i]).len();
+            if len > TX_BYTES_MAX {
+                return Err(TxError::TooLarge {
+                    len,
+                    max: TX_BYTES_MAX,
+                });
+            }
+            verify_tx(txs[i].clone(), &self.chain_id)
+        });
         let mut checked = missing.into_iter().zip(checked);
         let mut verified = Vec::with_capacity(txs.len());
         for (index, copy) in known.into_iter().enumerate() {

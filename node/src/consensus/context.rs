@@ -81,12 +81,6 @@ bytes32!(
 
 impl mc::Address for Address {}
 
-impl From<PublicKey> for Address {
-    fn from(key: PublicKey) -> Self {
-        Address(key.0)
-    }
-}
-
 impl mc::Value for BlockId {
     type Id = BlockId;
     fn id(&self) -> BlockId {

@@ -374,7 +374,7 @@ impl Host {
             }
             Err(_) => return SyncedValueOutcome::LocalTransientError,
         };
-        tracing::info!(%height, block = %id, "synced block executed");
+        tracing::info!(%height, block = %id, "catching up: executed a decided block from a peer");
         SyncedValueOutcome::Verdict(proposed(height, round, proposer, id, validity))
     }
 }

@@ -44,8 +44,9 @@ pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
     };
     let mut module = RpcModule::new(ctx);
     module.register_method("node_status", |_, ctx, _| status(ctx))?;
-    module.register_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
-    module.register_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
+    // Signature checks are CPU work: off the async workers that carry consensus.
+    module.register_blocking_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
+    module.register_blocking_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
     module.register_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
     module.register_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
     module.register_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
