@@ -243,8 +243,7 @@ impl Host {
         let set = super::validator_set(&self.app, next).ok()?;
         let app = self.app.clone();
         let (height, round, proposer) = (part.height, part.round, part.proposer);
-        let checked =
-            tokio::task::spawn_blocking(move || parts::check(&app, &set, part, true)).await;
+        let checked = tokio::task::spawn_blocking(move || parts::check(&app, &set, part)).await;
         let (validity, candidate) = match checked {
             Ok(Ok(candidate)) => (Validity::Valid, Some(candidate)),
             Ok(Err(parts::PartError::Refused { id, error })) => {

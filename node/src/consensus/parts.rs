@@ -103,14 +103,10 @@ fn proposal(height: Height, round: Round, value: BlockId, proposer: Address) -> 
     }
 }
 
-/// Checks a part for the next height: who sent it, that it is theirs, and (for a
-/// live proposal) that its time is not ahead of our clock; then executes the block.
-pub fn check(
-    app: &App,
-    set: &ValidatorSet,
-    part: ProposalPart,
-    live: bool,
-) -> Result<Candidate, PartError> {
+/// Checks a live proposal part for the next height: who sent it, that it is
+/// theirs, that its time is not ahead of our clock; then executes the block.
+/// (Synced history skips this and is executed directly: its certificate vouches.)
+pub fn check(app: &App, set: &ValidatorSet, part: ProposalPart) -> Result<Candidate, PartError> {
     let block = decode_block(&part.block)?;
     let validator = set
         .get_by_address(&part.proposer)
@@ -132,7 +128,7 @@ pub fn check(
         ));
     }
     let now_ms = crate::clock::now_ms();
-    if live && block.header.time_ms > now_ms + BLOCK_TIME_AHEAD_MAX_MS {
+    if block.header.time_ms > now_ms + BLOCK_TIME_AHEAD_MAX_MS {
         let ahead = block.header.time_ms - now_ms;
         return Err(refuse(format!(
             "block time is {ahead} ms ahead of this validator's clock (limit {BLOCK_TIME_AHEAD_MAX_MS} ms)"

@@ -128,7 +128,7 @@ fn proposal(fault: Fault) -> (ProposalPart, ValidatorSet) {
 fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
     let dir = tempfile::tempdir().unwrap();
     let voter = open_app(dir.path());
-    parts::check(&voter, set, part, true).map(|_| ())
+    parts::check(&voter, set, part).map(|_| ())
 }
 
 #[test]
