@@ -7,6 +7,7 @@ use crate::mempool::check::{check_bytes, check_parallel};
 use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::{begin_block, record_tip};
 use tamga_runtime::limits::TX_BYTES_MAX;
@@ -14,7 +15,9 @@ use tamga_runtime::records::Event;
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
 use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
-use tamga_runtime::{apply_tx, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+use tamga_runtime::{
+    apply_tx_metered, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx,
+};
 use tokio::sync::{broadcast, mpsc};
 
 /// Why a proposed block is refused.
@@ -34,7 +37,7 @@ pub enum BlockError {
     TooManyTxs { got: usize, max: usize },
     #[error("transaction {index} is invalid: {error}")]
     Tx { index: usize, error: TxError },
-    #[error("txs_hash does not match the transactions")]
+    #[error("txs_hash does not match the transactions and their signatures")]
     TxsHash,
     #[error("state root {got} does not match the executed state {expected}")]
     StateRoot { expected: Hash32, got: Hash32 },
@@ -42,6 +45,20 @@ pub enum BlockError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Corrupt(#[from] CorruptState),
+    /// This node could not execute transaction `index` (see [`TxError::is_local`]).
+    #[error("this node could not execute transaction {index}: {error}")]
+    Local { index: usize, error: TxError },
+}
+
+impl BlockError {
+    /// A failure of this node (its disk, its store, its resources), which says
+    /// nothing about the block: never a reason to vote against it.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            BlockError::Storage(_) | BlockError::Corrupt(_) | BlockError::Local { .. }
+        )
+    }
 }
 
 /// Executed transactions: those that applied, with their events, and those dropped.
@@ -74,6 +91,14 @@ pub struct App {
     pub vm: Arc<Vm>,
     /// Where admitted transactions go to be gossiped, once gossip runs.
     gossip: OnceLock<mpsc::Sender<Vec<u8>>>,
+    /// The (height, round) consensus is in, for status and for tests that wait
+    /// for rounds to pass rather than for time.
+    round: Mutex<(u64, i64)>,
+    /// This node's signing mark (set at start), for status.
+    pub signing: OnceLock<Arc<crate::consensus::mark::SigningState>>,
+    /// Proposal parts dropped before any costly work (replays, strangers, bad
+    /// signatures, rounds or heights out of bounds), for status.
+    pub parts_dropped: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -96,7 +121,20 @@ impl App {
             notices,
             vm,
             gossip: OnceLock::new(),
+            round: Mutex::new((0, -1)),
+            signing: OnceLock::new(),
+            parts_dropped: Default::default(),
         }
+    }
+
+    /// Consensus entered (`height`, `round`).
+    pub fn enter_round(&self, height: u64, round: i64) {
+        *self.round.lock().unwrap_or_else(|e| e.into_inner()) = (height, round);
+    }
+
+    /// The (height, round) consensus is in.
+    pub fn round(&self) -> (u64, i64) {
+        *self.round.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Connects admission to transaction gossip (once, at startup).
@@ -157,8 +195,11 @@ impl App {
         }
     }
 
-    /// Applies transactions in order. `strict` (a proposal from elsewhere) fails on
-    /// the first invalid one; otherwise invalid ones are dropped (building a block).
+    /// Applies transactions in order, drawing contract work from one block fuel
+    /// budget. `strict` (a proposal from elsewhere) fails on the first invalid
+    /// one, the budget's end included; otherwise (building a block) invalid ones
+    /// are dropped and the block closes where the budget ends, the rest waiting
+    /// in the mempool. A node-local failure is never taken for an invalid one.
     fn execute(
         &self,
         ctx: &BlockContext,
@@ -174,14 +215,17 @@ impl App {
             events: vec![],
             dropped: vec![],
         };
+        let fuel = BlockFuel::block();
         for (index, vtx) in txs.into_iter().enumerate() {
-            match apply_tx(&mut state, ctx, &vtx) {
+            match apply_tx_metered(&mut state, ctx, &vtx, &fuel) {
                 Ok(events) => {
                     execution.ids.push(vtx.id);
                     execution.included.push(vtx.tx);
                     execution.events.push(events);
                 }
+                Err(error) if error.is_local() => return Err(BlockError::Local { index, error }),
                 Err(error) if strict => return Err(BlockError::Tx { index, error }),
+                Err(error) if error.is_block_full() => break,
                 Err(error) => execution.dropped.push((vtx.id, error)),
             }
         }
@@ -207,7 +251,7 @@ impl App {
             height: ctx.height,
             time_ms: ctx.time_ms,
             prev_hash: tip.block_hash,
-            txs_hash: txs_hash(execution.ids.iter().copied()),
+            txs_hash: txs_hash(&execution.included),
             state_root,
             proposer,
         };
@@ -257,10 +301,12 @@ impl App {
                 max: self.block_txs_max,
             });
         }
-        let verified = self.verify_block_txs(&block.txs)?;
-        if header.txs_hash != txs_hash(verified.iter().map(|vtx| vtx.id)) {
+        // First, before any signature check: the header must commit to exactly
+        // these transactions, signatures included (a relay cannot add or strip one).
+        if header.txs_hash != txs_hash(&block.txs) {
             return Err(BlockError::TxsHash);
         }
+        let verified = self.verify_block_txs(&block.txs)?;
         let ctx = BlockContext {
             chain_id: self.chain_id.clone(),
             height: header.height,

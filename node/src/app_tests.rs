@@ -27,6 +27,7 @@ pub(crate) fn open_app(dir: &std::path::Path) -> App {
     let limits = MempoolLimits {
         txs_max: 100,
         bytes_max: 1 << 20,
+        signer_txs_max: 50,
     };
     App::new(
         storage,

@@ -11,21 +11,56 @@ pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:26657";
 /// Persistent peers one node keeps (each is a connection and a gossip fan-out).
 pub const PEERS_MAX: usize = 64;
 
-/// Every `host:port` of a peer list, as multiaddrs.
+/// Every peer of a peer list, as multiaddrs.
 pub fn multiaddrs(addrs: &[String]) -> Result<Vec<libp2p::Multiaddr>> {
     addrs.iter().map(|a| multiaddr(a)).collect()
 }
 
-/// `host:port` as the multiaddr libp2p dials (`/ip4/H/tcp/P`).
-pub fn multiaddr(addr: &str) -> Result<libp2p::Multiaddr> {
-    let socket: SocketAddr = addr
+/// A peer entry: `host:port`, or `peer-id@host:port` (as CometBFT writes
+/// `node-id@host:port`) when the peer's identity is pinned.
+fn split_peer(entry: &str) -> Result<(Option<libp2p::PeerId>, SocketAddr)> {
+    let (id, addr) = match entry.split_once('@') {
+        Some((id, addr)) => {
+            let id: libp2p::PeerId = id
+                .parse()
+                .with_context(|| format!("{id:?} in {entry:?} is not a peer id"))?;
+            (Some(id), addr)
+        }
+        None => (None, entry),
+    };
+    let socket = addr
         .parse()
         .with_context(|| format!("{addr:?} is not host:port"))?;
+    Ok((id, socket))
+}
+
+/// A peer entry as the multiaddr libp2p dials (`/ip4/H/tcp/P[/p2p/ID]`).
+pub fn multiaddr(entry: &str) -> Result<libp2p::Multiaddr> {
+    let (id, socket) = split_peer(entry)?;
     let ip = match socket.ip() {
         std::net::IpAddr::V4(ip) => format!("/ip4/{ip}"),
         std::net::IpAddr::V6(ip) => format!("/ip6/{ip}"),
     };
-    Ok(format!("{ip}/tcp/{}", socket.port()).parse()?)
+    let peer = id.map(|id| format!("/p2p/{id}")).unwrap_or_default();
+    Ok(format!("{ip}/tcp/{}{peer}", socket.port()).parse()?)
+}
+
+/// The peer ids pinned in a peer list (entries without one pin nothing).
+pub fn peer_ids(entries: &[String]) -> Result<Vec<libp2p::PeerId>> {
+    Ok(entries
+        .iter()
+        .map(|e| split_peer(e))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter_map(|(id, _)| id)
+        .collect())
+}
+
+/// The libp2p peer id of a node key (one key for both swarms).
+pub fn peer_id_of(key: &ed25519_dalek::SigningKey) -> libp2p::PeerId {
+    let keypair = libp2p::identity::Keypair::ed25519_from_bytes(key.to_bytes())
+        .expect("an ed25519 secret key is 32 bytes");
+    keypair.public().to_peer_id()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -50,6 +85,13 @@ pub struct BlockConfig {
 pub struct MempoolConfig {
     pub txs_max: usize,
     pub bytes_max: usize,
+    /// Pending transactions one signer may have at once (one key cannot fill the pool).
+    #[serde(default = "default_signer_txs_max")]
+    pub signer_txs_max: usize,
+}
+
+fn default_signer_txs_max() -> usize {
+    2_000
 }
 
 /// The node's two libp2p swarms: consensus (Malachite's) and transaction gossip (ours).
@@ -58,12 +100,18 @@ pub struct MempoolConfig {
 pub struct P2pConfig {
     /// Consensus listen address, `host:port` (port 0 picks one; peers then cannot dial it).
     pub listen: String,
-    /// Consensus peers this node keeps connections to, `host:port`.
+    /// Consensus peers this node keeps connections to, `host:port` or
+    /// `peer-id@host:port`.
     pub peers: Vec<String>,
     /// Transaction gossip listen address, `host:port`.
     pub gossip_listen: String,
-    /// Transaction gossip peers, `host:port`.
+    /// Transaction gossip peers, `host:port` or `peer-id@host:port`.
     pub gossip_peers: Vec<String>,
+    /// Accept connections (consensus and gossip) from peers not listed above.
+    /// Unset: no for a node whose key is in the validator set at start, yes for
+    /// others. When no, every listed peer must pin its `peer-id@`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_unlisted_peers: Option<bool>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,6 +130,10 @@ pub struct Config {
     pub mempool: MempoolConfig,
     pub p2p: P2pConfig,
     pub consensus: ConsensusConfig,
+    /// Test builds only (feature `test-faults`); the release binary refuses it.
+    #[cfg(feature = "test-faults")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_faults: Option<crate::consensus::faults::Faults>,
 }
 
 impl Default for Config {
@@ -101,16 +153,20 @@ impl Default for Config {
             mempool: MempoolConfig {
                 txs_max: 20_000,
                 bytes_max: 64 * 1024 * 1024,
+                signer_txs_max: default_signer_txs_max(),
             },
             p2p: P2pConfig {
                 listen: "127.0.0.1:26656".into(),
                 peers: vec![],
                 gossip_listen: "127.0.0.1:26655".into(),
                 gossip_peers: vec![],
+                accept_unlisted_peers: None,
             },
             consensus: ConsensusConfig {
                 propose_timeout_ms: 3000,
             },
+            #[cfg(feature = "test-faults")]
+            test_faults: None,
         }
     }
 }
@@ -132,8 +188,12 @@ impl Config {
                 tamga_runtime::limits::BLOCK_TXS_MAX
             );
         }
-        if self.mempool.txs_max == 0 || self.mempool.bytes_max == 0 {
+        let mempool = &self.mempool;
+        if mempool.txs_max == 0 || mempool.bytes_max == 0 || mempool.signer_txs_max == 0 {
             bail!("mempool limits must be positive");
+        }
+        if mempool.signer_txs_max > mempool.txs_max {
+            bail!("mempool.signer_txs_max must not exceed mempool.txs_max");
         }
         if self.rpc.max_request_bytes < 1024 || self.rpc.max_connections == 0 {
             bail!("rpc.max_request_bytes must be >= 1024 and rpc.max_connections > 0");
@@ -142,13 +202,14 @@ impl Config {
         for (field, addr) in [
             ("p2p.listen", &p2p.listen),
             ("p2p.gossip_listen", &p2p.gossip_listen),
-        ]
-        .into_iter()
-        .chain(p2p.peers.iter().map(|a| ("p2p.peers", a)))
-        .chain(p2p.gossip_peers.iter().map(|a| ("p2p.gossip_peers", a)))
-        {
+        ] {
             addr.parse::<SocketAddr>()
                 .with_context(|| format!("{field} {addr:?} is not host:port"))?;
+        }
+        for (field, entry) in (p2p.peers.iter().map(|a| ("p2p.peers", a)))
+            .chain(p2p.gossip_peers.iter().map(|a| ("p2p.gossip_peers", a)))
+        {
+            split_peer(entry).with_context(|| format!("in {field}"))?;
         }
         if p2p.peers.len() > PEERS_MAX || p2p.gossip_peers.len() > PEERS_MAX {
             bail!("p2p.peers and p2p.gossip_peers hold at most {PEERS_MAX} entries");
@@ -173,6 +234,11 @@ impl Home {
     }
     pub fn validator_key(&self) -> PathBuf {
         self.0.join("validator_key.json")
+    }
+    /// The signing high-water mark, beside the key (not in `data/`: restoring
+    /// the data from a copy must not restore an older mark with it).
+    pub fn signing_state(&self) -> PathBuf {
+        self.0.join("signing_state.json")
     }
     pub fn data(&self) -> PathBuf {
         self.0.join("data")

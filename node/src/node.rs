@@ -4,7 +4,8 @@
 //! as a full node.
 
 use crate::app::App;
-use crate::config::{multiaddr, multiaddrs, Home};
+use crate::config::{multiaddr, multiaddrs, peer_ids, Home};
+use crate::consensus::mark::SigningState;
 use crate::keyring::read_key_file;
 use crate::mempool::{Mempool, MempoolLimits};
 use crate::storage::Storage;
@@ -21,6 +22,7 @@ use tokio::signal::unix::{signal, SignalKind};
 pub struct Overrides {
     pub rpc_listen: Option<String>,
     pub block_time_ms: Option<u64>,
+    pub signer_txs_max: Option<usize>,
     /// Announce readiness as one JSON line (`--output json`) instead of text.
     pub json_output: bool,
     /// A one-validator chain with no peers (`tamga dev`): quieter network logs.
@@ -47,6 +49,9 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
     if let Some(ms) = overrides.block_time_ms {
         config.block.block_time_ms = ms;
     }
+    if let Some(max) = overrides.signer_txs_max {
+        config.mempool.signer_txs_max = max;
+    }
     config.validate()?;
     let genesis = home.load_genesis()?;
     let (_, key) = read_key_file(&home.validator_key())?;
@@ -61,6 +66,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
     let limits = MempoolLimits {
         txs_max: config.mempool.txs_max,
         bytes_max: config.mempool.bytes_max,
+        signer_txs_max: config.mempool.signer_txs_max,
     };
     let app = Arc::new(App::new(
         storage,
@@ -84,12 +90,21 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         println!("WS:     ws://{addr}");
     }
     std::io::stdout().flush()?;
+    let signing = Arc::new(SigningState::open(&home.signing_state())?);
+    let _ = app.signing.set(signing.clone());
+    let in_set = crate::consensus::validator_set_contains(&app, &key)
+        .map_err(|e| anyhow::anyhow!("reading the validator set: {e:#}"))?;
+    let accept_unlisted = config.p2p.accept_unlisted_peers.unwrap_or(!in_set);
+    check_pinned(&config, accept_unlisted)?;
     let (gossip, _gossip_task) = crate::p2p::gossip::start(
         app.clone(),
         crate::p2p::gossip::GossipSettings {
             key: key.clone(),
             listen: multiaddr(&config.p2p.gossip_listen)?,
             peers: multiaddrs(&config.p2p.gossip_peers)?,
+            allowed: (!accept_unlisted)
+                .then(|| peer_ids(&config.p2p.gossip_peers))
+                .transpose()?,
         },
     )
     .await?;
@@ -99,32 +114,58 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         key,
         listen: multiaddr(&config.p2p.listen)?,
         peers: multiaddrs(&config.p2p.peers)?,
+        accept_unlisted_peers: accept_unlisted,
         block_time_ms: config.block.block_time_ms,
         propose_timeout_ms: config.consensus.propose_timeout_ms,
         wal_path: home.data().join("consensus.wal"),
-        blocks_dir: home.data().join("proposals"),
-        fault: crate::consensus::Fault::from_env(),
+        signing,
+        #[cfg(feature = "test-faults")]
+        faults: config.test_faults.clone().unwrap_or_default(),
     };
-    let consensus = crate::consensus::start(app, settings)
-        .await
-        .map_err(|e| anyhow::anyhow!("starting consensus: {e:#}"))?;
-    let result = wait_for_stop(consensus).await;
+    let result = run_consensus(app, &settings).await;
     let _ = rpc.stop();
     rpc.stopped().await;
     result
 }
 
-/// Returns on SIGINT/SIGTERM (clean stop) or when consensus fails (error).
-async fn wait_for_stop(consensus: tokio::task::JoinHandle<eyre::Result<()>>) -> Result<()> {
+/// A node that accepts no unlisted peer must know each listed one by its id.
+fn check_pinned(config: &crate::config::Config, accept_unlisted: bool) -> Result<()> {
+    if accept_unlisted {
+        return Ok(());
+    }
+    let p2p = &config.p2p;
+    let unpinned = p2p
+        .peers
+        .iter()
+        .chain(&p2p.gossip_peers)
+        .find(|p| !p.contains('@'));
+    if let Some(peer) = unpinned {
+        anyhow::bail!(
+            "peer {peer:?} has no peer id, but this node accepts only listed peers (p2p.accept_unlisted_peers, off by default for a validator): write it as peer-id@host:port, or set accept_unlisted_peers = true"
+        );
+    }
+    Ok(())
+}
+
+/// Runs consensus, switching role as it asks, until a signal or a failure.
+async fn run_consensus(app: Arc<App>, settings: &crate::consensus::Settings) -> Result<()> {
+    use crate::consensus::{Exit, Role};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); Ok(()) }
-        _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); Ok(()) }
-        result = consensus => match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::anyhow!("consensus stopped: {e:#}")),
-            Err(e) => Err(e).context("consensus panicked"),
-        },
+    let mut role = crate::consensus::initial_role(&settings.signing, app.tip().height);
+    loop {
+        let run = crate::consensus::run(app.clone(), settings, role);
+        let exit = tokio::select! {
+            _ = terminate.recv() => { tracing::info!("SIGTERM: stopping"); return Ok(()) }
+            _ = interrupt.recv() => { tracing::info!("SIGINT: stopping"); return Ok(()) }
+            exit = run => exit.map_err(|e| anyhow::anyhow!("consensus stopped: {e:#}"))?,
+        };
+        role = match exit {
+            Exit::CatchUp => Role::Follower {
+                mark_height: settings.signing.height().unwrap_or(app.tip().height + 1),
+            },
+            Exit::CaughtUp => Role::Validator,
+        };
+        tracing::info!(?role, "restarting consensus in a new role");
     }
 }

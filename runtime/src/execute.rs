@@ -5,6 +5,7 @@
 //! Rights-affecting transactions need a signer's signature (Art. 40 p.3: actions
 //! that give rise to rights require identification).
 
+use crate::contracts::vm::BlockFuel;
 use crate::contracts::{self, ContractError, Vm};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
 use crate::records::{self, Event, RecordError};
@@ -23,16 +24,18 @@ pub struct BlockContext {
 }
 
 /// Who is acting in a transaction, as the rules see it.
-pub struct TxContext {
+pub struct TxContext<'a> {
     pub tx_id: Hash32,
     pub signer: PublicKey,
     /// The signer and every valid co-signer: the parties who consented.
     pub approvals: Vec<PublicKey>,
     pub height: u64,
     pub time_ms: u64,
+    /// The block's contract fuel budget, which this transaction draws on.
+    pub fuel: &'a BlockFuel,
 }
 
-impl TxContext {
+impl TxContext<'_> {
     pub fn approved_by(&self, who: &PublicKey) -> bool {
         self.approvals.contains(who)
     }
@@ -85,6 +88,23 @@ pub enum TxError {
 }
 
 impl TxError {
+    /// A failure of this node (corrupt store, no resources), not of the
+    /// transaction: never a reason to refuse it, or a block that carries it.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            TxError::Corrupt(_) | TxError::Contract(ContractError::NodeLocal(_))
+        )
+    }
+
+    /// The block's fuel budget ran out: the transaction is fine, the block is full.
+    pub fn is_block_full(&self) -> bool {
+        matches!(
+            self,
+            TxError::Contract(ContractError::BlockFuelExhausted { .. })
+        )
+    }
+
     /// Stable machine-readable reason, for RPC `data.reason`.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -155,7 +175,8 @@ pub fn decode_tx(bytes: &[u8]) -> Result<SignedTx, TxError> {
     encoding::decode(bytes).map_err(|e| TxError::Malformed(e.to_string()))
 }
 
-fn verify_one(key: &PublicKey, hash: &Hash32, signature: &crate::Signature) -> bool {
+/// Strict ed25519: the key must be a usable point, and the signature canonical.
+pub fn verify_signature(key: &PublicKey, hash: &Hash32, signature: &crate::Signature) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(&key.0) else {
         return false;
     };
@@ -179,12 +200,12 @@ pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
         });
     }
     let id = tx.id();
-    if !verify_one(&tx.tx.signer, &id, &tx.signature) {
+    if !verify_signature(&tx.tx.signer, &id, &tx.signature) {
         return Err(TxError::BadSignature(tx.tx.signer));
     }
     let mut approvals = vec![tx.tx.signer];
     for cosig in &tx.cosignatures {
-        if !verify_one(&cosig.signer, &id, &cosig.signature) {
+        if !verify_signature(&cosig.signer, &id, &cosig.signature) {
             return Err(TxError::BadCosignature(cosig.signer));
         }
         if !approvals.contains(&cosig.signer) {
@@ -199,12 +220,23 @@ pub fn next_nonce(state: &dyn StateRead, who: &PublicKey) -> Result<u64, Corrupt
     Ok(crate::state::get_typed::<u64>(state, &keys::account(who))?.unwrap_or(0))
 }
 
-/// Applies a verified transaction: nonce first, then its rules. On error, `state`
-/// is unchanged.
+/// Applies a verified transaction alone, with a whole block's fuel budget (a
+/// mempool dry run, a tool). On error, `state` is unchanged.
 pub fn apply_tx(
     state: &mut Overlay,
     block: &BlockContext,
     vtx: &VerifiedTx,
+) -> Result<Vec<Event>, TxError> {
+    apply_tx_metered(state, block, vtx, &BlockFuel::block())
+}
+
+/// Applies a verified transaction as part of a block: nonce first, then its rules,
+/// its contract work drawn from the block's `fuel`. On error, `state` is unchanged.
+pub fn apply_tx_metered(
+    state: &mut Overlay,
+    block: &BlockContext,
+    vtx: &VerifiedTx,
+    fuel: &BlockFuel,
 ) -> Result<Vec<Event>, TxError> {
     let signer = vtx.tx.tx.signer;
     let expected = next_nonce(state, &signer)?;
@@ -229,6 +261,7 @@ pub fn apply_tx(
         approvals: vtx.approvals.clone(),
         height: block.height,
         time_ms: block.time_ms,
+        fuel,
     };
     let mut scratch = Overlay::new(&*state);
     let payload = &vtx.tx.tx.payload;

@@ -15,6 +15,6 @@ pub mod state;
 pub mod types;
 pub mod validators;
 
-pub use execute::{apply_tx, verify_tx, BlockContext, TxError, VerifiedTx};
+pub use execute::{apply_tx, apply_tx_metered, verify_tx, BlockContext, TxError, VerifiedTx};
 pub use genesis::Genesis;
 pub use types::{Hash32, PublicKey, Signature};

@@ -18,7 +18,9 @@ pub const REGISTRARS_MAX: usize = 64;
 pub const VALIDATORS_MAX: usize = 100;
 /// One validator's voting power; with [`VALIDATORS_MAX`] the total fits any sum.
 pub const VALIDATOR_POWER_MAX: u64 = 1 << 40;
-/// Encoded size of one block: it travels whole in one consensus message.
-pub const BLOCK_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Encoded size of one block: it travels whole in one consensus message, sent
+/// directly to each peer (Malachite's broadcast protocol, which does not carry
+/// messages much above 4 MiB).
+pub const BLOCK_BYTES_MAX: usize = 3 * 1024 * 1024;
 /// Transactions in one block.
 pub const BLOCK_TXS_MAX: usize = 5_000;

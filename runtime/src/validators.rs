@@ -45,6 +45,10 @@ pub enum ValidatorError {
     #[error("validator {0} appears twice")]
     Duplicate(PublicKey),
     #[error(
+        "validator key {0} is not a usable ed25519 public key (not a curve point, or of small order): no vote it signs could ever be checked"
+    )]
+    InvalidKey(PublicKey),
+    #[error(
         "the change is signed by {signed} of {total} voting power; more than 2/3 of the current set must sign (Art. 26 p.3(2): participants decide, no coordinator)"
     )]
     InsufficientPower { signed: u64, total: u64 },
@@ -58,13 +62,17 @@ impl ValidatorError {
             ValidatorError::Count(_) => "validators.count",
             ValidatorError::Power(_) => "validators.power",
             ValidatorError::Duplicate(_) => "validators.duplicate",
+            ValidatorError::InvalidKey(_) => "validators.invalid_key",
             ValidatorError::InsufficientPower { .. } => "validators.insufficient_power",
             ValidatorError::AlreadyScheduled(_) => "validators.already_scheduled",
         }
     }
 }
 
-/// Checks a set's shape: size, powers within bounds (so sums never overflow), no repeats.
+/// Checks a set's shape: size, powers within bounds (so sums never overflow), no
+/// repeats, and keys every node can verify votes with. A set naming a key that is
+/// not a curve point (or is of small order) would stop every node at the height it
+/// takes effect, so it is refused before it can be scheduled.
 pub fn check_set(validators: &[Validator]) -> Result<(), ValidatorError> {
     if validators.is_empty() || validators.len() > VALIDATORS_MAX {
         return Err(ValidatorError::Count(validators.len()));
@@ -73,11 +81,19 @@ pub fn check_set(validators: &[Validator]) -> Result<(), ValidatorError> {
         if v.power == 0 || v.power > VALIDATOR_POWER_MAX {
             return Err(ValidatorError::Power(v.public_key));
         }
+        if !usable_key(&v.public_key) {
+            return Err(ValidatorError::InvalidKey(v.public_key));
+        }
         if validators[..i].iter().any(|w| w.public_key == v.public_key) {
             return Err(ValidatorError::Duplicate(v.public_key));
         }
     }
     Ok(())
+}
+
+/// A key that decompresses to a curve point outside the small-order subgroup.
+pub fn usable_key(key: &PublicKey) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(&key.0).is_ok_and(|k| !k.is_weak())
 }
 
 pub fn total_power(validators: &[Validator]) -> u64 {

@@ -37,6 +37,9 @@ pub struct DevArgs {
     /// Block interval in milliseconds.
     #[arg(long, default_value_t = 1000)]
     block_time_ms: u64,
+    /// Pending transactions one signer may have (default: config's default).
+    #[arg(long)]
+    mempool_signer_txs_max: Option<usize>,
     /// Keep the existing dev home and chain instead of starting afresh.
     #[arg(long)]
     keep: bool,
@@ -121,6 +124,7 @@ pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
     let overrides = Overrides {
         rpc_listen: Some(args.rpc_addr),
         block_time_ms: Some(args.block_time_ms),
+        signer_txs_max: args.mempool_signer_txs_max,
         json_output: globals.output == super::Output::Json,
         lone_validator: true,
     };

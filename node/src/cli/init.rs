@@ -32,6 +32,10 @@ pub struct StartArgs {
     /// Block interval in milliseconds, overriding config.toml.
     #[arg(long)]
     block_time_ms: Option<u64>,
+    /// Pending transactions one signer may have, overriding config.toml (a
+    /// benchmark's single signer needs more than the default quota).
+    #[arg(long)]
+    mempool_signer_txs_max: Option<usize>,
 }
 
 /// Writes config, genesis and validator key into an empty (or missing) home.
@@ -101,6 +105,7 @@ pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
         Overrides {
             rpc_listen: args.rpc_addr,
             block_time_ms: args.block_time_ms,
+            signer_txs_max: args.mempool_signer_txs_max,
             json_output: globals.output == super::Output::Json,
             ..Overrides::default()
         },

@@ -6,7 +6,7 @@
 use super::dev::DEV_ACCOUNTS;
 use super::init::write_home;
 use super::Globals;
-use crate::config::{Config, Home};
+use crate::config::{peer_id_of, Config, Home};
 use crate::keyring::{dev_key, save};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -57,11 +57,13 @@ fn ports(base: u16, index: usize) -> Ports {
     }
 }
 
-fn node_config(args: &TestnetArgs, index: usize, total: usize) -> Config {
+/// Node `index`'s config: every other node is a peer, pinned by its peer id so
+/// that a validator (which accepts no unlisted peer) knows each by its key.
+fn node_config(args: &TestnetArgs, index: usize, keys: &[SigningKey]) -> Config {
     let me = ports(args.base_port, index);
-    let others: Vec<Ports> = (0..total)
+    let others: Vec<(String, Ports)> = (0..keys.len())
         .filter(|&i| i != index)
-        .map(|i| ports(args.base_port, i))
+        .map(|i| (peer_id_of(&keys[i]).to_string(), ports(args.base_port, i)))
         .collect();
     let mut config = Config {
         moniker: format!("node{index}"),
@@ -73,11 +75,11 @@ fn node_config(args: &TestnetArgs, index: usize, total: usize) -> Config {
     config.p2p.gossip_listen = format!("127.0.0.1:{}", me.gossip);
     config.p2p.peers = others
         .iter()
-        .map(|p| format!("127.0.0.1:{}", p.p2p))
+        .map(|(id, p)| format!("{id}@127.0.0.1:{}", p.p2p))
         .collect();
     config.p2p.gossip_peers = others
         .iter()
-        .map(|p| format!("127.0.0.1:{}", p.gossip))
+        .map(|(id, p)| format!("{id}@127.0.0.1:{}", p.gossip))
         .collect();
     config
 }
@@ -126,7 +128,7 @@ pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
     let mut nodes = Vec::with_capacity(total);
     for (index, key) in keys.iter().enumerate() {
         let home = Home(args.out.join(format!("node{index}")));
-        write_home(&home, &node_config(&args, index, total), &genesis, key)?;
+        write_home(&home, &node_config(&args, index, &keys), &genesis, key)?;
         for (name, _) in DEV_ACCOUNTS {
             save(&home.0, name, &dev_key(name))?;
         }

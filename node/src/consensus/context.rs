@@ -16,6 +16,19 @@ use tamga_runtime::{Hash32, PublicKey};
 pub struct TamgaContext {
     /// Every signature covers the chain id, so no vote replays on another chain.
     pub chain_id: Arc<str>,
+    /// Test builds: Malachite's amnesia attack (prevote ignoring this node's lock).
+    #[cfg(feature = "test-faults")]
+    pub amnesia: Option<Arc<super::faults::AmnesiaSwitch>>,
+}
+
+impl TamgaContext {
+    pub fn new(chain_id: impl Into<Arc<str>>) -> Self {
+        TamgaContext {
+            chain_id: chain_id.into(),
+            #[cfg(feature = "test-faults")]
+            amnesia: None,
+        }
+    }
 }
 
 #[derive(
@@ -189,6 +202,8 @@ impl mc::Vote<TamgaContext> for Vote {
 pub struct ProposalPart {
     pub height: Height,
     pub round: Round,
+    /// The proof-of-lock round of a re-proposal (`Nil` for a new block); signed.
+    pub pol_round: Round,
     pub proposer: Address,
     /// The block in Tamga's canonical encoding.
     pub block: Vec<u8>,
@@ -252,6 +267,33 @@ impl ValidatorSet {
     pub fn contains(&self, address: &Address) -> bool {
         self.validators.iter().any(|v| &v.address == address)
     }
+
+    /// The validator whose cumulative power range holds `draw % total power`.
+    pub fn weighted_pick(&self, draw: u128) -> &Validator {
+        let total: u128 = self.validators.iter().map(|v| u128::from(v.power)).sum();
+        assert!(total > 0, "a validator set has power");
+        let mut point = draw % total;
+        for validator in &self.validators {
+            let power = u128::from(validator.power);
+            if point < power {
+                return validator;
+            }
+            point -= power;
+        }
+        unreachable!("the point lies below the total power")
+    }
+}
+
+/// The deterministic draw for a proposer at (height, round): 128 bits of a
+/// domain-separated hash, so the modulo bias over any total power is negligible.
+pub fn proposer_draw(height: u64, round: u32) -> u128 {
+    let hash = tamga_runtime::types::hashing::hash(
+        "tamga 2026 proposer draw v1",
+        &[&height.to_le_bytes(), &round.to_le_bytes()],
+    );
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash.0[..16]);
+    u128::from_le_bytes(bytes)
 }
 
 impl mc::ValidatorSet<TamgaContext> for ValidatorSet {
@@ -282,21 +324,21 @@ impl mc::Context for TamgaContext {
     type Extension = ();
     type SigningScheme = Ed25519;
 
-    /// Round-robin over the ordered set, shifted by height so each height starts
-    /// with a different proposer (weighted selection is not needed with equal powers,
-    /// and round-robin is what every node computes identically).
+    /// Weighted by voting power: a hash of (height, round) picks a point in
+    /// `0..total power`, and the validator whose share of the ordered set covers
+    /// it proposes. Every node computes the same proposer with no shared state;
+    /// each round is an independent draw, so a set whose faulty validators hold
+    /// less than a third of the power gets an honest proposer within a few rounds.
     fn select_proposer<'a>(
         &self,
         validator_set: &'a ValidatorSet,
         height: Height,
         round: Round,
     ) -> &'a Validator {
-        let count = validator_set.validators.len() as u64;
         let round = round
             .as_u32()
             .expect("a proposer is selected for a defined round");
-        let index = (height.0.wrapping_add(u64::from(round))) % count;
-        &validator_set.validators[index as usize]
+        validator_set.weighted_pick(proposer_draw(height.0, round))
     }
 
     fn new_proposal(
@@ -323,6 +365,11 @@ impl mc::Context for TamgaContext {
         value: NilOrVal<BlockId>,
         validator: Address,
     ) -> Vote {
+        #[cfg(feature = "test-faults")]
+        let value = match &self.amnesia {
+            Some(switch) => switch.prevote(height, round, value, &validator),
+            None => value,
+        };
         vote(VoteType::Prevote, height, round, value, validator)
     }
 

@@ -1,20 +1,21 @@
 //! The application side of Malachite's app-channel: answers every `AppMsg` with
-//! the three [`App`] steps. Build a block when asked for a value (and stream it as
-//! a signed part); execute every received block before consensus may vote for it
-//! (a wrong root, time or transaction makes it `Invalid`, so honest validators
-//! prevote nil and the round moves on); commit block + certificate + state in one
-//! write batch when decided; serve and replay decided blocks for value sync.
+//! the three [`App`] steps. Build a block when asked for a value; check every
+//! received part (`propose.rs`) and execute its block before consensus may vote
+//! for it; commit block + certificate + state in one write batch when decided;
+//! serve and replay decided blocks for value sync; keep equivocation evidence.
+//!
+//! A host runs in one of two roles (see [`Role`]) and ends when the role must
+//! change ([`Exit`]) or on a failure of this node, which stops it: a node-local
+//! failure is never turned into a vote against someone else's block.
 
-use super::context::{Address, BlockId, Height, ProposalPart, TamgaContext};
+use super::context::{Address, BlockId, Height, TamgaContext};
 use super::parts;
-use super::values::{Candidate, Values};
-use super::Fault;
+use super::signing::KeySigner;
+use super::values::{Candidate, Intake, Values};
 use crate::app::App;
 use arc_malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
-use arc_malachitebft_app_channel::app::streaming::{StreamContent, StreamMessage};
 use arc_malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use arc_malachitebft_app_channel::app::types::LocallyProposedValue;
-use arc_malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use arc_malachitebft_app_channel::{AppMsg, Channels};
 use arc_malachitebft_core_consensus::ProposedValue;
 use arc_malachitebft_core_types::{CommitCertificate, Round, Validity};
 use std::ops::RangeInclusive;
@@ -24,10 +25,30 @@ use std::time::Duration;
 /// Decided blocks served per sync request, whatever range a peer asks for.
 const SYNC_BLOCKS_PER_RESPONSE_MAX: u64 = 20;
 
-/// A value as consensus hears of it: new in this round (no proof-of-lock round).
-fn proposed(
-    height: Height,
-    round: Round,
+/// How this node takes part in consensus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Signs proposals and votes (when its key is in the set).
+    Validator,
+    /// Signs nothing and follows decided blocks, until the chain passes
+    /// `mark_height`: this validator's last signature is above its data (a
+    /// restored `data/`, or a decided block it lost), and it must not sign at
+    /// heights it has forgotten.
+    Follower { mark_height: u64 },
+}
+
+/// Why a host stopped without failing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A decided block is missing here: follow the chain to fetch it from peers.
+    CatchUp,
+    /// A follower passed its signing mark: sign again.
+    CaughtUp,
+}
+
+/// A value as consensus hears of it.
+pub(super) fn proposed(
+    (height, round, valid_round): (Height, Round, Round),
     proposer: Address,
     value: BlockId,
     validity: Validity,
@@ -35,7 +56,7 @@ fn proposed(
     ProposedValue {
         height,
         round,
-        valid_round: Round::Nil,
+        valid_round,
         proposer,
         value,
         validity,
@@ -45,16 +66,20 @@ fn proposed(
 pub struct Host {
     pub app: Arc<App>,
     pub me: Address,
-    pub signer: super::signing::KeySigner,
+    pub role: Role,
+    pub signer: Arc<KeySigner>,
     pub block_time_ms: u64,
     pub propose_timeout_ms: u64,
-    pub fault: Fault,
     pub values: Values,
-    pub files: super::values::BlockFiles,
+    pub intake: Intake,
+    #[cfg(feature = "test-faults")]
+    pub faults: super::faults::Faults,
+    #[cfg(feature = "test-faults")]
+    pub amnesia: Option<Arc<super::faults::AmnesiaSwitch>>,
 }
 
 impl Host {
-    fn next_height(&self) -> Height {
+    pub(super) fn next_height(&self) -> Height {
         Height(self.app.tip().height + 1)
     }
 
@@ -68,9 +93,11 @@ impl Host {
         ))
     }
 
-    pub async fn run(mut self, channels: &mut Channels<TamgaContext>) -> eyre::Result<()> {
+    pub async fn run(mut self, channels: &mut Channels<TamgaContext>) -> eyre::Result<Exit> {
         while let Some(msg) = channels.consensus.recv().await {
-            self.handle(msg, channels).await?;
+            if let Some(exit) = self.handle(msg, channels).await? {
+                return Ok(exit);
+            }
         }
         Err(eyre::eyre!("the consensus engine stopped"))
     }
@@ -79,23 +106,28 @@ impl Host {
         &mut self,
         msg: AppMsg<TamgaContext>,
         channels: &mut Channels<TamgaContext>,
-    ) -> eyre::Result<()> {
+    ) -> eyre::Result<Option<Exit>> {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let height = self.next_height();
-                tracing::info!(%height, "consensus ready");
+                tracing::info!(%height, role = ?self.role, "consensus ready");
                 let _ = reply.send((height, self.params(height)?));
             }
             AppMsg::StartedRound {
                 height,
                 round,
-                proposer,
-                role,
                 reply_value,
+                ..
             } => {
-                tracing::debug!(%height, %round, %proposer, ?role, "started round");
-                for part in self.values.take_pending(height) {
-                    self.accept_part(part).await;
+                self.intake.enter_round(height, round);
+                self.app.enter_round(height.0, round.as_i64());
+                for part in self.intake.take_pending(height) {
+                    self.accept_part(part).await?;
+                }
+                #[cfg(feature = "test-faults")]
+                {
+                    self.spam_proposals(channels, height, round).await?;
+                    self.flood_future(channels, height, round).await?;
                 }
                 let _ = reply_value.send(self.values.proposed(height, round));
             }
@@ -104,26 +136,40 @@ impl Host {
                 round,
                 reply,
                 ..
-            } => {
-                let value = self.propose(height, round).await?;
-                let _ = reply.send(LocallyProposedValue::new(height, round, value));
-                self.publish(channels, height, round, &value).await?;
-            }
+            } => self.get_value(channels, height, round, reply).await?,
             AppMsg::ReceivedProposalPart { part, reply, .. } => {
+                #[cfg(feature = "test-faults")]
+                self.flood(channels, &part).await?;
                 let value = match part.content {
-                    StreamContent::Data(part) => self.accept_part(part).await,
-                    StreamContent::Fin => None,
+                    arc_malachitebft_app_channel::app::streaming::StreamContent::Data(part) => {
+                        self.accept_part(part).await?
+                    }
+                    _ => None,
                 };
                 let _ = reply.send(value);
             }
             AppMsg::Decided {
                 certificate, reply, ..
             } => {
-                self.decided(certificate).await?;
+                if !self.decided(certificate).await? {
+                    return Ok(Some(Exit::CatchUp));
+                }
                 let _ = reply.send(());
             }
-            AppMsg::Finalized { reply, .. } => {
+            AppMsg::Finalized {
+                certificate,
+                evidence,
+                reply,
+                ..
+            } => {
+                super::evidence::keep(&self.app, certificate.height, &evidence)?;
                 let height = self.next_height();
+                if let Role::Follower { mark_height } = self.role {
+                    if height.0 > mark_height {
+                        tracing::info!(%height, mark_height, "passed the signing mark: signing again");
+                        return Ok(Some(Exit::CaughtUp));
+                    }
+                }
                 let _ = reply.send(Next::Start(height, self.params(height)?));
             }
             AppMsg::GetDecidedValues { range, reply } => {
@@ -139,16 +185,18 @@ impl Host {
                 value_bytes,
                 reply,
             } => {
-                let outcome = self.synced(height, round, proposer, &value_bytes).await;
+                let outcome = self.synced(height, round, proposer, &value_bytes).await?;
                 let _ = reply.send(outcome);
             }
             AppMsg::RestreamProposal {
                 height,
                 round,
+                valid_round,
                 value_id,
                 ..
             } => {
-                self.publish(channels, height, round, &value_id).await?;
+                self.restream(channels, height, round, valid_round, value_id)
+                    .await?
             }
             AppMsg::ExtendVote { reply, .. } => {
                 let _ = reply.send(None);
@@ -159,131 +207,25 @@ impl Host {
                 let _ = reply.send(extensions.into_iter().map(|(a, _)| (a, Ok(()))).collect());
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Builds (or, after a restart into the same round, rebuilds the same) block.
-    async fn propose(&mut self, height: Height, round: Round) -> eyre::Result<BlockId> {
-        if let Some(id) = self.values.own(height, round, &self.me) {
-            return Ok(id);
-        }
-        if let Some(id) = self.files.own(height, round) {
-            return self.repropose(height, round, id).await;
-        }
-        let signer = &self.signer;
-        let (app, fault) = (self.app.clone(), self.fault);
-        let proposer = tamga_runtime::PublicKey(self.me.0);
-        let built =
-            tokio::task::spawn_blocking(move || parts::build(&app, proposer, fault)).await??;
-        let (candidate, id) = parts::sign(built, &self.app.chain_id, height, round, signer);
-        tracing::info!(%height, %round, block = %id, txs = candidate.executed.block.txs.len(), "proposing");
-        if let Some(part) = &candidate.part {
-            self.files.save(height, &id, &part.block)?;
-        }
-        self.files.save_own(height, round, &id)?;
-        self.keep_own(height, round, id, candidate);
-        Ok(id)
-    }
-
-    fn keep_own(&mut self, height: Height, round: Round, id: BlockId, candidate: Candidate) {
-        self.values.insert(height, candidate);
-        self.values
-            .note_proposed(proposed(height, round, self.me, id, Validity::Valid));
-    }
-
-    /// After a restart: the block proposed in this round before the crash, again.
-    async fn repropose(
+    /// Commits a decided block; false when this node does not have it (then it
+    /// must follow the chain to get it from peers).
+    async fn decided(
         &mut self,
-        height: Height,
-        round: Round,
-        id: BlockId,
-    ) -> eyre::Result<BlockId> {
-        let candidate = self.reexecute(height, &id).await?;
-        let built = (candidate.executed, vec![]);
-        let (candidate, again) =
-            parts::sign(built, &self.app.chain_id, height, round, &self.signer);
-        assert_eq!(again, id, "re-executing a block reproduces its hash");
-        tracing::info!(%height, %round, block = %id, "re-proposing the block proposed before a restart");
-        self.keep_own(height, round, id, candidate);
-        Ok(id)
-    }
-
-    async fn publish(
-        &self,
-        channels: &mut Channels<TamgaContext>,
-        height: Height,
-        round: Round,
-        id: &BlockId,
-    ) -> eyre::Result<()> {
-        let Some(part) = self.values.get(height, id).and_then(|c| c.part.clone()) else {
-            tracing::debug!(%height, %round, block = %id, "nothing to stream for this value");
-            return Ok(());
-        };
-        let stream_id = parts::stream_id(height, round);
-        let data = StreamMessage::new(stream_id.clone(), 0, StreamContent::Data(part));
-        let fin = StreamMessage::new(stream_id, 1, StreamContent::Fin);
-        channels
-            .network
-            .send(NetworkMsg::PublishProposalPart(data))
-            .await?;
-        channels
-            .network
-            .send(NetworkMsg::PublishProposalPart(fin))
-            .await?;
-        Ok(())
-    }
-
-    /// Checks a received part and executes its block if it is for the next height.
-    async fn accept_part(&mut self, part: ProposalPart) -> Option<ProposedValue<TamgaContext>> {
-        let next = self.next_height();
-        if part.height != next {
-            self.values.buffer(next, part);
-            return None;
-        }
-        let set = super::validator_set(&self.app, next).ok()?;
-        let app = self.app.clone();
-        let (height, round, proposer) = (part.height, part.round, part.proposer);
-        let checked = tokio::task::spawn_blocking(move || parts::check(&app, &set, part)).await;
-        let (validity, candidate) = match checked {
-            Ok(Ok(candidate)) => (Validity::Valid, Some(candidate)),
-            Ok(Err(parts::PartError::Refused { id, error })) => {
-                tracing::warn!(%height, %round, %proposer, block = %id, %error, "refusing proposal");
-                let value = proposed(height, round, proposer, id, Validity::Invalid);
-                self.values.note_proposed(value.clone());
-                return Some(value);
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(%height, %round, %proposer, %error, "dropping proposal part");
-                return None;
-            }
-            Err(join) => {
-                tracing::error!(%join, "proposal check panicked");
-                return None;
-            }
-        };
-        let candidate = candidate?;
-        let id = BlockId(candidate.executed.block.header.hash().0);
-        let bytes = candidate
-            .part
-            .as_ref()
-            .map(|p| p.block.as_slice())
-            .unwrap_or_default();
-        if let Err(error) = self.files.save(height, &id, bytes) {
-            // Without the file, a crash could leave a decided block unexecutable.
-            tracing::error!(%height, %error, "cannot keep the proposed block on disk; not voting for it");
-            return None;
-        }
-        self.values.insert(height, candidate);
-        let value = proposed(height, round, proposer, id, validity);
-        self.values.note_proposed(value.clone());
-        Some(value)
-    }
-
-    async fn decided(&mut self, certificate: CommitCertificate<TamgaContext>) -> eyre::Result<()> {
+        certificate: CommitCertificate<TamgaContext>,
+    ) -> eyre::Result<bool> {
         let height = certificate.height;
         let candidate = match self.values.take(height, &certificate.value_id) {
             Some(candidate) => candidate,
-            None => self.reexecute(height, &certificate.value_id).await?,
+            None => match self.reexecute(height, &certificate.value_id).await? {
+                Some(candidate) => candidate,
+                None => {
+                    tracing::warn!(%height, block = %certificate.value_id, "the decided block is not on this node; fetching it from peers");
+                    return Ok(false);
+                }
+            },
         };
         let commit = parts::commit_of(&certificate);
         let app = self.app.clone();
@@ -293,25 +235,34 @@ impl Host {
         .await??;
         tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
         self.values.prune(height);
-        self.files.prune(height);
-        Ok(())
+        self.intake.prune(height);
+        Ok(true)
     }
 
-    /// A decided block this node accepted before a restart: consensus remembers
-    /// it from its WAL, the block comes back from disk and is executed again.
-    async fn reexecute(&self, height: Height, id: &BlockId) -> eyre::Result<Candidate> {
-        let bytes = self.files.load(height, id).ok_or_else(|| {
-            eyre::eyre!("decided block {id} at height {height} is neither in memory nor on disk")
-        })?;
+    /// A block this node accepted before (kept in the proposal store), executed
+    /// again: after a restart, or after it was forgotten to stay within bounds.
+    pub(super) async fn reexecute(
+        &self,
+        height: Height,
+        id: &BlockId,
+    ) -> eyre::Result<Option<Candidate>> {
+        let Some(bytes) = self
+            .app
+            .storage
+            .proposal(height.0, &tamga_runtime::Hash32(id.0))?
+        else {
+            return Ok(None);
+        };
         let block = parts::decode_block(&bytes)?;
         let app = self.app.clone();
         let executed = tokio::task::spawn_blocking(move || app.execute_block(block)).await??;
-        tracing::info!(%height, block = %id, "re-executed a decided block kept on disk");
-        Ok(Candidate {
+        tracing::info!(%height, block = %id, "re-executed a block kept in the proposal store");
+        Ok(Some(Candidate {
             executed,
             dropped: vec![],
+            round: Round::Nil,
             part: None,
-        })
+        }))
     }
 
     fn decided_values(
@@ -337,43 +288,46 @@ impl Host {
 
     /// A block a peer says was decided (value sync): it is executed like any other,
     /// without the clock check, since it is history; the engine has checked its
-    /// commit certificate against the validator set.
+    /// commit certificate against the validator set. A failure of this node is
+    /// never blamed on the peer.
     async fn synced(
         &mut self,
         height: Height,
         round: Round,
         proposer: Address,
         bytes: &[u8],
-    ) -> SyncedValueOutcome<TamgaContext> {
+    ) -> eyre::Result<SyncedValueOutcome<TamgaContext>> {
         if height != self.next_height() {
-            return SyncedValueOutcome::LocalTransientError;
+            return Ok(SyncedValueOutcome::LocalTransientError);
         }
         let Ok(block) = parts::decode_block(bytes) else {
-            return SyncedValueOutcome::PeerFault;
+            return Ok(SyncedValueOutcome::PeerFault);
         };
         let app = self.app.clone();
-        let executed = tokio::task::spawn_blocking(move || app.execute_block(block)).await;
-        let (validity, id) = match executed {
-            Ok(Ok(executed)) => {
-                let id = BlockId(executed.block.header.hash().0);
-                if self.files.save(height, &id, bytes).is_err() {
-                    return SyncedValueOutcome::LocalTransientError;
-                }
-                let candidate = Candidate {
-                    executed,
-                    dropped: vec![],
-                    part: None,
-                };
-                self.values.insert(height, candidate);
-                (Validity::Valid, id)
+        let executed = match tokio::task::spawn_blocking(move || app.execute_block(block)).await {
+            Ok(Ok(executed)) => executed,
+            Ok(Err(error)) if error.is_local() => {
+                return Err(eyre::eyre!("executing synced block {height}: {error}"));
             }
             Ok(Err(error)) => {
                 tracing::warn!(%height, %error, "synced block refused");
-                return SyncedValueOutcome::PeerFault;
+                return Ok(SyncedValueOutcome::PeerFault);
             }
-            Err(_) => return SyncedValueOutcome::LocalTransientError,
+            Err(_) => return Ok(SyncedValueOutcome::LocalTransientError),
         };
+        let id = BlockId(executed.block.header.hash().0);
+        self.app
+            .storage
+            .save_proposal(height.0, &tamga_runtime::Hash32(id.0), bytes)?;
+        let candidate = Candidate {
+            executed,
+            dropped: vec![],
+            round,
+            part: None,
+        };
+        self.values.insert(height, candidate, false);
         tracing::info!(%height, block = %id, "catching up: executed a decided block from a peer");
-        SyncedValueOutcome::Verdict(proposed(height, round, proposer, id, validity))
+        let value = proposed((height, round, Round::Nil), proposer, id, Validity::Valid);
+        Ok(SyncedValueOutcome::Verdict(value))
     }
 }

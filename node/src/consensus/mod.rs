@@ -7,48 +7,38 @@
 
 mod codec;
 mod context;
+mod evidence;
+#[cfg(feature = "test-faults")]
+pub mod faults;
 mod host;
+pub mod mark;
 mod parts;
+mod propose;
 mod signing;
 mod values;
 
+pub use host::{Exit, Role};
+
 use crate::app::App;
 use arc_malachitebft_app_channel::app::config::{
-    ConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig, ValueSyncConfig,
+    ConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig, PubSubProtocol, ValueSyncConfig,
 };
 use arc_malachitebft_app_channel::app::net::Multiaddr;
 use arc_malachitebft_app_channel::app::types::codec::Codec;
 use arc_malachitebft_app_channel::app::types::Keypair;
 use arc_malachitebft_app_channel::{
-    ConsensusContext, EngineBuilder, NetworkContext, NetworkIdentity, RequestContext, Signer,
-    SyncContext, WalContext,
+    Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity,
+    RequestContext, Signer, SyncContext, WalContext,
 };
 use codec::BorshCodec;
 use context::{Address, Height, TamgaContext, ValidatorSet};
 use ed25519_dalek::SigningKey;
+use mark::SigningState;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tamga_runtime::limits::BLOCK_BYTES_MAX;
 use tamga_runtime::PublicKey;
-
-/// Test-only misbehaviour, switched on by `TAMGA_TEST_FAULT` so a cluster test can
-/// show that honest validators refuse it. Off unless that variable names a fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    None,
-    /// Propose blocks whose header carries a wrong state root.
-    WrongStateRoot,
-}
-
-impl Fault {
-    pub fn from_env() -> Fault {
-        match std::env::var("TAMGA_TEST_FAULT").as_deref() {
-            Ok("wrong-state-root") => Fault::WrongStateRoot,
-            _ => Fault::None,
-        }
-    }
-}
 
 /// What the node hands consensus.
 pub struct Settings {
@@ -56,13 +46,19 @@ pub struct Settings {
     pub key: SigningKey,
     pub listen: Multiaddr,
     pub peers: Vec<Multiaddr>,
+    /// Accept consensus connections from peers not in `peers`.
+    pub accept_unlisted_peers: bool,
     pub block_time_ms: u64,
     pub propose_timeout_ms: u64,
     pub wal_path: PathBuf,
-    /// Where accepted proposal blocks wait for their decision (see `values.rs`).
-    pub blocks_dir: PathBuf,
-    pub fault: Fault,
+    /// The signing high-water mark, beside the key.
+    pub signing: Arc<SigningState>,
+    #[cfg(feature = "test-faults")]
+    pub faults: faults::Faults,
 }
+
+/// An address no validator can have (not a usable key): a follower's identity.
+const FOLLOWER: Address = Address([0; 32]);
 
 /// The validator set governing `height`, from the state committed below it.
 pub fn validator_set(app: &App, height: Height) -> eyre::Result<ValidatorSet> {
@@ -107,9 +103,14 @@ fn engine_config(settings: &Settings) -> EngineConfig {
     let p2p = P2pConfig {
         listen_addr: settings.listen.clone(),
         persistent_peers: settings.peers.clone(),
+        persistent_peers_only: !settings.accept_unlisted_peers,
         discovery,
         pubsub_max_size: message_max,
         rpc_max_size: ByteSize::b(message_max.as_u64() * 24),
+        // Direct sends to each listed peer, no relaying and no message cache:
+        // a peer flooding junk costs each node only what it sends that node.
+        // Validators list each other (a full mesh).
+        protocol: PubSubProtocol::Broadcast,
         ..P2pConfig::default()
     };
     let value_sync = ValueSyncConfig {
@@ -129,23 +130,87 @@ fn engine_config(settings: &Settings) -> EngineConfig {
     }
 }
 
-/// Starts the engine and the host loop; the returned task ends only on failure.
-pub async fn start(
-    app: Arc<App>,
-    settings: Settings,
-) -> eyre::Result<tokio::task::JoinHandle<eyre::Result<()>>> {
+/// Whether `key` is in the validator set for the next height.
+pub fn validator_set_contains(app: &App, key: &SigningKey) -> eyre::Result<bool> {
+    let set = validator_set(app, Height(app.tip().height + 1))?;
+    Ok(set.contains(&Address(PublicKey::of(key).0)))
+}
+
+/// The role this node starts in: a validator whose signing mark is above its
+/// data (it signed at heights it no longer has) follows until it passes the mark.
+pub fn initial_role(signing: &SigningState, tip: u64) -> Role {
+    match signing.height() {
+        Some(mark_height) if mark_height > tip + 1 => {
+            tracing::warn!(
+                mark_height,
+                tip,
+                "this validator signed up to height {mark_height} but its data ends at {tip}: following the chain without signing until it passes that height"
+            );
+            Role::Follower { mark_height }
+        }
+        _ => Role::Validator,
+    }
+}
+
+/// Runs consensus in `role` until the role must change or the node fails.
+pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result<Exit> {
     let chain_id: Arc<str> = app.chain_id.as_str().into();
-    let ctx = TamgaContext {
-        chain_id: chain_id.clone(),
+    let me = match role {
+        Role::Validator => Address(PublicKey::of(&settings.key).0),
+        Role::Follower { .. } => FOLLOWER,
     };
-    let me = Address(PublicKey::of(&settings.key).0);
-    let tip = app.tip().height;
-    let is_validator = validator_set(&app, Height(tip + 1))?.contains(&me);
+    let signer = signing::KeySigner::new(
+        settings.key.clone(),
+        chain_id.clone(),
+        Some(settings.signing.clone()),
+    );
+    #[cfg(feature = "test-faults")]
+    let signer = signer.with_vote_log(settings.faults.vote_log.as_deref());
+    let signer = Arc::new(signer);
+    #[allow(unused_mut)]
+    let mut ctx = TamgaContext::new(app.chain_id.as_str());
+    #[cfg(feature = "test-faults")]
+    if role == Role::Validator {
+        ctx.amnesia = faults::amnesia(&settings.faults, me);
+    }
+    let (mut channels, engine) = start_engine(&ctx, settings, role, me, &signer).await?;
+    let is_validator = validator_set(&app, Height(app.tip().height + 1))?.contains(&me);
+    tracing::info!(validator = is_validator, address = %me, ?role, "consensus engine started");
+    let host = host::Host {
+        app,
+        me,
+        role,
+        signer,
+        block_time_ms: settings.block_time_ms,
+        propose_timeout_ms: settings.propose_timeout_ms,
+        values: values::Values::default(),
+        intake: values::Intake::default(),
+        #[cfg(feature = "test-faults")]
+        faults: settings.faults.clone(),
+        #[cfg(feature = "test-faults")]
+        amnesia: ctx.amnesia.clone(),
+    };
+    let exit = host.run(&mut channels).await;
+    drop(channels);
+    engine.actor.stop(None);
+    let _ = engine.handle.await;
+    exit
+}
+
+/// The network identity and consensus context for `role`.
+async fn identities(
+    settings: &Settings,
+    role: Role,
+    me: Address,
+    signer: Arc<signing::KeySigner>,
+) -> eyre::Result<(NetworkIdentity, ConsensusContext<TamgaContext>)> {
     let keypair = Keypair::ed25519_from_bytes(settings.key.to_bytes())?;
-    let signer = signing::KeySigner::new(settings.key.clone(), chain_id.clone());
-    let verifier = Box::new(signing::KeyVerifier {
-        chain_id: chain_id.clone(),
-    });
+    let chain_id = signer.chain_id();
+    let verifier = Box::new(signing::KeyVerifier { chain_id });
+    if let Role::Follower { .. } = role {
+        let identity = NetworkIdentity::new(settings.moniker.clone(), keypair, None);
+        return Ok((identity, ConsensusContext::new_full_node(me, verifier)));
+    }
     // Every node can sign: a full node becomes a validator when a set change names
     // it, and consensus only asks members to vote.
     let peer_id = keypair.public().to_peer_id().to_bytes();
@@ -160,37 +225,107 @@ pub async fn start(
         me.to_string(),
         proof_bytes,
     );
-    let consensus = ConsensusContext::new_validator(
-        me,
-        verifier,
-        Box::new(signing::KeySigner::new(
-            settings.key.clone(),
-            chain_id.clone(),
-        )),
-    );
-    let (mut channels, _engine) = EngineBuilder::new(ctx, engine_config(&settings))
+    let consensus = ConsensusContext::new_validator(me, verifier, Box::new(SharedSigner(signer)));
+    Ok((identity, consensus))
+}
+
+/// The one signer, shared by the engine and the host (which signs parts).
+struct SharedSigner(Arc<signing::KeySigner>);
+
+#[async_trait::async_trait]
+impl Signer<TamgaContext> for SharedSigner {
+    async fn sign_vote(
+        &self,
+        vote: context::Vote,
+    ) -> Result<
+        arc_malachitebft_core_types::SignedMessage<TamgaContext, context::Vote>,
+        arc_malachitebft_signing::Error,
+    > {
+        self.0.sign_vote(vote).await
+    }
+    async fn sign_proposal(
+        &self,
+        proposal: context::Proposal,
+    ) -> Result<
+        arc_malachitebft_core_types::SignedMessage<TamgaContext, context::Proposal>,
+        arc_malachitebft_signing::Error,
+    > {
+        self.0.sign_proposal(proposal).await
+    }
+    async fn sign_vote_extension(
+        &self,
+        scope: arc_malachitebft_core_types::VoteExtensionScope<TamgaContext>,
+        extension: (),
+    ) -> Result<
+        arc_malachitebft_core_types::SignedMessage<TamgaContext, ()>,
+        arc_malachitebft_signing::Error,
+    > {
+        self.0.sign_vote_extension(scope, extension).await
+    }
+    async fn sign_validator_proof(
+        &self,
+        public_key: Vec<u8>,
+        peer_id: Vec<u8>,
+    ) -> Result<
+        arc_malachitebft_core_types::ValidatorProof<TamgaContext>,
+        arc_malachitebft_signing::Error,
+    > {
+        self.0.sign_validator_proof(public_key, peer_id).await
+    }
+}
+
+/// Engine starts after a role change wait for the previous engine's WAL lock
+/// and ports to be released (its actors stop asynchronously).
+const ENGINE_START_ATTEMPTS: u32 = 50;
+const ENGINE_START_RETRY_MS: u64 = 200;
+
+async fn start_engine(
+    ctx: &TamgaContext,
+    settings: &Settings,
+    role: Role,
+    me: Address,
+    signer: &Arc<signing::KeySigner>,
+) -> eyre::Result<(Channels<TamgaContext>, EngineHandle)> {
+    let mut attempt = 1;
+    loop {
+        match build_engine(ctx.clone(), settings, role, me, signer.clone()).await {
+            Ok(started) => return Ok(started),
+            Err(error) if attempt < ENGINE_START_ATTEMPTS => {
+                tracing::debug!(attempt, %error, "consensus engine not started yet; retrying");
+                tokio::time::sleep(Duration::from_millis(ENGINE_START_RETRY_MS)).await;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn build_engine(
+    ctx: TamgaContext,
+    settings: &Settings,
+    role: Role,
+    me: Address,
+    signer: Arc<signing::KeySigner>,
+) -> eyre::Result<(Channels<TamgaContext>, EngineHandle)> {
+    let (identity, consensus) = identities(settings, role, me, signer.clone()).await?;
+    let builder = EngineBuilder::new(ctx, engine_config(settings))
         .with_default_wal(WalContext::new(settings.wal_path.clone(), BorshCodec))
-        .with_default_network(NetworkContext::new(identity, BorshCodec))
         .with_default_sync(SyncContext::new(BorshCodec))
         .with_default_consensus(consensus)
-        .with_default_request(RequestContext::new(64))
+        .with_default_request(RequestContext::new(64));
+    #[cfg(feature = "test-faults")]
+    if let (Some(config), Role::Validator) = (settings.faults.byzantine.clone(), role) {
+        let byzantine = faults::byzantine_context(identity, config, &signer, me);
+        return builder
+            .with_byzantine_network(byzantine)
+            .await?
+            .build()
+            .await;
+    }
+    builder
+        .with_default_network(NetworkContext::new(identity, BorshCodec))
         .build()
-        .await?;
-    tracing::info!(validator = is_validator, address = %me, "consensus engine started");
-    let host = host::Host {
-        app,
-        me,
-        signer,
-        block_time_ms: settings.block_time_ms,
-        propose_timeout_ms: settings.propose_timeout_ms,
-        fault: settings.fault,
-        values: values::Values::default(),
-        files: values::BlockFiles::open(settings.blocks_dir.clone())?,
-    };
-    Ok(tokio::spawn(async move {
-        let _engine = _engine;
-        host.run(&mut channels).await
-    }))
+        .await
 }
 
 #[cfg(test)]

@@ -1,23 +1,24 @@
 //! Blocks as consensus values: building and signing the part that carries a
-//! proposed block, checking a received one (signature, size, clock, then full
-//! re-execution), and the conversions between Tamga's commit and Malachite's
-//! certificate for storage and value sync.
+//! proposed block, the cheap checks on a received one (its header's hash and its
+//! proposer's signature, before the transactions are even decoded), executing
+//! it, and the conversions between Tamga's commit and Malachite's certificate for
+//! storage and value sync.
 
 use super::context::{
-    Address, BlockId, Height, Proposal, ProposalPart, TamgaContext, ValidatorSet,
+    Address, BlockId, Height, Proposal, ProposalPart, TamgaContext, Validator, ValidatorSet,
 };
-use super::signing::{part_sign_bytes, verify_part, KeySigner, Sig};
+use super::signing::{verify_part, KeySigner};
 use super::values::Candidate;
-use super::Fault;
 use crate::app::{App, BlockError};
 use crate::storage::ExecutedBlock;
 use arc_malachitebft_app_channel::app::streaming::StreamId;
 use arc_malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use arc_malachitebft_core_types::Context as _;
 use arc_malachitebft_core_types::{
-    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, Round, ValidatorSet as _,
+    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, Round,
 };
 use tamga_runtime::limits::BLOCK_BYTES_MAX;
-use tamga_runtime::types::{encoding, Block, Commit, CommitSig};
+use tamga_runtime::types::{encoding, Block, BlockHeader, Commit, CommitSig};
 use tamga_runtime::{Hash32, PublicKey, Signature, TxError};
 
 /// How far ahead of this validator's clock a proposed block's time may be. BFT
@@ -31,13 +32,16 @@ pub enum PartError {
     Malformed(String),
     #[error("proposal part is {0} bytes; a block may be at most {BLOCK_BYTES_MAX}")]
     TooLarge(usize),
-    #[error("proposer {0} is not in the validator set for this height")]
-    UnknownProposer(Address),
     #[error("proposal part signature does not verify for proposer {0}")]
     BadSignature(Address),
+    #[error("{0} is not the proposer of this height and round")]
+    NotProposer(Address),
     /// A well-formed, correctly signed block that fails the rules: vote nil on it.
     #[error("block {id} refused: {error}")]
     Refused { id: BlockId, error: String },
+    /// This node could not execute the block (its disk, its resources): no verdict.
+    #[error("this node could not execute block {id}: {error}")]
+    Local { id: BlockId, error: Box<BlockError> },
 }
 
 pub fn decode_block(bytes: &[u8]) -> Result<Block, PartError> {
@@ -47,40 +51,67 @@ pub fn decode_block(bytes: &[u8]) -> Result<Block, PartError> {
     encoding::decode(bytes).map_err(|e| PartError::Malformed(e.to_string()))
 }
 
-/// Builds the next block from the mempool. With the test-only fault switch on, the
-/// header lies about the state root, which every honest validator must catch.
+/// The id a part claims: the hash of the header at the front of its block bytes,
+/// read without decoding the transactions behind it.
+pub fn claimed_id(part: &ProposalPart) -> Result<BlockId, PartError> {
+    if part.block.len() > BLOCK_BYTES_MAX {
+        return Err(PartError::TooLarge(part.block.len()));
+    }
+    let header: BlockHeader =
+        encoding::decode_prefix(&part.block).map_err(|e| PartError::Malformed(e.to_string()))?;
+    Ok(BlockId(header.hash().0))
+}
+
+/// Checks that the part comes from the proposer of its (height, round) in `set`
+/// and carries that proposer's signature over its block's id; returns the id.
+/// Costs one header decode and one signature check, whatever the block holds.
+pub fn check_sender(
+    chain_id: &str,
+    set: &ValidatorSet,
+    part: &ProposalPart,
+) -> Result<BlockId, PartError> {
+    if part.round.as_u32().is_none() {
+        return Err(PartError::Malformed("a part must name a round".into()));
+    }
+    let ctx = TamgaContext::new(chain_id);
+    let expected: &Validator = ctx.select_proposer(set, part.height, part.round);
+    if expected.address != part.proposer {
+        return Err(PartError::NotProposer(part.proposer));
+    }
+    let id = claimed_id(part)?;
+    let claimed = proposal(part.height, part.round, part.pol_round, id, part.proposer);
+    if !verify_part(&expected.public_key, chain_id, &claimed, &part.signature) {
+        return Err(PartError::BadSignature(part.proposer));
+    }
+    Ok(id)
+}
+
+/// Builds the next block from the mempool at this validator's clock.
 pub fn build(
     app: &App,
     proposer: PublicKey,
-    fault: Fault,
 ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
     let time_ms = crate::clock::now_ms().max(app.tip().time_ms + 1);
-    let (mut executed, dropped) = app.build_block(time_ms, proposer)?;
-    if fault == Fault::WrongStateRoot {
-        executed.block.header.state_root.0[0] ^= 0xff;
-        tracing::warn!("fault switch: proposing a block with a wrong state root");
-    }
-    Ok((executed, dropped))
+    app.build_block(time_ms, proposer)
 }
 
-/// Signs the part that carries a freshly built block.
+/// Signs the part that carries `executed` for (`height`, `round`): under the
+/// signing mark, the same bytes as the proposal Malachite signs for it.
 pub fn sign(
-    built: (ExecutedBlock, Vec<(Hash32, TxError)>),
-    chain_id: &str,
-    height: Height,
-    round: Round,
+    executed: ExecutedBlock,
+    dropped: Vec<(Hash32, TxError)>,
+    (height, round, pol_round): (Height, Round, Round),
     signer: &KeySigner,
-) -> (Candidate, BlockId) {
-    let (executed, dropped) = built;
+) -> eyre::Result<(Candidate, BlockId)> {
     let id = BlockId(executed.block.header.hash().0);
     let proposer = Address(executed.block.header.proposer.0);
-    let signature = signer.sign_hash(&part_sign_bytes(
-        chain_id,
-        &proposal(height, round, id, proposer),
-    ));
+    let signature = signer
+        .sign_part(&proposal(height, round, pol_round, id, proposer))
+        .map_err(|e| eyre::eyre!("signing the proposal part: {e}"))?;
     let part = ProposalPart {
         height,
         round,
+        pol_round,
         proposer,
         block: encoding::encode(&executed.block),
         signature,
@@ -88,39 +119,33 @@ pub fn sign(
     let candidate = Candidate {
         executed,
         dropped,
+        round,
         part: Some(part),
     };
-    (candidate, id)
+    Ok((candidate, id))
 }
 
-fn proposal(height: Height, round: Round, value: BlockId, proposer: Address) -> Proposal {
+fn proposal(
+    height: Height,
+    round: Round,
+    pol_round: Round,
+    value: BlockId,
+    proposer: Address,
+) -> Proposal {
     Proposal {
         height,
         round,
         value,
-        pol_round: Round::Nil,
+        pol_round,
         proposer,
     }
 }
 
-/// Checks a live proposal part for the next height: who sent it, that it is
-/// theirs, that its time is not ahead of our clock; then executes the block.
-/// (Synced history skips this and is executed directly: its certificate vouches.)
-pub fn check(app: &App, set: &ValidatorSet, part: ProposalPart) -> Result<Candidate, PartError> {
+/// Executes a live proposal's block for the next height, after the intake's
+/// checks: header and part agree, its time is not ahead of our clock, then every
+/// transaction. A failure of this node is `Local`, never `Refused`.
+pub fn execute(app: &App, part: ProposalPart, id: BlockId) -> Result<Candidate, PartError> {
     let block = decode_block(&part.block)?;
-    let validator = set
-        .get_by_address(&part.proposer)
-        .ok_or(PartError::UnknownProposer(part.proposer))?;
-    let id = BlockId(block.header.hash().0);
-    let claimed = proposal(part.height, part.round, id, part.proposer);
-    if !verify_part(
-        &validator.public_key,
-        &app.chain_id,
-        &claimed,
-        &part.signature,
-    ) {
-        return Err(PartError::BadSignature(part.proposer));
-    }
     let refuse = |error: String| PartError::Refused { id, error };
     if block.header.proposer.0 != part.proposer.0 || block.header.height != part.height.0 {
         return Err(refuse(
@@ -136,10 +161,17 @@ pub fn check(app: &App, set: &ValidatorSet, part: ProposalPart) -> Result<Candid
     }
     let executed = app
         .execute_block(block)
-        .map_err(|e| refuse(e.to_string()))?;
+        .map_err(|error| match error.is_local() {
+            true => PartError::Local {
+                id,
+                error: Box::new(error),
+            },
+            false => refuse(error.to_string()),
+        })?;
     Ok(Candidate {
         executed,
         dropped: vec![],
+        round: part.round,
         part: Some(part),
     })
 }
@@ -179,7 +211,7 @@ pub fn raw_decided(app: &App, height: u64) -> eyre::Result<Option<RawDecidedValu
         .iter()
         .map(|s| ExtendedCommitSignature {
             address: Address(s.validator.0),
-            signature: Sig(s.signature.0),
+            signature: super::signing::Sig(s.signature.0),
             extension: None,
         })
         .collect();

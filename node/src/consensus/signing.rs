@@ -4,6 +4,7 @@
 //! checked offline against a header without any of this module.
 
 use super::context::{Proposal, TamgaContext, Vote};
+use super::mark::{SigningState, Step};
 use arc_malachitebft_core_types as mc;
 use arc_malachitebft_signing::{Error, Signer, VerificationResult, Verifier};
 use async_trait::async_trait;
@@ -91,31 +92,55 @@ fn verify(key: &VerifyingKey, message: &[u8], signature: &Sig) -> VerificationRe
     VerificationResult::from_bool(key.verify_strict(message, &signature).is_ok())
 }
 
-/// This validator's consensus key.
+/// This validator's consensus key. With a signing mark (`mark.rs`), every
+/// proposal and vote passes its rule first and is recorded before the signature
+/// is released; without one (the Byzantine test proxy's second signer) it signs
+/// whatever it is asked.
 pub struct KeySigner {
     key: SigningKey,
     chain_id: std::sync::Arc<str>,
-    /// Test hook: every vote signed, appended before the signature is released, so
-    /// a crash test can prove no two different votes for one height and round.
+    mark: Option<std::sync::Arc<SigningState>>,
+    /// Test builds: every vote signed, appended before the signature is released.
+    #[cfg(feature = "test-faults")]
     vote_log: Option<std::sync::Mutex<std::fs::File>>,
 }
 
 impl KeySigner {
-    pub fn new(key: SigningKey, chain_id: std::sync::Arc<str>) -> Self {
-        let vote_log = std::env::var_os("TAMGA_TEST_VOTE_LOG").and_then(|path| {
+    pub fn new(
+        key: SigningKey,
+        chain_id: std::sync::Arc<str>,
+        mark: Option<std::sync::Arc<SigningState>>,
+    ) -> Self {
+        KeySigner {
+            key,
+            chain_id,
+            mark,
+            #[cfg(feature = "test-faults")]
+            vote_log: None,
+        }
+    }
+
+    /// Test builds: the same key with no mark, to sign what an honest node
+    /// never would (the fault switches' extra proposals).
+    #[cfg(feature = "test-faults")]
+    pub fn unmarked(&self) -> KeySigner {
+        KeySigner::new(self.key.clone(), self.chain_id.clone(), None)
+    }
+
+    /// Test builds: log every vote to `path` (a crash test reads it back).
+    #[cfg(feature = "test-faults")]
+    pub fn with_vote_log(mut self, path: Option<&std::path::Path>) -> Self {
+        self.vote_log = path.and_then(|path| {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path);
             file.ok().map(std::sync::Mutex::new)
         });
-        KeySigner {
-            key,
-            chain_id,
-            vote_log,
-        }
+        self
     }
 
+    #[cfg(feature = "test-faults")]
     fn log_vote(&self, vote: &Vote) -> Result<(), Error> {
         use std::io::Write;
         let Some(log) = &self.vote_log else {
@@ -134,24 +159,55 @@ impl KeySigner {
         let mut file = log.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(line.as_bytes()).map_err(Error::from_source)
     }
-    /// Signs a proposal part's block (same bytes as the proposal it belongs to).
-    pub fn sign_hash(&self, hash: &Hash32) -> Sig {
-        Sig(self.key.sign(&hash.0).to_bytes())
+
+    #[cfg(not(feature = "test-faults"))]
+    fn log_vote(&self, _vote: &Vote) -> Result<(), Error> {
+        Ok(())
+    }
+
+    pub fn chain_id(&self) -> std::sync::Arc<str> {
+        self.chain_id.clone()
+    }
+
+    /// Signs consensus bytes at a (height, round, step), under the mark if any.
+    pub fn sign_at(&self, at: (u64, i64, Step), hash: &Hash32) -> Result<Sig, Error> {
+        let sign = |hash: &Hash32| self.key.sign(&hash.0).to_bytes();
+        let Some(mark) = &self.mark else {
+            return Ok(Sig(sign(hash)));
+        };
+        match mark.sign(at, hash, sign) {
+            Ok(signature) => Ok(Sig(signature)),
+            Err(why) => {
+                tracing::error!("{why}");
+                Err(Error::from_source(std::io::Error::other(why)))
+            }
+        }
+    }
+
+    /// Signs a proposal part's block (same bytes, and step, as its proposal).
+    pub fn sign_part(&self, proposal: &Proposal) -> Result<Sig, Error> {
+        let at = (proposal.height.0, proposal.round.as_i64(), Step::Proposal);
+        self.sign_at(at, &proposal_bytes(&self.chain_id, proposal))
     }
 }
 
 #[async_trait]
 impl Signer<TamgaContext> for KeySigner {
     async fn sign_vote(&self, vote: Vote) -> Result<SignedMessage<TamgaContext, Vote>, Error> {
+        let step = match vote.kind {
+            VoteType::Prevote => Step::Prevote,
+            VoteType::Precommit => Step::Precommit,
+        };
+        let at = (vote.height.0, vote.round.as_i64(), step);
+        let signature = self.sign_at(at, &vote_bytes(&self.chain_id, &vote))?;
         self.log_vote(&vote)?;
-        let signature = self.sign_hash(&vote_bytes(&self.chain_id, &vote));
         Ok(SignedMessage::new(vote, signature))
     }
     async fn sign_proposal(
         &self,
         proposal: Proposal,
     ) -> Result<SignedMessage<TamgaContext, Proposal>, Error> {
-        let signature = self.sign_hash(&proposal_bytes(&self.chain_id, &proposal));
+        let signature = self.sign_part(&proposal)?;
         Ok(SignedMessage::new(proposal, signature))
     }
     async fn sign_vote_extension(

@@ -1,13 +1,15 @@
 //! The Malachite-facing pieces without a network: signatures bind chain, height,
 //! round and value; a commit certificate verifies against the runtime's
-//! definition; the codec round-trips; a received block is refused for a bad
-//! signature, an unknown proposer, a wrong state root or a time ahead of the clock.
+//! definition; the codec round-trips; a received part is dropped unless its
+//! round's proposer signed it, and its block is refused for a wrong state root, a
+//! time ahead of the clock, or a signature added or stripped in transit; the
+//! proposer is drawn by voting power; the intake drops replays and bounds what it
+//! buffers; a node's own value is never forgotten.
 
 use super::codec::BorshCodec;
 use super::context::{Address, BlockId, Height, ProposalPart, TamgaContext, ValidatorSet, Vote};
 use super::parts::{self, PartError};
 use super::signing::{KeySigner, KeyVerifier};
-use super::Fault;
 use crate::app::tests::{admit_registration, open_app};
 use crate::keyring::dev_key;
 use arc_malachitebft_app_channel::app::types::codec::Codec;
@@ -39,7 +41,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[test]
 fn votes_verify_only_for_their_chain_and_content() {
     let key = dev_key("validator");
-    let signer = KeySigner::new(key.clone(), "tamga-dev".into());
+    let signer = KeySigner::new(key.clone(), "tamga-dev".into(), None);
     let signed = block_on(signer.sign_vote(precommit([1; 32]))).unwrap();
     let verify = |chain: &str, vote: &Vote| {
         let verifier = KeyVerifier {
@@ -66,7 +68,7 @@ fn votes_verify_only_for_their_chain_and_content() {
 #[test]
 fn a_precommit_signature_is_a_commit_signature_under_the_runtime_definition() {
     let key = dev_key("validator");
-    let signer = KeySigner::new(key.clone(), "tamga-dev".into());
+    let signer = KeySigner::new(key.clone(), "tamga-dev".into(), None);
     let signed = block_on(signer.sign_vote(precommit([3; 32]))).unwrap();
     let bytes = Commit::sign_bytes("tamga-dev", 7, 2, &Hash32([3; 32]));
     let signature = ed25519_dalek::Signature::from_bytes(&signed.signature.0);
@@ -76,7 +78,7 @@ fn a_precommit_signature_is_a_commit_signature_under_the_runtime_definition() {
 #[test]
 fn the_codec_round_trips_parts_and_validator_proofs() {
     let key = dev_key("validator");
-    let signer = KeySigner::new(key.clone(), "tamga-dev".into());
+    let signer = KeySigner::new(key.clone(), "tamga-dev".into(), None);
     let own = key.verifying_key().to_bytes().to_vec();
     let proof = block_on(signer.sign_validator_proof(own, vec![2; 38])).unwrap();
     let bytes = Codec::<ValidatorProof<TamgaContext>>::encode(&BorshCodec, &proof).unwrap();
@@ -91,6 +93,7 @@ fn the_codec_round_trips_parts_and_validator_proofs() {
     let part = ProposalPart {
         height: Height(3),
         round: Round::ZERO,
+        pol_round: Round::Nil,
         proposer: Address([9; 32]),
         block: vec![1, 2, 3],
         signature: proof.signature,
@@ -113,33 +116,44 @@ fn dev_set() -> ValidatorSet {
     ValidatorSet::from_ledger(&[validator]).unwrap()
 }
 
-/// A proposal part built on one node and the validator set of the dev chain.
-fn proposal(fault: Fault) -> (ProposalPart, ValidatorSet) {
+/// A proposal part built on one node for the dev chain, its header changed by
+/// `tamper` (then re-signed, as a faulty proposer would), and the dev set.
+fn proposal_with(
+    tamper: impl FnOnce(&mut tamga_runtime::types::Block),
+) -> (ProposalPart, ValidatorSet) {
     let dir = tempfile::tempdir().unwrap();
     let proposer = open_app(dir.path());
     admit_registration(&proposer, 0);
     let key = dev_key("validator");
-    let built = parts::build(&proposer, PublicKey::of(&key), fault).unwrap();
-    let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into());
-    let (candidate, _) = parts::sign(built, &proposer.chain_id, Height(1), Round::ZERO, &signer);
+    let (mut executed, dropped) = parts::build(&proposer, PublicKey::of(&key)).unwrap();
+    tamper(&mut executed.block);
+    let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into(), None);
+    let at = (Height(1), Round::ZERO, Round::Nil);
+    let (candidate, _) = parts::sign(executed, dropped, at, &signer).unwrap();
     (candidate.part.unwrap(), dev_set())
 }
 
+fn proposal() -> (ProposalPart, ValidatorSet) {
+    proposal_with(|_| {})
+}
+
+/// What a validator does with a part: who sent it, then execute its block.
 fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
     let dir = tempfile::tempdir().unwrap();
     let voter = open_app(dir.path());
-    parts::check(&voter, set, part).map(|_| ())
+    let id = parts::check_sender(&voter.chain_id, set, &part)?;
+    parts::execute(&voter, part, id).map(|_| ())
 }
 
 #[test]
 fn a_valid_proposal_executes_to_the_same_root_on_another_node() {
-    let (part, set) = proposal(Fault::None);
+    let (part, set) = proposal();
     check(part, &set).unwrap();
 }
 
 #[test]
 fn proposals_are_refused_for_signature_proposer_root_and_time() {
-    let (part, set) = proposal(Fault::None);
+    let (part, set) = proposal();
     let mut forged = part.clone();
     forged.signature.0[0] ^= 1;
     assert!(matches!(
@@ -150,11 +164,42 @@ fn proposals_are_refused_for_signature_proposer_root_and_time() {
     stranger.proposer = Address([7; 32]);
     assert!(matches!(
         check(stranger, &set),
-        Err(PartError::UnknownProposer(_))
+        Err(PartError::NotProposer(_))
     ));
-    let (bad_root, set) = proposal(Fault::WrongStateRoot);
+    let (bad_root, set) = proposal_with(|block| block.header.state_root.0[0] ^= 0xff);
     let refused = check(bad_root, &set).unwrap_err().to_string();
     assert!(refused.contains("state root"), "{refused}");
+}
+
+/// The certified block id binds every signature a block carries: a relay that
+/// adds a (perfectly valid) co-signature to a transaction, or strips one, leaves
+/// the header and the proposer's signature untouched — and the block is refused.
+#[test]
+fn a_cosignature_added_or_stripped_in_transit_is_refused() {
+    use tamga_runtime::types::{encoding, Block};
+    let (part, set) = proposal();
+    let mut block: Block = encoding::decode(&part.block).unwrap();
+    assert!(!block.txs.is_empty(), "the block carries a transaction");
+    block.txs[0] = block.txs[0].clone().cosign(&dev_key("bob"));
+    let mut relayed = part.clone();
+    relayed.block = encoding::encode(&block);
+    assert_eq!(
+        parts::claimed_id(&relayed).unwrap(),
+        parts::claimed_id(&part).unwrap(),
+        "same header, same id, same proposer signature"
+    );
+    let refused = check(relayed, &set).unwrap_err().to_string();
+    assert!(refused.contains("txs_hash"), "{refused}");
+    let (cosigned, set) = proposal_with(|block| {
+        block.txs[0] = block.txs[0].clone().cosign(&dev_key("bob"));
+        block.header.txs_hash = tamga_runtime::types::txs_hash(&block.txs);
+    });
+    let mut stripped_block: Block = encoding::decode(&cosigned.block).unwrap();
+    stripped_block.txs[0].cosignatures.clear();
+    let mut stripped = cosigned.clone();
+    stripped.block = encoding::encode(&stripped_block);
+    let refused = check(stripped, &set).unwrap_err().to_string();
+    assert!(refused.contains("txs_hash"), "{refused}");
 }
 
 #[test]
@@ -163,9 +208,10 @@ fn a_block_time_ahead_of_the_clock_is_refused() {
     let proposer = open_app(dir.path());
     let key = dev_key("validator");
     let ahead_ms = crate::clock::now_ms() + parts::BLOCK_TIME_AHEAD_MAX_MS + 60_000;
-    let built = proposer.build_block(ahead_ms, PublicKey::of(&key)).unwrap();
-    let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into());
-    let (candidate, _) = parts::sign(built, &proposer.chain_id, Height(1), Round::ZERO, &signer);
+    let (built, dropped) = proposer.build_block(ahead_ms, PublicKey::of(&key)).unwrap();
+    let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into(), None);
+    let at = (Height(1), Round::ZERO, Round::Nil);
+    let (candidate, _) = parts::sign(built, dropped, at, &signer).unwrap();
     let refused = check(candidate.part.unwrap(), &dev_set())
         .unwrap_err()
         .to_string();
@@ -173,4 +219,107 @@ fn a_block_time_ahead_of_the_clock_is_refused() {
         refused.contains("ahead of this validator's clock"),
         "{refused}"
     );
+}
+
+fn set_of(powers: &[u64]) -> ValidatorSet {
+    let validators: Vec<Validator> = powers
+        .iter()
+        .enumerate()
+        .map(|(i, power)| Validator {
+            public_key: PublicKey::of(&ed25519_dalek::SigningKey::from_bytes(&[i as u8 + 1; 32])),
+            power: *power,
+        })
+        .collect();
+    ValidatorSet::from_ledger(&validators).unwrap()
+}
+
+/// Proposers are drawn by voting power: over many (height, round) draws each
+/// validator proposes in proportion to its power, every node computes the same
+/// one, and consecutive rounds of one height are independent draws.
+#[test]
+fn proposers_are_drawn_in_proportion_to_voting_power() {
+    use arc_malachitebft_core_types::{Context as _, Validator as _};
+    let ctx = TamgaContext::new("tamga-dev");
+    let set = set_of(&[6, 3, 1]);
+    let mut counts = std::collections::BTreeMap::new();
+    let draws = 30_000u64;
+    for height in 1..=draws {
+        let proposer = ctx.select_proposer(&set, Height(height), Round::ZERO);
+        *counts.entry(proposer.voting_power()).or_insert(0u64) += 1;
+    }
+    for (power, count) in &counts {
+        let share = *count as f64 / draws as f64;
+        let expected = *power as f64 / 10.0;
+        assert!(
+            (share - expected).abs() < 0.02,
+            "power {power}: share {share}"
+        );
+    }
+    let again = ctx.select_proposer(&set, Height(42), Round::new(3)).address;
+    assert_eq!(
+        ctx.select_proposer(&set, Height(42), Round::new(3)).address,
+        again
+    );
+    let distinct: std::collections::BTreeSet<_> = (0..20)
+        .map(|r| ctx.select_proposer(&set, Height(9), Round::new(r)).address)
+        .collect();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "rounds of one height reach every validator"
+    );
+}
+
+fn part_at(height: u64, round: u32, bytes: usize) -> ProposalPart {
+    ProposalPart {
+        height: Height(height),
+        round: Round::new(round),
+        pol_round: Round::Nil,
+        proposer: Address([1; 32]),
+        block: vec![0; bytes],
+        signature: super::signing::Sig([0; 64]),
+    }
+}
+
+/// The intake's cheap checks come before any decoding: stale and far-future
+/// heights, rounds far ahead, and replays of a (height, round) already served
+/// are dropped; parts for later heights are kept within a byte budget.
+#[test]
+fn the_intake_drops_replays_and_bounds_what_it_buffers() {
+    use super::values::{Dropped, Intake, HEIGHTS_AHEAD_MAX, PENDING_BYTES_MAX, ROUNDS_AHEAD_MAX};
+    let mut intake = Intake::default();
+    intake.enter_round(Height(10), Round::new(2));
+    let next = Height(10);
+    assert_eq!(intake.screen(next, &part_at(9, 0, 1)), Err(Dropped::Stale));
+    let far = 10 + HEIGHTS_AHEAD_MAX + 1;
+    assert_eq!(
+        intake.screen(next, &part_at(far, 0, 1)),
+        Err(Dropped::TooFarAhead)
+    );
+    let ahead = 2 + ROUNDS_AHEAD_MAX;
+    assert!(intake.screen(next, &part_at(10, ahead, 1)).is_ok());
+    assert!(matches!(
+        intake.screen(next, &part_at(10, ahead + 1, 1)),
+        Err(Dropped::BadRound(_))
+    ));
+    // A replay carries the same signature; a proposer gets two parts per round.
+    intake.mark_seen(&part_at(10, 2, 1));
+    assert_eq!(
+        intake.screen(next, &part_at(10, 2, 1)),
+        Err(Dropped::Replay)
+    );
+    let mut other = part_at(10, 2, 1);
+    other.signature = super::signing::Sig([1; 64]);
+    assert!(intake.screen(next, &other).is_ok());
+    intake.mark_seen(&other);
+    let mut third = part_at(10, 2, 1);
+    third.signature = super::signing::Sig([2; 64]);
+    assert_eq!(intake.screen(next, &third), Err(Dropped::RoundFull));
+    let big = PENDING_BYTES_MAX / 3;
+    for round in 0..3 {
+        intake.buffer(part_at(11, round, big)).unwrap();
+    }
+    assert_eq!(intake.buffer(part_at(12, 0, big)), Err(Dropped::BufferFull));
+    assert_eq!(intake.take_pending(Height(11)).len(), 3);
+    intake.buffer(part_at(12, 0, big)).unwrap();
 }

@@ -1,60 +1,96 @@
-//! Blocks this node has built or received and executed, waiting for a decision.
-//! Bounded: only heights within [`HEIGHTS_AHEAD_MAX`] of the tip are kept, at most
-//! [`VALUES_PER_HEIGHT_MAX`] per height, and all of a height goes once it commits.
+//! What the host keeps between messages, every piece of it bounded.
+//!
+//! [`Values`]: blocks this node built or received and executed, waiting for a
+//! decision. At most [`VALUES_PER_HEIGHT_MAX`] received ones per height — past
+//! that the lowest round's is forgotten (its block stays in the proposal store
+//! and is executed again if decided) — and this node's own are never forgotten.
+//!
+//! [`Intake`]: the signed parts each (height, round) already had from its
+//! proposer — a replay carries the same signature, so it is dropped before any
+//! decoding, and a proposer gets at most [`PARTS_PER_ROUND_MAX`] distinct parts
+//! into a round — the round consensus is in (so parts for rounds far ahead are
+//! dropped), and parts for the next few heights, within a byte budget, until this
+//! node gets there.
 
 use super::context::{BlockId, Height, ProposalPart, TamgaContext};
+use super::signing::Sig;
 use crate::storage::ExecutedBlock;
 use arc_malachitebft_core_consensus::ProposedValue;
 use arc_malachitebft_core_types::Round;
 use std::collections::BTreeMap;
+use tamga_runtime::limits::BLOCK_BYTES_MAX;
 use tamga_runtime::{Hash32, TxError};
 
-/// Future heights whose parts are buffered until this node reaches them.
+/// Future heights whose parts are kept until this node reaches them.
 pub const HEIGHTS_AHEAD_MAX: u64 = 4;
-/// Distinct values kept per height (one per round is the honest case).
-pub const VALUES_PER_HEIGHT_MAX: usize = 64;
+/// Rounds ahead of the current one whose parts are accepted (a part for a round
+/// this node has not reached yet arrives when others time out sooner).
+pub const ROUNDS_AHEAD_MAX: u32 = 8;
+/// Distinct parts accepted per (height, round): its proposer's block, and one
+/// more so an equivocating proposer's other block cannot shut out the one its
+/// signed proposal names (Malachite keeps two values per round too).
+pub const PARTS_PER_ROUND_MAX: usize = 2;
+/// Received executed blocks kept in memory per height.
+pub const VALUES_PER_HEIGHT_MAX: usize = 8;
+/// Bytes of parts kept for future heights.
+pub const PENDING_BYTES_MAX: usize = 4 * BLOCK_BYTES_MAX;
 
 /// An executed block and what the proposer dropped while building it.
 pub struct Candidate {
     pub executed: ExecutedBlock,
     pub dropped: Vec<(Hash32, TxError)>,
+    /// The round it was proposed in (the lowest is forgotten first).
+    pub round: Round,
     /// The signed part, kept to restream it verbatim when asked (none for synced blocks).
     pub part: Option<ProposalPart>,
 }
 
+struct Kept {
+    candidate: Candidate,
+    own: bool,
+}
+
 #[derive(Default)]
 pub struct Values {
-    executed: BTreeMap<(Height, BlockId), Candidate>,
+    executed: BTreeMap<(Height, BlockId), Kept>,
     proposed: BTreeMap<(Height, Round), Vec<ProposedValue<TamgaContext>>>,
-    /// Parts for heights above the next one, checked once it is reached.
-    pending: BTreeMap<Height, Vec<ProposalPart>>,
 }
 
 impl Values {
-    fn count_at(&self, height: Height) -> usize {
-        self.executed
-            .range((height, BlockId([0; 32]))..=(height, BlockId([0xff; 32])))
-            .count()
+    /// Keeps an executed candidate. This node's own are always kept; a received
+    /// one past the per-height bound pushes out the lowest-round received one.
+    pub fn insert(&mut self, height: Height, candidate: Candidate, own: bool) {
+        let id = BlockId(candidate.executed.block.header.hash().0);
+        if !own && !self.executed.contains_key(&(height, id)) {
+            self.make_room(height);
+        }
+        self.executed.insert((height, id), Kept { candidate, own });
     }
 
-    /// Keeps an executed candidate; refuses (returns false) past the per-height bound.
-    pub fn insert(&mut self, height: Height, candidate: Candidate) -> bool {
-        let id = BlockId(candidate.executed.block.header.hash().0);
-        if !self.executed.contains_key(&(height, id))
-            && self.count_at(height) >= VALUES_PER_HEIGHT_MAX
-        {
-            return false;
+    fn make_room(&mut self, height: Height) {
+        let range = (height, BlockId([0; 32]))..=(height, BlockId([0xff; 32]));
+        let received: Vec<(Round, BlockId)> = self
+            .executed
+            .range(range)
+            .filter(|(_, kept)| !kept.own)
+            .map(|((_, id), kept)| (kept.candidate.round, *id))
+            .collect();
+        if received.len() < VALUES_PER_HEIGHT_MAX {
+            return;
         }
-        self.executed.insert((height, id), candidate);
-        true
+        let lowest = received.iter().min().map(|(_, id)| *id);
+        if let Some(id) = lowest {
+            tracing::debug!(%height, block = %id, "forgetting the lowest round's block (kept on disk)");
+            self.executed.remove(&(height, id));
+        }
     }
 
     pub fn get(&self, height: Height, id: &BlockId) -> Option<&Candidate> {
-        self.executed.get(&(height, *id))
+        self.executed.get(&(height, *id)).map(|k| &k.candidate)
     }
 
     pub fn take(&mut self, height: Height, id: &BlockId) -> Option<Candidate> {
-        self.executed.remove(&(height, *id))
+        self.executed.remove(&(height, *id)).map(|k| k.candidate)
     }
 
     /// Notes a value consensus has seen for a round, to hand back after a restart.
@@ -63,7 +99,8 @@ impl Values {
             .proposed
             .entry((value.height, value.round))
             .or_default();
-        if round_values.len() < VALUES_PER_HEIGHT_MAX && !round_values.contains(&value) {
+        // Malachite itself keeps at most two values per round.
+        if round_values.len() < 2 && !round_values.contains(&value) {
             round_values.push(value);
         }
     }
@@ -76,34 +113,11 @@ impl Values {
     }
 
     /// The value this node itself built for a round, if it already did.
-    pub fn own(
-        &self,
-        height: Height,
-        round: Round,
-        me: &super::context::Address,
-    ) -> Option<BlockId> {
-        self.proposed
-            .get(&(height, round))?
-            .iter()
-            .find(|v| &v.proposer == me)
-            .map(|v| v.value)
-    }
-
-    /// Buffers a part for a later height; false if it is too far ahead or too many.
-    pub fn buffer(&mut self, next: Height, part: ProposalPart) -> bool {
-        if part.height <= next || part.height.0 > next.0 + HEIGHTS_AHEAD_MAX {
-            return false;
-        }
-        let parts = self.pending.entry(part.height).or_default();
-        if parts.len() >= VALUES_PER_HEIGHT_MAX {
-            return false;
-        }
-        parts.push(part);
-        true
-    }
-
-    pub fn take_pending(&mut self, height: Height) -> Vec<ProposalPart> {
-        self.pending.remove(&height).unwrap_or_default()
+    pub fn own(&self, height: Height, round: Round) -> Option<BlockId> {
+        self.executed
+            .range((height, BlockId([0; 32]))..=(height, BlockId([0xff; 32])))
+            .find(|(_, kept)| kept.own && kept.candidate.round == round)
+            .map(|((_, id), _)| *id)
     }
 
     /// Forgets everything at or below a committed height.
@@ -111,72 +125,121 @@ impl Values {
         let next = Height(committed.0 + 1);
         self.executed = self.executed.split_off(&(next, BlockId([0; 32])));
         self.proposed = self.proposed.split_off(&(next, Round::Nil));
-        self.pending = self.pending.split_off(&next);
     }
 }
 
-/// Blocks this node has accepted as proposals, on disk until their height commits.
-/// Consensus's WAL remembers that a value was proposed and valid; after a crash it
-/// can decide that value, and the block behind it must still be here to execute.
-pub struct BlockFiles {
-    dir: std::path::PathBuf,
+/// Why a part was dropped before any costly work (logged, never a vote).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Dropped {
+    #[error("for a height already committed")]
+    Stale,
+    #[error("for a height more than {HEIGHTS_AHEAD_MAX} ahead")]
+    TooFarAhead,
+    #[error("for round {0}, more than {ROUNDS_AHEAD_MAX} ahead of the current one, or no round")]
+    BadRound(i64),
+    #[error("a replay: this part was already received")]
+    Replay,
+    #[error("this (height, round) already has {PARTS_PER_ROUND_MAX} parts from its proposer")]
+    RoundFull,
+    #[error("the buffer for future heights is full ({PENDING_BYTES_MAX} bytes)")]
+    BufferFull,
 }
 
-impl BlockFiles {
-    pub fn open(dir: std::path::PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
-        Ok(BlockFiles { dir })
-    }
+pub struct Intake {
+    current: (Height, Round),
+    /// Signatures of the parts accepted per (height, round).
+    seen: BTreeMap<(Height, Round), Vec<Sig>>,
+    pending: BTreeMap<(Height, Round), Vec<ProposalPart>>,
+    pending_bytes: usize,
+}
 
-    fn path(&self, height: Height, id: &BlockId) -> std::path::PathBuf {
-        self.dir.join(format!("{:020}-{id}.block", height.0))
-    }
-
-    /// Writes and syncs the block before consensus hears of it.
-    pub fn save(&self, height: Height, id: &BlockId, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        let path = self.path(height, id);
-        let mut file = std::fs::File::create(&path)?;
-        file.write_all(bytes)?;
-        file.sync_data()
-    }
-
-    fn own_path(&self, height: Height, round: Round) -> std::path::PathBuf {
-        self.dir
-            .join(format!("{:020}-own-{}", height.0, round.as_i64()))
-    }
-
-    /// Records which block this node proposed in a round, so that after a crash
-    /// it proposes the very same one again instead of signing a second proposal.
-    pub fn save_own(&self, height: Height, round: Round, id: &BlockId) -> std::io::Result<()> {
-        use std::io::Write;
-        let mut file = std::fs::File::create(self.own_path(height, round))?;
-        file.write_all(&id.0)?;
-        file.sync_data()
-    }
-
-    pub fn own(&self, height: Height, round: Round) -> Option<BlockId> {
-        let bytes = std::fs::read(self.own_path(height, round)).ok()?;
-        Some(BlockId(bytes.try_into().ok()?))
-    }
-
-    pub fn load(&self, height: Height, id: &BlockId) -> Option<Vec<u8>> {
-        std::fs::read(self.path(height, id)).ok()
-    }
-
-    /// Removes every file at or below a committed height.
-    pub fn prune(&self, committed: Height) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let height = name
-                .to_str()
-                .and_then(|n| n.split('-').next()?.parse::<u64>().ok());
-            if height.is_some_and(|h| h <= committed.0) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+impl Default for Intake {
+    fn default() -> Self {
+        Intake {
+            current: (Height(0), Round::Nil),
+            seen: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
         }
+    }
+}
+
+impl Intake {
+    pub fn enter_round(&mut self, height: Height, round: Round) {
+        self.current = (height, round);
+    }
+
+    /// The cheap checks, before any decoding: height window, round bound, replay.
+    pub fn screen(&self, next: Height, part: &ProposalPart) -> Result<(), Dropped> {
+        if part.height < next {
+            return Err(Dropped::Stale);
+        }
+        if part.height.0 > next.0 + HEIGHTS_AHEAD_MAX {
+            return Err(Dropped::TooFarAhead);
+        }
+        let base = match self.current.0 == part.height {
+            true => self.current.1.as_u32().unwrap_or(0),
+            false => 0,
+        };
+        match part.round.as_u32() {
+            Some(round) if round <= base.saturating_add(ROUNDS_AHEAD_MAX) => {}
+            _ => return Err(Dropped::BadRound(part.round.as_i64())),
+        }
+        let seen = self.seen.get(&(part.height, part.round));
+        if seen.is_some_and(|sigs| sigs.contains(&part.signature)) {
+            return Err(Dropped::Replay);
+        }
+        if seen.is_some_and(|sigs| sigs.len() >= PARTS_PER_ROUND_MAX) {
+            return Err(Dropped::RoundFull);
+        }
+        Ok(())
+    }
+
+    /// Records an accepted part: the same signature again is a replay.
+    pub fn mark_seen(&mut self, part: &ProposalPart) {
+        let sigs = self.seen.entry((part.height, part.round)).or_default();
+        if !sigs.contains(&part.signature) {
+            sigs.push(part.signature);
+        }
+    }
+
+    /// Keeps a checked part for a future height, within the byte budget.
+    pub fn buffer(&mut self, part: ProposalPart) -> Result<(), Dropped> {
+        let bytes = part.block.len();
+        if self.pending_bytes + bytes > PENDING_BYTES_MAX {
+            return Err(Dropped::BufferFull);
+        }
+        self.pending_bytes += bytes;
+        let round = self.pending.entry((part.height, part.round)).or_default();
+        round.push(part);
+        Ok(())
+    }
+
+    /// The buffered parts for `height`, to check again now that it has come.
+    pub fn take_pending(&mut self, height: Height) -> Vec<ProposalPart> {
+        let later = self.pending.split_off(&(Height(height.0 + 1), Round::Nil));
+        let now = std::mem::replace(&mut self.pending, later);
+        let parts: Vec<ProposalPart> = now
+            .into_iter()
+            .filter(|((h, _), _)| *h == height)
+            .flat_map(|(_, parts)| parts)
+            .collect();
+        self.pending_bytes = self.pending_size();
+        for part in &parts {
+            self.seen.remove(&(part.height, part.round));
+        }
+        parts
+    }
+
+    /// Forgets everything at or below a committed height.
+    pub fn prune(&mut self, committed: Height) {
+        let next = Height(committed.0 + 1);
+        self.seen = self.seen.split_off(&(next, Round::Nil));
+        self.pending = self.pending.split_off(&(next, Round::Nil));
+        self.pending_bytes = self.pending_size();
+    }
+
+    fn pending_size(&self) -> usize {
+        self.pending.values().flatten().map(|p| p.block.len()).sum()
     }
 }

@@ -4,7 +4,9 @@
 //! rules) against committed state plus the transactions already pending, in arrival
 //! order. So a refusal is immediate, names its rule, and changes nothing; and a
 //! block built from the queue in the same order contains only valid transactions.
-//! Everything is bounded: transaction count, bytes, and remembered rejections.
+//! Everything is bounded: transaction count, bytes, transactions per signer (so
+//! one key cannot fill the pool and lock everyone else out), and remembered
+//! rejections.
 
 pub mod check;
 
@@ -34,6 +36,8 @@ const REJECTED_REMEMBERED_MAX: usize = 10_000;
 pub struct MempoolLimits {
     pub txs_max: usize,
     pub bytes_max: usize,
+    /// Pending transactions one signer may have at once.
+    pub signer_txs_max: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +50,13 @@ pub enum AdmitError {
     AlreadyCommitted(Hash32, u64),
     #[error("mempool is full ({txs} transactions, {bytes} bytes); try again later")]
     Full { txs: usize, bytes: usize },
+    #[error("signer {signer} already has {max} transactions pending, its quota; try again once some commit")]
+    SignerQuota { signer: PublicKey, max: usize },
     #[error("storage: {0}")]
     Storage(String),
+    /// This node could not check the transaction; it says nothing about it.
+    #[error("{0}; try again")]
+    Local(TxError),
 }
 
 impl AdmitError {
@@ -57,7 +66,9 @@ impl AdmitError {
             AdmitError::Duplicate(_) => "tx.duplicate",
             AdmitError::AlreadyCommitted(..) => "tx.already_committed",
             AdmitError::Full { .. } => "mempool.full",
+            AdmitError::SignerQuota { .. } => "mempool.signer_quota",
             AdmitError::Storage(_) => "node.storage",
+            AdmitError::Local(e) => e.reason(),
         }
     }
 }
@@ -72,6 +83,8 @@ pub struct Mempool {
     queue: VecDeque<Pending>,
     ids: HashMap<Hash32, Verified>,
     bytes: usize,
+    /// Pending transactions per signer, for the quota.
+    per_signer: HashMap<PublicKey, usize>,
     /// Writes of every pending transaction, applied in queue order on committed state.
     pending_writes: WriteSet,
     rejected: HashMap<Hash32, TxError>,
@@ -97,7 +110,7 @@ impl Verified {
 impl Mempool {
     pub fn new(limits: MempoolLimits) -> Self {
         assert!(
-            limits.txs_max > 0 && limits.bytes_max > 0,
+            limits.txs_max > 0 && limits.bytes_max > 0 && limits.signer_txs_max > 0,
             "mempool limits must be positive"
         );
         Mempool {
@@ -105,6 +118,7 @@ impl Mempool {
             queue: VecDeque::new(),
             ids: HashMap::new(),
             bytes: 0,
+            per_signer: HashMap::new(),
             pending_writes: WriteSet::new(),
             rejected: HashMap::new(),
             rejected_order: VecDeque::new(),
@@ -143,12 +157,40 @@ impl Mempool {
                 bytes: self.bytes,
             });
         }
-        let writes = self.dry_run(storage, block, &vtx)?;
+        let signer = vtx.tx.tx.signer;
+        if self.per_signer.get(&signer).copied().unwrap_or(0) >= self.limits.signer_txs_max {
+            return Err(AdmitError::SignerQuota {
+                signer,
+                max: self.limits.signer_txs_max,
+            });
+        }
+        let writes = self.dry_run(storage, block, &vtx).map_err(|e| {
+            if e.is_local() {
+                AdmitError::Local(e)
+            } else {
+                e.into()
+            }
+        })?;
         self.pending_writes.extend(writes);
-        self.ids.insert(vtx.id, Verified::of(&vtx));
-        self.bytes += bytes;
-        self.queue.push_back(Pending { vtx, bytes });
+        self.push(Pending { vtx, bytes });
         Ok(())
+    }
+
+    fn push(&mut self, pending: Pending) {
+        self.ids.insert(pending.vtx.id, Verified::of(&pending.vtx));
+        self.bytes += pending.bytes;
+        *self.per_signer.entry(pending.vtx.tx.tx.signer).or_default() += 1;
+        self.queue.push_back(pending);
+    }
+
+    /// Forgets one signer's pending transaction in the per-signer counts.
+    fn uncount(per_signer: &mut HashMap<PublicKey, usize>, signer: &PublicKey) {
+        if let Some(count) = per_signer.get_mut(signer) {
+            *count -= 1;
+            if *count == 0 {
+                per_signer.remove(signer);
+            }
+        }
     }
 
     fn dry_run(
@@ -235,10 +277,13 @@ impl Mempool {
             for id in committed {
                 self.ids.remove(id);
             }
-            let (ids, mut freed) = (&self.ids, 0);
+            let (ids, per_signer, mut freed) = (&self.ids, &mut self.per_signer, 0);
             self.queue.retain(|pending| {
                 let keep = ids.contains_key(&pending.vtx.id);
-                freed += if keep { 0 } else { pending.bytes };
+                if !keep {
+                    freed += pending.bytes;
+                    Self::uncount(per_signer, &pending.vtx.tx.tx.signer);
+                }
                 keep
             });
             self.bytes -= freed;
@@ -261,6 +306,7 @@ impl Mempool {
         let queue = std::mem::take(&mut self.queue);
         self.pending_writes.clear();
         self.ids.clear();
+        self.per_signer.clear();
         self.bytes = 0;
         for pending in queue {
             let id = pending.vtx.id;
@@ -270,9 +316,11 @@ impl Mempool {
             match self.dry_run(storage, next_block, &pending.vtx) {
                 Ok(writes) => {
                     self.pending_writes.extend(writes);
-                    self.ids.insert(id, Verified::of(&pending.vtx));
-                    self.bytes += pending.bytes;
-                    self.queue.push_back(pending);
+                    self.push(pending);
+                }
+                Err(error) if error.is_local() => {
+                    // Not a verdict: the client is not told it was refused.
+                    tracing::warn!(tx = %id, %error, "mempool: could not re-check a pending transaction; dropped it");
                 }
                 Err(error) => self.remember_rejection(id, error),
             }

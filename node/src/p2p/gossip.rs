@@ -2,7 +2,9 @@
 //! RPC are batched (at most [`BATCH_TXS_MAX`] or [`BATCH_BYTES_MAX`], flushed every
 //! [`FLUSH_MS`]) and published; batches from peers are checked and admitted in
 //! arrival order by one worker, exactly as RPC admits them. Everything is bounded:
-//! the outgoing queue, the incoming queue, and the message size.
+//! the outgoing queue, the incoming queue, the message size, and connections
+//! ([`CONNECTIONS_MAX`] in all, [`CONNECTIONS_PER_PEER_MAX`] per peer); a node that
+//! accepts no unlisted peer closes any connection from a peer id not in its list.
 
 use crate::app::App;
 use anyhow::{Context, Result};
@@ -29,18 +31,57 @@ pub const OUTGOING_TXS_MAX: usize = 50_000;
 /// Batches from peers waiting to be admitted; beyond this, batches are dropped.
 pub const INCOMING_BATCHES_MAX: usize = 256;
 const REDIAL_MS: u64 = 2_000;
+/// Established connections, in and out, in all.
+pub const CONNECTIONS_MAX: u32 = 128;
+/// Established connections with one peer.
+pub const CONNECTIONS_PER_PEER_MAX: u32 = 2;
+/// Connections being set up at once, each way.
+const PENDING_CONNECTIONS_MAX: u32 = 32;
 
 pub struct GossipSettings {
     pub key: ed25519_dalek::SigningKey,
     pub listen: Multiaddr,
     pub peers: Vec<Multiaddr>,
+    /// Only these peers may connect (`None`: anyone may).
+    pub allowed: Option<Vec<libp2p::PeerId>>,
+}
+
+/// Gossip, with bounds on who may connect and how many.
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct Behaviour {
+    gossipsub: gossipsub::Behaviour,
+    limits: libp2p::connection_limits::Behaviour,
+    allowed: libp2p::swarm::behaviour::toggle::Toggle<
+        libp2p::allow_block_list::Behaviour<libp2p::allow_block_list::AllowedPeers>,
+    >,
+}
+
+fn limits() -> libp2p::connection_limits::Behaviour {
+    let limits = libp2p::connection_limits::ConnectionLimits::default()
+        .with_max_established(Some(CONNECTIONS_MAX))
+        .with_max_established_per_peer(Some(CONNECTIONS_PER_PEER_MAX))
+        .with_max_pending_incoming(Some(PENDING_CONNECTIONS_MAX))
+        .with_max_pending_outgoing(Some(PENDING_CONNECTIONS_MAX));
+    libp2p::connection_limits::Behaviour::new(limits)
+}
+
+fn allow_list(
+    allowed: &Option<Vec<libp2p::PeerId>>,
+) -> Option<libp2p::allow_block_list::Behaviour<libp2p::allow_block_list::AllowedPeers>> {
+    let peers = allowed.as_ref()?;
+    let mut list =
+        libp2p::allow_block_list::Behaviour::<libp2p::allow_block_list::AllowedPeers>::default();
+    for peer in peers {
+        list.allow_peer(*peer);
+    }
+    Some(list)
 }
 
 fn topic(chain_id: &str) -> IdentTopic {
     IdentTopic::new(format!("tamga/{chain_id}/txs/1"))
 }
 
-type Swarm = libp2p::Swarm<gossipsub::Behaviour>;
+type Swarm = libp2p::Swarm<Behaviour>;
 
 fn build_swarm(settings: &GossipSettings) -> Result<Swarm> {
     let keypair = libp2p::identity::Keypair::ed25519_from_bytes(settings.key.to_bytes())?;
@@ -58,8 +99,14 @@ fn build_swarm(settings: &GossipSettings) -> Result<Swarm> {
             yamux::Config::default,
         )?
         .with_behaviour(|key| {
-            gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
-                .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))
+            let gossipsub =
+                gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
+                    .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))?;
+            Ok(Behaviour {
+                gossipsub,
+                limits: limits(),
+                allowed: allow_list(&settings.allowed).into(),
+            })
         })
         .map_err(|e| anyhow::anyhow!("gossip behaviour: {e}"))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
@@ -74,7 +121,7 @@ pub async fn start(
 ) -> Result<(mpsc::Sender<Vec<u8>>, tokio::task::JoinHandle<()>)> {
     let mut swarm = build_swarm(&settings)?;
     let topic = topic(&app.chain_id);
-    swarm.behaviour_mut().subscribe(&topic)?;
+    swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
     swarm
         .listen_on(settings.listen.clone())
         .with_context(|| format!("gossip listen on {}", settings.listen))?;
@@ -121,21 +168,22 @@ async fn run(
 }
 
 fn on_event(
-    event: SwarmEvent<gossipsub::Event>,
+    event: SwarmEvent<BehaviourEvent>,
     connected: &mut HashSet<Multiaddr>,
     incoming: &mpsc::Sender<Vec<Vec<u8>>>,
 ) {
     match event {
-        SwarmEvent::Behaviour(gossipsub::Event::Message { message, .. }) => {
-            match encoding::decode::<Vec<Vec<u8>>>(&message.data) {
-                Ok(txs) if txs.len() <= BATCH_TXS_MAX => {
-                    if incoming.try_send(txs).is_err() {
-                        tracing::warn!("gossip: admission queue full, dropping a batch");
-                    }
+        SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            message,
+            ..
+        })) => match encoding::decode::<Vec<Vec<u8>>>(&message.data) {
+            Ok(txs) if txs.len() <= BATCH_TXS_MAX => {
+                if incoming.try_send(txs).is_err() {
+                    tracing::warn!("gossip: admission queue full, dropping a batch");
                 }
-                _ => tracing::debug!("gossip: malformed batch dropped"),
             }
-        }
+            _ => tracing::debug!("gossip: malformed batch dropped"),
+        },
         SwarmEvent::ConnectionEstablished { endpoint, .. } if endpoint.is_dialer() => {
             connected.insert(endpoint.get_remote_address().clone());
         }
@@ -153,6 +201,7 @@ fn publish(swarm: &mut Swarm, topic: &IdentTopic, txs: Vec<Vec<u8>>) {
     let count = txs.len();
     if let Err(e) = swarm
         .behaviour_mut()
+        .gossipsub
         .publish(topic.clone(), encoding::encode(&txs))
     {
         // No peers (a lone dev node) is normal: the local mempool still has them.

@@ -5,6 +5,10 @@
 //! | `contract_get` | `[contract_id]` | terms text, code and terms hashes, arbitration clause |
 //! | `contract_instance` | `[instance_id]` | parties, acceptance, status (dispute), holdings, and the hashes a party accepts |
 //! | `contract_query` | `[instance_id, input_hex, caller?]` | the `query` export's output, read-only, no transaction |
+//!
+//! A query runs Wasm: it runs on a blocking thread (never on the async workers
+//! that carry consensus), at most [`QUERIES_AT_ONCE_MAX`] at a time, each with one
+//! call's fuel. Past that the caller is told the node is busy (`node.busy`).
 
 use super::errors::*;
 use crate::app::App;
@@ -20,6 +24,9 @@ use tamga_runtime::{Hash32, PublicKey, TxError};
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
+/// Contract queries running at once; the rest are refused as `node.busy`.
+pub const QUERIES_AT_ONCE_MAX: usize = 4;
+
 pub fn register<C: Send + Sync + 'static>(
     module: &mut RpcModule<C>,
     app: Arc<App>,
@@ -28,7 +35,17 @@ pub fn register<C: Send + Sync + 'static>(
     module.register_method("contract_get", move |p, _, _| contract_get(&a, p))?;
     let a = app.clone();
     module.register_method("contract_instance", move |p, _, _| instance_get(&a, p))?;
-    module.register_method("contract_query", move |p, _, _| contract_query(&app, p))?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(QUERIES_AT_ONCE_MAX));
+    module.register_blocking_method("contract_query", move |p, _, _| {
+        let _slot = slots.try_acquire().map_err(|_| {
+            app_error(
+                NODE_BUSY,
+                "node.busy",
+                format!("{QUERIES_AT_ONCE_MAX} contract queries are already running; try again"),
+            )
+        })?;
+        contract_query(&app, p)
+    })?;
     Ok(())
 }
 
@@ -99,6 +116,13 @@ fn contract_query(app: &App, params: Params) -> RpcResult {
         now_ms().max(tip.time_ms),
         input,
     )
-    .map_err(|e: TxError| app_error(TX_REJECTED, e.reason(), e.to_string()))?;
+    .map_err(|e: TxError| {
+        let code = if e.is_local() {
+            NODE_ERROR
+        } else {
+            TX_REJECTED
+        };
+        app_error(code, e.reason(), e.to_string())
+    })?;
     Ok(json!({ "output": hex::encode(&output), "text": String::from_utf8(output).ok() }))
 }

@@ -12,7 +12,8 @@
 //! | -32001 | transaction refused (rule or envelope)     | `record.not_owner`, `tx.nonce_replayed` |
 //! | -32002 | not found                                  | `not_found.record`, `not_found.block` |
 //! | -32003 | mempool full                               | `mempool.full`                       |
-//! | -32010 | node-side failure (storage)                | `node.storage`                       |
+//! | -32004 | node busy (bounded work queue full)        | `node.busy`                          |
+//! | -32010 | node-side failure (storage, resources)     | `node.storage`, `node.local_failure` |
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::json;
@@ -20,6 +21,7 @@ use serde_json::json;
 pub const TX_REJECTED: i32 = -32001;
 pub const NOT_FOUND: i32 = -32002;
 pub const MEMPOOL_FULL: i32 = -32003;
+pub const NODE_BUSY: i32 = -32004;
 pub const NODE_ERROR: i32 = -32010;
 pub const INVALID_PARAMS: i32 = -32602;
 
@@ -52,7 +54,7 @@ pub fn admit_error(e: &crate::mempool::AdmitError) -> ErrorObjectOwned {
     use crate::mempool::AdmitError;
     let code = match e {
         AdmitError::Full { .. } => MEMPOOL_FULL,
-        AdmitError::Storage(_) => NODE_ERROR,
+        AdmitError::Storage(_) | AdmitError::Local(_) => NODE_ERROR,
         _ => TX_REJECTED,
     };
     app_error(code, e.reason(), e.to_string())

@@ -6,7 +6,9 @@
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
-//! | `block_get`         | `[height?]` (latest if absent) | header, hash, txs, commit certificate    |
+//! | `block_get`         | `[height?]` (latest if absent) | header, hash, txs, commit certificate, evidence seen at that height |
+//! | `block_getRaw`      | `[height]`                     | block and commit in canonical bytes (hex) |
+//! | `evidence_list`     | `[from?, to?, limit?]`         | equivocation evidence seen at those heights |
 //! | `record_get`        | `[record_id]`                  | the record                               |
 //! | `record_history`    | `[record_id, skip?, limit?]`   | provenance entries, oldest first         |
 //! | `record_byOwner`    | `[public_key, after?, limit?]` | records owned, in id order, and a cursor |
@@ -49,6 +51,8 @@ pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
     module.register_blocking_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
     module.register_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
     module.register_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
+    module.register_method("block_getRaw", |p, ctx, _| block_get_raw(&ctx.app, p))?;
+    module.register_method("evidence_list", |p, ctx, _| evidence_list(&ctx.app, p))?;
     module.register_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
     module.register_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
     module.register_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
@@ -88,7 +92,15 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 
 fn status(ctx: &Ctx) -> RpcResult {
     let tip = ctx.app.tip();
+    let (consensus_height, round) = ctx.app.round();
+    let signed = ctx.app.signing.get().and_then(|s| s.last());
+    let signed = signed
+        .map(|(height, round, step)| json!({ "height": height, "round": round, "step": step }));
     Ok(json!({
+        "consensus": {
+            "height": consensus_height, "round": round, "last_signed": signed,
+            "parts_dropped": ctx.app.parts_dropped.load(std::sync::atomic::Ordering::Relaxed),
+        },
         "chain_id": ctx.app.chain_id,
         "moniker": ctx.moniker,
         "height": tip.height,
@@ -206,12 +218,47 @@ fn block_get(app: &App, params: Params) -> RpcResult {
         .map_err(node_error)?
         .ok_or_else(|| not_found("block", height))?;
     let commit = app.storage.commit(height).map_err(node_error)?;
+    let evidence = app
+        .storage
+        .evidence(height, height, PAGE_MAX)
+        .map_err(node_error)?;
     Ok(json!({
         "hash": block.header.hash(),
         "header": block.header,
         "txs": block.txs.iter().map(signed_tx_json).collect::<Vec<_>>(),
         "commit": commit,
+        "evidence": evidence,
     }))
+}
+
+/// A block and its commit certificate exactly as stored: the bytes every node
+/// must hold identically.
+fn block_get_raw(app: &App, params: Params) -> RpcResult {
+    use tamga_runtime::types::encoding::encode;
+    let (height,): (u64,) = params.parse()?;
+    let block = app.storage.block(height).map_err(node_error)?;
+    let commit = app.storage.commit(height).map_err(node_error)?;
+    let (Some(block), Some(commit)) = (block, commit) else {
+        return Err(not_found("block", height));
+    };
+    Ok(json!({
+        "height": height,
+        "hash": block.header.hash(),
+        "block": hex::encode(encode(&block)),
+        "commit": hex::encode(encode(&commit)),
+    }))
+}
+
+/// Equivocation evidence this node saw, by the height at which it saw it
+/// (node-local: each node reports what reached it).
+fn evidence_list(app: &App, params: Params) -> RpcResult {
+    let mut seq = params.sequence();
+    let from: Option<u64> = seq.optional_next()?;
+    let to: Option<u64> = seq.optional_next()?;
+    let limit = limit_param(seq.optional_next()?)?;
+    let (from, to) = (from.unwrap_or(1), to.unwrap_or(u64::MAX));
+    let evidence = app.storage.evidence(from, to, limit).map_err(node_error)?;
+    Ok(json!({ "evidence": evidence }))
 }
 
 fn record_get(app: &App, params: Params) -> RpcResult {

@@ -144,6 +144,7 @@ impl Storage {
             time_ms: header.time_ms,
         };
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
+        self.prune_proposals(&mut batch, header.height);
         self.write(batch)?;
         Ok(tip)
     }

@@ -7,6 +7,7 @@
 
 mod commit;
 mod precompiled;
+mod proposals;
 mod query;
 mod smt;
 
@@ -30,7 +31,10 @@ pub(crate) const CF_SMT_NODES: &str = "smt_nodes";
 pub(crate) const CF_SMT_VALUES: &str = "smt_values";
 pub(crate) const CF_IDX_OWNER: &str = "idx_owner";
 pub(crate) const CF_IDX_HISTORY: &str = "idx_history";
-const ALL_CFS: [&str; 9] = [
+pub(crate) const CF_PROPOSALS: &str = "proposals";
+pub(crate) const CF_OWN_PROPOSALS: &str = "own_proposals";
+pub(crate) const CF_EVIDENCE: &str = "evidence";
+const ALL_CFS: [&str; 12] = [
     CF_META,
     CF_BLOCKS,
     CF_COMMITS,
@@ -40,6 +44,9 @@ const ALL_CFS: [&str; 9] = [
     CF_SMT_VALUES,
     CF_IDX_OWNER,
     CF_IDX_HISTORY,
+    CF_PROPOSALS,
+    CF_OWN_PROPOSALS,
+    CF_EVIDENCE,
 ];
 const META_TIP: &[u8] = b"tip";
 const META_GENESIS: &[u8] = b"genesis_hash";

@@ -21,6 +21,12 @@
 //! | `log` | `(ptr, len)` | a debug line, never consensus state |
 //!
 //! Mutating functions trap in read-only queries.
+//!
+//! Every host function is paid for in the call's fuel, before it does any work:
+//! [`HOST_CALL_FUEL`] per call plus [`HOST_BYTE_FUEL`] per byte it copies, reads or
+//! stores. So a contract that loops over a host call burns its fuel as fast as one
+//! that loops over instructions, and `storage_set` keeps a running size instead of
+//! re-summing the storage.
 
 use super::error::ContractError;
 use super::model::Direction;
@@ -30,6 +36,11 @@ use wasmtime::{Caller, Extern, Linker, StoreLimits};
 
 /// Debug lines kept per call.
 const LOG_LINES_MAX: usize = 32;
+/// Fuel every host call costs, whatever it does (a crossing costs tens of
+/// instructions' worth of time).
+pub const HOST_CALL_FUEL: u64 = 50;
+/// Fuel per byte a host call moves between the sandbox and the node.
+pub const HOST_BYTE_FUEL: u64 = 1;
 
 /// Why a host function stopped the call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -44,6 +55,8 @@ pub enum HostError {
     Memory,
     #[error("too many events or transfers in one call")]
     TooManyEffects,
+    #[error("out of fuel in a host call")]
+    OutOfFuel,
 }
 
 impl From<HostError> for ContractError {
@@ -59,6 +72,8 @@ impl From<HostError> for ContractError {
                 "more than {} effects in one call",
                 limits::EFFECTS_PER_CALL_MAX
             )),
+            // The vm maps this to the per-call or the per-block limit.
+            HostError::OutOfFuel => ContractError::OutOfFuel(limits::FUEL_PER_CALL),
         }
     }
 }
@@ -72,11 +87,15 @@ pub struct HostState {
     pub events: Vec<Vec<u8>>,
     pub logs: Vec<String>,
     pub aborted: Option<String>,
+    /// Bytes of keys and values in `env.storage`, kept as it changes.
+    storage_bytes: usize,
 }
 
 impl HostState {
     pub fn new(env: CallEnv, limits: StoreLimits) -> Self {
+        let storage_bytes = env.storage.iter().map(|(k, v)| k.len() + v.len()).sum();
         HostState {
+            storage_bytes,
             env,
             limits,
             output: vec![],
@@ -98,14 +117,6 @@ impl HostState {
         }
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.env
-            .storage
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum()
-    }
-
     fn mutating(&self) -> Result<(), HostError> {
         if self.env.read_only {
             return Err(HostError::ReadOnly);
@@ -116,6 +127,25 @@ impl HostState {
 
 type Ctx<'a> = Caller<'a, HostState>;
 
+/// Takes the fuel a host call costs for moving `bytes`, before it does the work.
+fn charge(caller: &mut Ctx<'_>, bytes: usize) -> Result<(), HostError> {
+    let cost = HOST_CALL_FUEL.saturating_add((bytes as u64).saturating_mul(HOST_BYTE_FUEL));
+    let left = caller.get_fuel().map_err(|_| HostError::OutOfFuel)?;
+    if left < cost {
+        let _ = caller.set_fuel(0);
+        return Err(HostError::OutOfFuel);
+    }
+    caller
+        .set_fuel(left - cost)
+        .map_err(|_| HostError::OutOfFuel)
+}
+
+/// A host function with no bytes to move: the base charge, then `value`.
+fn flat<T>(caller: &mut Ctx<'_>, value: impl FnOnce(&HostState) -> T) -> wasmtime::Result<T> {
+    charge(caller, 0)?;
+    Ok(value(caller.data()))
+}
+
 fn memory(caller: &mut Ctx<'_>) -> Result<wasmtime::Memory, HostError> {
     match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => Ok(memory),
@@ -123,6 +153,7 @@ fn memory(caller: &mut Ctx<'_>) -> Result<wasmtime::Memory, HostError> {
     }
 }
 
+/// Copies `len` bytes out of the sandbox, paying for them first.
 fn read(caller: &mut Ctx<'_>, ptr: i32, len: i32) -> Result<Vec<u8>, HostError> {
     let (ptr, len) = (
         usize::try_from(ptr).map_err(|_| HostError::Memory)?,
@@ -131,6 +162,7 @@ fn read(caller: &mut Ctx<'_>, ptr: i32, len: i32) -> Result<Vec<u8>, HostError> 
     if len > limits::HOST_IO_BYTES_MAX {
         return Err(HostError::Memory);
     }
+    charge(caller, len)?;
     let memory = memory(caller)?;
     let mut bytes = vec![0u8; len];
     memory
@@ -139,12 +171,24 @@ fn read(caller: &mut Ctx<'_>, ptr: i32, len: i32) -> Result<Vec<u8>, HostError> 
     Ok(bytes)
 }
 
-fn write(caller: &mut Ctx<'_>, ptr: i32, bytes: &[u8]) -> Result<(), HostError> {
+/// Copies bytes the host state holds into the sandbox at `ptr`, paying for them
+/// first; `pick` chooses them (and their length) without cloning anything.
+fn write_from(
+    caller: &mut Ctx<'_>,
+    ptr: i32,
+    len: usize,
+    pick: impl FnOnce(&HostState) -> &[u8],
+) -> Result<(), HostError> {
     let ptr = usize::try_from(ptr).map_err(|_| HostError::Memory)?;
+    charge(caller, len)?;
     let memory = memory(caller)?;
-    memory
-        .write(&mut *caller, ptr, bytes)
-        .map_err(|_| HostError::Memory)
+    let (data, state) = memory.data_and_store_mut(&mut *caller);
+    let bytes = pick(state);
+    let end = ptr.checked_add(bytes.len()).ok_or(HostError::Memory)?;
+    data.get_mut(ptr..end)
+        .ok_or(HostError::Memory)?
+        .copy_from_slice(bytes);
+    Ok(())
 }
 
 fn read_32(caller: &mut Ctx<'_>, ptr: i32) -> Result<[u8; 32], HostError> {
@@ -157,13 +201,15 @@ fn read_32(caller: &mut Ctx<'_>, ptr: i32) -> Result<[u8; 32], HostError> {
 /// Registers every `tamga_v1` function.
 pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     const M: &str = "tamga_v1";
-    linker.func_wrap(M, "input_len", |c: Ctx<'_>| c.data().env.input.len() as i32)?;
+    linker.func_wrap(M, "input_len", |mut c: Ctx<'_>| {
+        flat(&mut c, |s| s.env.input.len() as i32)
+    })?;
     linker.func_wrap(
         M,
         "input_read",
         |mut c: Ctx<'_>, ptr: i32| -> wasmtime::Result<()> {
-            let input = c.data().env.input.clone();
-            Ok(write(&mut c, ptr, &input)?)
+            let len = c.data().env.input.len();
+            Ok(write_from(&mut c, ptr, len, |s| &s.env.input)?)
         },
     )?;
     linker.func_wrap(
@@ -195,12 +241,12 @@ fn link_storage(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "storage_get",
         |mut c: Ctx<'_>, kptr: i32, klen: i32, vptr: i32, vcap: i32| -> wasmtime::Result<i32> {
             let key = read(&mut c, kptr, klen)?;
-            let Some(value) = c.data().env.storage.get(&key).cloned() else {
+            let Some(len) = c.data().env.storage.get(&key).map(Vec::len) else {
                 return Ok(-1);
             };
-            let take = value.len().min(usize::try_from(vcap).unwrap_or(0));
-            write(&mut c, vptr, &value[..take])?;
-            Ok(value.len() as i32)
+            let take = len.min(usize::try_from(vcap).unwrap_or(0));
+            write_from(&mut c, vptr, take, |s| &s.env.storage[&key][..take])?;
+            Ok(len as i32)
         },
     )?;
     linker.func_wrap(
@@ -210,10 +256,17 @@ fn link_storage(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             c.data().mutating()?;
             let (key, value) = (read(&mut c, kptr, klen)?, read(&mut c, vptr, vlen)?);
             let state = c.data_mut();
-            state.env.storage.insert(key, value);
-            if state.storage_bytes() > limits::STORAGE_BYTES_MAX {
+            let added = key.len() + value.len();
+            let removed = state
+                .env
+                .storage
+                .get(&key)
+                .map_or(0, |v| key.len() + v.len());
+            if state.storage_bytes - removed + added > limits::STORAGE_BYTES_MAX {
                 return Err(HostError::StorageFull.into());
             }
+            state.storage_bytes = state.storage_bytes - removed + added;
+            state.env.storage.insert(key, value);
             Ok(())
         },
     )?;
@@ -223,7 +276,10 @@ fn link_storage(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Ctx<'_>, kptr: i32, klen: i32| -> wasmtime::Result<()> {
             c.data().mutating()?;
             let key = read(&mut c, kptr, klen)?;
-            c.data_mut().env.storage.remove(&key);
+            let state = c.data_mut();
+            if let Some(value) = state.env.storage.remove(&key) {
+                state.storage_bytes -= key.len() + value.len();
+            }
             Ok(())
         },
     )?;
@@ -236,27 +292,31 @@ fn link_context(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         M,
         "caller",
         |mut c: Ctx<'_>, ptr: i32| -> wasmtime::Result<()> {
-            let key = c.data().env.caller.0;
-            Ok(write(&mut c, ptr, &key)?)
+            Ok(write_from(&mut c, ptr, 32, |s| &s.env.caller.0)?)
         },
     )?;
-    linker.func_wrap(M, "parties_len", |c: Ctx<'_>| {
-        c.data().env.parties.len() as i32
+    linker.func_wrap(M, "parties_len", |mut c: Ctx<'_>| {
+        flat(&mut c, |s| s.env.parties.len() as i32)
     })?;
     linker.func_wrap(
         M,
         "party",
         |mut c: Ctx<'_>, index: i32, ptr: i32| -> wasmtime::Result<i32> {
-            let party = usize::try_from(index)
-                .ok()
-                .and_then(|i| c.data().env.parties.get(i).copied());
-            let Some(party) = party else { return Ok(-1) };
-            write(&mut c, ptr, &party.0)?;
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            if index >= c.data().env.parties.len() {
+                charge(&mut c, 0)?;
+                return Ok(-1);
+            }
+            write_from(&mut c, ptr, 32, |s| &s.env.parties[index].0)?;
             Ok(0)
         },
     )?;
-    linker.func_wrap(M, "block_height", |c: Ctx<'_>| c.data().env.height as i64)?;
-    linker.func_wrap(M, "block_time_ms", |c: Ctx<'_>| c.data().env.time_ms as i64)?;
+    linker.func_wrap(M, "block_height", |mut c: Ctx<'_>| {
+        flat(&mut c, |s| s.env.height as i64)
+    })?;
+    linker.func_wrap(M, "block_time_ms", |mut c: Ctx<'_>| {
+        flat(&mut c, |s| s.env.time_ms as i64)
+    })?;
     Ok(())
 }
 

@@ -171,6 +171,7 @@ pub(super) fn run_outcome(
         code_loader(state, contract),
         export,
         env,
+        ctx.fuel,
     )?;
     state.put(keys::instance_storage(&instance.id), &outcome.storage);
     let mut events = Vec::new();
@@ -223,6 +224,7 @@ pub(super) fn move_held(
             approvals: vec![account],
             height: ctx.height,
             time_ms: ctx.time_ms,
+            fuel: ctx.fuel,
         };
         events.extend(records::transfer(
             state,
@@ -242,7 +244,7 @@ pub(super) fn move_held(
 }
 
 /// A read-only call of the `query` export, outside any transaction: nothing it
-/// does is kept, and any state change traps.
+/// does is kept, any state change traps, and it gets one call's fuel.
 pub fn query(
     state: &dyn StateRead,
     vm: &Vm,
@@ -263,6 +265,7 @@ pub fn query(
             code_loader(state, &contract),
             "query",
             env,
+            &super::vm::BlockFuel::new(super::vm::limits::FUEL_PER_CALL),
         )?
         .output)
 }

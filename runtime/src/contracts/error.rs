@@ -51,6 +51,12 @@ pub enum ContractError {
     Aborted(String),
     #[error("contract ran out of fuel (limit {0} per call)")]
     OutOfFuel(u64),
+    #[error("the block's contract fuel budget ({max}) is spent; the transaction waits for a later block")]
+    BlockFuelExhausted { max: u64 },
+    #[error(
+        "this node could not run the contract ({0}); this is not a verdict on the transaction"
+    )]
+    NodeLocal(String),
     #[error("contract storage exceeds {max} bytes")]
     StorageFull { max: usize },
     #[error("contract tried to change state in a read-only query")]
@@ -83,6 +89,8 @@ impl ContractError {
             Trap(_) => "contract.trap",
             Aborted(_) => "contract.aborted",
             OutOfFuel(_) => "contract.out_of_fuel",
+            BlockFuelExhausted { .. } => "contract.block_fuel_exhausted",
+            NodeLocal(_) => "node.local_failure",
             StorageFull { .. } => "contract.storage_full",
             ReadOnly => "contract.read_only",
         }

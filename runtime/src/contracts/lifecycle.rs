@@ -67,8 +67,10 @@ pub fn deploy(
     if terms.trim().is_empty() || terms.len() > TERMS_BYTES_MAX.max(TEXT_BYTES_MAX) {
         return Err(ContractError::NoTerms.into());
     }
-    vm.validate(code)?;
+    // Paid before compiling: the compile is work every validator does.
+    ctx.fuel.spend(super::vm::deploy_fuel(code))?;
     let (code_hash, terms_hash) = (code_hash(code), terms_hash(terms));
+    vm.validate(&code_hash, code)?;
     let clause_bytes = crate::types::encoding::encode(clause);
     let id = hashing::hash(
         "tamga 2026 contract id v1",

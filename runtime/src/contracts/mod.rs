@@ -15,7 +15,7 @@ pub use error::ContractError;
 pub use model::{
     account_of, ArbitrationClause, Contract, Decision, Direction, Dispute, Instance, InstanceStatus,
 };
-pub use vm::{CallEnv, CallOutcome, PrecompiledStore, Vm};
+pub use vm::{BlockFuel, CallEnv, CallOutcome, PrecompiledStore, Vm};
 
 use crate::execute::{ApplyError, TxContext};
 use crate::records::Event;

@@ -2,8 +2,11 @@
 //! execution, a cache of linked modules, and a fresh store per call.
 //!
 //! Determinism: NaNs canonicalised, no threads, SIMD or relaxed SIMD, fuel metering
-//! (not time) bounds work. Bounds: fuel per call, linear memory, wasm stack, module
-//! size, function and import counts, contract storage; instances come from a pool.
+//! (not time) bounds work. Bounds: fuel per call and per block ([`BlockFuel`]: calls
+//! and deploy-time compiles draw on one budget), linear memory, wasm stack, module
+//! size, function, body, local and import counts, contract storage; instances come
+//! from a pool, and a call waits for a free slot rather than fail for want of one
+//! (a busy node is never a verdict on a transaction).
 //! Everything a call changes is journaled in the store's host state and returned;
 //! the caller applies it only if the call succeeded.
 
@@ -11,8 +14,9 @@ use super::abi::{self, HostError, HostState};
 use super::error::ContractError;
 use super::model::Direction;
 use crate::types::{Hash32, PublicKey};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
@@ -37,6 +41,59 @@ pub mod limits {
     pub const HOST_IO_BYTES_MAX: usize = 64 * 1024;
     /// Events and transfers one call may emit.
     pub const EFFECTS_PER_CALL_MAX: usize = 64;
+    /// Fuel all the contract work of one block may burn: calls, and the compile
+    /// work of deployments. About ten maximal calls; a validator executes a block
+    /// before voting, so this bounds how long that takes whatever the block holds.
+    pub const BLOCK_FUEL_MAX: u64 = 10 * FUEL_PER_CALL;
+    /// Fuel a deployment costs per byte of code: the price of compiling it (on
+    /// every validator), drawn from the block's budget like a call's fuel.
+    pub const DEPLOY_FUEL_PER_BYTE: u64 = 200;
+    /// Bytes of one function body: compile work grows faster than linearly in a
+    /// function's size, so no single function may be large.
+    pub const FUNCTION_BODY_BYTES_MAX: usize = 64 * 1024;
+    /// Locals one function may declare (each is a value the compiler must place).
+    pub const LOCALS_PER_FUNCTION_MAX: u32 = 2_048;
+    /// Initial linear memory, in 64 KiB pages (the cap, so instantiation cannot fail on it).
+    pub const MEMORY_PAGES_MAX: u64 = (MEMORY_BYTES_MAX / 65_536) as u64;
+}
+
+/// What is left of a block's fuel budget ([`limits::BLOCK_FUEL_MAX`]). Every
+/// call and every deployment in the block draws on it; one that would overdraw
+/// it fails with [`ContractError::BlockFuelExhausted`], which is the block's limit,
+/// not the transaction's fault: a proposer closes its block there, and a
+/// validator refuses a block that went past it.
+#[derive(Debug)]
+pub struct BlockFuel {
+    left: Cell<u64>,
+}
+
+impl BlockFuel {
+    pub fn new(budget: u64) -> Self {
+        BlockFuel {
+            left: Cell::new(budget),
+        }
+    }
+
+    /// A whole block's budget.
+    pub fn block() -> Self {
+        BlockFuel::new(limits::BLOCK_FUEL_MAX)
+    }
+
+    pub fn left(&self) -> u64 {
+        self.left.get()
+    }
+
+    /// Spends `amount`, or fails (spending nothing) if the budget cannot cover it.
+    pub fn spend(&self, amount: u64) -> Result<(), ContractError> {
+        let left = self.left.get();
+        if amount > left {
+            return Err(ContractError::BlockFuelExhausted {
+                max: limits::BLOCK_FUEL_MAX,
+            });
+        }
+        self.left.set(left - amount);
+        Ok(())
+    }
 }
 
 /// Instances the pool keeps ready; also the number of concurrent calls.
@@ -74,6 +131,33 @@ struct Cache {
     order: VecDeque<Hash32>,
 }
 
+/// Free instance slots: a call takes one before instantiating and gives it back
+/// when its store is dropped, so the pool is never asked for more than it has.
+struct Slots {
+    free: Mutex<u32>,
+    returned: Condvar,
+}
+
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.returned.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.returned.notify_one();
+    }
+}
+
 /// Where compiled modules persist between runs, keyed by the engine's
 /// compatibility hash and the code hash. The node keeps them on disk; the runtime
 /// itself does no I/O.
@@ -86,6 +170,7 @@ pub struct Vm {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
+    slots: Slots,
     precompiled: Option<Box<dyn PrecompiledStore>>,
     /// Hex of the engine's compatibility hash: a different wasmtime or config
     /// never reads another's compiled code.
@@ -140,6 +225,10 @@ impl Vm {
             engine,
             linker,
             cache,
+            slots: Slots {
+                free: Mutex::new(POOLED_INSTANCES),
+                returned: Condvar::new(),
+            },
             precompiled: None,
             compatibility,
         })
@@ -178,9 +267,12 @@ impl Vm {
         Ok(module)
     }
 
-    /// Deploy-time validation: size, counts, imports only from `tamga_v1`, an
-    /// exported `memory` and `call`, and a successful compile and link.
-    pub fn validate(&self, code: &[u8]) -> Result<(), ContractError> {
+    /// Deploy-time validation: size, counts and compile-cost bounds read from the
+    /// bytes before anything is compiled, then a compile and link (kept in the
+    /// cache, so the first call does not compile again), imports only from
+    /// `tamga_v1`, and exported `memory` and `call`. The caller charges the
+    /// compile's fuel ([`deploy_fuel`]) before calling this.
+    pub fn validate(&self, code_hash: &Hash32, code: &[u8]) -> Result<(), ContractError> {
         let invalid = |why: String| ContractError::InvalidModule(why);
         if code.len() > limits::MODULE_BYTES_MAX {
             return Err(invalid(format!(
@@ -189,26 +281,24 @@ impl Vm {
                 limits::MODULE_BYTES_MAX
             )));
         }
-        count_items(code)?;
-        let module = Module::new(&self.engine, code).map_err(|e| invalid(format!("{e:#}")))?;
+        check_shape(code)?;
+        let pre = self.linked(code_hash, || Some(code.to_vec()))?;
         for export in ["memory", "call"] {
-            if module.get_export(export).is_none() {
+            if pre.module().get_export(export).is_none() {
                 return Err(invalid(format!("missing export {export:?}")));
             }
         }
-        self.linker
-            .instantiate_pre(&module)
-            .map_err(|e| invalid(format!("{e:#}")))?;
         Ok(())
     }
 
+    /// Compiled and linked, from the cache or else compiled (outside the cache
+    /// lock: a long compile does not hold up calls of other contracts).
     fn linked(
         &self,
         code_hash: &Hash32,
         code: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Result<InstancePre<HostState>, ContractError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pre) = cache.modules.get(code_hash) {
+        if let Some(pre) = self.cache().modules.get(code_hash) {
             return Ok(pre.clone());
         }
         let module = self.module(code_hash, code)?;
@@ -216,26 +306,61 @@ impl Vm {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
-        if cache.order.len() >= CACHED_MODULES_MAX {
-            if let Some(old) = cache.order.pop_front() {
-                cache.modules.remove(&old);
+        let mut cache = self.cache();
+        if !cache.modules.contains_key(code_hash) {
+            if cache.order.len() >= CACHED_MODULES_MAX {
+                if let Some(old) = cache.order.pop_front() {
+                    cache.modules.remove(&old);
+                }
             }
+            cache.order.push_back(*code_hash);
+            cache.modules.insert(*code_hash, pre.clone());
         }
-        cache.order.push_back(*code_hash);
-        cache.modules.insert(*code_hash, pre.clone());
         Ok(pre)
     }
 
-    /// Runs `export` (`() -> ()`) in a fresh store. A missing optional hook
-    /// (`init`, `on_deposit`) is a successful no-op; any other missing export fails.
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `export` (`() -> ()`) in a fresh store with at most
+    /// [`limits::FUEL_PER_CALL`] fuel, or what is left of the block's `fuel` if
+    /// less, and spends what it burned (also when it fails). A missing optional
+    /// hook (`init`, `on_deposit`) is a successful no-op; any other missing export
+    /// fails.
     pub fn invoke(
         &self,
         code_hash: &Hash32,
         code: impl FnOnce() -> Option<Vec<u8>>,
         export: &str,
         env: CallEnv,
+        fuel: &BlockFuel,
     ) -> Result<CallOutcome, ContractError> {
+        let limit = limits::FUEL_PER_CALL.min(fuel.left());
+        if limit == 0 {
+            return Err(ContractError::BlockFuelExhausted {
+                max: limits::BLOCK_FUEL_MAX,
+            });
+        }
         let pre = self.linked(code_hash, code)?;
+        let _slot = self.slots.take();
+        let mut store = self.store(env);
+        store.set_fuel(limit).expect("fuel is enabled");
+        let result = run_export(&pre, &mut store, export);
+        let used = limit - store.get_fuel().unwrap_or(0);
+        fuel.spend(used).expect("a call burns at most its limit");
+        match result {
+            Ok(()) => Ok(store.into_data().into_outcome(used)),
+            Err(ContractError::OutOfFuel(_)) if limit < limits::FUEL_PER_CALL => {
+                Err(ContractError::BlockFuelExhausted {
+                    max: limits::BLOCK_FUEL_MAX,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn store(&self, env: CallEnv) -> Store<HostState> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(limits::MEMORY_BYTES_MAX)
             .instances(1)
@@ -245,29 +370,40 @@ impl Vm {
         let mut store = Store::new(&self.engine, HostState::new(env, limits));
         store.limiter(|state| &mut state.limits);
         store
-            .set_fuel(limits::FUEL_PER_CALL)
-            .expect("fuel is enabled");
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, &store))?;
-        let Some(func) = instance.get_func(&mut store, export) else {
-            return match export {
-                "init" | "on_deposit" => Ok(store.into_data().into_outcome(0)),
-                _ => Err(ContractError::InvalidModule(format!(
-                    "missing export {export:?}"
-                ))),
-            };
-        };
-        let func = func
-            .typed::<(), ()>(&store)
-            .map_err(|e| ContractError::InvalidModule(format!("export {export:?}: {e}")))?;
-        func.call(&mut store, ()).map_err(|e| classify(e, &store))?;
-        let used = limits::FUEL_PER_CALL - store.get_fuel().unwrap_or(0);
-        Ok(store.into_data().into_outcome(used))
     }
 }
 
-/// Maps a failed call to the rule it broke.
+/// The fuel a deployment of `code` costs: its compile work, on every validator.
+pub fn deploy_fuel(code: &[u8]) -> u64 {
+    (code.len() as u64).saturating_mul(limits::DEPLOY_FUEL_PER_BYTE)
+}
+
+/// Instantiates and runs `export`; a missing optional hook does nothing.
+fn run_export(
+    pre: &InstancePre<HostState>,
+    store: &mut Store<HostState>,
+    export: &str,
+) -> Result<(), ContractError> {
+    let instance = pre
+        .instantiate(&mut *store)
+        .map_err(|e| classify(e, store))?;
+    let Some(func) = instance.get_func(&mut *store, export) else {
+        return match export {
+            "init" | "on_deposit" => Ok(()),
+            _ => Err(ContractError::InvalidModule(format!(
+                "missing export {export:?}"
+            ))),
+        };
+    };
+    let func = func
+        .typed::<(), ()>(&*store)
+        .map_err(|e| ContractError::InvalidModule(format!("export {export:?}: {e}")))?;
+    func.call(&mut *store, ()).map_err(|e| classify(e, store))
+}
+
+/// Maps a failed instantiation or call to the rule it broke. Traps and host
+/// refusals are the contract's doing, the same on every node; anything else (no
+/// memory to map, say) is this node's trouble and never a verdict.
 fn classify(error: wasmtime::Error, store: &Store<HostState>) -> ContractError {
     if let Some(host) = error.downcast_ref::<HostError>() {
         return host.clone().into();
@@ -278,12 +414,14 @@ fn classify(error: wasmtime::Error, store: &Store<HostState>) -> ContractError {
         None if store.data().aborted.is_some() => {
             ContractError::Aborted(store.data().aborted.clone().unwrap_or_default())
         }
-        None => ContractError::Trap(format!("{error:#}")),
+        None => ContractError::NodeLocal(format!("{error:#}")),
     }
 }
 
-/// Counts functions and imports before compiling anything.
-fn count_items(code: &[u8]) -> Result<(), ContractError> {
+/// Reads the module's sections before anything is compiled: function and import
+/// counts, each body's size and locals (what compile work grows with), and the
+/// initial memory and table sizes (so a valid module always instantiates).
+fn check_shape(code: &[u8]) -> Result<(), ContractError> {
     let invalid = |why: String| ContractError::InvalidModule(why);
     let (mut functions, mut imports) = (0u32, 0u32);
     for payload in wasmparser::Parser::new(0).parse_all(code) {
@@ -294,20 +432,68 @@ fn count_items(code: &[u8]) -> Result<(), ContractError> {
             wasmparser::Payload::ImportSection(section) => {
                 imports = imports.saturating_add(section.count())
             }
+            wasmparser::Payload::CodeSectionEntry(body) => check_body(&body)?,
+            wasmparser::Payload::MemorySection(section) => {
+                for memory in section {
+                    let memory = memory.map_err(|e| invalid(e.to_string()))?;
+                    if memory.initial > limits::MEMORY_PAGES_MAX {
+                        return Err(invalid(format!(
+                            "initial memory of {} pages; the limit is {}",
+                            memory.initial,
+                            limits::MEMORY_PAGES_MAX
+                        )));
+                    }
+                }
+            }
+            wasmparser::Payload::TableSection(section) => {
+                for table in section {
+                    let table = table.map_err(|e| invalid(e.to_string()))?;
+                    if table.ty.initial > limits::TABLE_ELEMENTS_MAX as u64 {
+                        return Err(invalid(format!(
+                            "initial table of {} elements; the limit is {}",
+                            table.ty.initial,
+                            limits::TABLE_ELEMENTS_MAX
+                        )));
+                    }
+                }
+            }
             _ => {}
         }
     }
-    if functions > limits::FUNCTIONS_MAX {
+    let counted = [
+        ("functions", functions, limits::FUNCTIONS_MAX),
+        ("imports", imports, limits::IMPORTS_MAX),
+    ];
+    for (what, count, max) in counted {
+        if count > max {
+            return Err(invalid(format!("{count} {what}; the limit is {max}")));
+        }
+    }
+    Ok(())
+}
+
+fn check_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), ContractError> {
+    let invalid = |why: String| ContractError::InvalidModule(why);
+    let bytes = body.range().len();
+    if bytes > limits::FUNCTION_BODY_BYTES_MAX {
         return Err(invalid(format!(
-            "{functions} functions; the limit is {}",
-            limits::FUNCTIONS_MAX
+            "a function body of {bytes} bytes; the limit is {}",
+            limits::FUNCTION_BODY_BYTES_MAX
         )));
     }
-    if imports > limits::IMPORTS_MAX {
-        return Err(invalid(format!(
-            "{imports} imports; the limit is {}",
-            limits::IMPORTS_MAX
-        )));
+    let mut locals = 0u32;
+    let reader = body
+        .get_locals_reader()
+        .map_err(|e| invalid(e.to_string()))?;
+    for entry in reader {
+        let (count, _) = entry.map_err(|e| invalid(e.to_string()))?;
+        locals = locals.saturating_add(count);
+        if locals > limits::LOCALS_PER_FUNCTION_MAX {
+            return Err(invalid(format!(
+                "a function with more than {} locals",
+                limits::LOCALS_PER_FUNCTION_MAX
+            )));
+        }
     }
     Ok(())
 }

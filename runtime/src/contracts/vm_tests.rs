@@ -1,6 +1,7 @@
 //! The sandbox against hostile and ordinary modules, without a ledger around it.
 
-use super::vm::limits;
+use super::abi::HOST_BYTE_FUEL;
+use super::vm::{deploy_fuel, limits};
 use super::*;
 use crate::types::{Hash32, PublicKey};
 use std::collections::BTreeMap;
@@ -34,10 +35,23 @@ fn env(read_only: bool) -> CallEnv {
     }
 }
 
+fn hash_of(code: &[u8]) -> Hash32 {
+    Hash32(*blake3::hash(code).as_bytes())
+}
+
 fn run(vm: &Vm, code: &[u8], read_only: bool) -> Result<CallOutcome, ContractError> {
-    vm.validate(code)?;
-    let hash = Hash32(*blake3::hash(code).as_bytes());
-    vm.invoke(&hash, || Some(code.to_vec()), "call", env(read_only))
+    run_with(vm, code, env(read_only), &BlockFuel::block())
+}
+
+fn run_with(
+    vm: &Vm,
+    code: &[u8],
+    env: CallEnv,
+    fuel: &BlockFuel,
+) -> Result<CallOutcome, ContractError> {
+    let hash = hash_of(code);
+    vm.validate(&hash, code)?;
+    vm.invoke(&hash, || Some(code.to_vec()), "call", env, fuel)
 }
 
 #[test]
@@ -110,7 +124,7 @@ fn deep_recursion_overflows_the_bounded_stack() {
 #[test]
 fn bad_modules_are_refused_at_deploy() {
     let vm = Vm::new().unwrap();
-    let invalid = |code: &[u8]| vm.validate(code).unwrap_err().reason();
+    let invalid = |code: &[u8]| vm.validate(&hash_of(code), code).unwrap_err().reason();
     assert_eq!(invalid(b"\0asm garbage"), "contract.invalid_module");
     assert_eq!(
         invalid(&vec![0u8; limits::MODULE_BYTES_MAX + 1]),
@@ -118,13 +132,13 @@ fn bad_modules_are_refused_at_deploy() {
     );
     let no_call = wat::parse_str(r#"(module (memory (export "memory") 1))"#).unwrap();
     assert!(vm
-        .validate(&no_call)
+        .validate(&hash_of(&no_call), &no_call)
         .unwrap_err()
         .to_string()
         .contains("call"));
     let no_memory = wat::parse_str(r#"(module (func (export "call")))"#).unwrap();
     assert!(vm
-        .validate(&no_memory)
+        .validate(&hash_of(&no_memory), &no_memory)
         .unwrap_err()
         .to_string()
         .contains("memory"));
@@ -189,12 +203,20 @@ fn compiled_modules_persist_in_the_precompiled_store() {
     let hash = Hash32([3; 32]);
     let first = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
     first
-        .invoke(&hash, || Some(code.clone()), "call", env(false))
+        .invoke(
+            &hash,
+            || Some(code.clone()),
+            "call",
+            env(false),
+            &BlockFuel::block(),
+        )
         .unwrap();
     assert_eq!(store.0.lock().unwrap().len(), 1, "compiled once, saved");
     // A new engine (a restarted node) runs it without the code: from the store.
     let second = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
-    let outcome = second.invoke(&hash, || None, "call", env(false)).unwrap();
+    let outcome = second
+        .invoke(&hash, || None, "call", env(false), &BlockFuel::block())
+        .unwrap();
     assert_eq!(outcome.output.len(), 2);
     assert!(store
         .0
@@ -202,4 +224,108 @@ fn compiled_modules_persist_in_the_precompiled_store() {
         .unwrap()
         .keys()
         .all(|k| k.ends_with(&hash.to_hex())));
+}
+
+/// A three-instruction loop over a host call that copies a large input: every
+/// call is paid for by the byte, so it runs out of fuel like any other loop, in
+/// milliseconds, instead of copying for ever on a budget that counts only
+/// instructions.
+#[test]
+fn a_loop_over_a_host_call_pays_for_every_byte_it_copies() {
+    let vm = Vm::new().unwrap();
+    let code =
+        module(r#"(func (export "call") (loop $l (call $input_read (i32.const 0)) (br $l)))"#);
+    let mut big = env(false);
+    big.input = vec![7; limits::HOST_IO_BYTES_MAX];
+    let fuel = BlockFuel::block();
+    let error = run_with(&vm, &code, big, &fuel).unwrap_err();
+    assert_eq!(error, ContractError::OutOfFuel(limits::FUEL_PER_CALL));
+    assert_eq!(
+        fuel.left(),
+        limits::BLOCK_FUEL_MAX - limits::FUEL_PER_CALL,
+        "the failed call's fuel is spent from the block's budget"
+    );
+    // Copies per call, bounded by the byte price: at most FUEL_PER_CALL / input bytes.
+    let copies_max = limits::FUEL_PER_CALL / (limits::HOST_IO_BYTES_MAX as u64 * HOST_BYTE_FUEL);
+    assert!(copies_max < 400, "{copies_max} copies of 64 KiB per call");
+}
+
+#[test]
+fn storage_size_is_kept_as_it_changes_and_capped() {
+    let vm = Vm::new().unwrap();
+    // Overwrites one key with 60,000 bytes many times (fits: the old value is
+    // replaced, not added), then writes a second key that does not fit.
+    let code = module(
+        r#"(data (i32.const 0) "ab")
+           (func (export "call") (local $i i32)
+             (loop $l
+               (call $storage_set (i32.const 0) (i32.const 1) (i32.const 8) (i32.const 60000))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $l (i32.lt_u (local.get $i) (i32.const 50))))
+             (call $storage_set (i32.const 1) (i32.const 1) (i32.const 8) (i32.const 8000)))"#,
+    );
+    assert_eq!(
+        run(&vm, &code, false).unwrap_err().reason(),
+        "contract.storage_full"
+    );
+    let fits = module(
+        r#"(func (export "call") (local $i i32)
+             (loop $l
+               (call $storage_set (i32.const 0) (i32.const 1) (i32.const 8) (i32.const 60000))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $l (i32.lt_u (local.get $i) (i32.const 50)))))"#,
+    );
+    let outcome = run(&vm, &fits, false).unwrap();
+    assert_eq!(outcome.storage.len(), 1);
+    assert!(
+        outcome.fuel_used > 50 * 60_000 * HOST_BYTE_FUEL,
+        "each write paid for its bytes: {}",
+        outcome.fuel_used
+    );
+}
+
+/// The block's budget, not the call's own limit, ends a call that would overdraw
+/// it: a distinct error, so a proposer closes its block there instead of
+/// refusing the transaction.
+#[test]
+fn a_call_past_the_blocks_fuel_budget_is_the_blocks_limit_not_the_calls() {
+    let vm = Vm::new().unwrap();
+    let spin = module(r#"(func (export "call") (loop $l (br $l)))"#);
+    let fuel = BlockFuel::new(1_000_000);
+    assert_eq!(
+        run_with(&vm, &spin, env(false), &fuel)
+            .unwrap_err()
+            .reason(),
+        "contract.block_fuel_exhausted"
+    );
+    assert_eq!(fuel.left(), 0);
+    let cheap = module(r#"(func (export "call"))"#);
+    assert_eq!(
+        run_with(&vm, &cheap, env(false), &fuel)
+            .unwrap_err()
+            .reason(),
+        "contract.block_fuel_exhausted",
+        "nothing runs on an empty budget"
+    );
+}
+
+/// Compile work is bounded before anything is compiled: one huge function, or
+/// one with a huge number of locals, is refused from the bytes alone.
+#[test]
+fn modules_whose_compile_would_be_costly_are_refused_before_compiling() {
+    let vm = Vm::new().unwrap();
+    let nops = "(nop)".repeat(limits::FUNCTION_BODY_BYTES_MAX + 1);
+    let huge_body = module(&format!(r#"(func (export "call") {nops})"#));
+    let error = vm.validate(&hash_of(&huge_body), &huge_body).unwrap_err();
+    assert!(error.to_string().contains("function body"), "{error}");
+    let locals = format!(
+        r#"(func (export "call") (local {}))"#,
+        "i64 ".repeat(limits::LOCALS_PER_FUNCTION_MAX as usize + 1)
+    );
+    let many_locals = module(&locals);
+    let error = vm
+        .validate(&hash_of(&many_locals), &many_locals)
+        .unwrap_err();
+    assert!(error.to_string().contains("locals"), "{error}");
+    assert!(deploy_fuel(&vec![0; limits::MODULE_BYTES_MAX]) < limits::BLOCK_FUEL_MAX);
 }

@@ -11,7 +11,9 @@ pub struct BlockHeader {
     /// Block time in milliseconds since the Unix epoch; strictly increasing.
     pub time_ms: u64,
     pub prev_hash: Hash32,
-    /// Commitment to the ordered ids of the block's transactions.
+    /// Commitment to the block's transactions in order, each in full: payload,
+    /// signature and co-signatures. So the certified block id binds every byte a
+    /// block carries, and no relay can add or strip a consent unnoticed.
     pub txs_hash: Hash32,
     /// Root of the authenticated state after this block's transactions.
     pub state_root: Hash32,
@@ -42,7 +44,8 @@ pub struct Commit {
 }
 
 /// The two votes of a Tendermint round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VoteKind {
     Prevote,
     Precommit,
@@ -113,11 +116,17 @@ impl Commit {
     }
 }
 
-/// Commitment to the ordered transaction ids of a block.
-pub fn txs_hash(ids: impl Iterator<Item = Hash32>) -> Hash32 {
+/// Hash of one transaction exactly as signed and carried: unlike its id (the
+/// signing hash), it changes when any signature or co-signature changes.
+pub fn signed_tx_hash(tx: &SignedTx) -> Hash32 {
+    hashing::hash(hashing::DOMAIN_SIGNED_TX, &[&encoding::encode(tx)])
+}
+
+/// Commitment to a block's transactions, in order, signatures included.
+pub fn txs_hash<'a>(txs: impl IntoIterator<Item = &'a SignedTx>) -> Hash32 {
     let mut hasher = blake3::Hasher::new_derive_key(hashing::DOMAIN_TXS);
-    for id in ids {
-        hasher.update(&id.0);
+    for tx in txs {
+        hasher.update(&signed_tx_hash(tx).0);
     }
     Hash32(*hasher.finalize().as_bytes())
 }

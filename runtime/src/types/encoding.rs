@@ -41,3 +41,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     }
     Ok(value)
 }
+
+/// Decodes the value at the start of `bytes`, ignoring what follows: a block's
+/// header (its first field) without decoding its transactions, so a part can be
+/// checked for its proposer's signature before any costly work.
+pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (value, _) = bincode::serde::decode_from_slice(bytes, CONFIG)
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    Ok(value)
+}

@@ -7,8 +7,10 @@ use super::Hash32;
 pub const DOMAIN_TX: &str = "tamga 2026 tx v1";
 /// Hash of a block header; also the block's id.
 pub const DOMAIN_BLOCK: &str = "tamga 2026 block header v1";
-/// Commitment to the ordered transaction ids of a block.
-pub const DOMAIN_TXS: &str = "tamga 2026 block txs v1";
+/// Commitment to the ordered, fully signed transactions of a block.
+pub const DOMAIN_TXS: &str = "tamga 2026 block txs v2";
+/// One transaction with all its signatures, as a block carries it.
+pub const DOMAIN_SIGNED_TX: &str = "tamga 2026 signed tx v1";
 /// Id of a newly registered record.
 pub const DOMAIN_RECORD_ID: &str = "tamga 2026 record id v1";
 /// Id of a record split off a fungible holding by a partial transfer.

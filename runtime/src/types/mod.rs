@@ -3,13 +3,16 @@
 
 mod block;
 pub mod encoding;
+mod evidence;
 pub mod hashing;
 mod ids;
 mod tx;
 
 pub use block::{
-    proposal_sign_bytes, txs_hash, vote_sign_bytes, Block, BlockHeader, Commit, CommitSig, VoteKind,
+    proposal_sign_bytes, signed_tx_hash, txs_hash, vote_sign_bytes, Block, BlockHeader, Commit,
+    CommitSig, VoteKind,
 };
+pub use evidence::{Equivocation, Evidence, SignedProposalSide, SignedVoteSide};
 pub use ids::{Bytes, Hash32, PublicKey, Signature};
 pub use tx::{
     Cosignature, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,

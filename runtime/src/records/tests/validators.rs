@@ -96,3 +96,46 @@ fn one_change_at_a_time() {
     let state = &ledger.state as &dyn StateRead;
     assert_eq!(keys_of(&set_for_height(state, 1).unwrap()), vec![pk(10)]);
 }
+
+/// Keys no vote could ever be checked against: a y-coordinate off the curve, and
+/// points of small order (the identity; the order-2 point). Each would stop every
+/// node at the height the set takes effect, so each is refused up front.
+#[test]
+fn keys_that_are_not_usable_curve_points_are_refused() {
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2; // y = 2 has no x on edwards25519
+    let identity = {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 1;
+        bytes
+    };
+    let order_two = {
+        let mut bytes = [0xffu8; 32];
+        bytes[0] = 0xec;
+        bytes[31] = 0x7f;
+        bytes
+    };
+    for bad in [off_curve, identity, order_two] {
+        let mut ledger = Ledger::with_validators(&[(10, 1)]);
+        let payload = Payload::SetValidators {
+            validators: vec![
+                Validator {
+                    public_key: pk(10),
+                    power: 1,
+                },
+                Validator {
+                    public_key: PublicKey(bad),
+                    power: 1,
+                },
+            ],
+        };
+        assert_eq!(
+            reason(ledger.run(10, payload, &[])),
+            "validators.invalid_key",
+            "key {}",
+            hex::encode(bad)
+        );
+        let state = &ledger.state as &dyn StateRead;
+        assert_eq!(keys_of(&set_for_height(state, 5).unwrap()), vec![pk(10)]);
+    }
+}

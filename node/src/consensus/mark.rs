@@ -1,0 +1,234 @@
+//! The signing high-water mark: the last (height, round, step) this validator
+//! signed, with the bytes and the signature, kept beside its key (not in `data/`)
+//! and synced to disk before any signature leaves the signer. Malachite's WAL
+//! keeps a validator from signing twice within a height it still has on disk;
+//! the mark keeps it from signing again at heights it has forgotten, e.g. after
+//! `data/` was restored from an older copy. The same idea as CometBFT's
+//! `priv_validator_state.json`.
+//!
+//! Rule: below the mark, refuse; at the mark, only the very same bytes (and the
+//! stored signature is returned again); above it, sign and move the mark.
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tamga_runtime::Hash32;
+
+/// Steps in the order a validator signs them within a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Proposal,
+    Prevote,
+    Precommit,
+}
+
+/// The last thing signed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub height: u64,
+    pub round: i64,
+    pub step: Step,
+    pub sign_bytes: Hash32,
+    #[serde(with = "hex_signature")]
+    pub signature: [u8; 64],
+}
+
+impl Mark {
+    fn position(&self) -> (u64, i64, Step) {
+        (self.height, self.round, self.step)
+    }
+}
+
+/// What the signer may do with a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    Sign,
+    /// The same bytes as last time: hand back the same signature.
+    Repeat([u8; 64]),
+    Refuse(String),
+}
+
+/// The rule, on its own (no I/O): decided from the mark and the request.
+pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Decision {
+    let Some(mark) = mark else {
+        return Decision::Sign;
+    };
+    let (height, round, step) = at;
+    let done = mark.position();
+    if at > done {
+        return Decision::Sign;
+    }
+    if at == done && &mark.sign_bytes == bytes {
+        return Decision::Repeat(mark.signature);
+    }
+    Decision::Refuse(format!(
+        "refusing to sign a {step:?} at height {height} round {round}: this validator already signed a {:?} at height {} round {}{} — its data directory is older than its signatures (restored from a copy?); it follows the chain until it passes that mark",
+        mark.step,
+        mark.height,
+        mark.round,
+        if at == done { " for different bytes" } else { "" },
+    ))
+}
+
+/// The mark on disk, behind a lock: one signature at a time.
+pub struct SigningState {
+    path: PathBuf,
+    mark: Mutex<Option<Mark>>,
+}
+
+impl SigningState {
+    /// Reads the mark; a missing file is a validator that never signed. A file
+    /// that does not parse stops the node: guessing could mean signing twice.
+    pub fn open(path: &Path) -> Result<SigningState> {
+        let mark = match std::fs::read(path) {
+            Ok(bytes) => Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "signing state {} is corrupt; refusing to sign with an unknown mark",
+                    path.display()
+                )
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        Ok(SigningState {
+            path: path.to_owned(),
+            mark: Mutex::new(mark),
+        })
+    }
+
+    /// The height of the last signature, if any.
+    pub fn height(&self) -> Option<u64> {
+        self.lock().as_ref().map(|m| m.height)
+    }
+
+    /// The last signature's (height, round, step), if any.
+    pub fn last(&self) -> Option<(u64, i64, Step)> {
+        self.lock().as_ref().map(Mark::position)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Mark>> {
+        self.mark.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Signs `bytes` at `at` with `sign` if the rule allows, persisting the new
+    /// mark before the signature is returned.
+    pub fn sign(
+        &self,
+        at: (u64, i64, Step),
+        bytes: &Hash32,
+        sign: impl FnOnce(&Hash32) -> [u8; 64],
+    ) -> Result<[u8; 64], String> {
+        let mut mark = self.lock();
+        match decide(mark.as_ref(), at, bytes) {
+            Decision::Refuse(why) => Err(why),
+            Decision::Repeat(signature) => Ok(signature),
+            Decision::Sign => {
+                let signature = sign(bytes);
+                let next = Mark {
+                    height: at.0,
+                    round: at.1,
+                    step: at.2,
+                    sign_bytes: *bytes,
+                    signature,
+                };
+                write_synced(&self.path, &next)
+                    .map_err(|e| format!("cannot persist the signing mark, not signing: {e:#}"))?;
+                *mark = Some(next);
+                Ok(signature)
+            }
+        }
+    }
+}
+
+/// Write to a temporary file, sync it, rename it over the old one, sync the
+/// directory: a crash leaves the old mark or the new one, never a torn file.
+fn write_synced(path: &Path, mark: &Mark) -> Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(&serde_json::to_vec_pretty(mark)?)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+mod hex_signature {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(serde::de::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| serde::de::Error::custom("a signature is 64 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(height: u64, round: i64, step: Step, bytes: u8) -> Mark {
+        Mark {
+            height,
+            round,
+            step,
+            sign_bytes: Hash32([bytes; 32]),
+            signature: [bytes; 64],
+        }
+    }
+
+    #[test]
+    fn below_the_mark_is_refused_at_it_only_the_same_bytes_above_it_signs() {
+        let m = mark(10, 1, Step::Prevote, 7);
+        let at = |h, r, s| decide(Some(&m), (h, r, s), &Hash32([9; 32]));
+        assert!(matches!(at(9, 5, Step::Precommit), Decision::Refuse(_)));
+        assert!(matches!(at(10, 0, Step::Precommit), Decision::Refuse(_)));
+        assert!(matches!(at(10, 1, Step::Proposal), Decision::Refuse(_)));
+        assert!(
+            matches!(at(10, 1, Step::Prevote), Decision::Refuse(_)),
+            "same step, other bytes"
+        );
+        assert_eq!(
+            decide(Some(&m), (10, 1, Step::Prevote), &Hash32([7; 32])),
+            Decision::Repeat([7; 64])
+        );
+        assert_eq!(at(10, 1, Step::Precommit), Decision::Sign);
+        assert_eq!(at(10, 2, Step::Proposal), Decision::Sign);
+        assert_eq!(at(11, 0, Step::Proposal), Decision::Sign);
+        assert_eq!(
+            decide(None, (1, 0, Step::Prevote), &Hash32([0; 32])),
+            Decision::Sign
+        );
+    }
+
+    #[test]
+    fn the_mark_survives_a_restart_and_is_written_before_the_signature_is_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing_state.json");
+        let state = SigningState::open(&path).unwrap();
+        let signature = state
+            .sign((5, 0, Step::Prevote), &Hash32([1; 32]), |_| [3; 64])
+            .unwrap();
+        assert_eq!(signature, [3; 64]);
+        let reopened = SigningState::open(&path).unwrap();
+        assert_eq!(reopened.height(), Some(5));
+        let refused = reopened.sign((4, 0, Step::Precommit), &Hash32([2; 32]), |_| {
+            panic!("must not sign below the mark")
+        });
+        assert!(refused.unwrap_err().contains("height 5"));
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(
+            SigningState::open(&path).is_err(),
+            "a corrupt mark stops the node"
+        );
+    }
+}
