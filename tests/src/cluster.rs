@@ -1,10 +1,15 @@
 //! A local multi-validator network for black-box tests: `tamga testnet` writes the
 //! homes on a free port range, each node runs as its own `tamga start` process,
-//! and every process is killed when the cluster is dropped.
+//! and every process is killed when the cluster is dropped. A node given faults
+//! runs the test build (`tamga-test`) with a `[test_faults]` section; a proxied
+//! cluster routes every node-to-node connection through a [`Link`] the test can
+//! cut, delay or make lossy.
 
+use super::proxy::Link;
 use super::{tamga_bin, Node};
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -19,15 +24,18 @@ pub struct Cluster {
     pub nodes: Vec<Option<Node>>,
     pub homes: Vec<PathBuf>,
     pub block_time_ms: u64,
-    /// Environment for every node start, per node (test hooks).
-    pub envs: Vec<Vec<(&'static str, String)>>,
+    /// Per node, the body of a `[test_faults]` section (runs `tamga-test`).
+    pub faults: Vec<Option<String>>,
+    /// Proxied clusters: the links from node i to node j (consensus, gossip).
+    pub links: BTreeMap<(usize, usize), Vec<Link>>,
     _dir: tempfile::TempDir,
 }
 
 /// A base port whose consensus and gossip ports are free for `nodes` nodes. Below
 /// the kernel's ephemeral range, so OS-picked RPC ports never collide with it.
 fn free_base_port(nodes: usize) -> u16 {
-    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let seed = std::process::id() as u64 ^ now.map(|d| d.subsec_nanos() as u64).unwrap_or(0);
     let span = PORTS_PER_NODE * nodes as u16 + PORTS_PER_NODE;
     for attempt in 0..200u64 {
         let offset = (seed
@@ -71,9 +79,17 @@ impl Cluster {
             nodes: (0..total).map(|_| None).collect(),
             homes,
             block_time_ms,
-            envs: vec![vec![]; total],
+            faults: vec![None; total],
+            links: BTreeMap::new(),
             _dir: dir,
         }
+    }
+
+    /// Like [`Cluster::create`], with every peer connection through a proxy link.
+    pub fn create_proxied(validators: usize, full_nodes: usize, block_time_ms: u64) -> Cluster {
+        let mut cluster = Cluster::create(validators, full_nodes, block_time_ms);
+        cluster.links = proxy_links(&cluster.homes);
+        cluster
     }
 
     /// Creates and starts the validators.
@@ -86,9 +102,62 @@ impl Cluster {
     }
 
     pub fn start(&mut self, i: usize) {
-        let node = Node::start_with(&self.homes[i], self.block_time_ms, &self.envs[i])
+        let faulty = self.faults[i].is_some();
+        if let Some(body) = &self.faults[i] {
+            set_faults(&self.homes[i], body);
+        }
+        let node = Node::start_with(&self.homes[i], self.block_time_ms, faulty)
             .unwrap_or_else(|e| panic!("node{i} starts: {e}"));
         self.nodes[i] = Some(node);
+    }
+
+    /// Edits every home's `config.toml` (before its node starts).
+    pub fn configure(&self, edit: impl Fn(&mut toml::Table)) {
+        for home in &self.homes {
+            let path = home.join("config.toml");
+            let mut config: toml::Table =
+                toml::from_str(&std::fs::read_to_string(&path).expect("config.toml"))
+                    .expect("TOML");
+            edit(&mut config);
+            std::fs::write(&path, toml::to_string(&config).expect("TOML")).expect("config written");
+        }
+    }
+
+    /// SIGSTOP: the process stays, frozen (a paused VM, a long GC).
+    pub fn pause(&self, i: usize) {
+        self.node(i).signal("STOP");
+    }
+
+    /// SIGCONT after [`Cluster::pause`].
+    pub fn resume(&self, i: usize) {
+        self.node(i).signal("CONT");
+    }
+
+    /// Cuts every link between the `a` side and the `b` side, both ways.
+    pub fn cut(&self, a: &[usize], b: &[usize]) {
+        self.each_link_between(a, b, Link::cut);
+    }
+
+    pub fn heal_all(&self) {
+        self.links.values().flatten().for_each(Link::heal);
+    }
+
+    /// Every link: `delay_ms ± jitter_ms`, `loss_per_mille` chunks lost.
+    pub fn shape_all(&self, delay_ms: u64, jitter_ms: u64, loss_per_mille: u64) {
+        for link in self.links.values().flatten() {
+            link.shape(delay_ms, jitter_ms, loss_per_mille);
+        }
+    }
+
+    fn each_link_between(&self, a: &[usize], b: &[usize], act: impl Fn(&Link)) {
+        assert!(!self.links.is_empty(), "only a proxied cluster has links");
+        for (&(from, to), links) in &self.links {
+            let across =
+                (a.contains(&from) && b.contains(&to)) || (b.contains(&from) && a.contains(&to));
+            if across {
+                links.iter().for_each(&act);
+            }
+        }
     }
 
     pub fn kill9(&mut self, i: usize) {
@@ -117,6 +186,55 @@ impl Cluster {
             node.wait_height(height, timeout)?;
         }
         Ok(())
+    }
+
+    /// Asserts that the running nodes cannot commit, and returns their highest
+    /// height. The wait starts at an event, not after a guessed sleep: every
+    /// running node has signed a vote at the height after its tip — all it can
+    /// do without votes from the missing power. Then, for two rounds' worth of
+    /// timeouts, no node may commit or sign anything new.
+    pub fn assert_stalled(&self, round_timeouts: Duration) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let settled = loop {
+            let statuses: Vec<Value> = self
+                .running()
+                .map(|n| n.rpc("node_status", json!([])).unwrap())
+                .collect();
+            let voted = statuses.iter().all(|s| {
+                let signed = &s["consensus"]["last_signed"];
+                signed["height"].as_u64() == s["height"].as_u64().map(|h| h + 1)
+                    && signed["step"] != "proposal"
+            });
+            if voted {
+                break statuses;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the nodes never voted at their next height: {statuses:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let window = Instant::now() + 2 * round_timeouts;
+        while Instant::now() < window {
+            for (node, before) in self.running().zip(&settled) {
+                let status = node.rpc("node_status", json!([])).unwrap();
+                assert_eq!(
+                    status["height"], before["height"],
+                    "committed without enough power: {status}"
+                );
+                let signed = &status["consensus"]["last_signed"];
+                assert_eq!(
+                    signed, &before["consensus"]["last_signed"],
+                    "voted on without a quorum: {status}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        settled
+            .iter()
+            .map(|s| s["height"].as_u64().unwrap())
+            .max()
+            .unwrap()
     }
 
     /// Asserts every running node holds the same block hash and state root at each
@@ -185,4 +303,54 @@ pub fn submit(node: &Node, tx: &SignedTx) -> String {
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Appends the `[test_faults]` section to a home's config (once).
+fn set_faults(home: &std::path::Path, body: &str) {
+    let path = home.join("config.toml");
+    let text = std::fs::read_to_string(&path).expect("config.toml");
+    if !text.contains("[test_faults]") {
+        std::fs::write(&path, format!("{text}\n[test_faults]\n{body}\n")).expect("config written");
+    }
+}
+
+/// Rewrites every node's peer lists to go through a proxy link per (from, to,
+/// swarm), and returns the links.
+fn proxy_links(homes: &[PathBuf]) -> BTreeMap<(usize, usize), Vec<Link>> {
+    let configs: Vec<toml::Table> = homes
+        .iter()
+        .map(|h| toml::from_str(&std::fs::read_to_string(h.join("config.toml")).unwrap()).unwrap())
+        .collect();
+    let port_of = |config: &toml::Table, field: &str| -> u16 {
+        let addr = config["p2p"][field].as_str().unwrap();
+        addr.rsplit(':').next().unwrap().parse().unwrap()
+    };
+    // Which node listens on a port, for each swarm.
+    let owner: BTreeMap<u16, usize> = configs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| [(port_of(c, "listen"), i), (port_of(c, "gossip_listen"), i)])
+        .collect();
+    let mut links: BTreeMap<(usize, usize), Vec<Link>> = BTreeMap::new();
+    for (from, (home, mut config)) in homes.iter().zip(configs).enumerate() {
+        for field in ["peers", "gossip_peers"] {
+            let entries = config["p2p"][field].as_array().unwrap().clone();
+            let rewritten: Vec<toml::Value> = entries
+                .iter()
+                .map(|entry| {
+                    let entry = entry.as_str().unwrap();
+                    let (id, addr) = entry.split_once('@').unwrap();
+                    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+                    let link = Link::start(port);
+                    let to = owner[&port];
+                    let proxied = format!("{id}@127.0.0.1:{}", link.port);
+                    links.entry((from, to)).or_default().push(link);
+                    toml::Value::String(proxied)
+                })
+                .collect();
+            config["p2p"].as_table_mut().unwrap()[field] = toml::Value::Array(rewritten);
+        }
+        std::fs::write(home.join("config.toml"), toml::to_string(&config).unwrap()).unwrap();
+    }
+    links
 }

@@ -16,7 +16,9 @@ use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
 use tamga_runtime::PublicKey;
 
 pub mod bench;
+pub mod chain;
 pub mod cluster;
+pub mod proxy;
 
 /// How long a node may take to print its RPC URL.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,6 +44,18 @@ pub fn tamga_bin() -> PathBuf {
     })
 }
 
+/// The test build of `tamga` (feature `test-faults`), beside the release one:
+/// the only binary that honours a `[test_faults]` config section.
+pub fn tamga_test_bin() -> PathBuf {
+    let bin = tamga_bin().with_file_name("tamga-test");
+    assert!(
+        bin.is_file(),
+        "{} missing: scripts/test.sh builds it (cargo build -p tamga-node --features test-faults)",
+        bin.display()
+    );
+    bin
+}
+
 /// A running `tamga` process and its home.
 pub struct Node {
     child: Option<Child>,
@@ -56,10 +70,16 @@ pub struct Node {
 impl Node {
     /// `tamga dev` in a fresh temporary home.
     pub fn dev(block_time_ms: u64) -> Node {
+        Node::dev_with(block_time_ms, &[])
+    }
+
+    /// `tamga dev` with extra flags (a benchmark's mempool quota, say).
+    pub fn dev_with(block_time_ms: u64, extra: &[&str]) -> Node {
         let tempdir = tempfile::tempdir().expect("temp dir");
         let home = tempdir.path().join("home");
         let ms = block_time_ms.to_string();
-        let args = ["dev", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
+        let mut args = vec!["dev", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
+        args.extend_from_slice(extra);
         let mut node = Node::spawn(&home, &args).expect("tamga dev starts");
         node._tempdir = Some(tempdir);
         node
@@ -67,29 +87,34 @@ impl Node {
 
     /// `tamga start` on an existing home (after a crash, say).
     pub fn start(home: &Path, block_time_ms: u64) -> Result<Node> {
-        Node::start_with(home, block_time_ms, &[])
+        Node::start_with(home, block_time_ms, false)
     }
 
-    /// `tamga start` with extra environment (test hooks such as `TAMGA_TEST_FAULT`).
-    pub fn start_with(home: &Path, block_time_ms: u64, envs: &[(&str, String)]) -> Result<Node> {
+    /// `tamga start`; `faulty` runs the test build (`tamga-test`), which reads
+    /// the home's `[test_faults]` section.
+    pub fn start_with(home: &Path, block_time_ms: u64, faulty: bool) -> Result<Node> {
         let ms = block_time_ms.to_string();
         let args = ["start", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
-        Node::spawn_with(home, &args, envs)
+        let bin = if faulty {
+            tamga_test_bin()
+        } else {
+            tamga_bin()
+        };
+        Node::spawn_with(&bin, home, &args)
     }
 
     fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
-        Node::spawn_with(home, args, &[])
+        Node::spawn_with(&tamga_bin(), home, args)
     }
 
-    fn spawn_with(home: &Path, args: &[&str], envs: &[(&str, String)]) -> Result<Node> {
-        let mut child = Command::new(tamga_bin())
+    fn spawn_with(bin: &Path, home: &Path, args: &[&str]) -> Result<Node> {
+        let mut child = Command::new(bin)
             .args(args)
             .env("TAMGA_HOME", home)
             .env(
                 "TAMGA_LOG",
                 "warn,arc_malachitebft=error,arc_malachitebft_network=off",
             )
-            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -131,6 +156,24 @@ impl Node {
             }
         }
         Ok(node)
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, `TERM`) to the process.
+    pub fn signal(&self, name: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(child.id().to_string())
+                .status();
+        }
+    }
+
+    /// Resident memory of the process in KiB (`VmRSS`), if it is running.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
     }
 
     /// SIGKILL: no chance to flush or clean up.

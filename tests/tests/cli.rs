@@ -122,3 +122,24 @@ fn the_validator_set_changes_by_transaction_through_the_cli() {
     assert_eq!(set["validators"][0]["power"], 2, "{set}");
     assert_eq!(set["total_power"], 2);
 }
+
+/// The release binary has no fault switches: a `[test_faults]` section in its
+/// config is refused as an unknown field before anything starts.
+#[test]
+fn the_release_binary_refuses_test_fault_switches() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let (ok, init, _) = tamga(&home, &["init", "--chain-id", "my-chain"]);
+    assert!(ok, "{init}");
+    let path = home.join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{config}\n[test_faults]\nwrong_state_root = true\n"),
+    )
+    .unwrap();
+    let (ok, refused, err) = tamga(&home, &["start"]);
+    assert!(!ok, "the release binary must refuse it");
+    let message = format!("{refused} {err}");
+    assert!(message.contains("test_faults"), "{message}");
+}

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tamga_runtime::PublicKey;
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
 
@@ -40,12 +40,20 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
     let logs = tempfile::tempdir().unwrap();
     for i in 0..4 {
         let log = logs.path().join(format!("votes{i}.log"));
-        cluster.envs[i] = vec![("TAMGA_TEST_VOTE_LOG", log.display().to_string())];
+        cluster.faults[i] = Some(format!("vote_log = {:?}", log.display().to_string()));
         cluster.start(i);
     }
     cluster.wait_height(2, WAIT).unwrap();
     // A pseudo-random victim order, different on every run.
-    let seed = Instant::now().elapsed().subsec_nanos() as usize ^ std::process::id() as usize;
+    let seed = std::env::var("TAMGA_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            now.map(|d| d.subsec_nanos() as usize).unwrap_or(0) ^ std::process::id() as usize
+        });
+    // Printed first, so a failure can be replayed with TAMGA_TEST_SEED.
+    eprintln!("victim seed: {seed} (replay with TAMGA_TEST_SEED={seed})");
     let mut committed = vec![];
     for round in 0..4usize {
         let victim = (seed + round * 3) % 4;
@@ -64,7 +72,8 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
         }
         let node = cluster.node(target);
         for hash in hashes {
-            let result = wait_committed(node, &hash, WAIT).unwrap();
+            let result = wait_committed(node, &hash, WAIT)
+                .unwrap_or_else(|e| panic!("seed {seed}, round {round}: {e}"));
             committed.push((hash, result["height"].clone()));
         }
         cluster.start(victim);

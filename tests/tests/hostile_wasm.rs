@@ -154,3 +154,94 @@ fn hostile_modules_get_clear_errors_and_the_node_goes_on() {
     assert_eq!(output, hex::encode(0x7ff8_0000_0000_0000u64.to_le_bytes()));
     assert_unaffected(&node);
 }
+
+/// A loop over a host call that copies a large input burns no more than a loop
+/// over instructions: each copy is paid for by the byte, so the call stops at its
+/// fuel limit with `contract.out_of_fuel` (refused at admission, in milliseconds)
+/// instead of copying for ever.
+#[test]
+fn a_loop_over_a_host_call_runs_out_of_fuel() {
+    let node = Node::dev(100);
+    let copier = instance_of(
+        &node,
+        r#"(module (import "tamga_v1" "input_read" (func $read (param i32)))
+             (memory (export "memory") 1)
+             (func (export "call") (loop $l (call $read (i32.const 0)) (br $l))))"#,
+    );
+    let payload = Payload::Call {
+        instance: copier,
+        input: Bytes(vec![7; 60 * 1024]),
+    };
+    let error = run(&node, payload).unwrap_err();
+    assert_eq!(reason(&error), "contract.out_of_fuel", "{error}");
+    assert_unaffected(&node);
+}
+
+/// Calls that each burn most of a call's fuel are all valid, but a block holds
+/// only as many as its fuel budget covers: the proposer closes the block there
+/// and the rest follow in later blocks, so no block takes long to execute.
+#[test]
+fn a_block_holds_only_as_much_contract_work_as_its_fuel_budget() {
+    use tamga_runtime::contracts::vm::limits::{BLOCK_FUEL_MAX, FUEL_PER_CALL};
+    let node = Node::dev(300);
+    // About 7 fuel per iteration: 2,000,000 iterations is most of one call's fuel.
+    let burner = instance_of(
+        &node,
+        r#"(module (memory (export "memory") 1)
+             (func (export "call") (local $i i32)
+               (loop $l
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get $i) (i32.const 2000000))))))"#,
+    );
+    let alice = node.key("alice");
+    let first = node.next_nonce(&node.public("alice"));
+    let chain = node.rpc("node_status", serde_json::json!([])).unwrap()["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut hashes = vec![];
+    for k in 0..30u64 {
+        let tx = tamga_runtime::types::Transaction {
+            chain_id: chain.clone(),
+            signer: node.public("alice"),
+            nonce: first + k,
+            payload: Payload::Call {
+                instance: burner,
+                input: Bytes(vec![]),
+            },
+        }
+        .sign(&alice);
+        hashes.push(
+            node.submit(&tx).expect("admitted")["hash"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let mut per_block: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
+    for hash in &hashes {
+        let done = node.wait_tx(hash);
+        let fuel = done["events"][0]["contract_called"]["fuel_used"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            fuel > FUEL_PER_CALL / 2 && fuel <= FUEL_PER_CALL,
+            "fuel {fuel}"
+        );
+        let entry = per_block
+            .entry(done["height"].as_u64().unwrap())
+            .or_default();
+        entry.0 += 1;
+        entry.1 += fuel;
+    }
+    for (height, (calls, fuel)) in &per_block {
+        assert!(
+            *fuel <= BLOCK_FUEL_MAX,
+            "block {height}: {calls} calls burned {fuel}"
+        );
+    }
+    assert!(
+        per_block.len() >= 2,
+        "30 such calls cannot fit one block: {per_block:?}"
+    );
+}

@@ -116,3 +116,37 @@ fn refusals_name_the_rule_and_change_nothing() {
     forged.signature = tamga_runtime::Signature([7; 64]);
     assert_refused(&node, &forged, &rec, "tx.bad_signature");
 }
+
+/// One signer cannot fill the mempool: past its quota (here lowered to 5) its
+/// next transaction is refused with `mempool.signer_quota`, while another
+/// signer's goes in.
+#[test]
+fn one_signer_cannot_fill_the_mempool() {
+    // A long block interval keeps everything pending while the test submits.
+    let node = Node::dev_with(60_000, &["--mempool-signer-txs-max", "5"]);
+    let submit_digital = |signer: &str, nonce: u64, k: u64| {
+        let payload = Payload::Register {
+            category: ObjectCategory::Digital,
+            description: format!("object {k}"),
+            owner: node.public(signer),
+            national: false,
+            quantity: None,
+        };
+        let tx = tamga_runtime::types::Transaction {
+            chain_id: "tamga-dev".into(),
+            signer: node.public(signer),
+            nonce,
+            payload,
+        }
+        .sign(&node.key(signer));
+        node.submit(&tx)
+    };
+    let first = node.next_nonce(&node.public("alice"));
+    for k in 0..5 {
+        submit_digital("alice", first + k, k).expect("within the quota");
+    }
+    let refused = submit_digital("alice", first + 5, 5).unwrap_err();
+    assert_eq!(reason(&refused), "mempool.signer_quota", "{refused}");
+    let bob = node.next_nonce(&node.public("bob"));
+    submit_digital("bob", bob, 6).expect("another signer is not held back");
+}

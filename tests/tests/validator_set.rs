@@ -91,10 +91,23 @@ fn a_fifth_validator_joins_then_one_leaves_and_the_chain_keeps_committing() {
     let result = wait_committed(node1, &hash, WAIT).unwrap();
     let effective = result["height"].as_u64().unwrap() + 2;
     cluster.wait_height(effective + 1, WAIT).unwrap();
+    let mut remaining: Vec<String> = public[1..].iter().map(|k| k.to_string()).collect();
+    remaining.sort();
+    for i in 1..5 {
+        assert_eq!(
+            set_keys(&cluster, i),
+            remaining,
+            "node{i}: node0 is out of the set"
+        );
+    }
+    // Two kills prove it: with node0 and node1 gone, 3 of the 4 remaining
+    // validators still commit — had node0 stayed in a set of five, 3 of 5 would
+    // be too few and the chain would halt.
     cluster.kill9(0);
+    cluster.kill9(1);
     let height = cluster.min_height();
     cluster
         .wait_height(height + 4, WAIT)
-        .expect("four remaining validators commit");
+        .expect("three of the four remaining validators commit");
     cluster.assert_agree_up_to(height + 4);
 }

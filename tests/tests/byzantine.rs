@@ -1,0 +1,121 @@
+//! One faulty validator of four, run from the test build (`tamga-test`): it spams
+//! signed proposals, equivocates, falls silent, or forgets its locks (Malachite's
+//! Byzantine proxy and amnesia tracker). The three honest validators keep
+//! committing, never disagree, and keep the equivocation as evidence.
+
+use serde_json::json;
+use std::time::Duration;
+use tamga_runtime::types::Evidence;
+use tamga_tests::chain::assert_chains_identical;
+use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
+use tamga_tests::Node;
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Starts four validators, node0 with `faults`, and waits for `heights` more
+/// heights on the honest three while they take transactions.
+fn run_with_faulty_node0(faults: &str, heights: u64) -> Cluster {
+    let mut cluster = Cluster::create(4, 0, 200);
+    cluster.faults[0] = Some(faults.to_owned());
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    let honest = [1usize, 2, 3];
+    for (k, &i) in honest.iter().enumerate() {
+        let node = cluster.node(i);
+        let tx = digital(node, SIGNERS[i], 0, format!("object {k}"));
+        let hash = submit(node, &tx);
+        wait_committed(node, &hash, WAIT).expect("honest validators commit");
+    }
+    let start = honest
+        .iter()
+        .map(|&i| cluster.node(i).height())
+        .max()
+        .unwrap();
+    for &i in &honest {
+        cluster
+            .node(i)
+            .wait_height(start + heights, WAIT)
+            .unwrap_or_else(|e| panic!("node{i} stalled with a faulty node0 ({faults}): {e}"));
+    }
+    cluster
+}
+
+fn honest(cluster: &Cluster) -> Vec<&Node> {
+    (1..4).map(|i| cluster.node(i)).collect()
+}
+
+/// A validator that signs 70 extra valid blocks for every height: parts from
+/// anyone but the round's proposer are dropped before their transactions are
+/// decoded, and one part per round is ever executed.
+#[test]
+fn a_validator_spamming_signed_proposals_does_not_stop_the_others() {
+    let cluster = run_with_faulty_node0("spam_proposals = 70", 20);
+    let nodes = honest(&cluster);
+    let top = nodes.iter().map(|n| n.height()).min().unwrap();
+    assert_chains_identical(&nodes, top);
+    // At the normal rate: heights decide in their first round, node0's own
+    // rounds included (its real block gets through beside one spam block).
+    let later_rounds: Vec<u64> = (1..=top)
+        .filter(|h| {
+            let block = cluster.node(1).rpc("block_get", json!([h])).unwrap();
+            block["commit"]["round"].as_u64() != Some(0)
+        })
+        .collect();
+    assert!(
+        later_rounds.len() * 10 <= top as usize,
+        "{} of {top} heights needed more than one round: {later_rounds:?}",
+        later_rounds.len()
+    );
+}
+
+/// Malachite's proxy makes node0 sign a second, conflicting vote for every vote:
+/// the others stay safe and live, and keep both signed votes as evidence that
+/// verifies offline.
+#[test]
+fn an_equivocating_validator_is_caught_and_the_others_stay_safe() {
+    let faults = "[test_faults.byzantine]\nequivocate_votes = { mode = \"always\" }\nseed = 7";
+    let cluster = run_with_faulty_node0(faults, 10);
+    let nodes = honest(&cluster);
+    assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
+    let faulty = tamga_runtime::PublicKey::of(&cluster.node(0).validator_key());
+    let node1 = cluster.node(1);
+    let listed = node1.rpc("evidence_list", json!([])).unwrap();
+    let evidence: Vec<Evidence> = serde_json::from_value(listed["evidence"].clone()).unwrap();
+    assert!(!evidence.is_empty(), "no evidence kept: {listed}");
+    let chain = node1.rpc("node_status", json!([])).unwrap()["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for item in &evidence {
+        assert_eq!(item.validator, faulty, "only node0 equivocated");
+        assert!(item.verify(&chain), "evidence verifies offline: {item:?}");
+    }
+    let seen_at = evidence[0].seen_at;
+    let block = node1.rpc("block_get", json!([seen_at])).unwrap();
+    assert!(
+        !block["evidence"].as_array().unwrap().is_empty(),
+        "the block where it was seen shows it: {block}"
+    );
+}
+
+/// A validator whose votes and proposals never leave it: three of four still
+/// decide every height.
+#[test]
+fn a_silent_validator_does_not_stop_the_others() {
+    let faults = "[test_faults.byzantine]\ndrop_votes = { mode = \"always\" }\ndrop_proposals = { mode = \"always\" }";
+    let cluster = run_with_faulty_node0(faults, 10);
+    let nodes = honest(&cluster);
+    assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
+}
+
+/// A validator that ignores its locks (prevotes for the latest proposal instead
+/// of nil): with three honest validators nothing conflicting is ever decided.
+#[test]
+fn an_amnesic_validator_does_not_break_safety() {
+    let faults = "[test_faults.byzantine]\nignore_locks = { mode = \"always\" }\nseed = 3";
+    let cluster = run_with_faulty_node0(faults, 10);
+    let mut nodes = honest(&cluster);
+    nodes.push(cluster.node(0));
+    assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
+}

@@ -1,0 +1,216 @@
+//! Attacks and accidents beyond a crash: a flooding peer, a validator set that
+//! names an unusable key, a validator that lost blocks it accepted, and a
+//! validator whose data directory was restored from an older copy.
+
+use serde_json::json;
+use std::time::Duration;
+use tamga_runtime::types::Payload;
+use tamga_runtime::validators::Validator;
+use tamga_runtime::PublicKey;
+use tamga_tests::chain::assert_chains_identical;
+use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
+use tamga_tests::{reason, Node};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+/// Resident memory a validator may reach while a peer floods it (README,
+/// "Consensus"): the proposal-part buffers are bounded by bytes and junk is
+/// dropped before it is kept, so a flood costs CPU, not memory.
+const FLOODED_RSS_MAX_KIB: u64 = 256 * 1024;
+
+/// A full node (listed as a peer) republishes every proposal part it receives
+/// 16 times and, each height, publishes 16 near-maximal (3 MiB) junk parts for
+/// each of the next four heights. Honest validators drop replays before
+/// decoding, check a part's proposer and signature before buffering it, and
+/// keep committing.
+#[test]
+fn a_flooding_peer_neither_grows_memory_nor_stops_heights() {
+    let mut cluster = Cluster::create(4, 1, 500);
+    cluster.faults[4] = Some("flood = 16".into());
+    for i in 0..5 {
+        cluster.start(i);
+    }
+    cluster.wait_height(2, WAIT).unwrap();
+    let start = cluster.min_height();
+    let mut rss_max = 0;
+    for height in start + 1..=start + 30 {
+        cluster
+            .node(0)
+            .wait_height(height, WAIT)
+            .expect("heights keep coming under the flood");
+        for i in 0..4 {
+            rss_max = rss_max.max(cluster.node(i).rss_kib().unwrap_or(0));
+        }
+    }
+    eprintln!(
+        "largest validator RSS under the flood: {} MiB",
+        rss_max / 1024
+    );
+    let dropped = cluster.node(1).rpc("node_status", json!([])).unwrap()["consensus"]
+        ["parts_dropped"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        dropped > 100,
+        "the flood reached the validators and was dropped: {dropped}"
+    );
+    assert!(
+        rss_max < FLOODED_RSS_MAX_KIB,
+        "a validator reached {} MiB under the flood (bound {} MiB)",
+        rss_max / 1024,
+        FLOODED_RSS_MAX_KIB / 1024
+    );
+    let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
+    assert_chains_identical(&nodes, start + 30);
+}
+
+/// A set change naming a key that is not a usable curve point, co-signed by 3 of
+/// 4: refused at admission with a stable reason, so it never reaches a block;
+/// before, every node would have exited at its effective height, for ever.
+#[test]
+fn a_validator_set_with_an_unusable_key_is_refused_and_the_chain_goes_on() {
+    let cluster = Cluster::start_validators(4, 0, 200);
+    cluster.wait_height(2, WAIT).unwrap();
+    let keys: Vec<_> = (0..4).map(|i| cluster.node(i).validator_key()).collect();
+    let mut validators: Vec<Validator> = keys
+        .iter()
+        .map(|k| Validator {
+            public_key: PublicKey::of(k),
+            power: 1,
+        })
+        .collect();
+    let mut off_curve = [0u8; 32];
+    off_curve[0] = 2;
+    validators.push(Validator {
+        public_key: PublicKey(off_curve),
+        power: 1,
+    });
+    let node0 = cluster.node(0);
+    let tx = node0.sign_with(&keys[0], Payload::SetValidators { validators }, &keys[1..3]);
+    let refused = node0.submit(&tx).expect_err("an unusable key is refused");
+    assert_eq!(reason(&refused), "validators.invalid_key", "{refused}");
+    let height = cluster.min_height();
+    cluster
+        .wait_height(height + 3, WAIT)
+        .expect("the chain goes on");
+    let set = node0.rpc("validators_get", json!([])).unwrap();
+    assert_eq!(set["validators"].as_array().unwrap().len(), 4, "{set}");
+    assert!(set["scheduled"].is_null(), "{set}");
+}
+
+/// node3 keeps none of the blocks it accepts (as if its proposal store were
+/// lost): each decided block it lacks is fetched from peers (it follows until it
+/// has it, then signs again), so it keeps up and agrees at every height.
+#[test]
+fn a_validator_missing_a_decided_block_fetches_it_from_peers() {
+    let mut cluster = Cluster::create(4, 0, 200);
+    cluster.faults[3] = Some("forget_accepted_blocks = true".into());
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    cluster.wait_height(2, WAIT).unwrap();
+    let start = cluster.node(0).height();
+    cluster
+        .wait_height(start + 12, WAIT)
+        .expect("node3 keeps up");
+    let node3 = cluster.node(3);
+    let tx = digital(node3, SIGNERS[3], 0, "through node3".into());
+    let hash = submit(node3, &tx);
+    wait_committed(cluster.node(1), &hash, WAIT).unwrap();
+    let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
+    assert_chains_identical(&nodes, cluster.min_height());
+}
+
+/// Votes node `i` signed: (height, round, kind, value) per line of its vote log.
+fn votes(log: &std::path::Path) -> Vec<(u64, i64, String, String)> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let parts: Vec<&str> = line.split(' ').collect();
+            (
+                parts[0].parse().unwrap(),
+                parts[1].parse().unwrap(),
+                parts[2].into(),
+                parts[3].into(),
+            )
+        })
+        .collect()
+}
+
+/// node3's `data/` is restored from a copy 10+ heights old. Its signing mark
+/// (beside its key, not in `data/`) is ahead of its data, so it follows the chain
+/// without signing anything at or below the mark, then signs again above it.
+#[test]
+fn a_validator_restored_from_an_old_copy_never_signs_below_its_mark() {
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("votes3.log");
+    let mut cluster = Cluster::create(4, 0, 200);
+    cluster.faults[3] = Some(format!("vote_log = {:?}", log.display().to_string()));
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    cluster.wait_height(3, WAIT).unwrap();
+    let data = cluster.homes[3].join("data");
+    let copy = logs.path().join("data-copy");
+    assert!(
+        cluster.nodes[3].as_mut().unwrap().stop(),
+        "node3 stops cleanly"
+    );
+    copy_dir(&data, &copy);
+    cluster.start(3);
+    let copied_at = cluster.node(3).start_height;
+    let target = cluster.node(0).height() + 12;
+    cluster.wait_height(target, WAIT).unwrap();
+    assert!(cluster.nodes[3].as_mut().unwrap().stop());
+    let mark: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cluster.homes[3].join("signing_state.json")).unwrap(),
+    )
+    .unwrap();
+    let mark_height = mark["height"].as_u64().unwrap();
+    assert!(mark_height >= target - 1, "mark {mark} below {target}");
+    let before = votes(&log).len();
+    std::fs::remove_dir_all(&data).unwrap();
+    copy_dir(&copy, &data);
+    cluster.start(3);
+    let restored_at = cluster.node(3).start_height;
+    assert!(
+        restored_at + 10 <= mark_height,
+        "restored to {restored_at}, mark {mark_height} (copied at {copied_at})"
+    );
+    cluster
+        .wait_height(mark_height + 5, WAIT)
+        .expect("node3 catches up past its mark");
+    let after = &votes(&log)[before..];
+    assert!(
+        after.iter().all(|(height, ..)| *height > mark_height),
+        "signed at or below its mark {mark_height} after the restore: {:?}",
+        after
+            .iter()
+            .filter(|(h, ..)| *h <= mark_height)
+            .take(3)
+            .collect::<Vec<_>>()
+    );
+    let resumed = cluster.node(0).height() + 3;
+    cluster.wait_height(resumed, WAIT).unwrap();
+    assert!(
+        votes(&log)[before..]
+            .iter()
+            .any(|(height, ..)| *height > mark_height),
+        "node3 signs again above its mark"
+    );
+    let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
+    assert_chains_identical(&nodes, cluster.min_height());
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
