@@ -168,3 +168,51 @@ fn storage_reopens_at_the_same_tip_and_state() {
         Err(StorageError::GenesisMismatch { .. })
     ));
 }
+
+/// A state value that does not decode is this node's corruption, not the block's
+/// fault: executing the block reports a node-local failure (the host stops the
+/// node on it, never votes nil), and admission refuses without remembering the
+/// transaction as rejected.
+#[test]
+fn a_corrupt_state_value_is_a_local_failure_not_a_verdict() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = open_app(dir_a.path());
+    let b = open_app(dir_b.path());
+    admit_registration(&a, 0);
+    let (built, _) = a
+        .build_block(now_ms(), PublicKey::of(&dev_key("validator")))
+        .unwrap();
+    let registrar = PublicKey::of(&dev_key("registrar"));
+    let key = tamga_runtime::state::keys::account(&registrar);
+    b.storage.corrupt_state(&key, &[0xff; 3]);
+    let Err(error) = b.execute_block(built.block) else {
+        panic!("a block over corrupt state must not execute");
+    };
+    assert!(error.is_local(), "{error}");
+    assert!(error.to_string().contains("corrupt"), "{error}");
+
+    let tx = Transaction {
+        chain_id: b.chain_id.clone(),
+        signer: registrar,
+        nonce: 0,
+        payload: Payload::Register {
+            category: ObjectCategory::Tangible,
+            description: "plot".into(),
+            owner: PublicKey::of(&dev_key("alice")),
+            national: false,
+            quantity: None,
+        },
+    }
+    .sign(&dev_key("registrar"));
+    let vtx = verify_tx(tx, &b.chain_id).unwrap();
+    let id = vtx.id;
+    let refused = b
+        .mempool()
+        .admit(&b.storage, &b.next_context(now_ms()), vtx, 200)
+        .unwrap_err();
+    assert_eq!(refused.reason(), "node.state_corrupt", "{refused}");
+    assert!(
+        b.mempool().status(&id).is_none(),
+        "not remembered as rejected"
+    );
+}

@@ -122,6 +122,14 @@ impl Storage {
         self.get_decoded(CF_META, META_TIP, "tip")
     }
 
+    /// Tests: overwrites a state value with raw bytes, as disk corruption would.
+    #[cfg(test)]
+    pub(crate) fn corrupt_state(&self, key: &[u8], bytes: &[u8]) {
+        self.db
+            .put_cf(self.cf(CF_STATE), key, bytes)
+            .expect("test write");
+    }
+
     pub fn genesis_hash(&self) -> Result<Option<Hash32>, StorageError> {
         self.get_decoded(CF_META, META_GENESIS, "genesis hash")
     }

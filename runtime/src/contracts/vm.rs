@@ -138,7 +138,7 @@ struct Slots {
     returned: Condvar,
 }
 
-struct Slot<'a>(&'a Slots);
+pub(super) struct Slot<'a>(&'a Slots);
 
 impl Slots {
     fn take(&self) -> Slot<'_> {
@@ -317,6 +317,12 @@ impl Vm {
             cache.modules.insert(*code_hash, pre.clone());
         }
         Ok(pre)
+    }
+
+    /// Tests: takes every instance slot, as that many running calls would.
+    #[cfg(test)]
+    pub(super) fn hold_every_slot(&self) -> Vec<Slot<'_>> {
+        (0..POOLED_INSTANCES).map(|_| self.slots.take()).collect()
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {

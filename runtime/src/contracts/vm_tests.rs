@@ -329,3 +329,28 @@ fn modules_whose_compile_would_be_costly_are_refused_before_compiling() {
     assert!(error.to_string().contains("locals"), "{error}");
     assert!(deploy_fuel(&vec![0; limits::MODULE_BYTES_MAX]) < limits::BLOCK_FUEL_MAX);
 }
+
+/// With every instance slot taken, a call waits for one to be given back
+/// instead of failing (a busy node must never turn into a verdict on a call);
+/// once one is free it runs.
+#[test]
+fn a_call_waits_for_a_free_instance_slot_instead_of_failing() {
+    let vm = std::sync::Arc::new(Vm::new().unwrap());
+    let code = module(r#"(func (export "call"))"#);
+    let hash = hash_of(&code);
+    vm.validate(&hash, &code).unwrap();
+    let held = vm.hold_every_slot();
+    let caller = vm.clone();
+    let call = std::thread::spawn(move || {
+        caller
+            .invoke(&hash, || None, "call", env(false), &BlockFuel::block())
+            .map(|_| ())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !call.is_finished(),
+        "the call must wait while no slot is free"
+    );
+    drop(held);
+    assert_eq!(call.join().unwrap(), Ok(()));
+}
