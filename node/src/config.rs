@@ -9,7 +9,9 @@ use tamga_runtime::Genesis;
 
 pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:26657";
 /// Persistent peers one node keeps (each is a connection and a gossip fan-out).
-pub const PEERS_MAX: usize = 64;
+/// Consensus messages are sent straight to each peer, not relayed, so every
+/// validator lists every other: room for the largest set and its full nodes.
+pub const PEERS_MAX: usize = 128;
 
 /// Every peer of a peer list, as multiaddrs.
 pub fn multiaddrs(addrs: &[String]) -> Result<Vec<libp2p::Multiaddr>> {

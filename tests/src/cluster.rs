@@ -26,6 +26,8 @@ pub struct Cluster {
     pub block_time_ms: u64,
     /// Per node, the body of a `[test_faults]` section (runs `tamga-test`).
     pub faults: Vec<Option<String>>,
+    /// Per node, a file its log goes to (instead of the test's stderr).
+    pub logs: Vec<Option<PathBuf>>,
     /// Proxied clusters: the links from node i to node j (consensus, gossip).
     pub links: BTreeMap<(usize, usize), Vec<Link>>,
     _dir: tempfile::TempDir,
@@ -80,6 +82,7 @@ impl Cluster {
             homes,
             block_time_ms,
             faults: vec![None; total],
+            logs: vec![None; total],
             links: BTreeMap::new(),
             _dir: dir,
         }
@@ -106,21 +109,26 @@ impl Cluster {
         if let Some(body) = &self.faults[i] {
             set_faults(&self.homes[i], body);
         }
-        let node = Node::start_with(&self.homes[i], self.block_time_ms, faulty)
+        let log = self.logs[i].as_deref();
+        let node = Node::start_logged(&self.homes[i], self.block_time_ms, faulty, log)
             .unwrap_or_else(|e| panic!("node{i} starts: {e}"));
         self.nodes[i] = Some(node);
     }
 
     /// Edits every home's `config.toml` (before its node starts).
     pub fn configure(&self, edit: impl Fn(&mut toml::Table)) {
-        for home in &self.homes {
-            let path = home.join("config.toml");
-            let mut config: toml::Table =
-                toml::from_str(&std::fs::read_to_string(&path).expect("config.toml"))
-                    .expect("TOML");
-            edit(&mut config);
-            std::fs::write(&path, toml::to_string(&config).expect("TOML")).expect("config written");
+        for i in 0..self.homes.len() {
+            self.configure_node(i, &edit);
         }
+    }
+
+    /// Edits node `i`'s `config.toml` (before it starts).
+    pub fn configure_node(&self, i: usize, edit: impl Fn(&mut toml::Table)) {
+        let path = self.homes[i].join("config.toml");
+        let text = std::fs::read_to_string(&path).expect("config.toml");
+        let mut config: toml::Table = toml::from_str(&text).expect("TOML");
+        edit(&mut config);
+        std::fs::write(&path, toml::to_string(&config).expect("TOML")).expect("config written");
     }
 
     /// SIGSTOP: the process stays, frozen (a paused VM, a long GC).

@@ -93,6 +93,17 @@ impl Node {
     /// `tamga start`; `faulty` runs the test build (`tamga-test`), which reads
     /// the home's `[test_faults]` section.
     pub fn start_with(home: &Path, block_time_ms: u64, faulty: bool) -> Result<Node> {
+        Node::start_logged(home, block_time_ms, faulty, None)
+    }
+
+    /// Like [`Node::start_with`]; with `log`, the node's log (Malachite's
+    /// Byzantine proxy included) goes to that file instead of the test's stderr.
+    pub fn start_logged(
+        home: &Path,
+        block_time_ms: u64,
+        faulty: bool,
+        log: Option<&Path>,
+    ) -> Result<Node> {
         let ms = block_time_ms.to_string();
         let args = ["start", "--rpc-addr", "127.0.0.1:0", "--block-time-ms", &ms];
         let bin = if faulty {
@@ -100,24 +111,29 @@ impl Node {
         } else {
             tamga_bin()
         };
-        Node::spawn_with(&bin, home, &args)
+        Node::spawn_with(&bin, home, &args, log)
     }
 
     fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
-        Node::spawn_with(&tamga_bin(), home, args)
+        Node::spawn_with(&tamga_bin(), home, args, None)
     }
 
-    fn spawn_with(bin: &Path, home: &Path, args: &[&str]) -> Result<Node> {
+    fn spawn_with(bin: &Path, home: &Path, args: &[&str], log: Option<&Path>) -> Result<Node> {
+        const QUIET: &str = "warn,arc_malachitebft=error,arc_malachitebft_network=off";
+        let (filter, stderr) = match log {
+            Some(path) => (
+                format!("{QUIET},tamga_node=info,arc_malachitebft_engine_byzantine=warn"),
+                Stdio::from(std::fs::File::create(path).context("log file")?),
+            ),
+            None => (QUIET.to_owned(), Stdio::inherit()),
+        };
         let mut child = Command::new(bin)
             .args(args)
             .env("TAMGA_HOME", home)
-            .env(
-                "TAMGA_LOG",
-                "warn,arc_malachitebft=error,arc_malachitebft_network=off",
-            )
+            .env("TAMGA_LOG", filter)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .context("spawning tamga")?;
         let stdout = child.stdout.take().expect("piped stdout");
@@ -168,11 +184,11 @@ impl Node {
         }
     }
 
-    /// Resident memory of the process in KiB (`VmRSS`), if it is running.
-    pub fn rss_kib(&self) -> Option<u64> {
+    /// Peak resident memory of the process so far in KiB (`VmHWM`), if running.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         line.split_whitespace().nth(1)?.parse().ok()
     }
 

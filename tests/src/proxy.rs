@@ -84,7 +84,10 @@ fn connect(shape: &Arc<Shape>, inbound: TcpStream, outbound: TcpStream) {
         return;
     };
     if let (Ok(a), Ok(b)) = (inbound.try_clone(), outbound.try_clone()) {
-        shape.open.lock().unwrap().extend([a, b]);
+        let mut open = shape.open.lock().unwrap();
+        // Sockets of connections that ended are dropped from the list.
+        open.retain(|socket| socket.peer_addr().is_ok());
+        open.extend([a, b]);
     }
     pump(shape.clone(), inbound, outbound);
     pump(shape.clone(), outbound_r, inbound_w);
@@ -99,7 +102,8 @@ fn pump(shape: Arc<Shape>, mut from: TcpStream, mut to: TcpStream) {
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         let mut last = Instant::now();
-        let mut seed = (Instant::now().elapsed().as_nanos() as u64) | 1;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        let mut seed = now.map(|d| d.as_nanos() as u64).unwrap_or(1) | 1;
         loop {
             let n = match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,

@@ -15,7 +15,10 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Starts four validators, node0 with `faults`, and waits for `heights` more
 /// heights on the honest three while they take transactions.
 fn run_with_faulty_node0(faults: &str, heights: u64) -> Cluster {
-    let mut cluster = Cluster::create(4, 0, 200);
+    start_with_faulty_node0(Cluster::create(4, 0, 200), faults, heights)
+}
+
+fn start_with_faulty_node0(mut cluster: Cluster, faults: &str, heights: u64) -> Cluster {
     cluster.faults[0] = Some(faults.to_owned());
     for i in 0..4 {
         cluster.start(i);
@@ -54,6 +57,12 @@ fn a_validator_spamming_signed_proposals_does_not_stop_the_others() {
     let nodes = honest(&cluster);
     let top = nodes.iter().map(|n| n.height()).min().unwrap();
     assert_chains_identical(&nodes, top);
+    let status = cluster.node(1).rpc("node_status", json!([])).unwrap();
+    let dropped = status["consensus"]["parts_dropped"].as_u64().unwrap();
+    assert!(
+        dropped > 0,
+        "the spam reached node1 and was dropped: {status}"
+    );
     // At the normal rate: heights decide in their first round, node0's own
     // rounds included (its real block gets through beside one spam block).
     let later_rounds: Vec<u64> = (1..=top)
@@ -109,13 +118,28 @@ fn a_silent_validator_does_not_stop_the_others() {
     assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
 }
 
-/// A validator that ignores its locks (prevotes for the latest proposal instead
-/// of nil): with three honest validators nothing conflicting is ever decided.
+/// A validator that ignores its locks: it never sees a signed proposal (its
+/// inbound proposals are dropped) and times out in 100 ms, so it would prevote
+/// nil, and amnesia turns each such nil into a prevote for the latest block it
+/// heard of. With three honest validators nothing conflicting is ever decided.
 #[test]
 fn an_amnesic_validator_does_not_break_safety() {
-    let faults = "[test_faults.byzantine]\nignore_locks = { mode = \"always\" }\nseed = 3";
-    let cluster = run_with_faulty_node0(faults, 10);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("node0.log");
+    let faults = "[test_faults.byzantine]\nignore_locks = { mode = \"always\" }\ndrop_inbound_proposals = { mode = \"always\" }\nseed = 3";
+    let mut cluster = Cluster::create(4, 0, 200);
+    cluster.logs[0] = Some(log.clone());
+    // node0 times out (and would prevote nil) long before the others decide.
+    cluster.configure_node(0, |config| {
+        config["consensus"]["propose_timeout_ms"] = toml::Value::Integer(100);
+    });
+    let cluster = start_with_faulty_node0(cluster, faults, 10);
     let mut nodes = honest(&cluster);
     nodes.push(cluster.node(0));
     assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("Overriding nil prevote"),
+        "amnesia never fired, so the test showed nothing"
+    );
 }

@@ -32,18 +32,16 @@ fn a_flooding_peer_neither_grows_memory_nor_stops_heights() {
     }
     cluster.wait_height(2, WAIT).unwrap();
     let start = cluster.min_height();
-    let mut rss_max = 0;
-    for height in start + 1..=start + 30 {
-        cluster
-            .node(0)
-            .wait_height(height, WAIT)
-            .expect("heights keep coming under the flood");
-        for i in 0..4 {
-            rss_max = rss_max.max(cluster.node(i).rss_kib().unwrap_or(0));
-        }
-    }
+    cluster
+        .node(0)
+        .wait_height(start + 30, WAIT)
+        .expect("heights keep coming under the flood");
+    let rss_max = (0..4)
+        .map(|i| cluster.node(i).peak_rss_kib().unwrap_or(0))
+        .max()
+        .unwrap();
     eprintln!(
-        "largest validator RSS under the flood: {} MiB",
+        "largest validator peak RSS under the flood: {} MiB",
         rss_max / 1024
     );
     let dropped = cluster.node(1).rpc("node_status", json!([])).unwrap()["consensus"]
@@ -213,4 +211,103 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// The proposer of (`height`, round 0) among equal-power validators, computed as
+/// every node does: a hash of height and round picks a point in the set ordered
+/// by address (the README's "drawn by voting power").
+fn round_zero_proposer(keys: &[PublicKey], height: u64) -> PublicKey {
+    let mut sorted = keys.to_vec();
+    sorted.sort();
+    let hash = tamga_runtime::types::hashing::hash(
+        "tamga 2026 proposer draw v1",
+        &[&height.to_le_bytes(), &0u32.to_le_bytes()],
+    );
+    let draw = u128::from_le_bytes(hash.0[..16].try_into().unwrap());
+    sorted[(draw % sorted.len() as u128) as usize]
+}
+
+/// A proposer killed after it proposed and prevoted comes back and proposes the
+/// very same block again — its signing mark hands back the signature it already
+/// made — instead of refusing to sign (and, before, exiting). Deterministic: two
+/// other validators are down, so the height cannot end while it restarts.
+#[test]
+fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
+    let mut cluster = Cluster::create(4, 0, 1500);
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    cluster.wait_height(3, WAIT).unwrap();
+    let keys: Vec<PublicKey> = (0..4)
+        .map(|i| PublicKey::of(&cluster.node(i).validator_key()))
+        .collect();
+    // Right after a commit, before the next height starts: stop two validators
+    // that are not the next height's round-0 proposer.
+    let tip = cluster.node(0).height();
+    cluster.node(0).wait_height(tip + 1, WAIT).unwrap();
+    let height = tip + 2;
+    let proposer = round_zero_proposer(&keys, height);
+    let p = keys.iter().position(|k| *k == proposer).unwrap();
+    let others: Vec<usize> = (0..4).filter(|&i| i != p).take(2).collect();
+    for &i in &others {
+        cluster.kill9(i);
+    }
+    // The proposer proposes and prevotes, then the height is stuck.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let status = cluster.node(p).rpc("node_status", json!([])).unwrap();
+        let signed = &status["consensus"]["last_signed"];
+        if signed["height"] == json!(height) && signed["step"] != "proposal" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node{p} never voted at {height}: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mark: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cluster.homes[p].join("signing_state.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !mark["proposals"].as_array().unwrap().is_empty(),
+        "node{p} proposed at {height}: {mark}"
+    );
+    cluster.kill9(p);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("proposer.log");
+    cluster.logs[p] = Some(log.clone());
+    cluster.start(p);
+    let deadline = std::time::Instant::now() + WAIT;
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("re-proposing") || text.contains("not proposing") {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node{p} never proposed after its restart"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        text.contains("re-proposing the block proposed before a restart"),
+        "node{p} refused to re-sign its own proposal: {}",
+        text.lines()
+            .find(|l| l.contains("not proposing"))
+            .unwrap_or("")
+    );
+    assert!(
+        cluster.nodes[p].as_mut().unwrap().is_running(),
+        "node{p} stays up"
+    );
+    for &i in &others {
+        cluster.start(i);
+    }
+    cluster
+        .wait_height(height + 2, WAIT)
+        .expect("the chain goes on");
+    let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
+    assert_chains_identical(&nodes, cluster.min_height());
 }

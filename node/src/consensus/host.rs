@@ -192,10 +192,10 @@ impl Host {
                 height,
                 round,
                 valid_round,
+                address,
                 value_id,
-                ..
             } => {
-                self.restream(channels, height, round, valid_round, value_id)
+                self.restream(channels, (height, round, valid_round), address, value_id)
                     .await?
             }
             AppMsg::ExtendVote { reply, .. } => {

@@ -7,7 +7,10 @@
 //! `priv_validator_state.json`.
 //!
 //! Rule: below the mark, refuse; at the mark, only the very same bytes (and the
-//! stored signature is returned again); above it, sign and move the mark.
+//! stored signature is returned again); above it, sign and move the mark. The
+//! proposals signed at the mark's height are remembered too, so the same
+//! proposal signed again (the part that carries it, a re-proposal after a
+//! restart) gets the same signature back, never a second one.
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -34,7 +37,22 @@ pub struct Mark {
     pub sign_bytes: Hash32,
     #[serde(with = "hex_signature")]
     pub signature: [u8; 64],
+    /// Proposals signed at this height: (round, bytes, signature).
+    #[serde(default)]
+    pub proposals: Vec<SignedProposal>,
 }
+
+/// A proposal this validator signed at the mark's height.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedProposal {
+    pub round: i64,
+    pub sign_bytes: Hash32,
+    #[serde(with = "hex_signature")]
+    pub signature: [u8; 64],
+}
+
+/// Proposals remembered per height (one per round this validator proposed in).
+const PROPOSALS_KEPT_MAX: usize = 64;
 
 impl Mark {
     fn position(&self) -> (u64, i64, Step) {
@@ -58,7 +76,15 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
     };
     let (height, round, step) = at;
     let done = mark.position();
-    if at > done {
+    let earlier = (step == Step::Proposal && height == mark.height)
+        .then(|| mark.proposals.iter().find(|p| p.round == round))
+        .flatten();
+    if let Some(earlier) = earlier {
+        if &earlier.sign_bytes == bytes {
+            return Decision::Repeat(earlier.signature);
+        }
+    }
+    if at > done && earlier.is_none() {
         return Decision::Sign;
     }
     if at == done && &mark.sign_bytes == bytes {
@@ -77,6 +103,9 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
 pub struct SigningState {
     path: PathBuf,
     mark: Mutex<Option<Mark>>,
+    /// Set when a request was refused: consensus then stops, and the node
+    /// follows the chain past the mark instead of failing.
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl SigningState {
@@ -96,12 +125,19 @@ impl SigningState {
         Ok(SigningState {
             path: path.to_owned(),
             mark: Mutex::new(mark),
+            refused: Default::default(),
         })
     }
 
     /// The height of the last signature, if any.
     pub fn height(&self) -> Option<u64> {
         self.lock().as_ref().map(|m| m.height)
+    }
+
+    /// Whether a request was refused since the last call (and clears it).
+    pub fn take_refused(&self) -> bool {
+        self.refused
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The last signature's (height, round, step), if any.
@@ -123,16 +159,35 @@ impl SigningState {
     ) -> Result<[u8; 64], String> {
         let mut mark = self.lock();
         match decide(mark.as_ref(), at, bytes) {
-            Decision::Refuse(why) => Err(why),
+            Decision::Refuse(why) => {
+                self.refused
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                Err(why)
+            }
             Decision::Repeat(signature) => Ok(signature),
             Decision::Sign => {
                 let signature = sign(bytes);
+                let mut proposals = match mark.as_ref() {
+                    Some(m) if m.height == at.0 => m.proposals.clone(),
+                    _ => vec![],
+                };
+                if at.2 == Step::Proposal {
+                    if proposals.len() >= PROPOSALS_KEPT_MAX {
+                        proposals.remove(0);
+                    }
+                    proposals.push(SignedProposal {
+                        round: at.1,
+                        sign_bytes: *bytes,
+                        signature,
+                    });
+                }
                 let next = Mark {
                     height: at.0,
                     round: at.1,
                     step: at.2,
                     sign_bytes: *bytes,
                     signature,
+                    proposals,
                 };
                 write_synced(&self.path, &next)
                     .map_err(|e| format!("cannot persist the signing mark, not signing: {e:#}"))?;
@@ -183,6 +238,7 @@ mod tests {
             step,
             sign_bytes: Hash32([bytes; 32]),
             signature: [bytes; 64],
+            proposals: vec![],
         }
     }
 
@@ -208,6 +264,39 @@ mod tests {
             decide(None, (1, 0, Step::Prevote), &Hash32([0; 32])),
             Decision::Sign
         );
+    }
+
+    /// A proposal signed at this height, asked for again after the validator has
+    /// voted (its part, a re-proposal after a restart): the same signature comes
+    /// back; other bytes for that round are refused, even above the mark.
+    #[test]
+    fn a_proposal_already_signed_is_signed_the_same_way_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
+        let proposal = Hash32([4; 32]);
+        let first = state
+            .sign((7, 0, Step::Proposal), &proposal, |_| [4; 64])
+            .unwrap();
+        state
+            .sign((7, 0, Step::Prevote), &Hash32([5; 32]), |_| [5; 64])
+            .unwrap();
+        let again = state.sign((7, 0, Step::Proposal), &proposal, |_| {
+            panic!("no new signature")
+        });
+        assert_eq!(again.unwrap(), first);
+        let other = state.sign((7, 0, Step::Proposal), &Hash32([6; 32]), |_| [6; 64]);
+        assert!(other.is_err(), "another proposal for that round is refused");
+        assert!(state.take_refused(), "the refusal is noted");
+        state
+            .sign((7, 1, Step::Proposal), &Hash32([8; 32]), |_| [8; 64])
+            .unwrap();
+        let again = state.sign((7, 1, Step::Proposal), &Hash32([9; 32]), |_| [9; 64]);
+        assert!(again.is_err(), "one proposal per round");
+        let reopened = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
+        let after_restart = reopened.sign((7, 1, Step::Proposal), &Hash32([8; 32]), |_| {
+            panic!("no new signature after a restart either")
+        });
+        assert_eq!(after_restart.unwrap(), [8; 64]);
     }
 
     #[test]

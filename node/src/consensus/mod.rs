@@ -95,11 +95,10 @@ fn engine_config(settings: &Settings) -> EngineConfig {
     use bytesize::ByteSize;
     // A whole block travels in one proposal part; leave room for the envelope.
     let message_max = ByteSize::b((BLOCK_BYTES_MAX + 64 * 1024) as u64);
-    let discovery = DiscoveryConfig {
-        // Every node of a loopback devnet shares one IP.
-        max_connections_per_ip: 64,
-        ..DiscoveryConfig::default()
-    };
+    // Malachite's defaults: 5 inbound connections per IP, 5 per peer (peers
+    // listed in `p2p.peers` are exempt from the per-IP limit, so a loopback
+    // devnet, every node on one IP, is not throttled).
+    let discovery = DiscoveryConfig::default();
     let p2p = P2pConfig {
         listen_addr: settings.listen.clone(),
         persistent_peers: settings.peers.clone(),
@@ -190,11 +189,20 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
         #[cfg(feature = "test-faults")]
         amnesia: ctx.amnesia.clone(),
     };
+    settings.signing.take_refused();
     let exit = host.run(&mut channels).await;
     drop(channels);
     engine.actor.stop(None);
     let _ = engine.handle.await;
-    exit
+    match exit {
+        // The engine stops when a signature is refused (the mark is above what
+        // this node remembers): follow the chain past the mark instead.
+        Err(error) if settings.signing.take_refused() => {
+            tracing::warn!(%error, "a signature was refused by the signing mark; following the chain until past it");
+            Ok(Exit::CatchUp)
+        }
+        exit => exit,
+    }
 }
 
 /// The network identity and consensus context for `role`.

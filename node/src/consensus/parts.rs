@@ -86,6 +86,19 @@ pub fn check_sender(
     Ok(id)
 }
 
+/// The part's body, decoded and checked against its header's `txs_hash`: a body
+/// that does not match is not what the proposer signed (a relay changed it), so
+/// it is dropped — never a verdict on the proposer's block.
+pub fn check_body(part: &ProposalPart) -> Result<Block, PartError> {
+    let block = decode_block(&part.block)?;
+    if block.header.txs_hash != tamga_runtime::types::txs_hash(&block.txs) {
+        return Err(PartError::Malformed(
+            "the transactions do not match the signed header's txs_hash".into(),
+        ));
+    }
+    Ok(block)
+}
+
 /// Builds the next block from the mempool at this validator's clock.
 pub fn build(
     app: &App,
@@ -95,31 +108,44 @@ pub fn build(
     app.build_block(time_ms, proposer)
 }
 
-/// Signs the part that carries `executed` for (`height`, `round`): under the
-/// signing mark, the same bytes as the proposal Malachite signs for it.
-pub fn sign(
-    executed: ExecutedBlock,
-    dropped: Vec<(Hash32, TxError)>,
+/// Signs the part that carries `block` for (`height`, `round`, `pol_round`):
+/// under the signing mark, the same bytes as the proposal Malachite signs for
+/// it. A refusal (the mark) is returned, not raised: the caller then does not
+/// propose.
+pub fn sign_part(
+    block: &Block,
     (height, round, pol_round): (Height, Round, Round),
     signer: &KeySigner,
-) -> eyre::Result<(Candidate, BlockId)> {
-    let id = BlockId(executed.block.header.hash().0);
-    let proposer = Address(executed.block.header.proposer.0);
-    let signature = signer
-        .sign_part(&proposal(height, round, pol_round, id, proposer))
-        .map_err(|e| eyre::eyre!("signing the proposal part: {e}"))?;
+) -> Result<(ProposalPart, BlockId), arc_malachitebft_signing::Error> {
+    let id = BlockId(block.header.hash().0);
+    let proposer = Address(block.header.proposer.0);
+    let signature = signer.sign_part(&proposal(height, round, pol_round, id, proposer))?;
     let part = ProposalPart {
         height,
         round,
         pol_round,
         proposer,
-        block: encoding::encode(&executed.block),
+        block: encoding::encode(block),
         signature,
     };
+    Ok((part, id))
+}
+
+/// Signs the part for a freshly built block and keeps both as a candidate
+/// (tests and the fault switches, which sign what they build directly).
+#[cfg(any(test, feature = "test-faults"))]
+pub fn sign(
+    executed: ExecutedBlock,
+    dropped: Vec<(Hash32, TxError)>,
+    at: (Height, Round, Round),
+    signer: &KeySigner,
+) -> eyre::Result<(Candidate, BlockId)> {
+    let (part, id) = sign_part(&executed.block, at, signer)
+        .map_err(|e| eyre::eyre!("signing the proposal part: {e}"))?;
     let candidate = Candidate {
         executed,
         dropped,
-        round,
+        round: at.1,
         part: Some(part),
     };
     Ok((candidate, id))
@@ -141,11 +167,16 @@ fn proposal(
     }
 }
 
-/// Executes a live proposal's block for the next height, after the intake's
-/// checks: header and part agree, its time is not ahead of our clock, then every
-/// transaction. A failure of this node is `Local`, never `Refused`.
-pub fn execute(app: &App, part: ProposalPart, id: BlockId) -> Result<Candidate, PartError> {
-    let block = decode_block(&part.block)?;
+/// Executes a live proposal's block (decoded by [`check_body`]) for the next
+/// height, after the intake's checks: header and part agree, its time is not
+/// ahead of our clock, then every transaction. A failure of this node is
+/// `Local`, never `Refused`.
+pub fn execute(
+    app: &App,
+    part: ProposalPart,
+    block: Block,
+    id: BlockId,
+) -> Result<Candidate, PartError> {
     let refuse = |error: String| PartError::Refused { id, error };
     if block.header.proposer.0 != part.proposer.0 || block.header.height != part.height.0 {
         return Err(refuse(

@@ -20,6 +20,12 @@ use tamga_runtime::{Hash32, PublicKey};
 impl Host {
     /// Checks a received part; executes its block if it is for the next height.
     /// `Ok(None)`: dropped or kept for later. `Err`: this node failed (it stops).
+    ///
+    /// Order matters: the cheap checks and the sender's signature over the
+    /// header come first; then the body must hash to the header's `txs_hash` — a
+    /// part whose body does not is not what the proposer signed (a relay changed
+    /// it), so it is dropped with no verdict and does not count as seen, and the
+    /// genuine part still gets through. Only then is it a replay for later.
     pub(super) async fn accept_part(
         &mut self,
         part: ProposalPart,
@@ -27,51 +33,56 @@ impl Host {
         let (height, round) = (part.height, part.round);
         let next = self.next_height();
         if let Err(why) = self.intake.screen(next, &part) {
-            self.note_dropped();
-            tracing::debug!(%height, %round, %why, "proposal part dropped");
-            return Ok(None);
+            return Ok(self.dropped(&part, &why));
         }
-        let id = match self.check_sender(&part) {
-            Ok(id) => id,
-            Err(why) => {
-                self.note_dropped();
-                tracing::debug!(%height, %round, proposer = %part.proposer, %why, "proposal part dropped");
-                return Ok(None);
-            }
+        let set = super::validator_set(&self.app, part.height)?;
+        let checked = parts::check_sender(&self.app.chain_id, &set, &part)
+            .and_then(|id| Ok((id, parts::check_body(&part)?)));
+        let (id, block) = match checked {
+            Ok(checked) => checked,
+            Err(why) => return Ok(self.dropped(&part, &why)),
         };
-        self.intake.mark_seen(&part);
         if height > next {
-            if let Err(why) = self.intake.buffer(part) {
-                self.note_dropped();
-                tracing::warn!(%height, %round, %why, "proposal part for a later height dropped");
+            match self.intake.buffer(part) {
+                Ok(()) => {}
+                Err(why) => {
+                    tracing::warn!(%height, %round, %why, "proposal part for a later height dropped")
+                }
             }
             return Ok(None);
         }
-        self.execute_part(part, id).await.map(Some)
+        self.intake.mark_seen(&part);
+        self.execute_part(part, block, id).await.map(Some)
     }
 
-    fn note_dropped(&self) {
+    fn dropped(
+        &self,
+        part: &ProposalPart,
+        why: &dyn std::fmt::Display,
+    ) -> Option<ProposedValue<TamgaContext>> {
         use std::sync::atomic::Ordering;
         self.app.parts_dropped.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The part is from the proposer of its (height, round), signed by it. (For
-    /// a later height the set is today's guess; a part it gets wrong is dropped.)
-    fn check_sender(&self, part: &ProposalPart) -> eyre::Result<BlockId> {
-        let set = super::validator_set(&self.app, part.height)?;
-        Ok(parts::check_sender(&self.app.chain_id, &set, part)?)
+        tracing::debug!(height = %part.height, round = %part.round, proposer = %part.proposer, %why, "proposal part dropped");
+        None
     }
 
     async fn execute_part(
         &mut self,
         part: ProposalPart,
+        block: tamga_runtime::types::Block,
         id: BlockId,
     ) -> eyre::Result<ProposedValue<TamgaContext>> {
         let (height, round, pol) = (part.height, part.round, part.pol_round);
         let proposer = part.proposer;
-        let app = self.app.clone();
-        let checked = tokio::task::spawn_blocking(move || parts::execute(&app, part, id)).await;
         let value = |validity| proposed((height, round, pol), proposer, id, validity);
+        if self.values.get(height, &id).is_some() {
+            // The same block again (a re-proposal in a later round): executed once.
+            self.values.note_proposed(value(Validity::Valid));
+            return Ok(value(Validity::Valid));
+        }
+        let app = self.app.clone();
+        let checked =
+            tokio::task::spawn_blocking(move || parts::execute(&app, part, block, id)).await;
         let candidate = match checked {
             Ok(Ok(candidate)) => candidate,
             Ok(Err(PartError::Local { error, .. })) => {
@@ -114,7 +125,8 @@ impl Host {
 
     /// Answers `GetValue`: this node's block for the round, or nothing (consensus
     /// then times out and prevotes nil) when the block it proposed before a
-    /// restart is gone — proposing a second one would be equivocation.
+    /// restart is gone or the signing mark refuses — proposing a second, other
+    /// block would be equivocation.
     pub(super) async fn get_value(
         &mut self,
         channels: &mut Channels<TamgaContext>,
@@ -123,7 +135,7 @@ impl Host {
         reply: Reply<LocallyProposedValue<TamgaContext>>,
     ) -> eyre::Result<()> {
         let Some(id) = self.propose(height, round).await? else {
-            tracing::error!(%height, %round, "the block this node proposed before a restart is gone; not proposing in this round");
+            tracing::warn!(%height, %round, "no block to propose in this round");
             return Ok(());
         };
         let _ = reply.send(LocallyProposedValue::new(height, round, id));
@@ -150,26 +162,48 @@ impl Host {
         self.app
             .storage
             .save_own_proposal(height.0, round_u32, &id)?;
-        let (candidate, id) =
-            parts::sign(executed, dropped, (height, round, Round::Nil), &self.signer)?;
-        let txs = candidate.executed.block.txs.len();
-        tracing::info!(%height, %round, block = %id, txs, "proposing");
-        self.keep_own(height, round, id, candidate);
-        Ok(Some(id))
+        let candidate = Candidate {
+            executed,
+            dropped,
+            round,
+            part: None,
+        };
+        Ok(self.sign_own(height, round, candidate, "proposing"))
     }
 
-    fn keep_own(&mut self, height: Height, round: Round, id: BlockId, candidate: Candidate) {
-        if let Some(part) = &candidate.part {
-            self.intake.mark_seen(part);
-        }
+    /// Signs this node's part for (`height`, `round`) and keeps the candidate. A
+    /// signature the mark refuses means no proposal in this round (consensus
+    /// times out and prevotes nil), never a second, different one.
+    fn sign_own(
+        &mut self,
+        height: Height,
+        round: Round,
+        mut candidate: Candidate,
+        what: &str,
+    ) -> Option<BlockId> {
+        let at = (height, round, Round::Nil);
+        let (part, id) = match parts::sign_part(&candidate.executed.block, at, &self.signer) {
+            Ok(signed) => signed,
+            Err(error) => {
+                tracing::warn!(%height, %round, %error, "not proposing in this round");
+                return None;
+            }
+        };
+        let txs = candidate.executed.block.txs.len();
+        tracing::info!(%height, %round, block = %id, txs, "{what}");
+        self.intake.mark_seen(&part);
+        candidate.part = Some(part);
+        candidate.round = round;
         self.values.insert(height, candidate, true);
         let value = proposed((height, round, Round::Nil), self.me, id, Validity::Valid);
         self.values.note_proposed(value);
         #[cfg(feature = "test-faults")]
         self.record_for_amnesia(height, round, id);
+        Some(id)
     }
 
-    /// After a restart: the block proposed in this round before the crash, again.
+    /// After a restart: the block proposed in this round before the crash, again
+    /// (the mark hands back the signature it already made for it).
     async fn repropose(
         &mut self,
         height: Height,
@@ -179,45 +213,57 @@ impl Host {
         let Some(candidate) = self.reexecute(height, &id).await? else {
             return Ok(None);
         };
-        let (candidate, again) = parts::sign(
-            candidate.executed,
-            vec![],
-            (height, round, Round::Nil),
-            &self.signer,
-        )?;
-        assert_eq!(again, id, "re-executing a block reproduces its hash");
-        tracing::info!(%height, %round, block = %id, "re-proposing the block proposed before a restart");
-        self.keep_own(height, round, id, candidate);
-        Ok(Some(id))
+        let again = self.sign_own(
+            height,
+            round,
+            candidate,
+            "re-proposing the block proposed before a restart",
+        );
+        assert!(
+            again.is_none_or(|again| again == id),
+            "re-executing a block reproduces its hash"
+        );
+        Ok(again)
     }
 
-    /// A re-proposal of a value locked in `valid_round`: a new part for this
-    /// round, signed with that proof-of-lock round, carrying the same block.
+    /// `RestreamProposal`. From this round's proposer (this node) re-proposing a
+    /// value locked in `valid_round`: a part for this round signed with that
+    /// proof-of-lock round (the same bytes Malachite signed). From anyone else
+    /// (a lock restreamed late in a height): the original part, as it was.
     pub(super) async fn restream(
         &mut self,
         channels: &mut Channels<TamgaContext>,
-        height: Height,
-        round: Round,
-        valid_round: Round,
+        (height, round, valid_round): (Height, Round, Round),
+        proposer: super::context::Address,
         id: BlockId,
     ) -> eyre::Result<()> {
-        let executed = match self.values.take(height, &id) {
-            Some(candidate) => candidate.executed,
+        if proposer != self.me {
+            return self.publish(channels, height, &id).await;
+        }
+        let block = match self.values.get(height, &id) {
+            Some(candidate) => candidate.executed.block.clone(),
             None => match self.reexecute(height, &id).await? {
-                Some(candidate) => candidate.executed,
+                Some(candidate) => {
+                    let block = candidate.executed.block.clone();
+                    self.values.insert(height, candidate, true);
+                    block
+                }
                 None => {
                     tracing::error!(%height, %round, block = %id, "cannot re-propose a block this node does not have");
                     return Ok(());
                 }
             },
         };
-        let (candidate, _) =
-            parts::sign(executed, vec![], (height, round, valid_round), &self.signer)?;
-        if let Some(part) = &candidate.part {
-            self.intake.mark_seen(part);
+        match parts::sign_part(&block, (height, round, valid_round), &self.signer) {
+            Ok((part, _)) => {
+                self.intake.mark_seen(&part);
+                send_part(channels, part).await
+            }
+            Err(error) => {
+                tracing::warn!(%height, %round, %error, "not re-proposing in this round");
+                Ok(())
+            }
         }
-        self.values.insert(height, candidate, true);
-        self.publish(channels, height, &id).await
     }
 
     pub(super) async fn publish(

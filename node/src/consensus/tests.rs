@@ -142,7 +142,8 @@ fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
     let dir = tempfile::tempdir().unwrap();
     let voter = open_app(dir.path());
     let id = parts::check_sender(&voter.chain_id, set, &part)?;
-    parts::execute(&voter, part, id).map(|_| ())
+    let block = parts::check_body(&part)?;
+    parts::execute(&voter, part, block, id).map(|_| ())
 }
 
 #[test]
@@ -173,7 +174,8 @@ fn proposals_are_refused_for_signature_proposer_root_and_time() {
 
 /// The certified block id binds every signature a block carries: a relay that
 /// adds a (perfectly valid) co-signature to a transaction, or strips one, leaves
-/// the header and the proposer's signature untouched — and the block is refused.
+/// the header and the proposer's signature untouched — and the part is dropped
+/// as not what its proposer signed (no verdict on the proposer's real block).
 #[test]
 fn a_cosignature_added_or_stripped_in_transit_is_refused() {
     use tamga_runtime::types::{encoding, Block};
@@ -188,8 +190,9 @@ fn a_cosignature_added_or_stripped_in_transit_is_refused() {
         parts::claimed_id(&part).unwrap(),
         "same header, same id, same proposer signature"
     );
-    let refused = check(relayed, &set).unwrap_err().to_string();
-    assert!(refused.contains("txs_hash"), "{refused}");
+    let refused = check(relayed, &set).unwrap_err();
+    assert!(matches!(refused, PartError::Malformed(_)), "{refused}");
+    assert!(refused.to_string().contains("txs_hash"), "{refused}");
     let (cosigned, set) = proposal_with(|block| {
         block.txs[0] = block.txs[0].clone().cosign(&dev_key("bob"));
         block.header.txs_hash = tamga_runtime::types::txs_hash(&block.txs);
@@ -315,11 +318,19 @@ fn the_intake_drops_replays_and_bounds_what_it_buffers() {
     let mut third = part_at(10, 2, 1);
     third.signature = super::signing::Sig([2; 64]);
     assert_eq!(intake.screen(next, &third), Err(Dropped::RoundFull));
+    // Later heights: one part per (height, round), within the byte budget; a
+    // nearer height's part pushes out the farthest one, never the reverse.
     let big = PENDING_BYTES_MAX / 3;
     for round in 0..3 {
-        intake.buffer(part_at(11, round, big)).unwrap();
+        intake.buffer(part_at(12, round, big)).unwrap();
     }
-    assert_eq!(intake.buffer(part_at(12, 0, big)), Err(Dropped::BufferFull));
-    assert_eq!(intake.take_pending(Height(11)).len(), 3);
-    intake.buffer(part_at(12, 0, big)).unwrap();
+    assert_eq!(intake.buffer(part_at(12, 0, 1)), Err(Dropped::RoundFull));
+    assert_eq!(intake.buffer(part_at(13, 0, big)), Err(Dropped::BufferFull));
+    intake.buffer(part_at(11, 0, big)).unwrap();
+    assert_eq!(intake.take_pending(Height(11)).len(), 1);
+    assert_eq!(
+        intake.take_pending(Height(12)).len(),
+        2,
+        "the farthest gave way"
+    );
 }

@@ -149,7 +149,8 @@ pub struct Intake {
     current: (Height, Round),
     /// Signatures of the parts accepted per (height, round).
     seen: BTreeMap<(Height, Round), Vec<Sig>>,
-    pending: BTreeMap<(Height, Round), Vec<ProposalPart>>,
+    /// One part per (height, round) for later heights.
+    pending: BTreeMap<(Height, Round), ProposalPart>,
     pending_bytes: usize,
 }
 
@@ -203,15 +204,33 @@ impl Intake {
         }
     }
 
-    /// Keeps a checked part for a future height, within the byte budget.
+    /// Keeps a checked part for a later height, one per (height, round), within
+    /// the byte budget: when full, the farthest height's part gives way to a
+    /// nearer one (the nearer is needed sooner), never the reverse.
     pub fn buffer(&mut self, part: ProposalPart) -> Result<(), Dropped> {
+        let key = (part.height, part.round);
+        if self.pending.contains_key(&key) {
+            return Err(Dropped::RoundFull);
+        }
         let bytes = part.block.len();
+        while self.pending_bytes + bytes > PENDING_BYTES_MAX {
+            let Some(far) = self.pending.last_key_value().map(|(k, _)| *k) else {
+                break;
+            };
+            if far <= key {
+                return Err(Dropped::BufferFull);
+            }
+            if let Some(old) = self.pending.remove(&far) {
+                self.pending_bytes -= old.block.len();
+                self.seen.remove(&far);
+            }
+        }
         if self.pending_bytes + bytes > PENDING_BYTES_MAX {
             return Err(Dropped::BufferFull);
         }
+        self.mark_seen(&part);
         self.pending_bytes += bytes;
-        let round = self.pending.entry((part.height, part.round)).or_default();
-        round.push(part);
+        self.pending.insert(key, part);
         Ok(())
     }
 
@@ -222,7 +241,7 @@ impl Intake {
         let parts: Vec<ProposalPart> = now
             .into_iter()
             .filter(|((h, _), _)| *h == height)
-            .flat_map(|(_, parts)| parts)
+            .map(|(_, part)| part)
             .collect();
         self.pending_bytes = self.pending_size();
         for part in &parts {
@@ -240,6 +259,6 @@ impl Intake {
     }
 
     fn pending_size(&self) -> usize {
-        self.pending.values().flatten().map(|p| p.block.len()).sum()
+        self.pending.values().map(|p| p.block.len()).sum()
     }
 }

@@ -12,10 +12,13 @@ pub mod check;
 
 use crate::storage::Storage;
 use std::collections::{HashMap, HashSet, VecDeque};
+use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
 use tamga_runtime::types::{Cosignature, SignedTx};
-use tamga_runtime::{apply_tx, BlockContext, Hash32, PublicKey, Signature, TxError, VerifiedTx};
+use tamga_runtime::{
+    apply_tx_metered, BlockContext, Hash32, PublicKey, Signature, TxError, VerifiedTx,
+};
 
 /// What admission verified about a pending transaction: its signatures and who
 /// they approve. A block carrying the very same signatures needs no second check.
@@ -31,6 +34,10 @@ const STALE_WRITES_PER_TX: usize = 8;
 const STALE_WRITES_FLOOR: usize = 4096;
 /// Rejections remembered for `tx_get`, oldest forgotten first.
 const REJECTED_REMEMBERED_MAX: usize = 10_000;
+/// Contract fuel one re-check of the pending queue may burn (it runs on the
+/// commit path, so it is bounded like a few blocks' execution); transactions
+/// past it leave the pool unjudged, and their senders resubmit.
+pub const RECHECK_FUEL_MAX: u64 = 4 * tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
 
 #[derive(Clone, Copy, Debug)]
 pub struct MempoolLimits {
@@ -164,13 +171,15 @@ impl Mempool {
                 max: self.limits.signer_txs_max,
             });
         }
-        let writes = self.dry_run(storage, block, &vtx).map_err(|e| {
-            if e.is_local() {
-                AdmitError::Local(e)
-            } else {
-                e.into()
-            }
-        })?;
+        let writes = self
+            .dry_run(storage, block, &vtx, &BlockFuel::block())
+            .map_err(|e| {
+                if e.is_local() {
+                    AdmitError::Local(e)
+                } else {
+                    e.into()
+                }
+            })?;
         self.pending_writes.extend(writes);
         self.push(Pending { vtx, bytes });
         Ok(())
@@ -198,13 +207,14 @@ impl Mempool {
         storage: &Storage,
         block: &BlockContext,
         vtx: &VerifiedTx,
+        fuel: &BlockFuel,
     ) -> Result<WriteSet, TxError> {
         let stacked = Stacked {
             base: storage,
             top: &self.pending_writes,
         };
         let mut overlay = Overlay::new(&stacked);
-        apply_tx(&mut overlay, block, vtx)?;
+        apply_tx_metered(&mut overlay, block, vtx, fuel)?;
         Ok(overlay.into_writes())
     }
 
@@ -308,22 +318,36 @@ impl Mempool {
         self.ids.clear();
         self.per_signer.clear();
         self.bytes = 0;
+        let fuel = BlockFuel::new(RECHECK_FUEL_MAX);
+        let mut unjudged = 0usize;
         for pending in queue {
             let id = pending.vtx.id;
             if settled.contains(&id) || self.rejected.contains_key(&id) {
                 continue;
             }
-            match self.dry_run(storage, next_block, &pending.vtx) {
+            if unjudged > 0 {
+                unjudged += 1;
+                continue;
+            }
+            match self.dry_run(storage, next_block, &pending.vtx, &fuel) {
                 Ok(writes) => {
                     self.pending_writes.extend(writes);
                     self.push(pending);
                 }
+                Err(error) if error.is_block_full() => unjudged = 1,
                 Err(error) if error.is_local() => {
                     // Not a verdict: the client is not told it was refused.
                     tracing::warn!(tx = %id, %error, "mempool: could not re-check a pending transaction; dropped it");
                 }
                 Err(error) => self.remember_rejection(id, error),
             }
+        }
+        if unjudged > 0 {
+            tracing::warn!(
+                unjudged,
+                fuel = RECHECK_FUEL_MAX,
+                "mempool: the re-check budget is spent; the rest left the pool unjudged (resubmit)"
+            );
         }
     }
 

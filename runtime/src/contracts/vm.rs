@@ -268,10 +268,11 @@ impl Vm {
     }
 
     /// Deploy-time validation: size, counts and compile-cost bounds read from the
-    /// bytes before anything is compiled, then a compile and link (kept in the
-    /// cache, so the first call does not compile again), imports only from
-    /// `tamga_v1`, and exported `memory` and `call`. The caller charges the
-    /// compile's fuel ([`deploy_fuel`]) before calling this.
+    /// bytes before anything is compiled, then a compile and link, imports only
+    /// from `tamga_v1`, and exported `memory` and `call`. A module that passes is
+    /// kept in the memory cache (the first call does not compile it again); none
+    /// is written to disk here, so refused deployments leave nothing behind. The
+    /// caller charges the compile's fuel ([`deploy_fuel`]) first.
     pub fn validate(&self, code_hash: &Hash32, code: &[u8]) -> Result<(), ContractError> {
         let invalid = |why: String| ContractError::InvalidModule(why);
         if code.len() > limits::MODULE_BYTES_MAX {
@@ -282,17 +283,30 @@ impl Vm {
             )));
         }
         check_shape(code)?;
-        let pre = self.linked(code_hash, || Some(code.to_vec()))?;
+        let cached = self.cache().modules.get(code_hash).cloned();
+        let pre = match cached {
+            Some(pre) => pre,
+            None => {
+                let module =
+                    Module::new(&self.engine, code).map_err(|e| invalid(format!("{e:#}")))?;
+                self.linker
+                    .instantiate_pre(&module)
+                    .map_err(|e| invalid(format!("{e:#}")))?
+            }
+        };
         for export in ["memory", "call"] {
             if pre.module().get_export(export).is_none() {
                 return Err(invalid(format!("missing export {export:?}")));
             }
         }
+        self.keep(code_hash, pre);
         Ok(())
     }
 
-    /// Compiled and linked, from the cache or else compiled (outside the cache
-    /// lock: a long compile does not hold up calls of other contracts).
+    /// A deployed module, compiled and linked: from the cache, else from the
+    /// precompiled store or compiled (outside the cache lock, so a long compile
+    /// does not hold up calls of other contracts). It passed validation at deploy,
+    /// so failing now is this node's trouble, never a verdict.
     fn linked(
         &self,
         code_hash: &Hash32,
@@ -301,22 +315,31 @@ impl Vm {
         if let Some(pre) = self.cache().modules.get(code_hash) {
             return Ok(pre.clone());
         }
-        let module = self.module(code_hash, code)?;
+        let local = |e: ContractError| {
+            ContractError::NodeLocal(format!("loading deployed code {code_hash}: {e}"))
+        };
+        let module = self.module(code_hash, code).map_err(local)?;
         let pre = self
             .linker
             .instantiate_pre(&module)
-            .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
-        let mut cache = self.cache();
-        if !cache.modules.contains_key(code_hash) {
-            if cache.order.len() >= CACHED_MODULES_MAX {
-                if let Some(old) = cache.order.pop_front() {
-                    cache.modules.remove(&old);
-                }
-            }
-            cache.order.push_back(*code_hash);
-            cache.modules.insert(*code_hash, pre.clone());
-        }
+            .map_err(|e| local(ContractError::InvalidModule(format!("{e:#}"))))?;
+        self.keep(code_hash, pre.clone());
         Ok(pre)
+    }
+
+    /// Keeps a linked module in the bounded memory cache.
+    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>) {
+        let mut cache = self.cache();
+        if cache.modules.contains_key(code_hash) {
+            return;
+        }
+        if cache.order.len() >= CACHED_MODULES_MAX {
+            if let Some(old) = cache.order.pop_front() {
+                cache.modules.remove(&old);
+            }
+        }
+        cache.order.push_back(*code_hash);
+        cache.modules.insert(*code_hash, pre);
     }
 
     /// Tests: takes every instance slot, as that many running calls would.
