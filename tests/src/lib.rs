@@ -420,6 +420,17 @@ pub fn reason(error: &Value) -> &str {
     error["data"]["reason"].as_str().unwrap_or("")
 }
 
+/// The libp2p peer id a home's node uses (derived from its validator key).
+pub fn peer_id_of(home: &Path) -> String {
+    let output = Command::new(tamga_bin())
+        .args(["keys", "peer-id", "--output", "json"])
+        .env("TAMGA_HOME", home)
+        .output()
+        .expect("tamga keys peer-id");
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    value["peer_id"].as_str().unwrap_or_default().to_owned()
+}
+
 /// Reads a key file (`{name, public_key, secret_key}`) as any client would.
 pub fn read_key(path: &Path) -> SigningKey {
     let file: Value =

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tamga_runtime::types::Evidence;
+use tamga_runtime::types::{Equivocation, Evidence};
 use tamga_tests::chain::assert_chains_identical;
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
 use tamga_tests::Node;
@@ -78,20 +78,42 @@ fn a_validator_spamming_signed_proposals_does_not_stop_the_others() {
     );
 }
 
-/// Malachite's proxy makes node0 sign a second, conflicting vote for every vote:
-/// the others stay safe and live, and keep both signed votes as evidence that
-/// verifies offline.
+/// Evidence node1 holds, once it holds a double vote and a double proposal.
+fn both_kinds_of_evidence(node: &Node) -> Vec<Evidence> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let listed = node
+            .rpc("evidence_list", json!([1, u64::MAX, 1000]))
+            .unwrap();
+        let evidence: Vec<Evidence> = serde_json::from_value(listed["evidence"].clone()).unwrap();
+        let kinds = |proposal: bool| {
+            evidence
+                .iter()
+                .any(|e| matches!(e.equivocation, Equivocation::DoubleProposal { .. }) == proposal)
+        };
+        if kinds(true) && kinds(false) {
+            return evidence;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "evidence so far: {listed}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Malachite's proxy makes node0 sign a second, conflicting vote for every vote
+/// and a second proposal for every proposal: the others stay safe and live, and
+/// keep both signed messages of each as evidence that verifies offline.
 #[test]
 fn an_equivocating_validator_is_caught_and_the_others_stay_safe() {
-    let faults = "[test_faults.byzantine]\nequivocate_votes = { mode = \"always\" }\nseed = 7";
+    let faults = "[test_faults.byzantine]\nequivocate_votes = { mode = \"always\" }\nequivocate_proposals = { mode = \"always\" }\nseed = 7";
     let cluster = run_with_faulty_node0(faults, 10);
-    let nodes = honest(&cluster);
-    assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
     let faulty = tamga_runtime::PublicKey::of(&cluster.node(0).validator_key());
     let node1 = cluster.node(1);
-    let listed = node1.rpc("evidence_list", json!([])).unwrap();
-    let evidence: Vec<Evidence> = serde_json::from_value(listed["evidence"].clone()).unwrap();
-    assert!(!evidence.is_empty(), "no evidence kept: {listed}");
+    let evidence = both_kinds_of_evidence(node1);
+    let nodes = honest(&cluster);
+    assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
     let chain = node1.rpc("node_status", json!([])).unwrap()["chain_id"]
         .as_str()
         .unwrap()

@@ -311,3 +311,30 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
     let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
     assert_chains_identical(&nodes, cluster.min_height());
 }
+
+/// Validators accept only the peers they list (the default for a node whose key
+/// is in the set): a node they do not list dials them and gets nowhere, while
+/// the validators commit on. Listing it (as `tamga testnet` does) lets it follow.
+#[test]
+fn validators_refuse_peers_they_do_not_list() {
+    let mut cluster = Cluster::create(4, 1, 200);
+    let stranger = tamga_tests::peer_id_of(&cluster.homes[4]);
+    cluster.configure(|config| {
+        for field in ["peers", "gossip_peers"] {
+            let list = config["p2p"][field].as_array_mut().unwrap();
+            list.retain(|entry| !entry.as_str().unwrap().starts_with(&stranger));
+        }
+    });
+    for i in 0..5 {
+        cluster.start(i);
+    }
+    let start = cluster.node(0).height();
+    for i in 0..4 {
+        cluster.node(i).wait_height(start + 10, WAIT).unwrap();
+    }
+    assert_eq!(
+        cluster.node(4).height(),
+        0,
+        "an unlisted node got blocks from validators"
+    );
+}

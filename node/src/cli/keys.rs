@@ -1,4 +1,4 @@
-//! `tamga keys new|list|show|import`.
+//! `tamga keys new|list|show|import|peer-id`.
 
 use super::output::print;
 use super::Globals;
@@ -23,6 +23,9 @@ pub enum KeysCommand {
         name: String,
         file: std::path::PathBuf,
     },
+    /// Show this node's peer id (from its validator key), which other nodes pin
+    /// as `peer-id@host:port` in their peer lists.
+    PeerId,
 }
 
 pub fn run(globals: &Globals, command: KeysCommand) -> Result<()> {
@@ -56,6 +59,13 @@ pub fn run(globals: &Globals, command: KeysCommand) -> Result<()> {
             let public_key = PublicKey::of(&key);
             let value = json!({ "name": name, "public_key": public_key, "path": path });
             print(globals.output, &value, || format!("{name} {public_key}"));
+        }
+        KeysCommand::PeerId => {
+            let path = crate::config::Home(home.clone()).validator_key();
+            let (_, key) = keyring::read_key_file(&path)?;
+            let peer_id = crate::config::peer_id_of(&key).to_string();
+            let value = json!({ "peer_id": peer_id });
+            print(globals.output, &value, || peer_id.clone());
         }
         KeysCommand::Show { name } => {
             let public_key = PublicKey::of(&keyring::load(home, &name)?);

@@ -129,6 +129,9 @@ pub struct CallOutcome {
 struct Cache {
     modules: HashMap<Hash32, InstancePre<HostState>>,
     order: VecDeque<Hash32>,
+    /// Compiled at deploy validation, not yet written to the precompiled store:
+    /// written at the first call (a refused deployment is never called).
+    unsaved: std::collections::HashSet<Hash32>,
 }
 
 /// Free instance slots: a call takes one before instantiating and gives it back
@@ -214,6 +217,7 @@ impl Vm {
         let cache = Mutex::new(Cache {
             modules: HashMap::new(),
             order: VecDeque::new(),
+            unsaved: Default::default(),
         });
         let compatibility = {
             use std::hash::{Hash, Hasher};
@@ -299,7 +303,9 @@ impl Vm {
                 return Err(invalid(format!("missing export {export:?}")));
             }
         }
-        self.keep(code_hash, pre);
+        if self.keep(code_hash, pre) {
+            self.cache().unsaved.insert(*code_hash);
+        }
         Ok(())
     }
 
@@ -312,8 +318,19 @@ impl Vm {
         code_hash: &Hash32,
         code: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Result<InstancePre<HostState>, ContractError> {
-        if let Some(pre) = self.cache().modules.get(code_hash) {
-            return Ok(pre.clone());
+        let hit = {
+            let mut cache = self.cache();
+            let pre = cache.modules.get(code_hash).cloned();
+            let unsaved = cache.unsaved.remove(code_hash);
+            pre.map(|pre| (pre, unsaved))
+        };
+        if let Some((pre, unsaved)) = hit {
+            if let (true, Some(store)) = (unsaved, self.precompiled.as_ref()) {
+                if let Ok(compiled) = pre.module().serialize() {
+                    store.save(&format!("{}-{code_hash}", self.compatibility), &compiled);
+                }
+            }
+            return Ok(pre);
         }
         let local = |e: ContractError| {
             ContractError::NodeLocal(format!("loading deployed code {code_hash}: {e}"))
@@ -327,19 +344,21 @@ impl Vm {
         Ok(pre)
     }
 
-    /// Keeps a linked module in the bounded memory cache.
-    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>) {
+    /// Keeps a linked module in the bounded memory cache; false if it was there.
+    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>) -> bool {
         let mut cache = self.cache();
         if cache.modules.contains_key(code_hash) {
-            return;
+            return false;
         }
         if cache.order.len() >= CACHED_MODULES_MAX {
             if let Some(old) = cache.order.pop_front() {
                 cache.modules.remove(&old);
+                cache.unsaved.remove(&old);
             }
         }
         cache.order.push_back(*code_hash);
         cache.modules.insert(*code_hash, pre);
+        true
     }
 
     /// Tests: takes every instance slot, as that many running calls would.

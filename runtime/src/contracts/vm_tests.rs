@@ -202,6 +202,11 @@ fn compiled_modules_persist_in_the_precompiled_store() {
     let code = module(r#"(func (export "call") (call $output (i32.const 0) (i32.const 2)))"#);
     let hash = Hash32([3; 32]);
     let first = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
+    first.validate(&hash, &code).unwrap();
+    assert!(
+        store.0.lock().unwrap().is_empty(),
+        "validation writes nothing: a refused deployment leaves nothing on disk"
+    );
     first
         .invoke(
             &hash,
