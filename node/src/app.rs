@@ -7,6 +7,7 @@ use crate::mempool::check::{check_bytes, check_parallel};
 use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::{begin_block, record_tip};
@@ -70,6 +71,18 @@ struct Execution {
     dropped: Vec<(Hash32, TxError)>,
 }
 
+/// What became of one gossiped batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GossipAdmission {
+    pub admitted: usize,
+    /// Well-formed and signed, but refused here (a duplicate, a spent nonce, a
+    /// rule): an honest relay may pass these on.
+    pub refused: usize,
+    /// Malformed, wrongly signed or for another chain: proof the sender is not
+    /// an honest relay.
+    pub forged: usize,
+}
+
 /// What subscribers hear about each committed block.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BlockNotice {
@@ -99,6 +112,12 @@ pub struct App {
     /// Proposal parts dropped before any costly work (replays, strangers, bad
     /// signatures, rounds or heights out of bounds), for status.
     pub parts_dropped: std::sync::atomic::AtomicU64,
+    /// Proposal parts whose blocks were executed (each distinct block once), for
+    /// status: spam that gets past the intake shows here.
+    pub parts_executed: std::sync::atomic::AtomicU64,
+    /// Executed proposals this node voted against (a wrong root, an invalid
+    /// transaction, a block past its fuel budget), for status.
+    pub parts_refused: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -124,6 +143,8 @@ impl App {
             round: Mutex::new((0, -1)),
             signing: OnceLock::new(),
             parts_dropped: Default::default(),
+            parts_executed: Default::default(),
+            parts_refused: Default::default(),
         }
     }
 
@@ -162,14 +183,20 @@ impl App {
     }
 
     /// Admits transactions gossiped by peers, checked on every core, in order.
-    pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> usize {
+    pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
         let checked = check_parallel(txs, |bytes| check_bytes(&self.chain_id, bytes.clone()));
-        checked
-            .into_iter()
-            .filter_map(Result::ok)
-            .map(|(vtx, bytes)| self.admit(vtx, bytes, false))
-            .filter(Result::is_ok)
-            .count()
+        let mut outcome = GossipAdmission::default();
+        for result in checked {
+            match result {
+                Ok((vtx, bytes)) => match self.admit(vtx, bytes, false) {
+                    Ok(_) => outcome.admitted += 1,
+                    Err(_) => outcome.refused += 1,
+                },
+                // Bad encoding, signature or chain: no honest node relays it.
+                Err(_) => outcome.forged += 1,
+            }
+        }
+        outcome
     }
 
     pub fn tip(&self) -> Tip {
@@ -205,6 +232,7 @@ impl App {
         ctx: &BlockContext,
         txs: Vec<VerifiedTx>,
         strict: bool,
+        fuel_max: u64,
     ) -> Result<Execution, BlockError> {
         let mut state = Overlay::new(&self.storage);
         begin_block(&mut state, ctx)?;
@@ -215,7 +243,7 @@ impl App {
             events: vec![],
             dropped: vec![],
         };
-        let fuel = BlockFuel::block();
+        let fuel = BlockFuel::new(fuel_max);
         for (index, vtx) in txs.into_iter().enumerate() {
             match apply_tx_metered(&mut state, ctx, &vtx, &fuel) {
                 Ok(events) => {
@@ -241,10 +269,21 @@ impl App {
         time_ms: u64,
         proposer: PublicKey,
     ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
+        self.build_block_within(time_ms, proposer, BLOCK_FUEL_MAX)
+    }
+
+    /// [`App::build_block`] within a contract fuel budget of `fuel_max` (a
+    /// faulty proposer's, in tests, may claim more than validators allow).
+    pub fn build_block_within(
+        &self,
+        time_ms: u64,
+        proposer: PublicKey,
+        fuel_max: u64,
+    ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
         let tip = self.tip();
         let ctx = self.next_context(time_ms);
         let candidates = self.mempool().candidates(self.block_txs_max);
-        let execution = self.execute(&ctx, candidates, false)?;
+        let execution = self.execute(&ctx, candidates, false, fuel_max)?;
         let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
         let header = BlockHeader {
             chain_id: self.chain_id.clone(),
@@ -313,7 +352,9 @@ impl App {
             time_ms: header.time_ms,
             vm: self.vm.clone(),
         };
-        let execution = self.execute(&ctx, verified, true)?;
+        // Every validator holds every block to the same budget, whatever its
+        // proposer claims.
+        let execution = self.execute(&ctx, verified, true, BLOCK_FUEL_MAX)?;
         let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
         if state_root != header.state_root {
             return Err(BlockError::StateRoot {

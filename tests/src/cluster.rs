@@ -362,3 +362,17 @@ fn proxy_links(homes: &[PathBuf]) -> BTreeMap<(usize, usize), Vec<Link>> {
     }
     links
 }
+
+/// The proposer of (`height`, round 0) among equal-power validators, computed as
+/// every node does: a hash of height and round picks a point in the set ordered
+/// by address (the README's "drawn by voting power").
+pub fn round_zero_proposer(keys: &[PublicKey], height: u64) -> PublicKey {
+    let mut sorted = keys.to_vec();
+    sorted.sort();
+    let hash = tamga_runtime::types::hashing::hash(
+        "tamga 2026 proposer draw v1",
+        &[&height.to_le_bytes(), &0u32.to_le_bytes()],
+    );
+    let draw = u128::from_le_bytes(hash.0[..16].try_into().expect("16 bytes"));
+    sorted[(draw % sorted.len() as u128) as usize]
+}

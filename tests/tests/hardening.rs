@@ -213,20 +213,6 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// The proposer of (`height`, round 0) among equal-power validators, computed as
-/// every node does: a hash of height and round picks a point in the set ordered
-/// by address (the README's "drawn by voting power").
-fn round_zero_proposer(keys: &[PublicKey], height: u64) -> PublicKey {
-    let mut sorted = keys.to_vec();
-    sorted.sort();
-    let hash = tamga_runtime::types::hashing::hash(
-        "tamga 2026 proposer draw v1",
-        &[&height.to_le_bytes(), &0u32.to_le_bytes()],
-    );
-    let draw = u128::from_le_bytes(hash.0[..16].try_into().unwrap());
-    sorted[(draw % sorted.len() as u128) as usize]
-}
-
 /// A proposer killed after it proposed and prevoted comes back and proposes the
 /// very same block again — its signing mark hands back the signature it already
 /// made — instead of refusing to sign (and, before, exiting). Deterministic: two
@@ -246,7 +232,7 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
     let tip = cluster.node(0).height();
     cluster.node(0).wait_height(tip + 1, WAIT).unwrap();
     let height = tip + 2;
-    let proposer = round_zero_proposer(&keys, height);
+    let proposer = tamga_tests::cluster::round_zero_proposer(&keys, height);
     let p = keys.iter().position(|k| *k == proposer).unwrap();
     let others: Vec<usize> = (0..4).filter(|&i| i != p).take(2).collect();
     for &i in &others {
@@ -313,23 +299,39 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
 }
 
 /// Validators accept only the peers they list (the default for a node whose key
-/// is in the set): a node they do not list dials them and gets nowhere, while
-/// the validators commit on. Listing it (as `tamga testnet` does) lets it follow.
+/// is in the set): of two full nodes that dial them, the one they list follows
+/// the chain and the one they do not gets nowhere, while the validators commit on.
 #[test]
 fn validators_refuse_peers_they_do_not_list() {
-    let mut cluster = Cluster::create(4, 1, 200);
-    let stranger = tamga_tests::peer_id_of(&cluster.homes[4]);
-    cluster.configure(|config| {
-        for field in ["peers", "gossip_peers"] {
-            let list = config["p2p"][field].as_array_mut().unwrap();
-            list.retain(|entry| !entry.as_str().unwrap().starts_with(&stranger));
-        }
-    });
-    for i in 0..5 {
+    let mut cluster = Cluster::create(4, 2, 200);
+    let ids: Vec<String> = cluster
+        .homes
+        .iter()
+        .map(|h| tamga_tests::peer_id_of(h))
+        .collect();
+    assert!(
+        ids.iter().all(|id| !id.is_empty()),
+        "tamga keys peer-id: {ids:?}"
+    );
+    // Nobody lists node4; node4 dials only the validators (a full node accepts
+    // anyone, so it must not be a way around them).
+    let unlist = |i: usize, who: &String| {
+        cluster.configure_node(i, |config| {
+            for field in ["peers", "gossip_peers"] {
+                let list = config["p2p"][field].as_array_mut().unwrap();
+                list.retain(|entry| !entry.as_str().unwrap().starts_with(who.as_str()));
+            }
+        });
+    };
+    for i in [0, 1, 2, 3, 5] {
+        unlist(i, &ids[4]);
+    }
+    unlist(4, &ids[5]);
+    for i in 0..6 {
         cluster.start(i);
     }
     let start = cluster.node(0).height();
-    for i in 0..4 {
+    for i in [0, 1, 2, 3, 5] {
         cluster.node(i).wait_height(start + 10, WAIT).unwrap();
     }
     assert_eq!(
@@ -337,4 +339,106 @@ fn validators_refuse_peers_they_do_not_list() {
         0,
         "an unlisted node got blocks from validators"
     );
+}
+
+/// A loop of about 14 M fuel: 14 such calls fill a block's 200 M budget.
+const BURNER: &str = r#"(module (memory (export "memory") 1)
+     (func (export "call") (local $i i32)
+       (loop $l
+         (local.set $i (i32.add (local.get $i) (i32.const 1)))
+         (br_if $l (i32.lt_u (local.get $i) (i32.const 2000000))))))"#;
+
+/// Deploys and instantiates [`BURNER`] through `node` with alice as the party.
+fn burner(node: &Node) -> tamga_runtime::Hash32 {
+    use tamga_runtime::contracts::ArbitrationClause;
+    use tamga_runtime::types::Bytes;
+    let run = |payload| {
+        let tx = node.sign("alice", payload, &[]);
+        let hash = submit(node, &tx);
+        wait_committed(node, &hash, WAIT).unwrap()
+    };
+    let deployed = run(Payload::Deploy {
+        code: Bytes(wat::parse_str(BURNER).unwrap()),
+        terms: "Burns fuel.".into(),
+        arbitration: ArbitrationClause {
+            arbiters: vec![node.public("arbiter1")],
+            quorum: 1,
+            deadline_blocks: 10,
+            appeal: None,
+        },
+    });
+    let contract = deployed["events"][0]["contract_deployed"]["contract"].clone();
+    let done = run(Payload::Instantiate {
+        contract: serde_json::from_value(contract).unwrap(),
+        parties: vec![node.public("alice")],
+        init_args: Bytes(vec![]),
+    });
+    serde_json::from_value(done["events"][0]["instance_proposed"]["instance"].clone()).unwrap()
+}
+
+/// node0 builds its blocks as if the contract fuel budget were unlimited. Each
+/// time it proposes while more calls are pending than a block may burn, the
+/// others execute its block, find it past the budget and vote against it; no
+/// committed block burns more than the budget, and every call commits in time.
+/// Batches of 30 calls (two blocks' worth) go to node0 until one of its blocks
+/// was refused (each batch gives it about even odds).
+#[test]
+fn a_block_past_its_fuel_budget_is_refused_by_every_validator() {
+    use tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
+    let mut cluster = Cluster::create(4, 0, 300);
+    cluster.faults[0] = Some("ignore_block_fuel = true".into());
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    let (node0, node1) = (cluster.node(0), cluster.node(1));
+    let instance = burner(node1);
+    let refused = |node: &Node| {
+        let status = node.rpc("node_status", json!([])).unwrap();
+        status["consensus"]["parts_refused"].as_u64().unwrap()
+    };
+    let alice = node0.key("alice");
+    let mut fuel_by_height: std::collections::BTreeMap<u64, u64> = Default::default();
+    for batch in 0..15 {
+        let first = node0.next_nonce(&node0.public("alice"));
+        let hashes: Vec<String> = (0..30u64)
+            .map(|k| {
+                let call = Payload::Call {
+                    instance,
+                    input: tamga_runtime::types::Bytes(vec![]),
+                };
+                let tx = tamga_runtime::types::Transaction {
+                    chain_id: "tamga-devnet".into(),
+                    signer: PublicKey::of(&alice),
+                    nonce: first + k,
+                    payload: call,
+                };
+                submit(node0, &tx.sign(&alice))
+            })
+            .collect();
+        for hash in &hashes {
+            let done = wait_committed(node1, hash, WAIT).unwrap();
+            let fuel = done["events"][0]["contract_called"]["fuel_used"]
+                .as_u64()
+                .unwrap();
+            *fuel_by_height
+                .entry(done["height"].as_u64().unwrap())
+                .or_default() += fuel;
+        }
+        if (1..4).all(|i| refused(cluster.node(i)) > 0) {
+            eprintln!("node0's over-budget block refused during batch {batch}");
+            break;
+        }
+    }
+    for i in 1..4 {
+        assert!(
+            refused(cluster.node(i)) > 0,
+            "node{i} never saw an over-budget block from node0"
+        );
+    }
+    for (height, fuel) in &fuel_by_height {
+        assert!(
+            *fuel <= BLOCK_FUEL_MAX,
+            "block {height} burned {fuel}, past the budget"
+        );
+    }
 }

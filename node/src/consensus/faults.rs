@@ -11,14 +11,18 @@ use std::path::PathBuf;
 pub struct Faults {
     /// Propose blocks whose header carries a wrong state root.
     pub wrong_state_root: bool,
-    /// Each time this validator proposes, also sign and publish this many other
-    /// blocks for the next height (spam from a validator that may sign parts).
+    /// At the start of each height, sign and publish this many distinct blocks
+    /// for its round 0 (spam from a validator that may sign parts: a stranger's
+    /// parts at others' rounds, an equivocating proposer's at its own).
     pub spam_proposals: u32,
     /// Republish every proposal part received this many times, and publish as
     /// many oversized parts for future heights (a flooding peer).
     pub flood: u32,
     /// Bytes of each junk part `flood` publishes (default: near a block's limit).
     pub flood_part_bytes: Option<usize>,
+    /// Build blocks as if the contract fuel budget were unlimited (validators
+    /// must refuse a block past the real one).
+    pub ignore_block_fuel: bool,
     /// Keep no accepted proposal block, as if the store had lost them: a decided
     /// block must then come from peers.
     pub forget_accepted_blocks: bool,
@@ -51,6 +55,16 @@ use arc_malachitebft_app_channel::{Channels, NetworkMsg};
 use arc_malachitebft_core_types::{Context as _, Round};
 
 impl Host {
+    /// The fuel this node's blocks may burn: with `ignore_block_fuel`, far past
+    /// the budget validators enforce.
+    pub(super) fn block_fuel_budget(&self) -> u64 {
+        let budget = tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
+        match self.faults.ignore_block_fuel {
+            true => budget * 1000,
+            false => budget,
+        }
+    }
+
     /// Amnesia remembers the latest proposed value, to prevote for it later.
     pub(super) fn record_for_amnesia(
         &self,
@@ -64,7 +78,7 @@ impl Host {
     }
 
     /// `spam_proposals`: at the start of each height, sign and publish that many
-    /// valid blocks for it (distinct times, so distinct ids), one per round from 0.
+    /// valid blocks for its round 0 (distinct times, so distinct ids).
     pub(super) async fn spam_proposals(
         &mut self,
         channels: &mut Channels<TamgaContext>,
@@ -79,7 +93,7 @@ impl Host {
         let base_ms = crate::clock::now_ms().max(self.app.tip().time_ms + 1);
         for i in 0..self.faults.spam_proposals {
             let (executed, _) = self.app.build_block(base_ms + u64::from(i), proposer)?;
-            let rounds = (height, Round::new(i), Round::Nil);
+            let rounds = (height, Round::new(0), Round::Nil);
             let (candidate, _) = super::parts::sign(executed, vec![], rounds, &raw)?;
             if let Some(part) = candidate.part {
                 super::propose::send_part(channels, part).await?;

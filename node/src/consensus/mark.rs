@@ -103,8 +103,10 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
 pub struct SigningState {
     path: PathBuf,
     mark: Mutex<Option<Mark>>,
-    /// Set when a request was refused: consensus then stops, and the node
-    /// follows the chain past the mark instead of failing.
+    /// Set when a request from the consensus engine was refused: the engine
+    /// then stops, and the node follows the chain past the mark instead of
+    /// failing. (A refusal of the host's own part signature only means it does
+    /// not propose, and is not noted here.)
     refused: std::sync::atomic::AtomicBool,
 }
 
@@ -134,7 +136,13 @@ impl SigningState {
         self.lock().as_ref().map(|m| m.height)
     }
 
-    /// Whether a request was refused since the last call (and clears it).
+    /// Notes that the consensus engine's request was refused.
+    pub fn note_engine_refusal(&self) {
+        self.refused
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether an engine request was refused since the last call (and clears it).
     pub fn take_refused(&self) -> bool {
         self.refused
             .swap(false, std::sync::atomic::Ordering::SeqCst)
@@ -159,11 +167,7 @@ impl SigningState {
     ) -> Result<[u8; 64], String> {
         let mut mark = self.lock();
         match decide(mark.as_ref(), at, bytes) {
-            Decision::Refuse(why) => {
-                self.refused
-                    .store(true, std::sync::atomic::Ordering::SeqCst);
-                Err(why)
-            }
+            Decision::Refuse(why) => Err(why),
             Decision::Repeat(signature) => Ok(signature),
             Decision::Sign => {
                 let signature = sign(bytes);
@@ -286,7 +290,7 @@ mod tests {
         assert_eq!(again.unwrap(), first);
         let other = state.sign((7, 0, Step::Proposal), &Hash32([6; 32]), |_| [6; 64]);
         assert!(other.is_err(), "another proposal for that round is refused");
-        assert!(state.take_refused(), "the refusal is noted");
+        assert!(!state.take_refused(), "only the engine's refusals stop it");
         state
             .sign((7, 1, Step::Proposal), &Hash32([8; 32]), |_| [8; 64])
             .unwrap();

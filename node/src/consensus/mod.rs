@@ -91,21 +91,34 @@ impl NodeConfig for EngineConfig {
     }
 }
 
+/// Largest blocks one value-sync response may carry (smaller blocks: up to the
+/// batch of 20).
+const SYNC_BLOCKS_PER_RESPONSE_MAX: u64 = 4;
+/// Value-sync requests a lagging node keeps in flight.
+const SYNC_REQUESTS_IN_FLIGHT_MAX: usize = 2;
+
 fn engine_config(settings: &Settings) -> EngineConfig {
     use bytesize::ByteSize;
     // A whole block travels in one proposal part; leave room for the envelope.
     let message_max = ByteSize::b((BLOCK_BYTES_MAX + 64 * 1024) as u64);
-    // Malachite's defaults: 5 inbound connections per IP, 5 per peer (peers
-    // listed in `p2p.peers` are exempt from the per-IP limit, so a loopback
-    // devnet, every node on one IP, is not throttled).
-    let discovery = DiscoveryConfig::default();
+    // Malachite's limit on inbound connections per IP applies to listed peers
+    // too: room for every listed peer to share one (a devnet on loopback,
+    // validators behind one NAT), and its default 5 otherwise.
+    let discovery = DiscoveryConfig {
+        max_connections_per_ip: (settings.peers.len() + 1)
+            .max(DiscoveryConfig::default().max_connections_per_ip),
+        ..DiscoveryConfig::default()
+    };
     let p2p = P2pConfig {
         listen_addr: settings.listen.clone(),
         persistent_peers: settings.peers.clone(),
         persistent_peers_only: !settings.accept_unlisted_peers,
         discovery,
         pubsub_max_size: message_max,
-        rpc_max_size: ByteSize::b(message_max.as_u64() * 24),
+        // A sync response holds at most four largest blocks (the sender trims
+        // its batch to fit): with two requests in flight a lying peer can make
+        // a lagging node hold ~25 MiB, not hundreds.
+        rpc_max_size: ByteSize::b(message_max.as_u64() * SYNC_BLOCKS_PER_RESPONSE_MAX),
         // Direct sends to each listed peer, no relaying and no message cache:
         // a peer flooding junk costs each node only what it sends that node.
         // Validators list each other (a full mesh).
@@ -117,6 +130,7 @@ fn engine_config(settings: &Settings) -> EngineConfig {
         request_timeout: Duration::from_secs(5),
         max_response_size: p2p.rpc_max_size,
         batch_size: 20,
+        parallel_requests: SYNC_REQUESTS_IN_FLIGHT_MAX,
         ..ValueSyncConfig::default()
     };
     EngineConfig {
@@ -237,7 +251,9 @@ async fn identities(
     Ok((identity, consensus))
 }
 
-/// The one signer, shared by the engine and the host (which signs parts).
+/// The one signer, shared by the engine and the host (which signs parts). A
+/// refusal of the engine's own request is noted: the engine stops on it, and the
+/// node then follows the chain past its mark.
 struct SharedSigner(Arc<signing::KeySigner>);
 
 #[async_trait::async_trait]
@@ -249,7 +265,11 @@ impl Signer<TamgaContext> for SharedSigner {
         arc_malachitebft_core_types::SignedMessage<TamgaContext, context::Vote>,
         arc_malachitebft_signing::Error,
     > {
-        self.0.sign_vote(vote).await
+        let signed = self.0.sign_vote(vote).await;
+        if signed.is_err() {
+            self.0.note_engine_refusal();
+        }
+        signed
     }
     async fn sign_proposal(
         &self,
@@ -258,7 +278,11 @@ impl Signer<TamgaContext> for SharedSigner {
         arc_malachitebft_core_types::SignedMessage<TamgaContext, context::Proposal>,
         arc_malachitebft_signing::Error,
     > {
-        self.0.sign_proposal(proposal).await
+        let signed = self.0.sign_proposal(proposal).await;
+        if signed.is_err() {
+            self.0.note_engine_refusal();
+        }
+        signed
     }
     async fn sign_vote_extension(
         &self,

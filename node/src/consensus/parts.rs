@@ -99,26 +99,29 @@ pub fn check_body(part: &ProposalPart) -> Result<Block, PartError> {
     Ok(block)
 }
 
-/// Builds the next block from the mempool at this validator's clock.
+/// Builds the next block from the mempool at this validator's clock, within a
+/// contract fuel budget of `fuel_max` (the block's, but in fault tests).
 pub fn build(
     app: &App,
     proposer: PublicKey,
+    fuel_max: u64,
 ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
     let time_ms = crate::clock::now_ms().max(app.tip().time_ms + 1);
-    app.build_block(time_ms, proposer)
+    app.build_block_within(time_ms, proposer, fuel_max)
 }
 
-/// Signs the part that carries `block` for (`height`, `round`, `pol_round`):
-/// under the signing mark, the same bytes as the proposal Malachite signs for
-/// it. A refusal (the mark) is returned, not raised: the caller then does not
-/// propose.
+/// Signs, as `proposer`, the part that carries `block` for (`height`, `round`,
+/// `pol_round`): under the signing mark, the same bytes as the proposal
+/// Malachite signs for it. (A re-proposal carries a block another validator may
+/// have built: its header names the builder, the part the round's proposer.) A
+/// refusal (the mark) is returned, not raised: the caller then does not propose.
 pub fn sign_part(
     block: &Block,
     (height, round, pol_round): (Height, Round, Round),
+    proposer: Address,
     signer: &KeySigner,
 ) -> Result<(ProposalPart, BlockId), arc_malachitebft_signing::Error> {
     let id = BlockId(block.header.hash().0);
-    let proposer = Address(block.header.proposer.0);
     let signature = signer.sign_part(&proposal(height, round, pol_round, id, proposer))?;
     let part = ProposalPart {
         height,
@@ -140,7 +143,8 @@ pub fn sign(
     at: (Height, Round, Round),
     signer: &KeySigner,
 ) -> eyre::Result<(Candidate, BlockId)> {
-    let (part, id) = sign_part(&executed.block, at, signer)
+    let proposer = Address(executed.block.header.proposer.0);
+    let (part, id) = sign_part(&executed.block, at, proposer, signer)
         .map_err(|e| eyre::eyre!("signing the proposal part: {e}"))?;
     let candidate = Candidate {
         executed,
@@ -167,21 +171,36 @@ fn proposal(
     }
 }
 
-/// Executes a live proposal's block (decoded by [`check_body`]) for the next
-/// height, after the intake's checks: header and part agree, its time is not
-/// ahead of our clock, then every transaction. A failure of this node is
-/// `Local`, never `Refused`.
-pub fn execute(
+/// The checks on a live proposal's header that need no execution: header and
+/// part agree on the height, the block was built by this round's proposer (or,
+/// re-proposed under a proof-of-lock round, by a validator), and its time is not
+/// ahead of this validator's clock. Run before any cached verdict is reused, so
+/// every node judges the same part the same way whatever it has in memory.
+pub fn check_header(
     app: &App,
-    part: ProposalPart,
-    block: Block,
+    part: &ProposalPart,
+    block: &Block,
     id: BlockId,
-) -> Result<Candidate, PartError> {
+) -> Result<(), PartError> {
     let refuse = |error: String| PartError::Refused { id, error };
-    if block.header.proposer.0 != part.proposer.0 || block.header.height != part.height.0 {
-        return Err(refuse(
-            "header proposer or height differs from the part's".into(),
-        ));
+    if block.header.height != part.height.0 {
+        return Err(refuse("header height differs from the part's".into()));
+    }
+    let builder = tamga_runtime::PublicKey(block.header.proposer.0);
+    let built_by_a_validator = match part.pol_round {
+        Round::Nil => block.header.proposer.0 == part.proposer.0,
+        _ => tamga_runtime::validators::set_for_height(&app.storage, part.height.0)
+            .map_err(|e| PartError::Local {
+                id,
+                error: Box::new(BlockError::Corrupt(e)),
+            })?
+            .iter()
+            .any(|v| v.public_key == builder),
+    };
+    if !built_by_a_validator {
+        return Err(refuse(format!(
+            "header proposer {builder} did not propose this block in this or a locked round"
+        )));
     }
     let now_ms = crate::clock::now_ms();
     if block.header.time_ms > now_ms + BLOCK_TIME_AHEAD_MAX_MS {
@@ -190,6 +209,19 @@ pub fn execute(
             "block time is {ahead} ms ahead of this validator's clock (limit {BLOCK_TIME_AHEAD_MAX_MS} ms)"
         )));
     }
+    Ok(())
+}
+
+/// Executes a live proposal's block (decoded by [`check_body`]) for the next
+/// height, after the intake's checks and [`check_header`]: every transaction.
+/// A failure of this node is `Local`, never `Refused`.
+pub fn execute(
+    app: &App,
+    part: ProposalPart,
+    block: Block,
+    id: BlockId,
+) -> Result<Candidate, PartError> {
+    let refuse = |error: String| PartError::Refused { id, error };
     let executed = app
         .execute_block(block)
         .map_err(|error| match error.is_local() {

@@ -55,6 +55,27 @@ impl Host {
         self.execute_part(part, block, id).await.map(Some)
     }
 
+    /// The contract fuel this node's blocks may burn: the block budget every
+    /// validator enforces.
+    #[cfg(not(feature = "test-faults"))]
+    fn block_fuel_budget(&self) -> u64 {
+        tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX
+    }
+
+    /// A proposal this node votes against, with why, counted for status.
+    fn refuse(
+        &mut self,
+        value: ProposedValue<TamgaContext>,
+        error: &PartError,
+    ) -> ProposedValue<TamgaContext> {
+        use std::sync::atomic::Ordering;
+        self.app.parts_refused.fetch_add(1, Ordering::Relaxed);
+        let (height, round, proposer) = (value.height, value.round, value.proposer);
+        tracing::warn!(%height, %round, %proposer, block = %value.value, %error, "refusing proposal");
+        self.values.note_proposed(value.clone());
+        value
+    }
+
     fn dropped(
         &self,
         part: &ProposalPart,
@@ -75,12 +96,23 @@ impl Host {
         let (height, round, pol) = (part.height, part.round, part.pol_round);
         let proposer = part.proposer;
         let value = |validity| proposed((height, round, pol), proposer, id, validity);
+        match parts::check_header(&self.app, &part, &block, id) {
+            Ok(()) => {}
+            Err(PartError::Local { error, .. }) => {
+                return Err(eyre::eyre!(
+                    "this node could not check block {id} at height {height}: {error}"
+                ));
+            }
+            Err(error) => return Ok(self.refuse(value(Validity::Invalid), &error)),
+        }
         if self.values.get(height, &id).is_some() {
             // The same block again (a re-proposal in a later round): executed once.
             self.values.note_proposed(value(Validity::Valid));
             return Ok(value(Validity::Valid));
         }
         let app = self.app.clone();
+        use std::sync::atomic::Ordering;
+        self.app.parts_executed.fetch_add(1, Ordering::Relaxed);
         let checked =
             tokio::task::spawn_blocking(move || parts::execute(&app, part, block, id)).await;
         let candidate = match checked {
@@ -90,11 +122,7 @@ impl Host {
                     "this node could not execute block {id} at height {height}: {error}"
                 ));
             }
-            Ok(Err(error)) => {
-                tracing::warn!(%height, %round, %proposer, block = %id, %error, "refusing proposal");
-                self.values.note_proposed(value(Validity::Invalid));
-                return Ok(value(Validity::Invalid));
-            }
+            Ok(Err(error)) => return Ok(self.refuse(value(Validity::Invalid), &error)),
             Err(join) => {
                 return Err(eyre::eyre!(
                     "executing block {id} at height {height} panicked: {join}"
@@ -152,8 +180,9 @@ impl Host {
         }
         let app = self.app.clone();
         let proposer = PublicKey(self.me.0);
+        let fuel_max = self.block_fuel_budget();
         let (executed, dropped) =
-            tokio::task::spawn_blocking(move || parts::build(&app, proposer)).await??;
+            tokio::task::spawn_blocking(move || parts::build(&app, proposer, fuel_max)).await??;
         #[cfg(feature = "test-faults")]
         let executed = self.faults.tamper(executed);
         let id = Hash32(executed.block.header.hash().0);
@@ -182,7 +211,8 @@ impl Host {
         what: &str,
     ) -> Option<BlockId> {
         let at = (height, round, Round::Nil);
-        let (part, id) = match parts::sign_part(&candidate.executed.block, at, &self.signer) {
+        let signed = parts::sign_part(&candidate.executed.block, at, self.me, &self.signer);
+        let (part, id) = match signed {
             Ok(signed) => signed,
             Err(error) => {
                 tracing::warn!(%height, %round, %error, "not proposing in this round");
@@ -254,7 +284,7 @@ impl Host {
                 }
             },
         };
-        match parts::sign_part(&block, (height, round, valid_round), &self.signer) {
+        match parts::sign_part(&block, (height, round, valid_round), self.me, &self.signer) {
             Ok((part, _)) => {
                 self.intake.mark_seen(&part);
                 send_part(channels, part).await

@@ -165,6 +165,13 @@ impl KeySigner {
         Ok(())
     }
 
+    /// Notes on the mark that the consensus engine's request was refused.
+    pub fn note_engine_refusal(&self) {
+        if let Some(mark) = &self.mark {
+            mark.note_engine_refusal();
+        }
+    }
+
     pub fn chain_id(&self) -> std::sync::Arc<str> {
         self.chain_id.clone()
     }

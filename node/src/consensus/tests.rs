@@ -125,7 +125,8 @@ fn proposal_with(
     let proposer = open_app(dir.path());
     admit_registration(&proposer, 0);
     let key = dev_key("validator");
-    let (mut executed, dropped) = parts::build(&proposer, PublicKey::of(&key)).unwrap();
+    let fuel_max = tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
+    let (mut executed, dropped) = parts::build(&proposer, PublicKey::of(&key), fuel_max).unwrap();
     tamper(&mut executed.block);
     let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into(), None);
     let at = (Height(1), Round::ZERO, Round::Nil);
@@ -143,6 +144,7 @@ fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
     let voter = open_app(dir.path());
     let id = parts::check_sender(&voter.chain_id, set, &part)?;
     let block = parts::check_body(&part)?;
+    parts::check_header(&voter, &part, &block, id)?;
     parts::execute(&voter, part, block, id).map(|_| ())
 }
 

@@ -213,20 +213,21 @@ impl Intake {
             return Err(Dropped::RoundFull);
         }
         let bytes = part.block.len();
+        // Room it would free: the parts of heights farther than this one.
+        let farther: usize = self
+            .pending
+            .range((Height(part.height.0 + 1), Round::Nil)..)
+            .map(|(_, p)| p.block.len())
+            .sum();
+        if self.pending_bytes - farther + bytes > PENDING_BYTES_MAX {
+            return Err(Dropped::BufferFull);
+        }
         while self.pending_bytes + bytes > PENDING_BYTES_MAX {
-            let Some(far) = self.pending.last_key_value().map(|(k, _)| *k) else {
+            let Some((far, old)) = self.pending.pop_last() else {
                 break;
             };
-            if far <= key {
-                return Err(Dropped::BufferFull);
-            }
-            if let Some(old) = self.pending.remove(&far) {
-                self.pending_bytes -= old.block.len();
-                self.seen.remove(&far);
-            }
-        }
-        if self.pending_bytes + bytes > PENDING_BYTES_MAX {
-            return Err(Dropped::BufferFull);
+            self.pending_bytes -= old.block.len();
+            self.seen.remove(&far);
         }
         self.mark_seen(&part);
         self.pending_bytes += bytes;

@@ -34,9 +34,11 @@ const STALE_WRITES_PER_TX: usize = 8;
 const STALE_WRITES_FLOOR: usize = 4096;
 /// Rejections remembered for `tx_get`, oldest forgotten first.
 const REJECTED_REMEMBERED_MAX: usize = 10_000;
-/// Contract fuel one re-check of the pending queue may burn (it runs on the
-/// commit path, so it is bounded like a few blocks' execution); transactions
-/// past it leave the pool unjudged, and their senders resubmit.
+/// Contract fuel one re-check of the pending queue may burn. It runs on the
+/// commit path, before the next height starts, so it is bounded like a few
+/// blocks' execution (a pool holding that much contract work is what the next
+/// few blocks will take); transactions past it leave the pool unjudged, and
+/// their senders resubmit.
 pub const RECHECK_FUEL_MAX: u64 = 4 * tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
 
 #[derive(Clone, Copy, Debug)]
@@ -94,7 +96,7 @@ pub struct Mempool {
     per_signer: HashMap<PublicKey, usize>,
     /// Writes of every pending transaction, applied in queue order on committed state.
     pending_writes: WriteSet,
-    rejected: HashMap<Hash32, TxError>,
+    rejected: HashMap<Hash32, Left>,
     rejected_order: VecDeque<Hash32>,
 }
 
@@ -102,7 +104,22 @@ pub struct Mempool {
 pub enum TxStatus {
     Pending,
     Rejected(TxError),
+    /// Left the pool without a verdict (this node could not re-check it); the
+    /// sender resubmits. The text says why.
+    Dropped(&'static str),
 }
+
+/// Why a transaction left the pool without being committed.
+#[derive(Clone)]
+enum Left {
+    Rejected(TxError),
+    Dropped(&'static str),
+}
+
+const DROPPED_RECHECK_BUDGET: &str =
+    "left the mempool unjudged: the re-check after a block ran out of its fuel budget; resubmit it";
+const DROPPED_LOCAL_FAILURE: &str =
+    "left the mempool unjudged: this node could not re-check it; resubmit it";
 
 impl Verified {
     fn of(vtx: &VerifiedTx) -> Self {
@@ -261,7 +278,10 @@ impl Mempool {
         if self.ids.contains_key(id) {
             return Some(TxStatus::Pending);
         }
-        self.rejected.get(id).cloned().map(TxStatus::Rejected)
+        self.rejected.get(id).map(|left| match left {
+            Left::Rejected(error) => TxStatus::Rejected(error.clone()),
+            Left::Dropped(why) => TxStatus::Dropped(why),
+        })
     }
 
     /// After a block commits: forget its transactions and the ones it dropped.
@@ -307,11 +327,14 @@ impl Mempool {
             }
         }
         for (id, error) in dropped {
-            self.remember_rejection(id, error);
+            self.remember(id, Left::Rejected(error));
         }
         self.rerun(storage, next_block, &committed.iter().copied().collect());
     }
 
+    /// Re-checks the queue on the new state, within [`RECHECK_FUEL_MAX`]: a
+    /// transaction the budget cannot cover leaves the pool unjudged (so do the
+    /// signer's later ones, whose nonces follow it), the rest are re-checked.
     fn rerun(&mut self, storage: &Storage, next_block: &BlockContext, settled: &HashSet<Hash32>) {
         let queue = std::mem::take(&mut self.queue);
         self.pending_writes.clear();
@@ -319,14 +342,14 @@ impl Mempool {
         self.per_signer.clear();
         self.bytes = 0;
         let fuel = BlockFuel::new(RECHECK_FUEL_MAX);
-        let mut unjudged = 0usize;
+        let mut unjudged: HashSet<PublicKey> = HashSet::new();
         for pending in queue {
-            let id = pending.vtx.id;
+            let (id, signer) = (pending.vtx.id, pending.vtx.tx.tx.signer);
             if settled.contains(&id) || self.rejected.contains_key(&id) {
                 continue;
             }
-            if unjudged > 0 {
-                unjudged += 1;
+            if unjudged.contains(&signer) {
+                self.remember(id, Left::Dropped(DROPPED_RECHECK_BUDGET));
                 continue;
             }
             match self.dry_run(storage, next_block, &pending.vtx, &fuel) {
@@ -334,25 +357,29 @@ impl Mempool {
                     self.pending_writes.extend(writes);
                     self.push(pending);
                 }
-                Err(error) if error.is_block_full() => unjudged = 1,
-                Err(error) if error.is_local() => {
-                    // Not a verdict: the client is not told it was refused.
-                    tracing::warn!(tx = %id, %error, "mempool: could not re-check a pending transaction; dropped it");
+                Err(error) if error.is_block_full() => {
+                    unjudged.insert(signer);
+                    self.remember(id, Left::Dropped(DROPPED_RECHECK_BUDGET));
                 }
-                Err(error) => self.remember_rejection(id, error),
+                Err(error) if error.is_local() => {
+                    tracing::warn!(tx = %id, %error, "mempool: could not re-check a pending transaction");
+                    unjudged.insert(signer);
+                    self.remember(id, Left::Dropped(DROPPED_LOCAL_FAILURE));
+                }
+                Err(error) => self.remember(id, Left::Rejected(error)),
             }
         }
-        if unjudged > 0 {
+        if !unjudged.is_empty() {
             tracing::warn!(
-                unjudged,
+                signers = unjudged.len(),
                 fuel = RECHECK_FUEL_MAX,
-                "mempool: the re-check budget is spent; the rest left the pool unjudged (resubmit)"
+                "mempool: re-check budget spent; some transactions left the pool unjudged"
             );
         }
     }
 
-    fn remember_rejection(&mut self, id: Hash32, error: TxError) {
-        if self.rejected.insert(id, error).is_none() {
+    fn remember(&mut self, id: Hash32, left: Left) {
+        if self.rejected.insert(id, left).is_none() {
             self.rejected_order.push_back(id);
         }
         while self.rejected_order.len() > REJECTED_REMEMBERED_MAX {

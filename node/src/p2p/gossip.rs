@@ -2,17 +2,30 @@
 //! RPC are batched (at most [`BATCH_TXS_MAX`] or [`BATCH_BYTES_MAX`], flushed every
 //! [`FLUSH_MS`]) and published; batches from peers are checked and admitted in
 //! arrival order by one worker, exactly as RPC admits them. Everything is bounded:
-//! the outgoing queue, the incoming queue, the message size, and connections
+//! the outgoing queue, the incoming queue (by batches and by
+//! [`INCOMING_BYTES_MAX`] bytes), the message size, and connections
 //! ([`CONNECTIONS_MAX`] in all, [`CONNECTIONS_PER_PEER_MAX`] per peer); a node that
 //! accepts no unlisted peer closes any connection from a peer id not in its list.
+//!
+//! A batch is forwarded to other peers only after this node checked it
+//! (gossipsub's explicit validation): one that admitted something is passed on;
+//! one holding a forged transaction (bad encoding, signature or chain) is
+//! rejected, which also lowers its sender's score; the rest are dropped quietly.
+//! So a peer flooding junk reaches its direct neighbours only, and each pays
+//! for it once.
 
 use crate::app::App;
+use crate::app::GossipAdmission;
 use anyhow::{Context, Result};
 use libp2p::futures::StreamExt;
-use libp2p::gossipsub::{self, IdentTopic, MessageAuthenticity, ValidationMode};
+use libp2p::gossipsub::{
+    self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, ValidationMode,
+};
 use libp2p::swarm::SwarmEvent;
+use libp2p::PeerId;
 use libp2p::{noise, tcp, yamux, Multiaddr};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tamga_runtime::limits::TX_BYTES_MAX;
@@ -30,6 +43,9 @@ pub const FLUSH_MS: u64 = 20;
 pub const OUTGOING_TXS_MAX: usize = 50_000;
 /// Batches from peers waiting to be admitted; beyond this, batches are dropped.
 pub const INCOMING_BATCHES_MAX: usize = 256;
+/// Bytes of batches from peers waiting to be admitted; beyond this, batches are
+/// dropped (a full queue of largest batches would otherwise be ~600 MiB).
+pub const INCOMING_BYTES_MAX: usize = 32 * 1024 * 1024;
 const REDIAL_MS: u64 = 2_000;
 /// Established connections, in and out, in all.
 pub const CONNECTIONS_MAX: u32 = 128;
@@ -88,6 +104,7 @@ fn build_swarm(settings: &GossipSettings) -> Result<Swarm> {
     let config = gossipsub::ConfigBuilder::default()
         .max_transmit_size(BATCH_BYTES_MAX + TX_BYTES_MAX + 64 * 1024)
         .validation_mode(ValidationMode::Strict)
+        .validate_messages()
         .heartbeat_interval(Duration::from_millis(500))
         .build()
         .map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
@@ -127,9 +144,49 @@ pub async fn start(
         .with_context(|| format!("gossip listen on {}", settings.listen))?;
     let (out_tx, out_rx) = mpsc::channel(OUTGOING_TXS_MAX);
     let (in_tx, in_rx) = mpsc::channel(INCOMING_BATCHES_MAX);
-    tokio::spawn(admit_worker(app, in_rx));
-    let task = tokio::spawn(run(swarm, topic, settings.peers, out_rx, in_tx));
+    let (verdict_tx, verdict_rx) = mpsc::channel(INCOMING_BATCHES_MAX);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let incoming = Incoming {
+        batches: in_tx,
+        bytes: queued.clone(),
+    };
+    tokio::spawn(admit_worker(app, in_rx, verdict_tx, queued));
+    let task = tokio::spawn(run(
+        swarm,
+        topic,
+        settings.peers,
+        out_rx,
+        incoming,
+        verdict_rx,
+    ));
     Ok((out_tx, task))
+}
+
+/// A gossiped batch waiting for admission, and who it came from.
+struct Received {
+    txs: Vec<Vec<u8>>,
+    bytes: usize,
+    id: MessageId,
+    source: PeerId,
+}
+
+/// The admission queue: bounded by batches (the channel) and by bytes.
+struct Incoming {
+    batches: mpsc::Sender<Received>,
+    bytes: Arc<AtomicUsize>,
+}
+
+/// Admission's verdict on a batch, for gossipsub to forward it or not.
+type Verdict = (MessageId, PeerId, MessageAcceptance);
+
+fn acceptance(outcome: GossipAdmission) -> MessageAcceptance {
+    if outcome.admitted > 0 {
+        MessageAcceptance::Accept
+    } else if outcome.forged > 0 {
+        MessageAcceptance::Reject
+    } else {
+        MessageAcceptance::Ignore
+    }
 }
 
 async fn run(
@@ -137,7 +194,8 @@ async fn run(
     topic: IdentTopic,
     peers: Vec<Multiaddr>,
     mut outgoing: mpsc::Receiver<Vec<u8>>,
-    incoming: mpsc::Sender<Vec<Vec<u8>>>,
+    incoming: Incoming,
+    mut verdicts: mpsc::Receiver<Verdict>,
 ) {
     let mut batch = Batch::default();
     let mut flush = tokio::time::interval(Duration::from_millis(FLUSH_MS));
@@ -160,30 +218,65 @@ async fn run(
                     let _ = swarm.dial(peer.clone());
                 }
             }
+            Some((id, source, verdict)) = verdicts.recv() => {
+                let _ = swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&id, &source, verdict);
+            }
             event = swarm.select_next_some() => {
-                on_event(event, &mut connected, &incoming);
+                if let Some(verdict) = on_event(event, &mut connected, &incoming) {
+                    let (id, source, acceptance) = verdict;
+                    let _ = swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(&id, &source, acceptance);
+                }
             }
         }
     }
 }
 
+/// Queues a gossiped batch for admission, within the byte budget; returns a
+/// verdict when there is one at once (junk, or no room).
+fn receive(id: MessageId, source: PeerId, data: &[u8], incoming: &Incoming) -> Option<Verdict> {
+    let txs = match encoding::decode::<Vec<Vec<u8>>>(data) {
+        Ok(txs) if txs.len() <= BATCH_TXS_MAX => txs,
+        _ => return Some((id, source, MessageAcceptance::Reject)),
+    };
+    let bytes = data.len();
+    if incoming.bytes.fetch_add(bytes, Ordering::SeqCst) + bytes > INCOMING_BYTES_MAX {
+        incoming.bytes.fetch_sub(bytes, Ordering::SeqCst);
+        tracing::warn!(
+            "gossip: admission queue holds {INCOMING_BYTES_MAX} bytes, dropping a batch"
+        );
+        return Some((id, source, MessageAcceptance::Ignore));
+    }
+    let received = Received {
+        txs,
+        bytes,
+        id: id.clone(),
+        source,
+    };
+    if incoming.batches.try_send(received).is_err() {
+        incoming.bytes.fetch_sub(bytes, Ordering::SeqCst);
+        tracing::warn!("gossip: admission queue full, dropping a batch");
+        return Some((id, source, MessageAcceptance::Ignore));
+    }
+    None
+}
+
 fn on_event(
     event: SwarmEvent<BehaviourEvent>,
     connected: &mut HashSet<Multiaddr>,
-    incoming: &mpsc::Sender<Vec<Vec<u8>>>,
-) {
+    incoming: &Incoming,
+) -> Option<Verdict> {
     match event {
         SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+            propagation_source,
+            message_id,
             message,
-            ..
-        })) => match encoding::decode::<Vec<Vec<u8>>>(&message.data) {
-            Ok(txs) if txs.len() <= BATCH_TXS_MAX => {
-                if incoming.try_send(txs).is_err() {
-                    tracing::warn!("gossip: admission queue full, dropping a batch");
-                }
-            }
-            _ => tracing::debug!("gossip: malformed batch dropped"),
-        },
+        })) => return receive(message_id, propagation_source, &message.data, incoming),
         SwarmEvent::ConnectionEstablished { endpoint, .. } if endpoint.is_dialer() => {
             connected.insert(endpoint.get_remote_address().clone());
         }
@@ -195,6 +288,7 @@ fn on_event(
         }
         _ => {}
     }
+    None
 }
 
 fn publish(swarm: &mut Swarm, topic: &IdentTopic, txs: Vec<Vec<u8>>) {
@@ -235,14 +329,85 @@ impl Batch {
 }
 
 /// Admits gossiped batches in order, on a blocking thread (signature checks and
-/// dry runs are CPU work). Refusals are expected (a tx already admitted, already
-/// committed) and only logged.
-async fn admit_worker(app: Arc<App>, mut incoming: mpsc::Receiver<Vec<Vec<u8>>>) {
-    while let Some(txs) = incoming.recv().await {
+/// dry runs are CPU work), and tells the swarm whether to forward each.
+/// Refusals are expected (a tx already admitted, already committed) and only
+/// logged.
+async fn admit_worker(
+    app: Arc<App>,
+    mut incoming: mpsc::Receiver<Received>,
+    verdicts: mpsc::Sender<Verdict>,
+    queued: Arc<AtomicUsize>,
+) {
+    while let Some(received) = incoming.recv().await {
         let app = app.clone();
-        let admitted = tokio::task::spawn_blocking(move || app.admit_gossiped(&txs)).await;
-        if let Ok(count) = admitted {
-            tracing::trace!(count, "gossip: admitted");
+        let txs = received.txs;
+        let outcome = tokio::task::spawn_blocking(move || app.admit_gossiped(&txs)).await;
+        queued.fetch_sub(received.bytes, Ordering::SeqCst);
+        let verdict = match outcome {
+            Ok(outcome) => {
+                tracing::trace!(?outcome, "gossip: admitted");
+                acceptance(outcome)
+            }
+            Err(_) => MessageAcceptance::Ignore,
+        };
+        let _ = verdicts.try_send((received.id, received.source, verdict));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> (MessageId, PeerId) {
+        (MessageId::from("m"), PeerId::random())
+    }
+
+    #[test]
+    fn junk_is_rejected_and_the_byte_budget_holds() {
+        let (batches, mut rx) = mpsc::channel(INCOMING_BATCHES_MAX);
+        let incoming = Incoming {
+            batches,
+            bytes: Arc::new(AtomicUsize::new(0)),
+        };
+        let (m, p) = id();
+        let verdict = receive(m, p, b"not a batch", &incoming);
+        assert!(matches!(verdict, Some((_, _, MessageAcceptance::Reject))));
+        let big = encoding::encode(&vec![vec![7u8; 4 * 1024 * 1024]]);
+        let mut queued = 0;
+        while receive(m_id(queued), p, &big, &incoming).is_none() {
+            queued += 1;
         }
+        assert_eq!(
+            queued,
+            INCOMING_BYTES_MAX / big.len(),
+            "room for whole batches only"
+        );
+        assert!(incoming.bytes.load(Ordering::SeqCst) <= INCOMING_BYTES_MAX);
+        assert_eq!(rx.try_recv().map(|r| r.bytes).ok(), Some(big.len()));
+    }
+
+    fn m_id(n: usize) -> MessageId {
+        MessageId::from(n.to_string())
+    }
+
+    #[test]
+    fn only_a_batch_that_admitted_something_is_forwarded() {
+        let outcome = |admitted, refused, forged| GossipAdmission {
+            admitted,
+            refused,
+            forged,
+        };
+        assert!(matches!(
+            acceptance(outcome(1, 5, 5)),
+            MessageAcceptance::Accept
+        ));
+        assert!(matches!(
+            acceptance(outcome(0, 5, 1)),
+            MessageAcceptance::Reject
+        ));
+        assert!(matches!(
+            acceptance(outcome(0, 5, 0)),
+            MessageAcceptance::Ignore
+        ));
     }
 }

@@ -32,9 +32,9 @@ pub fn register<C: Send + Sync + 'static>(
     app: Arc<App>,
 ) -> anyhow::Result<()> {
     let a = app.clone();
-    module.register_method("contract_get", move |p, _, _| contract_get(&a, p))?;
+    module.register_blocking_method("contract_get", move |p, _, _| contract_get(&a, p))?;
     let a = app.clone();
-    module.register_method("contract_instance", move |p, _, _| instance_get(&a, p))?;
+    module.register_blocking_method("contract_instance", move |p, _, _| instance_get(&a, p))?;
     let slots = Arc::new(tokio::sync::Semaphore::new(QUERIES_AT_ONCE_MAX));
     module.register_blocking_method("contract_query", move |p, _, _| {
         let _slot = slots.try_acquire().map_err(|_| {

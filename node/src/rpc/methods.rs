@@ -45,19 +45,22 @@ pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
         moniker,
     };
     let mut module = RpcModule::new(ctx);
-    module.register_method("node_status", |_, ctx, _| status(ctx))?;
+    // Every method runs on a blocking thread: they read RocksDB, take the
+    // mempool lock (held through admission's dry runs) or encode megabytes, and
+    // none of that may stall the async workers that carry consensus.
+    module.register_blocking_method("node_status", |_, ctx, _| status(&ctx))?;
     // Signature checks are CPU work: off the async workers that carry consensus.
     module.register_blocking_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
     module.register_blocking_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
-    module.register_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
-    module.register_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
-    module.register_method("block_getRaw", |p, ctx, _| block_get_raw(&ctx.app, p))?;
-    module.register_method("evidence_list", |p, ctx, _| evidence_list(&ctx.app, p))?;
-    module.register_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
-    module.register_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
-    module.register_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
-    module.register_method("account_get", |p, ctx, _| account_get(&ctx.app, p))?;
-    module.register_method("validators_get", |_, ctx, _| validators_get(&ctx.app))?;
+    module.register_blocking_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
+    module.register_blocking_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
+    module.register_blocking_method("block_getRaw", |p, ctx, _| block_get_raw(&ctx.app, p))?;
+    module.register_blocking_method("evidence_list", |p, ctx, _| evidence_list(&ctx.app, p))?;
+    module.register_blocking_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
+    module.register_blocking_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
+    module.register_blocking_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
+    module.register_blocking_method("account_get", |p, ctx, _| account_get(&ctx.app, p))?;
+    module.register_blocking_method("validators_get", |_, ctx, _| validators_get(&ctx.app))?;
     module.register_subscription(
         "block_subscribe",
         "block",
@@ -100,6 +103,8 @@ fn status(ctx: &Ctx) -> RpcResult {
         "consensus": {
             "height": consensus_height, "round": round, "last_signed": signed,
             "parts_dropped": ctx.app.parts_dropped.load(std::sync::atomic::Ordering::Relaxed),
+            "parts_executed": ctx.app.parts_executed.load(std::sync::atomic::Ordering::Relaxed),
+            "parts_refused": ctx.app.parts_refused.load(std::sync::atomic::Ordering::Relaxed),
         },
         "chain_id": ctx.app.chain_id,
         "moniker": ctx.moniker,
@@ -171,6 +176,10 @@ fn tx_get(app: &App, params: Params) -> RpcResult {
     let status = app.mempool().status(&id);
     match status {
         Some(crate::mempool::TxStatus::Pending) => Ok(json!({ "hash": id, "status": "pending" })),
+        Some(crate::mempool::TxStatus::Dropped(why)) => Ok(json!({
+            "hash": id, "status": "dropped",
+            "error": { "reason": "mempool.dropped", "message": why },
+        })),
         Some(crate::mempool::TxStatus::Rejected(e)) => Ok(json!({
             "hash": id, "status": "rejected",
             "error": { "reason": e.reason(), "message": e.to_string() },

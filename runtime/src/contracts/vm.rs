@@ -303,9 +303,7 @@ impl Vm {
                 return Err(invalid(format!("missing export {export:?}")));
             }
         }
-        if self.keep(code_hash, pre) {
-            self.cache().unsaved.insert(*code_hash);
-        }
+        self.keep(code_hash, pre, true);
         Ok(())
     }
 
@@ -340,15 +338,16 @@ impl Vm {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| local(ContractError::InvalidModule(format!("{e:#}"))))?;
-        self.keep(code_hash, pre.clone());
+        self.keep(code_hash, pre.clone(), false);
         Ok(pre)
     }
 
-    /// Keeps a linked module in the bounded memory cache; false if it was there.
-    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>) -> bool {
+    /// Keeps a linked module in the bounded memory cache (`unsaved`: not yet in
+    /// the precompiled store).
+    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>, unsaved: bool) {
         let mut cache = self.cache();
         if cache.modules.contains_key(code_hash) {
-            return false;
+            return;
         }
         if cache.order.len() >= CACHED_MODULES_MAX {
             if let Some(old) = cache.order.pop_front() {
@@ -358,7 +357,9 @@ impl Vm {
         }
         cache.order.push_back(*code_hash);
         cache.modules.insert(*code_hash, pre);
-        true
+        if unsaved {
+            cache.unsaved.insert(*code_hash);
+        }
     }
 
     /// Tests: takes every instance slot, as that many running calls would.
