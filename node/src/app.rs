@@ -46,6 +46,8 @@ pub enum BlockError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Corrupt(#[from] CorruptState),
+    #[error("erasing personal data from the vault: {0}")]
+    Vault(String),
     /// This node could not execute transaction `index` (see [`TxError::is_local`]).
     #[error("this node could not execute transaction {index}: {error}")]
     Local { index: usize, error: TxError },
@@ -57,7 +59,10 @@ impl BlockError {
     pub fn is_local(&self) -> bool {
         matches!(
             self,
-            BlockError::Storage(_) | BlockError::Corrupt(_) | BlockError::Local { .. }
+            BlockError::Storage(_)
+                | BlockError::Corrupt(_)
+                | BlockError::Local { .. }
+                | BlockError::Vault(_)
         )
     }
 }
@@ -118,6 +123,8 @@ pub struct App {
     /// Executed proposals this node voted against (a wrong root, an invalid
     /// transaction, a block past its fuel budget), for status.
     pub parts_refused: std::sync::atomic::AtomicU64,
+    /// Clear personal data this node keeps as a certification authority (Art. 41).
+    pub vault: crate::vault::Vault,
 }
 
 impl App {
@@ -128,6 +135,7 @@ impl App {
         tip: Tip,
         block_txs_max: usize,
         vm: Arc<Vm>,
+        vault: crate::vault::Vault,
     ) -> Self {
         assert!(block_txs_max > 0 && block_txs_max <= tamga_runtime::limits::BLOCK_TXS_MAX);
         let (notices, _) = broadcast::channel(256);
@@ -145,7 +153,38 @@ impl App {
             parts_dropped: Default::default(),
             parts_executed: Default::default(),
             parts_refused: Default::default(),
+            vault,
         }
+    }
+
+    /// Deletes from the vault every subject whose erasure the ledger recorded
+    /// (a crash between a block's commit and its vault erasure leaves some).
+    pub fn erase_from_vault_what_the_ledger_erased(&self) -> anyhow::Result<()> {
+        for subject in self.vault.subjects()? {
+            let known: Option<tamga_runtime::pki::Subject> = self
+                .storage
+                .state_value(&tamga_runtime::state::keys::subject(&subject), "subject")?;
+            if known.is_some_and(|s| s.erased_height.is_some()) {
+                self.vault.erase(&subject)?;
+                tracing::info!(%subject, "personal data erased from the vault (Art. 41)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Erases from the vault the subjects a committed block's erasure requests name.
+    /// A failure here stops the node: the law asks for the erasure, and a restart
+    /// finishes it ([`App::erase_from_vault_what_the_ledger_erased`]).
+    fn erase_requested(&self, events: &[Vec<Event>]) -> Result<(), BlockError> {
+        for event in events.iter().flatten() {
+            if let Event::PersonalDataErased { subject, .. } = event {
+                self.vault
+                    .erase(subject)
+                    .map_err(|e| BlockError::Vault(format!("{e:#}")))?;
+                tracing::info!(%subject, "personal data erased from the vault (Art. 41)");
+            }
+        }
+        Ok(())
     }
 
     /// Consensus entered (`height`, `round`).
@@ -421,6 +460,7 @@ impl App {
     ) -> Result<Tip, BlockError> {
         let new_tip = self.storage.commit_block(&executed, &commit)?;
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
+        self.erase_requested(&executed.events)?;
         let ids = executed.tx_ids.clone();
         let next = self.next_context(new_tip.time_ms + 1);
         self.mempool()

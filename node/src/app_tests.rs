@@ -36,6 +36,7 @@ pub(crate) fn open_app(dir: &std::path::Path) -> App {
         tip,
         100,
         Arc::new(Vm::new().unwrap()),
+        crate::vault::Vault::open(dir.join("vault")).unwrap(),
     )
 }
 
@@ -59,12 +60,18 @@ fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
     app.commit_block(executed, commit, dropped)
 }
 
+/// The subject dev account `name` is certified for.
+pub(crate) fn dev_subject(name: &str) -> tamga_runtime::SubjectId {
+    let account = crate::devnet::DEV_ACCOUNTS.iter().find(|a| a.name == name);
+    account.expect("a dev account").identity().subject
+}
+
 pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
     let registrar = dev_key("registrar");
     let payload = Payload::Register {
         category: ObjectCategory::Tangible,
         description: format!("plot {nonce}"),
-        owner: PublicKey::of(&dev_key("alice")),
+        owner: dev_subject("alice"),
         national: false,
         quantity: None,
     };
@@ -147,7 +154,7 @@ fn storage_reopens_at_the_same_tip_and_state() {
     let app = open_app(dir.path());
     assert_eq!(app.tip(), tip);
     assert_eq!(app.tip().height, 2);
-    let alice = PublicKey::of(&dev_key("alice"));
+    let alice = dev_subject("alice");
     assert_eq!(app.storage.record(&id).unwrap().unwrap().owner, alice);
     assert_eq!(app.storage.history(&id, 0, 10).unwrap().len(), 1);
     assert_eq!(
@@ -198,7 +205,7 @@ fn a_corrupt_state_value_is_a_local_failure_not_a_verdict() {
         payload: Payload::Register {
             category: ObjectCategory::Tangible,
             description: "plot".into(),
-            owner: PublicKey::of(&dev_key("alice")),
+            owner: dev_subject("alice"),
             national: false,
             quantity: None,
         },

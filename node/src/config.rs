@@ -123,6 +123,16 @@ pub struct ConsensusConfig {
     pub propose_timeout_ms: u64,
 }
 
+/// The personal-data vault of a certification authority's node (Art. 41).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaultConfig {
+    /// The token that lets an RPC caller store or read clear identifiers and
+    /// names (`cert_issue`, `cert_identity`). Unset: the vault methods are off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -132,6 +142,8 @@ pub struct Config {
     pub mempool: MempoolConfig,
     pub p2p: P2pConfig,
     pub consensus: ConsensusConfig,
+    #[serde(default)]
+    pub vault: VaultConfig,
     /// Test builds only (feature `test-faults`); the release binary refuses it.
     #[cfg(feature = "test-faults")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +179,7 @@ impl Default for Config {
             consensus: ConsensusConfig {
                 propose_timeout_ms: 3000,
             },
+            vault: VaultConfig::default(),
             #[cfg(feature = "test-faults")]
             test_faults: None,
         }
@@ -215,6 +228,11 @@ impl Config {
         }
         if p2p.peers.len() > PEERS_MAX || p2p.gossip_peers.len() > PEERS_MAX {
             bail!("p2p.peers and p2p.gossip_peers hold at most {PEERS_MAX} entries");
+        }
+        if let Some(token) = &self.vault.api_token {
+            if token.len() < 16 || token.len() > 256 {
+                bail!("vault.api_token must be 16..=256 characters");
+            }
         }
         let propose = self.consensus.propose_timeout_ms;
         if !(100..=60_000).contains(&propose) {

@@ -68,6 +68,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         bytes_max: config.mempool.bytes_max,
         signer_txs_max: config.mempool.signer_txs_max,
     };
+    let vault = crate::vault::Vault::open(home.data().join("vault"))?;
     let app = Arc::new(App::new(
         storage,
         genesis.chain_id.clone(),
@@ -75,8 +76,10 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         tip.clone(),
         config.block.block_txs_max,
         Arc::new(contract_vm(home)?),
+        vault,
     ));
-    let (rpc, addr) = crate::rpc::start(app.clone(), &config.rpc, config.moniker.clone()).await?;
+    app.erase_from_vault_what_the_ledger_erased()?;
+    let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
     if overrides.json_output {
         let ready = serde_json::json!({

@@ -2,15 +2,19 @@
 //! signatures) and stateful application ([`apply_tx`]: nonce, then the payload's
 //! rules). A transaction applies atomically: on any error none of its writes land.
 //!
-//! Rights-affecting transactions need a signer's signature (Art. 40 p.3: actions
-//! that give rise to rights require identification).
+//! Every transaction on the ledger affects rights, so before its rules run, its
+//! signer and every co-signer must hold a certificate valid at its height (Art. 40
+//! p.3: actions that give rise to rights require identification; Art. 49 p.2: a
+//! signature has a handwritten one's force only through a certificate from an
+//! accredited authority). The rules then see subjects, not keys.
 
 use crate::contracts::vm::BlockFuel;
 use crate::contracts::{self, ContractError, Vm};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
+use crate::pki::{self, Approval, PkiError, Role};
 use crate::records::{self, Event, RecordError};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
-use crate::types::{encoding, Hash32, Payload, PublicKey, SignedTx};
+use crate::types::{encoding, Hash32, Payload, PublicKey, SignedTx, SubjectId};
 use crate::validators::{self, ValidatorError};
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 
@@ -26,9 +30,11 @@ pub struct BlockContext {
 /// Who is acting in a transaction, as the rules see it.
 pub struct TxContext<'a> {
     pub tx_id: Hash32,
-    pub signer: PublicKey,
-    /// The signer and every valid co-signer: the parties who consented.
-    pub approvals: Vec<PublicKey>,
+    /// The subject whose certified key signed the transaction.
+    pub signer: SubjectId,
+    /// The signer first, then every co-signer: the certified subjects who
+    /// consented, with their certificates' roles.
+    pub approvals: Vec<Approval>,
     pub height: u64,
     pub time_ms: u64,
     /// The block's contract fuel budget, which this transaction draws on.
@@ -36,8 +42,19 @@ pub struct TxContext<'a> {
 }
 
 impl TxContext<'_> {
-    pub fn approved_by(&self, who: &PublicKey) -> bool {
-        self.approvals.contains(who)
+    /// Whether `who` signed or co-signed (Art. 44 p.3: confirmation of will).
+    pub fn approved_by(&self, who: &SubjectId) -> bool {
+        self.approvals.iter().any(|a| a.subject == *who)
+    }
+
+    /// The signer's own approval (always the first).
+    pub fn signer_approval(&self) -> &Approval {
+        &self.approvals[0]
+    }
+
+    /// Whether the signer's certificate carries `role`.
+    pub fn signer_has(&self, role: Role) -> bool {
+        self.signer_approval().has_role(role)
     }
 }
 
@@ -59,9 +76,9 @@ pub enum TxError {
     Malformed(String),
     #[error("transaction is for chain {got:?}, this is chain {expected:?} (replay protection)")]
     WrongChain { expected: String, got: String },
-    #[error("signature does not verify for signer {0} (Art. 49: signature must verify)")]
+    #[error("signature does not verify for signer {0}: it confirms neither authenticity nor integrity (Art. 49 p.1)")]
     BadSignature(PublicKey),
-    #[error("co-signature of {0} does not verify (Art. 49)")]
+    #[error("co-signature of {0} does not verify: it confirms neither authenticity nor integrity (Art. 49 p.1)")]
     BadCosignature(PublicKey),
     #[error("too many co-signatures: {got}, the limit is {max}")]
     TooManyCosignatures { got: usize, max: usize },
@@ -83,6 +100,8 @@ pub enum TxError {
     Contract(#[from] ContractError),
     #[error(transparent)]
     Validators(#[from] ValidatorError),
+    #[error(transparent)]
+    Pki(#[from] PkiError),
     #[error(transparent)]
     Corrupt(#[from] CorruptState),
 }
@@ -119,6 +138,7 @@ impl TxError {
             TxError::Rule(rule) => rule.reason(),
             TxError::Contract(e) => e.reason(),
             TxError::Validators(e) => e.reason(),
+            TxError::Pki(e) => e.reason(),
             TxError::Corrupt(_) => "node.state_corrupt",
         }
     }
@@ -130,6 +150,7 @@ pub enum ApplyError {
     Rule(RecordError),
     Contract(ContractError),
     Validators(ValidatorError),
+    Pki(PkiError),
     Corrupt(CorruptState),
 }
 
@@ -148,6 +169,11 @@ impl From<ValidatorError> for ApplyError {
         ApplyError::Validators(e)
     }
 }
+impl From<PkiError> for ApplyError {
+    fn from(e: PkiError) -> Self {
+        ApplyError::Pki(e)
+    }
+}
 impl From<CorruptState> for ApplyError {
     fn from(e: CorruptState) -> Self {
         ApplyError::Corrupt(e)
@@ -159,6 +185,7 @@ impl From<ApplyError> for TxError {
             ApplyError::Rule(rule) => TxError::Rule(rule),
             ApplyError::Contract(e) => TxError::Contract(e),
             ApplyError::Validators(e) => TxError::Validators(e),
+            ApplyError::Pki(e) => TxError::Pki(e),
             ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
         }
     }
@@ -255,10 +282,12 @@ pub fn apply_tx_metered(
             got,
         });
     }
+    let approvals = pki::certify(&*state, block.height, block.time_ms, &vtx.approvals)
+        .map_err(TxError::from)?;
     let ctx = TxContext {
         tx_id: vtx.id,
-        signer,
-        approvals: vtx.approvals.clone(),
+        signer: approvals[0].subject,
+        approvals,
         height: block.height,
         time_ms: block.time_ms,
         fuel,
@@ -267,6 +296,8 @@ pub fn apply_tx_metered(
     let payload = &vtx.tx.tx.payload;
     let events = if let Payload::SetValidators { validators } = payload {
         validators::apply_change(&mut scratch, &ctx, validators)?
+    } else if pki::handles(payload) {
+        pki::apply(&mut scratch, &ctx, payload)?
     } else if contracts::handles(payload) {
         contracts::apply(&mut scratch, &ctx, &block.vm, payload)?
     } else {

@@ -1,7 +1,9 @@
-//! Genesis: the chain id, the validator set, and the registrars (the authorities
-//! that register tangible and national objects, Art. 21 p.5, Art. 34 p.2).
+//! Genesis: the chain id, the validator set, and the certificates the chain
+//! starts with: its root certification authorities (Art. 52 p.2) and any other
+//! subject it needs from height 1 (validator operators, a registrar).
 
-use crate::limits::{CHAIN_ID_BYTES_MAX, REGISTRARS_MAX};
+use crate::limits::{CHAIN_ID_BYTES_MAX, GENESIS_CERTIFICATES_MAX};
+use crate::pki::{self, GenesisCertificate};
 use crate::state::{keys, EmptyState, Overlay, WriteSet};
 use crate::types::PublicKey;
 use crate::validators::{check_set, Validator, ValidatorError, ValidatorSchedule};
@@ -19,7 +21,7 @@ pub struct Genesis {
     pub chain_id: String,
     pub genesis_time_ms: u64,
     pub validators: Vec<GenesisValidator>,
-    pub registrars: Vec<PublicKey>,
+    pub certificates: Vec<GenesisCertificate>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -28,8 +30,10 @@ pub enum GenesisError {
     BadChainId,
     #[error("genesis needs at least one validator with power > 0")]
     NoValidators,
-    #[error("genesis names {0} registrars; the limit is {REGISTRARS_MAX}")]
-    TooManyRegistrars(usize),
+    #[error("genesis names {0} certificates; the limit is {GENESIS_CERTIFICATES_MAX}")]
+    TooManyCertificates(usize),
+    #[error("genesis certificates: {0}")]
+    Certificates(String),
     #[error("genesis validators: {0}")]
     Validators(#[from] ValidatorError),
 }
@@ -49,9 +53,10 @@ impl Genesis {
             return Err(GenesisError::NoValidators);
         }
         check_set(&self.schedule().current)?;
-        if self.registrars.len() > REGISTRARS_MAX {
-            return Err(GenesisError::TooManyRegistrars(self.registrars.len()));
+        if self.certificates.len() > GENESIS_CERTIFICATES_MAX {
+            return Err(GenesisError::TooManyCertificates(self.certificates.len()));
         }
+        pki::genesis::check(&self.certificates).map_err(GenesisError::Certificates)?;
         Ok(())
     }
 
@@ -75,7 +80,7 @@ impl Genesis {
     pub fn initial_writes(&self) -> WriteSet {
         let mut state = Overlay::new(&EmptyState);
         state.put(keys::chain_id(), &self.chain_id);
-        state.put(keys::registrars(), &self.registrars);
+        pki::genesis::write(&mut state, &self.certificates);
         state.put(keys::tip(), &(0u64, self.genesis_time_ms));
         state.put(keys::validators(), &self.schedule());
         state.into_writes()

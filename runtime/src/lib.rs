@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod execute;
 pub mod genesis;
 pub mod limits;
+pub mod pki;
 pub mod records;
 pub mod state;
 pub mod types;
@@ -17,4 +18,4 @@ pub mod validators;
 
 pub use execute::{apply_tx, apply_tx_metered, verify_tx, BlockContext, TxError, VerifiedTx};
 pub use genesis::Genesis;
-pub use types::{Hash32, PublicKey, Signature};
+pub use types::{Hash32, PublicKey, Signature, SubjectId};

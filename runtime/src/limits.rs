@@ -12,8 +12,11 @@ pub const CHAIN_ID_BYTES_MAX: usize = 64;
 pub const COSIGNATURES_MAX: usize = 8;
 /// Encumbrances one record may carry at once.
 pub const ENCUMBRANCES_PER_RECORD_MAX: usize = 16;
-/// Registrars named at genesis.
-pub const REGISTRARS_MAX: usize = 64;
+/// Certificates named at genesis.
+pub const GENESIS_CERTIFICATES_MAX: usize = 256;
+/// Certificates one subject may hold that are not over (revoked or expired):
+/// keys on several devices, with room to rotate.
+pub const CERTS_PER_SUBJECT_MAX: usize = 16;
 /// Validators in one set: every vote is gossiped to and checked by every node.
 pub const VALIDATORS_MAX: usize = 100;
 /// One validator's voting power; with [`VALIDATORS_MAX`] the total fits any sum.

@@ -5,7 +5,7 @@
 //! Keys are namespaced byte strings built only by the functions in [`keys`], so the
 //! layout lives in one place.
 
-use crate::types::{encoding, Hash32, PublicKey};
+use crate::types::{encoding, Hash32, PublicKey, SubjectId};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
 
@@ -155,9 +155,17 @@ pub mod keys {
     pub fn instance_storage(id: &Hash32) -> Vec<u8> {
         key(b"cst/", &id.0)
     }
-    /// Keys allowed to register tangible and national objects.
-    pub fn registrars() -> Vec<u8> {
-        b"cfg/registrars".to_vec()
+    /// A subject of rights (Art. 45).
+    pub fn subject(id: &SubjectId) -> Vec<u8> {
+        key(b"subj/", &id.0)
+    }
+    /// A certificate, by id.
+    pub fn certificate(id: &Hash32) -> Vec<u8> {
+        key(b"cert/", &id.0)
+    }
+    /// The id of the certificate a public key is bound to (its latest).
+    pub fn key_certificate(who: &PublicKey) -> Vec<u8> {
+        key(b"kcert/", &who.0)
     }
     /// The validator set in force and any scheduled change.
     pub fn validators() -> Vec<u8> {

@@ -144,7 +144,7 @@ pub fn apply_change(
     let signed: u64 = schedule
         .current
         .iter()
-        .filter(|v| ctx.approved_by(&v.public_key))
+        .filter(|v| ctx.approvals.iter().any(|a| a.key == Some(v.public_key)))
         .map(|v| v.power)
         .sum();
     // Strictly more than 2/3, in integers: 3 * signed > 2 * total.

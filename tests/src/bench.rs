@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::state::Overlay;
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
-use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey};
+use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey, SubjectId};
 
 /// Positional argument `n` as a number, or `default`.
 pub fn arg(n: usize, default: u64) -> u64 {
@@ -24,7 +24,7 @@ pub fn transfers(
     chain: &str,
     signer: &ed25519_dalek::SigningKey,
     records: &[Hash32],
-    to: PublicKey,
+    to: SubjectId,
     first_nonce: u64,
 ) -> Vec<SignedTx> {
     records
@@ -50,7 +50,7 @@ pub fn transfers(
 pub fn registrations(
     chain: &str,
     registrar: &ed25519_dalek::SigningKey,
-    owner: PublicKey,
+    owner: SubjectId,
     count: usize,
     first_nonce: u64,
 ) -> Vec<SignedTx> {
@@ -86,13 +86,13 @@ pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
     let mut records = Vec::with_capacity(count);
     let mut overlay = Overlay::new(&state);
-    for tx in registrations(chain, &registrar, PublicKey::of(&alice), count, 0) {
+    for tx in registrations(chain, &registrar, node.subject("alice"), count, 0) {
         let events = apply_tx(&mut overlay, &block, &verify_tx(tx, chain).unwrap()).unwrap();
         records.push(events[0].records()[0]);
     }
     let writes = overlay.into_writes();
     state.extend(writes.into_iter().map(|(k, v)| (k, v.unwrap())));
-    let txs = transfers(chain, &alice, &records, node.public("bob"), 0);
+    let txs = transfers(chain, &alice, &records, node.subject("bob"), 0);
     let mut overlay = Overlay::new(&state);
     let started = Instant::now();
     for tx in txs {

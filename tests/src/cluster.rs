@@ -292,7 +292,7 @@ pub fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx 
     let payload = Payload::Register {
         category: ObjectCategory::Digital,
         description: text,
-        owner: PublicKey::of(&key),
+        owner: node.subject_of_key(&PublicKey::of(&key)),
         national: false,
         quantity: None,
     };

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
-use tamga_runtime::PublicKey;
+use tamga_runtime::{PublicKey, SubjectId};
 
 pub mod bench;
 pub mod chain;
@@ -227,15 +227,53 @@ impl Node {
 
     /// Runs the CLI against this node with `--output json`.
     pub fn cli(&self, args: &[&str]) -> CliResult {
+        self.cli_in(&self.home, args)
+    }
+
+    /// The CLI as another person would run it: from their own `home` (a dev
+    /// wallet holds only its owner's key), against this node.
+    pub fn cli_in(&self, home: &Path, args: &[&str]) -> CliResult {
         let output = Command::new(tamga_bin())
             .args(args)
             .args(["--output", "json"])
-            .env("TAMGA_HOME", &self.home)
+            .env("TAMGA_HOME", home)
             .env("TAMGA_RPC", &self.rpc_url)
             .stdin(Stdio::null())
             .output()
             .expect("running tamga");
         CliResult::from(output)
+    }
+
+    /// A dev account's wallet home: its key and nothing else.
+    pub fn wallet(&self, name: &str) -> PathBuf {
+        self.home.join("wallets").join(name)
+    }
+
+    /// A transaction several people sign, each on their own machine: `args`
+    /// (a `tamga tx`/`contract`/`cert` command) writes it `--out` a file signed
+    /// by its `--from`; each of `cosigners` reviews and signs it from their own
+    /// wallet; then it is submitted. No private key leaves its wallet.
+    pub fn cli_cosigned(&self, args: &[&str], cosigners: &[&str]) -> CliResult {
+        static FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let file = self.home.join(format!("cosigned-{n}.json"));
+        let file = file.to_str().expect("utf-8 path");
+        let mut first = args.to_vec();
+        first.extend(["--out", file]);
+        let written = self.cli(&first);
+        if !written.success {
+            return written;
+        }
+        for cosigner in cosigners {
+            let signed = self.cli_in(
+                &self.wallet(cosigner),
+                &["tx", "sign", file, "--from", cosigner, "--yes"],
+            );
+            if !signed.success {
+                return signed;
+            }
+        }
+        self.cli(&["tx", "submit", file])
     }
 
     /// One JSON-RPC call: `Ok(result)` or `Err(error object)`.
@@ -288,6 +326,28 @@ impl Node {
 
     pub fn public(&self, name: &str) -> PublicKey {
         PublicKey::of(&self.key(name))
+    }
+
+    /// The subject a dev account's key is certified for, asked of the node.
+    pub fn subject(&self, name: &str) -> SubjectId {
+        self.subject_of_key(&self.public(name))
+    }
+
+    /// The subject `key`'s certificate names (`cert_status`), remembered: dev
+    /// subjects are the same on every dev chain, and a node under a fault test
+    /// may not answer.
+    pub fn subject_of_key(&self, key: &PublicKey) -> SubjectId {
+        static KNOWN: std::sync::Mutex<Vec<(PublicKey, SubjectId)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, subject)) = known.iter().find(|(k, _)| k == key) {
+            return *subject;
+        }
+        let found = self.rpc("cert_status", json!([key])).expect("cert_status");
+        let subject = found["certificate"]["subject"].as_str().expect("subject");
+        let subject = SubjectId::from_hex(subject).expect("subject id");
+        known.push((*key, subject));
+        subject
     }
 
     pub fn next_nonce(&self, who: &PublicKey) -> u64 {
@@ -453,7 +513,7 @@ impl Drop for KillOnDrop {
 /// A registrar's signed registration of a tangible object for `owner`, on `tamga-dev`.
 pub fn registration(
     registrar: &SigningKey,
-    owner: PublicKey,
+    owner: SubjectId,
     nonce: u64,
     description: String,
 ) -> SignedTx {
@@ -496,4 +556,24 @@ pub fn contract_terms(name: &str) -> PathBuf {
         .join("../contracts/examples")
         .join(name)
         .join("terms.md")
+}
+
+/// Every file under `dir` whose bytes contain `needle` (a clear identifier that
+/// must not be there, say).
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = vec![];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                found.push(path);
+            }
+        }
+    }
+    found
 }

@@ -6,6 +6,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use tamga_tests::{tamga_bin, KillOnDrop, Node};
 
+/// `tamga init` with the operator it certifies as the chain's root authority.
+const INIT: [&str; 5] = [
+    "init",
+    "--operator-bin",
+    "060440000113",
+    "--operator-name",
+    "Example Operator LLP",
+];
+
 fn tamga(home: &std::path::Path, args: &[&str]) -> (bool, Value, String) {
     let out = Command::new(tamga_bin())
         .args(args)
@@ -25,17 +34,20 @@ fn tamga(home: &std::path::Path, args: &[&str]) -> (bool, Value, String) {
 fn init_keys_and_start_a_node_of_ones_own() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    let (ok, init, _) = tamga(&home, &["init", "--chain-id", "my-chain"]);
+    let (ok, init, _) = tamga(&home, &[&INIT[..], &["--chain-id", "my-chain"]].concat());
     assert!(ok, "{init}");
     assert_eq!(init["chain_id"], "my-chain");
-    let (ok, again, _) = tamga(&home, &["init"]);
+    let (ok, again, _) = tamga(&home, &INIT);
     assert!(
         !ok && again["error"]["message"]
             .as_str()
             .unwrap()
             .contains("already holds a node")
     );
-    let (ok, bad, _) = tamga(&dir.path().join("x"), &["init", "--chain-id", "Bad Chain"]);
+    let (ok, bad, _) = tamga(
+        &dir.path().join("x"),
+        &[&INIT[..], &["--chain-id", "Bad Chain"]].concat(),
+    );
     assert!(
         !ok && bad["error"]["message"]
             .as_str()
@@ -43,6 +55,17 @@ fn init_keys_and_start_a_node_of_ones_own() {
             .contains("chain_id"),
         "{bad}"
     );
+    // The operator's BIN is checked like any identifier (Art. 45 p.2).
+    let bad_bin = [
+        "init",
+        "--operator-bin",
+        "060440000114",
+        "--operator-name",
+        "X",
+    ];
+    let (ok, bad, _) = tamga(&dir.path().join("y"), &bad_bin);
+    let message = bad["error"]["message"].as_str().unwrap_or_default();
+    assert!(!ok && message.contains("check digit"), "{bad}");
 
     let (ok, key, _) = tamga(&home, &["keys", "new", "carol"]);
     assert!(ok, "{key}");
@@ -86,9 +109,9 @@ fn dev_announces_itself_as_json_lines() {
     let banner: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let ready: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     assert_eq!(banner["event"], "dev");
-    assert_eq!(banner["accounts"].as_array().unwrap().len(), 7);
+    assert_eq!(banner["accounts"].as_array().unwrap().len(), 11);
     // The printed keys are the ones the CLI signs with.
-    let alice = &banner["accounts"][1];
+    let alice = &banner["accounts"][4];
     let file: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("dev/keys/alice.json")).unwrap())
             .unwrap();
@@ -129,7 +152,7 @@ fn the_validator_set_changes_by_transaction_through_the_cli() {
 fn the_release_binary_refuses_test_fault_switches() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
-    let (ok, init, _) = tamga(&home, &["init", "--chain-id", "my-chain"]);
+    let (ok, init, _) = tamga(&home, &[&INIT[..], &["--chain-id", "my-chain"]].concat());
     assert!(ok, "{init}");
     let path = home.join("config.toml");
     let config = std::fs::read_to_string(&path).unwrap();

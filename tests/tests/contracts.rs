@@ -55,27 +55,30 @@ fn flat_and_money(node: &Node) -> (String, String, String) {
             .ok(),
         "class",
     );
+    // bob consents to being registered as the owner: he signs the bank's
+    // transaction from his own wallet.
     let money = id(
         &node
-            .cli(&[
-                "tx",
-                "record",
-                "register",
-                "--from",
-                "bank",
-                "--category",
-                "claim",
-                "--description",
-                "KZT",
-                "--owner",
-                "bob",
-                "--class",
-                &class,
-                "--amount",
-                "5000",
-                "--cosign",
-                "bob",
-            ])
+            .cli_cosigned(
+                &[
+                    "tx",
+                    "record",
+                    "register",
+                    "--from",
+                    "bank",
+                    "--category",
+                    "claim",
+                    "--description",
+                    "KZT",
+                    "--owner",
+                    "bob",
+                    "--class",
+                    &class,
+                    "--amount",
+                    "5000",
+                ],
+                &["bob"],
+            )
             .ok(),
         "record",
     );
@@ -108,13 +111,13 @@ fn deploy(node: &Node, example: &str, deadline: &str) -> String {
 }
 
 /// An escrow sale: seller alice, buyer bob, price 1000 of `class`, `deadline`
-/// height; signed by alice, plus `extra` flags (e.g. bob's co-signature).
+/// height; signed by alice, and co-signed by `cosigners` from their wallets.
 fn escrow_instance(
     node: &Node,
     contract: &str,
     class: &str,
     deadline: &str,
-    extra: &[&str],
+    cosigners: &[&str],
 ) -> String {
     let (class_arg, deadline_arg) = (format!("id:{class}"), format!("u64:{deadline}"));
     let mut args = vec![
@@ -126,9 +129,9 @@ fn escrow_instance(
         "--party",
         "bob",
         "--arg",
-        "key:alice",
+        "subject:alice",
         "--arg",
-        "key:bob",
+        "subject:bob",
     ];
     args.extend([
         "--arg",
@@ -140,8 +143,7 @@ fn escrow_instance(
         "--from",
         "alice",
     ]);
-    args.extend(extra);
-    id(&node.cli(&args).ok(), "instance")
+    id(&node.cli_cosigned(&args, cosigners).ok(), "instance")
 }
 
 #[test]
@@ -181,10 +183,7 @@ fn escrow_sale_swaps_through_the_cli() {
         "contract", "deposit", &instance, &money, "--amount", "1000", "--from", "bob",
     ])
     .ok();
-    assert_eq!(
-        owner(&node, &flat),
-        node.cli(&["keys", "show", "bob"]).ok()["public_key"]
-    );
+    assert_eq!(owner(&node, &flat), serde_json::json!(node.subject("bob")));
     let alice_holds = node.cli(&["query", "owner", "alice"]).ok();
     assert_eq!(
         alice_holds["records"][0]["asset"]["fungible"]["amount"],
@@ -221,25 +220,26 @@ fn lease(node: &Node, deadline: &str) -> (String, String) {
     let contract = deploy(node, "lease-deposit", deadline);
     let instance = id(
         &node
-            .cli(&[
-                "contract",
-                "instantiate",
-                &contract,
-                "--party",
-                "alice",
-                "--party",
-                "bob",
-                "--arg",
-                "key:alice",
-                "--arg",
-                "key:bob",
-                "--arg",
-                "u64:0",
-                "--from",
-                "alice",
-                "--cosign",
-                "bob",
-            ])
+            .cli_cosigned(
+                &[
+                    "contract",
+                    "instantiate",
+                    &contract,
+                    "--party",
+                    "alice",
+                    "--party",
+                    "bob",
+                    "--arg",
+                    "subject:alice",
+                    "--arg",
+                    "subject:bob",
+                    "--arg",
+                    "u64:0",
+                    "--from",
+                    "alice",
+                ],
+                &["bob"],
+            )
             .ok(),
         "instance",
     );
@@ -278,7 +278,7 @@ fn dispute(node: &Node, instance: &str, reason_file: &str, from: &str) -> tamga_
 }
 
 /// `tamga contract rule` with `--direct` for each direction, signed by `from` and
-/// co-signed by `cosign`.
+/// co-signed by `cosign`, each from their own wallet.
 fn rule(
     node: &Node,
     instance: &str,
@@ -302,10 +302,7 @@ fn rule(
     for direction in directions {
         args.extend(["--direct", direction]);
     }
-    for c in cosign {
-        args.extend(["--cosign", c]);
-    }
-    node.cli(&args)
+    node.cli_cosigned(&args, cosign)
 }
 
 #[test]
@@ -400,10 +397,7 @@ fn a_dispute_freezes_the_lease_until_a_quorum_of_arbiters_rules() {
         .unwrap()
         .iter()
         .any(|e| e["ruled"]["arbiters"].as_array().map(|a| a.len()) == Some(2)));
-    assert_eq!(
-        owner(&node, &held),
-        node.cli(&["keys", "show", "bob"]).ok()["public_key"]
-    );
+    assert_eq!(owner(&node, &held), serde_json::json!(node.subject("bob")));
     assert_eq!(
         node.cli(&["contract", "instance", &instance]).ok()["status"],
         "active"
@@ -519,7 +513,7 @@ fn bad_clauses_are_refused_and_escrow_reclaims_after_the_deadline() {
     // Deadline height 0: already past, so either party may reclaim.
     let (flat, class, _) = flat_and_money(&node);
     let contract = id(&deploy(&["arbiter1"], "1").ok(), "contract");
-    let instance = escrow_instance(&node, &contract, &class, "0", &["--cosign", "bob"]);
+    let instance = escrow_instance(&node, &contract, &class, "0", &["bob"]);
     node.cli(&["contract", "deposit", &instance, &flat, "--from", "alice"])
         .ok();
     assert_eq!(
@@ -538,7 +532,7 @@ fn bad_clauses_are_refused_and_escrow_reclaims_after_the_deadline() {
     .ok();
     assert_eq!(
         owner(&node, &flat),
-        node.cli(&["keys", "show", "alice"]).ok()["public_key"],
+        serde_json::json!(node.subject("alice")),
         "the seller has the flat back"
     );
 }

@@ -12,7 +12,7 @@ use tamga_tests::{registration, Node};
 fn kill_9_under_load_then_restart_loses_nothing_committed() {
     let mut node = Node::dev(50);
     let registrar = node.key("registrar");
-    let owner = node.public("alice");
+    let owner = node.subject("alice");
     let mut nonce = node.next_nonce(&PublicKey::of(&registrar));
     let mut submitted = Vec::new();
     let mut committed: BTreeMap<String, (u64, Value)> = BTreeMap::new();

@@ -361,7 +361,7 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
         code: Bytes(wat::parse_str(BURNER).unwrap()),
         terms: "Burns fuel.".into(),
         arbitration: ArbitrationClause {
-            arbiters: vec![node.public("arbiter1")],
+            arbiters: vec![node.subject("arbiter1")],
             quorum: 1,
             deadline_blocks: 10,
             appeal: None,
@@ -370,7 +370,7 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
     let contract = deployed["events"][0]["contract_deployed"]["contract"].clone();
     let done = run(Payload::Instantiate {
         contract: serde_json::from_value(contract).unwrap(),
-        parties: vec![node.public("alice")],
+        parties: vec![node.subject("alice")],
         init_args: Bytes(vec![]),
     });
     serde_json::from_value(done["events"][0]["instance_proposed"]["instance"].clone()).unwrap()

@@ -10,7 +10,7 @@ use tamga_tests::{reason, Node};
 
 fn clause(node: &Node) -> ArbitrationClause {
     ArbitrationClause {
-        arbiters: vec![node.public("arbiter1")],
+        arbiters: vec![node.subject("arbiter1")],
         quorum: 1,
         deadline_blocks: 10,
         appeal: None,
@@ -46,7 +46,7 @@ fn instance_of(node: &Node, wat: &str) -> Hash32 {
     .unwrap();
     let payload = Payload::Instantiate {
         contract,
-        parties: vec![node.public("alice")],
+        parties: vec![node.subject("alice")],
         init_args: Bytes(vec![]),
     };
     let done = run(node, payload).expect("instantiated");

@@ -10,7 +10,7 @@ fn register(node: &Node, owner: &str, national: bool) -> Hash32 {
     let payload = Payload::Register {
         category: ObjectCategory::Tangible,
         description: "Land plot 01-234-567".into(),
-        owner: node.public(owner),
+        owner: node.subject(owner),
         national,
         quantity: None,
     };
@@ -56,7 +56,7 @@ fn refusals_name_the_rule_and_change_nothing() {
     let rec = register(&node, "alice", false);
     let to_bob = Payload::Transfer {
         record: rec,
-        to: node.public("bob"),
+        to: node.subject("bob"),
         amount: None,
     };
 
@@ -68,7 +68,7 @@ fn refusals_name_the_rule_and_change_nothing() {
     let pledge = Payload::Encumber {
         record: rec,
         kind: EncumbranceKind::Pledge,
-        holder: node.public("bank"),
+        holder: node.subject("bank"),
         document: None,
     };
     let tx = node.sign("alice", pledge, &[]);
@@ -76,15 +76,15 @@ fn refusals_name_the_rule_and_change_nothing() {
     let tx = node.sign("alice", to_bob.clone(), &[]);
     assert_refused(&node, &tx, &rec, "record.encumbrance_consent_missing");
 
-    // Pledging a national object.
-    let national = register(&node, "alice", true);
+    // Pledging a national object (held by a state body, Art. 34 p.1).
+    let national = register(&node, "ministry", true);
     let pledge = Payload::Encumber {
         record: national,
         kind: EncumbranceKind::Pledge,
-        holder: node.public("bank"),
+        holder: node.subject("bank"),
         document: None,
     };
-    let tx = node.sign("alice", pledge, &[]);
+    let tx = node.sign("ministry", pledge, &[]);
     assert_refused(&node, &tx, &national, "record.national_object");
 
     // With consent the transfer goes through; replaying it is refused.
@@ -128,7 +128,7 @@ fn one_signer_cannot_fill_the_mempool() {
         let payload = Payload::Register {
             category: ObjectCategory::Digital,
             description: format!("object {k}"),
-            owner: node.public(signer),
+            owner: node.subject(signer),
             national: false,
             quantity: None,
         };

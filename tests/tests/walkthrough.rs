@@ -29,7 +29,7 @@ fn readme_walkthrough_with_the_cli() {
     let rec = registered["record"].as_str().expect("record id").to_owned();
     assert_eq!(
         node.cli(&["query", "record", &rec]).ok()["owner"],
-        json!(node.public("alice"))
+        json!(node.subject("alice"))
     );
 
     // 2. alice transfers it to bob.
@@ -49,7 +49,7 @@ fn readme_walkthrough_with_the_cli() {
     assert_eq!(refused.refused(), "record.encumbrance_consent_missing");
     assert_eq!(
         node.cli(&["query", "record", &rec]).ok()["owner"],
-        json!(node.public("bob"))
+        json!(node.subject("bob"))
     );
     // 5. The bank releases the pledge; 6. bob transfers to alice.
     node.cli(&[
@@ -155,7 +155,7 @@ fn readme_walkthrough_with_json_rpc() {
     let last = rpc_step(&node, &["transfer", &rec, "--to", "alice", "--from", "bob"]).unwrap();
 
     let record = node.rpc("record_get", json!([rec])).unwrap();
-    assert_eq!(record["owner"], json!(node.public("alice")));
+    assert_eq!(record["owner"], json!(node.subject("alice")));
     assert!(record["encumbrances"].as_array().unwrap().is_empty());
     let history = node.rpc("record_history", json!([rec])).unwrap();
     assert_eq!(history["entries"].as_array().unwrap().len(), 5);

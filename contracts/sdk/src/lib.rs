@@ -31,7 +31,7 @@ mod sys {
     }
 }
 
-/// A 32-byte id: a public key, a record id, a class id.
+/// A 32-byte id: a subject (a party, the caller), a record id, a class id.
 pub type Id = [u8; 32];
 
 /// Fails the call with `message`; nothing the call did is kept.
@@ -103,7 +103,8 @@ pub fn storage_get_id(key: &[u8]) -> Option<Id> {
     Some(buf)
 }
 
-/// The public key of the party calling.
+/// The subject calling: the one its certified key speaks for (rights belong to
+/// subjects, not keys, so a party keeps its place when its key is replaced).
 pub fn caller() -> Id {
     let mut key = [0u8; 32];
     unsafe { sys::caller(key.as_mut_ptr()) };

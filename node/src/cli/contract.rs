@@ -2,14 +2,16 @@
 //! instantiate and accept, deposit, call, query, dispute, and rule.
 //!
 //! Binary arguments are given as typed pieces, concatenated in order:
-//! `key:NAME|HEX` (32-byte public key), `id:HEX` (32 bytes), `u64:N` (8 bytes,
-//! little-endian), `text:STRING` (UTF-8), `hex:HEX` (raw bytes).
+//! `subject:NAME|HEX` (the 32-byte subject a key name or id names), `id:HEX` (32
+//! bytes), `u64:N` (8 bytes, little-endian), `text:STRING` (UTF-8), `hex:HEX`
+//! (raw bytes). Parties and arbiters are subjects; arbiters must be certified
+//! with the arbiter role, and never parties (Art. 67 p.3).
 
 use super::client::Client;
 use super::output::print;
+use super::resolve::Resolver;
 use super::tx::{submit, TxOpts};
 use super::Globals;
-use crate::keyring;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
@@ -29,7 +31,7 @@ pub enum ContractCommand {
     /// Propose an instance between parties; signing (and co-signing) parties accept.
     Instantiate {
         contract: Hash32,
-        /// A party (key name or hex), repeatable, in order.
+        /// A party (key name, certified key or subject id), repeatable, in order.
         #[arg(long = "party", required = true)]
         parties: Vec<String>,
         /// Init arguments, as typed pieces (see `tamga contract --help`).
@@ -66,7 +68,7 @@ pub enum ContractCommand {
         instance: Hash32,
         #[arg(long = "arg")]
         args: Vec<String>,
-        /// Who asks (key name or hex); zero key if absent.
+        /// Who asks (key name or subject); the zero subject if absent.
         #[arg(long)]
         caller: Option<String>,
     },
@@ -79,12 +81,13 @@ pub enum ContractCommand {
         #[command(flatten)]
         opts: TxOpts,
     },
-    /// Rule on a dispute (arbiters: --from one, --cosign the others for the quorum).
+    /// Rule on a dispute (arbiters: one writes it with --out, the others
+    /// `tamga tx sign` it until the quorum signed, then `tamga tx submit`).
     Rule {
         instance: Hash32,
         #[arg(long, value_enum)]
         decision: DecisionKind,
-        /// Move a held record: RECORD=TO or RECORD=TO:AMOUNT (TO a key name or hex).
+        /// Move a held record: RECORD=TO or RECORD=TO:AMOUNT (TO a key name or subject).
         #[arg(long = "direct")]
         directions: Vec<String>,
         /// The text of the decision: its blake3 hash is recorded.
@@ -101,7 +104,7 @@ pub struct DeployArgs {
     /// The terms in a form people can read (Art. 67 p.2).
     #[arg(long)]
     terms: PathBuf,
-    /// A human arbiter (key name or hex), repeatable (Art. 67 p.3).
+    /// A human arbiter (key name or subject) certified as such, repeatable (Art. 67 p.3).
     #[arg(long = "arbiter", required = true)]
     arbiters: Vec<String>,
     #[arg(long)]
@@ -124,14 +127,14 @@ pub enum DecisionKind {
 }
 
 /// Encodes typed pieces into bytes.
-pub fn encode_args(home: &Path, pieces: &[String]) -> Result<Vec<u8>> {
+pub async fn encode_args(r: &Resolver<'_>, pieces: &[String]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for piece in pieces {
         let (kind, value) = piece
             .split_once(':')
             .with_context(|| format!("argument {piece:?} must be TYPE:VALUE"))?;
         match kind {
-            "key" => out.extend_from_slice(&keyring::resolve_public(home, value)?.0),
+            "subject" => out.extend_from_slice(&r.subject(value).await?.0),
             "id" => out.extend_from_slice(&Hash32::from_hex(value)?.0),
             "u64" => out.extend_from_slice(
                 &value
@@ -143,7 +146,7 @@ pub fn encode_args(home: &Path, pieces: &[String]) -> Result<Vec<u8>> {
             "hex" => out.extend_from_slice(
                 &hex::decode(value).with_context(|| format!("{value:?} is not hex"))?,
             ),
-            other => bail!("argument type {other:?} must be key, id, u64, text or hex"),
+            other => bail!("argument type {other:?} must be subject, id, u64, text or hex"),
         }
     }
     Ok(out)
@@ -155,7 +158,7 @@ fn document_hash(path: &Path) -> Result<Hash32> {
     Ok(Hash32(*blake3::hash(&bytes).as_bytes()))
 }
 
-fn direction(home: &Path, text: &str) -> Result<Direction> {
+async fn direction(r: &Resolver<'_>, text: &str) -> Result<Direction> {
     let (record, rest) = text
         .split_once('=')
         .with_context(|| format!("--direct {text:?} must be RECORD=TO[:AMOUNT]"))?;
@@ -172,28 +175,22 @@ fn direction(home: &Path, text: &str) -> Result<Direction> {
     };
     Ok(Direction {
         record: Hash32::from_hex(record)?,
-        to: keyring::resolve_public(home, to)?,
+        to: r.subject(to).await?,
         amount,
     })
 }
 
-fn deploy_payload(home: &Path, args: &DeployArgs) -> Result<Payload> {
+async fn deploy_payload(r: &Resolver<'_>, args: &DeployArgs) -> Result<Payload> {
     let code =
         std::fs::read(&args.code).with_context(|| format!("reading {}", args.code.display()))?;
     let terms = std::fs::read_to_string(&args.terms)
         .with_context(|| format!("reading {}", args.terms.display()))?;
-    let arbiters = args
-        .arbiters
-        .iter()
-        .map(|a| keyring::resolve_public(home, a))
-        .collect::<Result<Vec<_>>>()?;
-    let appeal = args
-        .appeal
-        .as_deref()
-        .map(|a| keyring::resolve_public(home, a))
-        .transpose()?;
+    let appeal = match &args.appeal {
+        Some(appeal) => Some(r.subject(appeal).await?),
+        None => None,
+    };
     let arbitration = ArbitrationClause {
-        arbiters,
+        arbiters: r.subjects(&args.arbiters).await?,
         quorum: args.quorum,
         deadline_blocks: args.deadline,
         appeal,
@@ -206,52 +203,60 @@ fn deploy_payload(home: &Path, args: &DeployArgs) -> Result<Payload> {
 }
 
 pub fn run(globals: &Globals, command: ContractCommand) -> Result<()> {
-    let home = &globals.home.0;
-    let rt = super::runtime()?;
-    let (payload, opts) = match command {
-        ContractCommand::Show { contract } => {
-            return show(globals, "contract_get", json!([contract]))
-        }
-        ContractCommand::Instance { instance } => {
-            return show(globals, "contract_instance", json!([instance]))
-        }
-        ContractCommand::Query {
-            instance,
-            args,
-            caller,
-        } => {
-            let caller = caller
-                .map(|c| keyring::resolve_public(home, &c))
-                .transpose()?;
-            let input = hex::encode(encode_args(home, &args)?);
-            return show(globals, "contract_query", json!([instance, input, caller]));
-        }
-        ContractCommand::Deploy(args) => (deploy_payload(home, &args)?, args.opts),
+    super::runtime()?.block_on(async {
+        let client = Client::new(globals)?;
+        let r = Resolver {
+            client: &client,
+            home: &globals.home.0,
+        };
+        let (payload, opts) = match command {
+            ContractCommand::Show { contract } => {
+                return show(globals, &client, "contract_get", json!([contract])).await
+            }
+            ContractCommand::Instance { instance } => {
+                return show(globals, &client, "contract_instance", json!([instance])).await
+            }
+            ContractCommand::Query {
+                instance,
+                args,
+                caller,
+            } => {
+                let caller = match caller {
+                    Some(c) => Some(r.subject(&c).await?),
+                    None => None,
+                };
+                let input = hex::encode(encode_args(&r, &args).await?);
+                let params = json!([instance, input, caller]);
+                return show(globals, &client, "contract_query", params).await;
+            }
+            other => transaction(&r, other).await?,
+        };
+        submit(globals, payload, opts).await
+    })
+}
+
+/// The payload of a contract command that is a transaction.
+async fn transaction(r: &Resolver<'_>, command: ContractCommand) -> Result<(Payload, TxOpts)> {
+    Ok(match command {
+        ContractCommand::Deploy(args) => (deploy_payload(r, &args).await?, args.opts),
         ContractCommand::Instantiate {
             contract,
             parties,
             args,
             opts,
         } => {
-            let parties = parties
-                .iter()
-                .map(|p| keyring::resolve_public(home, p))
-                .collect::<Result<Vec<_>>>()?;
-            (
-                Payload::Instantiate {
-                    contract,
-                    parties,
-                    init_args: Bytes(encode_args(home, &args)?),
-                },
-                opts,
-            )
+            let payload = Payload::Instantiate {
+                contract,
+                parties: r.subjects(&parties).await?,
+                init_args: Bytes(encode_args(r, &args).await?),
+            };
+            (payload, opts)
         }
         ContractCommand::Accept { instance, opts } => {
-            let shown = rt.block_on(async {
-                Client::new(globals)?
-                    .call("contract_instance", vec![json!(instance)])
-                    .await
-            })?;
+            let shown = r
+                .client
+                .call("contract_instance", vec![json!(instance)])
+                .await?;
             let hash =
                 |field: &str| Hash32::from_hex(shown["accept"][field].as_str().unwrap_or_default());
             let payload = Payload::Accept {
@@ -279,13 +284,10 @@ pub fn run(globals: &Globals, command: ContractCommand) -> Result<()> {
             instance,
             args,
             opts,
-        } => (
-            Payload::Call {
-                instance,
-                input: Bytes(encode_args(home, &args)?),
-            },
-            opts,
-        ),
+        } => {
+            let input = Bytes(encode_args(r, &args).await?);
+            (Payload::Call { instance, input }, opts)
+        }
         ContractCommand::Dispute {
             instance,
             reason_file,
@@ -304,33 +306,34 @@ pub fn run(globals: &Globals, command: ContractCommand) -> Result<()> {
             decision_file,
             opts,
         } => {
-            let directions = directions
-                .iter()
-                .map(|d| direction(home, d))
-                .collect::<Result<Vec<_>>>()?;
+            let mut moves = Vec::with_capacity(directions.len());
+            for d in &directions {
+                moves.push(direction(r, d).await?);
+            }
             let decision = match decision {
-                DecisionKind::Resume if directions.is_empty() => Decision::Resume,
+                DecisionKind::Resume if moves.is_empty() => Decision::Resume,
                 DecisionKind::Resume => bail!("a resume decision moves nothing: drop --direct"),
-                DecisionKind::Transfer => Decision::Transfer(directions),
-                DecisionKind::Terminate => Decision::Terminate(directions),
+                DecisionKind::Transfer => Decision::Transfer(moves),
+                DecisionKind::Terminate => Decision::Terminate(moves),
             };
-            (
-                Payload::Rule {
-                    instance,
-                    decision,
-                    decision_text: document_hash(&decision_file)?,
-                },
-                opts,
-            )
+            let payload = Payload::Rule {
+                instance,
+                decision,
+                decision_text: document_hash(&decision_file)?,
+            };
+            (payload, opts)
         }
-    };
-    rt.block_on(submit(globals, payload, opts))
+        ContractCommand::Show { .. }
+        | ContractCommand::Instance { .. }
+        | ContractCommand::Query { .. } => {
+            unreachable!("handled by run")
+        }
+    })
 }
 
-fn show(globals: &Globals, method: &str, params: Value) -> Result<()> {
+async fn show(globals: &Globals, client: &Client, method: &str, params: Value) -> Result<()> {
     let params = params.as_array().cloned().unwrap_or_default();
-    let value =
-        super::runtime()?.block_on(async { Client::new(globals)?.call(method, params).await })?;
+    let value = client.call(method, params).await?;
     print(globals.output, &value, || {
         serde_json::to_string_pretty(&value).expect("JSON values print")
     });

@@ -1,11 +1,15 @@
 //! `tamga dev`: a throwaway single-validator devnet in one command. Its home is
 //! wiped and rewritten on every start (unless `--keep`), its genesis is the one in
-//! `seeds/dev-genesis.json`, and its accounts have well-known keys derived from
-//! their names, printed at start. Never use dev keys for anything real.
+//! `seeds/dev-genesis.json` (a dev root certification authority and certified dev
+//! accounts, see [`crate::devnet`]), and its accounts have well-known keys derived
+//! from their names, printed at start. Each account also gets a wallet home of
+//! its own (`HOME/wallets/NAME`) holding only its key, for signing as that person
+//! (`tamga --home HOME/wallets/bob tx sign ...`). Never use dev keys for anything real.
 
 use super::init::{run_node, write_home};
 use super::Globals;
 use crate::config::{Config, Home};
+use crate::devnet::DEV_ACCOUNTS;
 use crate::keyring::{dev_key, save};
 use crate::node::Overrides;
 use anyhow::{Context, Result};
@@ -15,19 +19,8 @@ use tamga_runtime::{Genesis, PublicKey};
 
 /// The dev chain's genesis, shipped in the binary so `tamga dev` works anywhere.
 pub const DEV_GENESIS_JSON: &str = include_str!("../../../seeds/dev-genesis.json");
-/// Dev accounts written to the dev home's keyring, by role.
-pub const DEV_ACCOUNTS: [(&str, &str); 7] = [
-    (
-        "registrar",
-        "registers tangible and national objects; may impose arrests",
-    ),
-    ("alice", "an owner"),
-    ("bob", "a buyer"),
-    ("bank", "a creditor (pledgee)"),
-    ("arbiter1", "a human arbiter for contract disputes"),
-    ("arbiter2", "a human arbiter for contract disputes"),
-    ("appeal", "the appeal arbiter"),
-];
+/// The dev node's vault token: public, like the dev keys.
+pub const DEV_API_TOKEN: &str = "tamga-dev-api-token-public";
 
 #[derive(Args)]
 pub struct DevArgs {
@@ -74,9 +67,26 @@ fn prepare(home: &Home) -> Result<()> {
     config.p2p.listen = "127.0.0.1:0".into();
     config.p2p.gossip_listen = "127.0.0.1:0".into();
     config.consensus.propose_timeout_ms = 1000;
+    config.vault.api_token = Some(DEV_API_TOKEN.into());
     write_home(home, &config, &dev_genesis()?, &dev_key("validator"))?;
-    for (name, _) in DEV_ACCOUNTS {
-        save(&home.0, name, &dev_key(name))?;
+    save_dev_accounts(home)?;
+    let vault = crate::vault::Vault::open(home.data().join("vault"))?;
+    for account in &DEV_ACCOUNTS {
+        vault.put(account.identity())?;
+    }
+    Ok(())
+}
+
+/// Every dev key in the home's keyring, and each in a wallet home of its own.
+pub fn save_dev_accounts(home: &Home) -> Result<()> {
+    for account in &DEV_ACCOUNTS {
+        let key = dev_key(account.name);
+        save(&home.0, account.name, &key)?;
+        save(
+            &home.0.join("wallets").join(account.name),
+            account.name,
+            &key,
+        )?;
     }
     Ok(())
 }
@@ -85,13 +95,20 @@ fn prepare(home: &Home) -> Result<()> {
 fn print_banner(globals: &Globals, home: &Home) {
     let accounts: Vec<_> = DEV_ACCOUNTS
         .iter()
-        .map(|(name, role)| {
-            let key = dev_key(name);
-            json!({ "name": name, "public_key": PublicKey::of(&key), "secret_key": hex::encode(key.to_bytes()), "role": role })
+        .map(|a| {
+            let key = dev_key(a.name);
+            json!({
+                "name": a.name, "public_key": PublicKey::of(&key),
+                "secret_key": hex::encode(key.to_bytes()), "role": a.what,
+                "subject": a.identity().subject, "identifier": a.identifier,
+                "wallet": home.0.join("wallets").join(a.name),
+            })
         })
         .collect();
-    let value =
-        json!({ "event": "dev", "chain_id": "tamga-dev", "home": home.0, "accounts": accounts });
+    let value = json!({
+        "event": "dev", "chain_id": "tamga-dev", "home": home.0, "accounts": accounts,
+        "api_token": DEV_API_TOKEN,
+    });
     // One JSON object per line: `dev` keeps running, so consumers read events by line.
     if globals.output == super::Output::Json {
         println!("{value}");
@@ -103,12 +120,23 @@ fn print_banner(globals: &Globals, home: &Home) {
         "Accounts (public key, secret key; key files in {}):",
         home.0.join("keys").display()
     );
-    for (name, role) in DEV_ACCOUNTS {
-        let key = dev_key(name);
-        println!("  {name:<10} {role}");
-        println!("             public {}", PublicKey::of(&key));
-        println!("             secret {}", hex::encode(key.to_bytes()));
+    for account in &DEV_ACCOUNTS {
+        let key = dev_key(account.name);
+        let id = account.kind.identifier_name();
+        println!("  {:<10} {}", account.name, account.what);
+        println!("             public  {}", PublicKey::of(&key));
+        println!("             secret  {}", hex::encode(key.to_bytes()));
+        println!(
+            "             subject {} ({id} {})",
+            account.identity().subject,
+            account.identifier
+        );
     }
+    println!(
+        "Wallets (one key each, to sign as that person): {}/NAME",
+        home.0.join("wallets").display()
+    );
+    println!("Vault API token (public, dev only): {DEV_API_TOKEN}");
     println!(
         "Use it from another shell:  export TAMGA_HOME={}",
         home.0.display()
@@ -135,18 +163,26 @@ pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The shipped file is what [`devnet`] derives from the dev names; on a
+    /// mismatch the message holds the file to ship.
     #[test]
-    fn shipped_dev_genesis_matches_the_dev_keys() {
-        let genesis = dev_genesis().unwrap();
-        assert_eq!(genesis.chain_id, "tamga-dev");
-        assert_eq!(genesis.validators.len(), 1);
-        assert_eq!(
-            genesis.validators[0].public_key,
-            PublicKey::of(&dev_key("validator"))
-        );
-        assert_eq!(
-            genesis.registrars,
-            vec![PublicKey::of(&dev_key("registrar"))]
+    fn shipped_dev_genesis_matches_the_dev_accounts() {
+        let shipped = serde_json::from_str::<Genesis>(DEV_GENESIS_JSON).ok();
+        let derived = Genesis {
+            chain_id: "tamga-dev".into(),
+            genesis_time_ms: 1_767_225_600_000,
+            validators: vec![tamga_runtime::genesis::GenesisValidator {
+                name: "validator".into(),
+                public_key: PublicKey::of(&dev_key("validator")),
+                power: 1,
+            }],
+            certificates: crate::devnet::dev_certificates(),
+        };
+        derived.validate().unwrap();
+        assert!(
+            shipped.as_ref() == Some(&derived),
+            "seeds/dev-genesis.json should be:\n{}",
+            serde_json::to_string_pretty(&derived).unwrap()
         );
     }
 }

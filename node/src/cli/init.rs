@@ -8,7 +8,10 @@ use crate::node::{self, Overrides};
 use anyhow::{bail, Result};
 use clap::Args;
 use ed25519_dalek::SigningKey;
+use rand::RngCore;
 use tamga_runtime::genesis::GenesisValidator;
+use tamga_runtime::pki::identifier;
+use tamga_runtime::pki::{Role, SubjectKind};
 use tamga_runtime::{Genesis, PublicKey};
 
 #[derive(Args)]
@@ -16,9 +19,14 @@ pub struct InitArgs {
     /// Chain id: lowercase letters, digits and '-'.
     #[arg(long, default_value = "tamga-local")]
     chain_id: String,
-    /// Registrar public keys (hex) for genesis; defaults to the validator's key.
-    #[arg(long = "registrar")]
-    registrars: Vec<PublicKey>,
+    /// The BIN of the legal entity operating this chain: its validator key is
+    /// certified at genesis as the chain's root certification authority and
+    /// registrar (Art. 52 p.2).
+    #[arg(long)]
+    operator_bin: String,
+    /// The operator's registered name.
+    #[arg(long)]
+    operator_name: String,
     /// Node name shown in `node_status`.
     #[arg(long, default_value = "tamga-node")]
     moniker: String,
@@ -36,6 +44,27 @@ pub struct StartArgs {
     /// benchmark's single signer needs more than the default quota).
     #[arg(long)]
     mempool_signer_txs_max: Option<usize>,
+}
+
+/// The vault entry of the operator, with fresh random salts.
+fn random_identity(bin: &str, name: &str) -> crate::vault::Identity {
+    let mut salts = [[0u8; identifier::SALT_BYTES]; 2];
+    for salt in &mut salts {
+        rand::rngs::OsRng.fill_bytes(salt);
+    }
+    let commitment = identifier::identifier_commitment(SubjectKind::LegalEntity, bin, &salts[0]);
+    crate::vault::Identity {
+        subject: identifier::subject_of(&commitment),
+        kind: SubjectKind::LegalEntity,
+        identifier: bin.to_owned(),
+        identifier_salt: hex::encode(salts[0]),
+        identifier_commitment: commitment,
+        names: vec![crate::vault::NameEntry {
+            name: name.to_owned(),
+            salt: hex::encode(salts[1]),
+            commitment: identifier::name_commitment(name, &salts[1]),
+        }],
+    }
 }
 
 /// Writes config, genesis and validator key into an empty (or missing) home.
@@ -66,13 +95,12 @@ pub fn write_home(
 }
 
 pub fn init(globals: &Globals, args: InitArgs) -> Result<()> {
+    identifier::validate(SubjectKind::LegalEntity, &args.operator_bin)?;
     let validator = SigningKey::generate(&mut rand::rngs::OsRng);
     let public_key = PublicKey::of(&validator);
-    let registrars = if args.registrars.is_empty() {
-        vec![public_key]
-    } else {
-        args.registrars
-    };
+    let operator = random_identity(&args.operator_bin, &args.operator_name);
+    let roles = [Role::Authority, Role::Registrar];
+    let root = crate::devnet::genesis_certificate("operator", public_key, &operator, &roles, true);
     let genesis = Genesis {
         chain_id: args.chain_id,
         genesis_time_ms: crate::clock::now_ms(),
@@ -81,13 +109,17 @@ pub fn init(globals: &Globals, args: InitArgs) -> Result<()> {
             public_key,
             power: 1,
         }],
-        registrars,
+        certificates: vec![root],
     };
-    let config = Config {
+    let mut token = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut token);
+    let mut config = Config {
         moniker: args.moniker,
         ..Config::default()
     };
+    config.vault.api_token = Some(hex::encode(token));
     write_home(&globals.home, &config, &genesis, &validator)?;
+    crate::vault::Vault::open(globals.home.data().join("vault"))?.put(operator)?;
     let value = serde_json::json!({ "home": globals.home.0, "chain_id": genesis.chain_id, "validator": public_key });
     super::output::print(globals.output, &value, || {
         format!(

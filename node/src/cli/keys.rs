@@ -17,8 +17,10 @@ pub enum KeysCommand {
     List,
     /// Show a key's public key.
     Show { name: String },
-    /// Copy a key file (another validator's `validator_key.json`, say) in as NAME,
-    /// to co-sign with it.
+    /// Copy one of your own key files in as NAME (restoring a backup, or a
+    /// node's `validator_key.json` to sign with it from another home). Never
+    /// import someone else's key: they sign their own part with `tamga tx sign`
+    /// (Art. 51 p.3).
     Import {
         name: String,
         file: std::path::PathBuf,

@@ -1,6 +1,7 @@
 //! The `tamga` command line (clap). Global flags: `--home`/`TAMGA_HOME`,
 //! `--rpc-url`/`TAMGA_RPC`, `--output text|json`.
 
+mod cert;
 mod client;
 mod contract;
 mod dev;
@@ -8,8 +9,10 @@ mod init;
 mod keys;
 mod output;
 mod query;
+mod resolve;
 mod testnet;
 mod tx;
+mod txfile;
 
 pub use client::RPC_ADDR_FILE;
 pub use dev::dev_genesis;
@@ -67,6 +70,9 @@ enum Command {
     /// Smart contracts with mandatory human arbitration (Art. 67).
     #[command(subcommand)]
     Contract(contract::ContractCommand),
+    /// Certificates: issue, revoke, status, revocation list, erasure (Art. 41, 55, 59).
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
 }
 
 pub struct Globals {
@@ -91,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Tx(cmd) => tx::run(&globals, cmd),
         Command::Query(cmd) => query::run(&globals, cmd),
         Command::Contract(cmd) => contract::run(&globals, cmd),
+        Command::Cert(cmd) => cert::run(&globals, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 use super::client::RpcError;
 use super::Output;
 use serde_json::{json, Value};
+use tamga_runtime::pki::identifier::IdentifierError;
 
 pub fn print(output: Output, value: &Value, text: impl FnOnce() -> String) {
     match output {
@@ -19,11 +20,15 @@ pub fn error(output: Output, e: &anyhow::Error) {
     let rpc = e.downcast_ref::<RpcError>();
     match output {
         Output::Json => {
-            let value = match rpc {
-                Some(rpc) => {
+            let local = e.downcast_ref::<IdentifierError>();
+            let value = match (rpc, local) {
+                (Some(rpc), _) => {
                     json!({ "error": { "code": rpc.code, "reason": rpc.reason, "message": rpc.message } })
                 }
-                None => json!({ "error": { "message": format!("{e:#}") } }),
+                (None, Some(local)) => {
+                    json!({ "error": { "reason": local.reason(), "message": format!("{e:#}") } })
+                }
+                (None, None) => json!({ "error": { "message": format!("{e:#}") } }),
             };
             println!(
                 "{}",

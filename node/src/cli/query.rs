@@ -3,6 +3,7 @@
 
 use super::client::Client;
 use super::output::print;
+use super::resolve::Resolver;
 use super::Globals;
 use crate::keyring;
 use anyhow::Result;
@@ -26,7 +27,7 @@ pub enum QueryCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Records owned by a key (name or hex).
+    /// Records a subject owns (a key name, a certified key or a subject id).
     Owner {
         owner: String,
         #[arg(long)]
@@ -39,8 +40,22 @@ pub enum QueryCommand {
 }
 
 pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
+    super::runtime()?.block_on(async {
+        let client = Client::new(globals)?;
+        let (method, params) = request(globals, &client, command).await?;
+        let value = client.call(method, params).await?;
+        print(globals.output, &value, || text(method, &value));
+        Ok(())
+    })
+}
+
+async fn request(
+    globals: &Globals,
+    client: &Client,
+    command: QueryCommand,
+) -> Result<(&'static str, Vec<Value>)> {
     let home = &globals.home.0;
-    let (method, params): (&str, Vec<Value>) = match command {
+    Ok(match command {
         QueryCommand::Status => ("node_status", vec![]),
         QueryCommand::Block { height } => (
             "block_get",
@@ -51,24 +66,20 @@ pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
         QueryCommand::History { id, limit } => {
             ("record_history", vec![json!(id), json!(0), json!(limit)])
         }
-        QueryCommand::Owner { owner, limit } => (
-            "record_byOwner",
-            vec![
-                json!(keyring::resolve_public(home, &owner)?),
-                Value::Null,
-                json!(limit),
-            ],
-        ),
+        QueryCommand::Owner { owner, limit } => {
+            let resolver = Resolver { client, home };
+            let owner = resolver.subject(&owner).await?;
+            (
+                "record_byOwner",
+                vec![json!(owner), Value::Null, json!(limit)],
+            )
+        }
         QueryCommand::Validators => ("validators_get", vec![]),
         QueryCommand::Account { key } => (
             "account_get",
             vec![json!(keyring::resolve_public(home, &key)?)],
         ),
-    };
-    let value =
-        super::runtime()?.block_on(async { Client::new(globals)?.call(method, params).await })?;
-    print(globals.output, &value, || text(method, &value));
-    Ok(())
+    })
 }
 
 fn short(value: &Value) -> String {

@@ -1,19 +1,24 @@
 //! `tamga testnet`: node homes for a local multi-validator network, sharing one
-//! genesis (validator keys and powers, chain id, the dev registrar) and each
-//! listing the others as consensus and gossip peers. `scripts/devnet.sh` starts
-//! them as separate processes on loopback.
+//! genesis (validator keys and powers, chain id, the dev root authority and dev
+//! accounts, and each node's operator certified as a legal entity) and each
+//! listing the others as consensus and gossip peers. Every node's vault holds the
+//! dev identities, behind one API token written to every config.
+//! `scripts/devnet.sh` starts them as separate processes on loopback.
 
-use super::dev::DEV_ACCOUNTS;
+use super::dev::save_dev_accounts;
 use super::init::write_home;
 use super::Globals;
 use crate::config::{peer_id_of, Config, Home};
-use crate::keyring::{dev_key, save};
+use crate::devnet::{self, DEV_ACCOUNTS};
+use crate::vault::{Identity, Vault};
 use anyhow::{bail, Result};
 use clap::Args;
 use ed25519_dalek::SigningKey;
+use rand::RngCore;
 use serde_json::json;
 use std::path::PathBuf;
 use tamga_runtime::genesis::GenesisValidator;
+use tamga_runtime::pki::SubjectKind;
 use tamga_runtime::{Genesis, PublicKey};
 
 /// Nodes one loopback testnet may hold (each runs its own process).
@@ -59,7 +64,7 @@ fn ports(base: u16, index: usize) -> Ports {
 
 /// Node `index`'s config: every other node is a peer, pinned by its peer id so
 /// that a validator (which accepts no unlisted peer) knows each by its key.
-fn node_config(args: &TestnetArgs, index: usize, keys: &[SigningKey]) -> Config {
+fn node_config(args: &TestnetArgs, index: usize, keys: &[SigningKey], token: &str) -> Config {
     let me = ports(args.base_port, index);
     let others: Vec<(String, Ports)> = (0..keys.len())
         .filter(|&i| i != index)
@@ -70,6 +75,7 @@ fn node_config(args: &TestnetArgs, index: usize, keys: &[SigningKey]) -> Config 
         ..Config::default()
     };
     config.rpc.listen = format!("127.0.0.1:{}", me.rpc);
+    config.vault.api_token = Some(token.to_owned());
     config.block.block_time_ms = args.block_time_ms;
     config.p2p.listen = format!("127.0.0.1:{}", me.p2p);
     config.p2p.gossip_listen = format!("127.0.0.1:{}", me.gossip);
@@ -105,6 +111,33 @@ fn check(args: &TestnetArgs) -> Result<usize> {
     Ok(total)
 }
 
+/// The dev accounts (but the dev validator) and each node's operator, certified
+/// at genesis; with the identities every node's vault keeps.
+fn certified(keys: &[SigningKey]) -> (Vec<tamga_runtime::pki::GenesisCertificate>, Vec<Identity>) {
+    let mut certificates = vec![];
+    let mut identities = vec![];
+    for account in DEV_ACCOUNTS.iter().filter(|a| a.name != "validator") {
+        certificates.push(account.certificate());
+        identities.push(account.identity());
+    }
+    for (index, key) in keys.iter().enumerate() {
+        let name = format!("node{index}");
+        let bin = devnet::node_operator_bin(index as u32);
+        let full_name = format!("Node {index} Operator LLP");
+        let identity = devnet::identity(&name, SubjectKind::LegalEntity, &bin, &full_name);
+        let public = PublicKey::of(key);
+        certificates.push(devnet::genesis_certificate(
+            &name,
+            public,
+            &identity,
+            &[],
+            false,
+        ));
+        identities.push(identity);
+    }
+    (certificates, identities)
+}
+
 pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
     let total = check(&args)?;
     let keys: Vec<SigningKey> = (0..total)
@@ -119,18 +152,29 @@ pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
             power: 1,
         })
         .collect();
+    let (certificates, identities) = certified(&keys);
     let genesis = Genesis {
         chain_id: args.chain_id.clone(),
         genesis_time_ms: crate::clock::now_ms(),
         validators,
-        registrars: vec![PublicKey::of(&dev_key("registrar"))],
+        certificates,
     };
+    let mut token = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut token);
+    let token = hex::encode(token);
     let mut nodes = Vec::with_capacity(total);
     for (index, key) in keys.iter().enumerate() {
         let home = Home(args.out.join(format!("node{index}")));
-        write_home(&home, &node_config(&args, index, &keys), &genesis, key)?;
-        for (name, _) in DEV_ACCOUNTS {
-            save(&home.0, name, &dev_key(name))?;
+        write_home(
+            &home,
+            &node_config(&args, index, &keys, &token),
+            &genesis,
+            key,
+        )?;
+        save_dev_accounts(&home)?;
+        let vault = Vault::open(home.data().join("vault"))?;
+        for identity in &identities {
+            vault.put(identity.clone())?;
         }
         let rpc = format!("http://127.0.0.1:{}", ports(args.base_port, index).rpc);
         let validator = index < args.validators;

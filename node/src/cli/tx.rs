@@ -1,17 +1,22 @@
-//! `tamga tx ...`: build a transaction, sign it with a key from the keyring (and
-//! co-sign with any `--cosign` keys: consents of owners or encumbrance holders),
-//! submit it, and wait until it is committed.
+//! `tamga tx ...`: build a transaction, sign it with the `--from` key, submit it,
+//! and wait until it is committed; or, with `--out FILE`, write it for others to
+//! review and co-sign on their own machines (see [`super::txfile`]). Owners,
+//! holders and recipients are subjects: a key name resolves to the subject its
+//! certificate names.
 
 use super::client::Client;
 use super::output::print;
+use super::resolve::Resolver;
+use super::txfile::{self, TxFile};
 use super::Globals;
 use crate::keyring;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tamga_runtime::types::{
-    encoding, EncumbranceKind, ObjectCategory, Payload, Quantity, Transaction,
+    encoding, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };
 use tamga_runtime::validators::Validator;
 use tamga_runtime::{Hash32, PublicKey};
@@ -31,12 +36,32 @@ pub enum TxCommand {
     /// The validator set (Art. 26 p.3(2)).
     #[command(subcommand)]
     Validators(ValidatorsCommand),
+    /// Show in plain words what a transaction file does and who has signed it.
+    Show { file: PathBuf },
+    /// Add your signature to a transaction file (after reviewing it).
+    Sign {
+        file: PathBuf,
+        /// Your key (name in HOME/keys, or `validator` for this node's own key).
+        #[arg(long)]
+        from: String,
+        /// Sign without asking (you reviewed it with `tamga tx show`).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Submit a transaction file once its signer (and any co-signers) signed.
+    Submit {
+        file: PathBuf,
+        /// Return once admitted to the mempool instead of waiting for the commit.
+        #[arg(long)]
+        no_wait: bool,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum ValidatorsCommand {
-    /// Replace the validator set. Needs signatures (--from plus --cosign) of current
-    /// validators holding more than 2/3 of the power; takes effect two heights later.
+    /// Replace the validator set. Needs signatures of current validators holding
+    /// more than 2/3 of the power (`--out` a file, each validator `tamga tx sign`s
+    /// it); takes effect two heights later.
     Set {
         /// A member of the new set: key name or public key, with optional `:POWER`
         /// (default 1). Repeat for each member.
@@ -65,19 +90,22 @@ fn validator_entry(home: &std::path::Path, text: &str) -> Result<Validator> {
 
 #[derive(Args)]
 pub struct TxOpts {
-    /// Key (name in HOME/keys, or `validator` for this node's own key) that signs.
+    /// Key that signs (name in HOME/keys, or `validator` for this node's own
+    /// key). With --out it may be another person's public key: the file then
+    /// waits for their signature.
     #[arg(long)]
     from: String,
-    /// Keys that co-sign to give consent (repeatable).
-    #[arg(long = "cosign")]
-    cosign: Vec<String>,
     /// Return once admitted to the mempool instead of waiting for the commit.
     #[arg(long)]
     no_wait: bool,
     /// Print the signed transaction as hex (for `tx_submit` over JSON-RPC) instead
     /// of submitting it. Still asks the node for the chain id and next nonce.
-    #[arg(long, conflicts_with = "no_wait")]
+    #[arg(long, conflicts_with_all = ["no_wait", "out"])]
     sign_only: bool,
+    /// Write the transaction to FILE for others to review and co-sign
+    /// (`tamga tx show|sign|submit`) instead of submitting it.
+    #[arg(long, conflicts_with = "no_wait")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -103,10 +131,11 @@ pub enum RecordCommand {
         category: Category,
         #[arg(long)]
         description: String,
-        /// Owner: key name or hex public key.
+        /// Owner: a key name, a certified public key, or a subject id.
         #[arg(long)]
         owner: String,
-        /// A national digital object (Art. 34): never alienated or encumbered.
+        /// A national digital object (Art. 34): held by a state body, never
+        /// alienated or encumbered.
         #[arg(long)]
         national: bool,
         /// Class of a fungible quantity (with --amount).
@@ -117,7 +146,7 @@ pub enum RecordCommand {
         #[command(flatten)]
         opts: TxOpts,
     },
-    /// Transfer a record (or --amount of a fungible holding) to another owner.
+    /// Transfer a record (or --amount of a fungible holding) to another subject.
     Transfer {
         record: Hash32,
         #[arg(long)]
@@ -127,14 +156,14 @@ pub enum RecordCommand {
         #[command(flatten)]
         opts: TxOpts,
     },
-    /// Encumber a record (pledge, lien, lease, arrest) in favour of HOLDER.
+    /// Encumber a record (pledge, lien, lease; a court's arrest) in favour of HOLDER.
     Encumber {
         record: Hash32,
         #[arg(long, value_enum)]
         kind: Kind,
         #[arg(long)]
         holder: String,
-        /// Hash of the agreement or order (hex).
+        /// Hash of the agreement or order (hex); an arrest must cite its order.
         #[arg(long)]
         document: Option<Hash32>,
         #[command(flatten)]
@@ -191,13 +220,35 @@ fn kind(k: Kind) -> EncumbranceKind {
 }
 
 pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
-    let home = &globals.home.0;
-    let key = |text: &str| keyring::resolve_public(home, text);
-    let (payload, opts) = match command {
+    match command {
+        TxCommand::Show { file } => return txfile::show(globals, &file),
+        TxCommand::Sign { file, from, yes } => return txfile::sign(globals, &file, &from, yes),
+        TxCommand::Submit { file, no_wait } => {
+            let signed = TxFile::read(&file)?.signed()?;
+            return super::runtime()?.block_on(async {
+                let client = Client::new(globals)?;
+                send(globals, &client, signed, no_wait).await
+            });
+        }
+        _ => {}
+    }
+    super::runtime()?.block_on(async {
+        let client = Client::new(globals)?;
+        let resolver = Resolver {
+            client: &client,
+            home: &globals.home.0,
+        };
+        let (payload, opts) = payload(&resolver, command).await?;
+        submit(globals, payload, opts).await
+    })
+}
+
+async fn payload(r: &Resolver<'_>, command: TxCommand) -> Result<(Payload, TxOpts)> {
+    Ok(match command {
         TxCommand::Validators(ValidatorsCommand::Set { validators, opts }) => {
             let validators = validators
                 .iter()
-                .map(|text| validator_entry(home, text))
+                .map(|text| validator_entry(r.home, text))
                 .collect::<Result<_>>()?;
             (Payload::SetValidators { validators }, opts)
         }
@@ -216,119 +267,145 @@ pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
             },
             opts,
         ),
-        TxCommand::Record(command) => match command {
-            RecordCommand::Register {
-                category: c,
+        TxCommand::Record(command) => record_payload(r, command).await?,
+        TxCommand::Show { .. } | TxCommand::Sign { .. } | TxCommand::Submit { .. } => {
+            unreachable!("handled by run")
+        }
+    })
+}
+
+async fn record_payload(r: &Resolver<'_>, command: RecordCommand) -> Result<(Payload, TxOpts)> {
+    Ok(match command {
+        RecordCommand::Register {
+            category: c,
+            description,
+            owner,
+            national,
+            class,
+            amount,
+            opts,
+        } => {
+            let quantity = class
+                .zip(amount)
+                .map(|(class, amount)| Quantity { class, amount });
+            let payload = Payload::Register {
+                category: category(c),
                 description,
-                owner,
+                owner: r.subject(&owner).await?,
                 national,
-                class,
-                amount,
-                opts,
-            } => {
-                let quantity = class
-                    .zip(amount)
-                    .map(|(class, amount)| Quantity { class, amount });
-                (
-                    Payload::Register {
-                        category: category(c),
-                        description,
-                        owner: key(&owner)?,
-                        national,
-                        quantity,
-                    },
-                    opts,
-                )
-            }
-            RecordCommand::Transfer {
+                quantity,
+            };
+            (payload, opts)
+        }
+        RecordCommand::Transfer {
+            record,
+            to,
+            amount,
+            opts,
+        } => {
+            let to = r.subject(&to).await?;
+            (Payload::Transfer { record, to, amount }, opts)
+        }
+        RecordCommand::Encumber {
+            record,
+            kind: k,
+            holder,
+            document,
+            opts,
+        } => {
+            let payload = Payload::Encumber {
                 record,
-                to,
-                amount,
-                opts,
-            } => (
-                Payload::Transfer {
-                    record,
-                    to: key(&to)?,
-                    amount,
-                },
-                opts,
-            ),
-            RecordCommand::Encumber {
-                record,
-                kind: k,
-                holder,
+                kind: kind(k),
+                holder: r.subject(&holder).await?,
                 document,
-                opts,
-            } => (
-                Payload::Encumber {
-                    record,
-                    kind: kind(k),
-                    holder: key(&holder)?,
-                    document,
-                },
-                opts,
-            ),
-            RecordCommand::Release {
+            };
+            (payload, opts)
+        }
+        RecordCommand::Release {
+            record,
+            encumbrance,
+            opts,
+        } => (
+            Payload::Release {
                 record,
                 encumbrance,
-                opts,
-            } => (
-                Payload::Release {
-                    record,
-                    encumbrance,
-                },
-                opts,
-            ),
-            RecordCommand::Terminate { record, opts } => (Payload::Terminate { record }, opts),
-        },
+            },
+            opts,
+        ),
+        RecordCommand::Terminate { record, opts } => (Payload::Terminate { record }, opts),
+    })
+}
+
+/// The transaction `signer` signs, with its next nonce from the node.
+pub(super) async fn build(
+    client: &Client,
+    payload: Payload,
+    signer: PublicKey,
+) -> Result<Transaction> {
+    let status = client.call("node_status", vec![]).await?;
+    let chain_id = status["chain_id"].as_str().unwrap_or_default().to_owned();
+    let account = client.call("account_get", vec![json!(signer)]).await?;
+    let Some(nonce) = account["next_nonce"].as_u64() else {
+        bail!("node returned no next_nonce")
     };
-    super::runtime()?.block_on(submit(globals, payload, opts))
+    Ok(Transaction {
+        chain_id,
+        signer,
+        nonce,
+        payload,
+    })
 }
 
 pub(super) async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()> {
     let home = &globals.home.0;
-    let signer = keyring::load(home, &opts.from)?;
-    let cosigners = opts
-        .cosign
-        .iter()
-        .map(|name| keyring::load(home, name))
-        .collect::<Result<Vec<_>>>()?;
     let client = Client::new(globals)?;
-    let status = client.call("node_status", vec![]).await?;
-    let chain_id = status["chain_id"].as_str().unwrap_or_default().to_owned();
-    let public_key = PublicKey::of(&signer);
-    let account = client.call("account_get", vec![json!(public_key)]).await?;
-    let Some(nonce) = account["next_nonce"].as_u64() else {
-        bail!("node returned no next_nonce")
+    let tx = build(&client, payload, keyring::resolve_public(home, &opts.from)?).await?;
+    let key = keyring::load(home, &opts.from).ok();
+    if let Some(path) = &opts.out {
+        let mut file = TxFile::new(tx);
+        if let Some(key) = &key {
+            file.sign(key)?;
+        }
+        file.write(path)?;
+        let value = json!({ "hash": file.hash, "file": path, "signed_by": file.signatures().iter().map(|(k, _)| *k).collect::<Vec<_>>() });
+        print(globals.output, &value, || {
+            format!(
+                "{}\nwritten to {}: others sign it with `tamga tx sign {0}`",
+                txfile::review(&file),
+                path.display()
+            )
+        });
+        return Ok(());
+    }
+    let Some(key) = key else {
+        bail!("no key {:?} in {} to sign with: use --out to write the transaction for its holder to sign", opts.from, keyring::keys_dir(home).display());
     };
-    let tx = Transaction {
-        chain_id,
-        signer: public_key,
-        nonce,
-        payload,
-    };
-    let signed = cosigners
-        .iter()
-        .fold(tx.sign(&signer), |tx, key| tx.cosign(key));
-    let hash = signed.id();
-    let tx_hex = hex::encode(encoding::encode(&signed));
+    let signed = tx.sign(&key);
     if opts.sign_only {
+        let hash = signed.id();
+        let tx_hex = hex::encode(encoding::encode(&signed));
         let value = json!({ "hash": hash, "tx": tx_hex });
         print(globals.output, &value, || tx_hex.clone());
         return Ok(());
     }
+    send(globals, &client, signed, opts.no_wait).await
+}
+
+async fn send(globals: &Globals, client: &Client, signed: SignedTx, no_wait: bool) -> Result<()> {
+    let hash = signed.id();
+    let tx_hex = hex::encode(encoding::encode(&signed));
     client.call("tx_submit", vec![json!(tx_hex)]).await?;
-    if opts.no_wait {
+    if no_wait {
         let value = json!({ "hash": hash, "status": "pending" });
         print(globals.output, &value, || format!("submitted {hash}"));
         return Ok(());
     }
-    let result = wait_committed(&client, &hash).await?;
+    let result = wait_committed(client, &hash).await?;
     print(globals.output, &result, || describe(&result));
     Ok(())
 }
 
-async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
+pub(super) async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
     let started = Instant::now();
     loop {
         let mut result = client.call("tx_get", vec![json!(hash)]).await?;
@@ -338,8 +415,9 @@ async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
                 return Ok(result);
             }
             Some("rejected") => bail!(
-                "transaction {hash} rejected: {}",
-                result["error"]["message"]
+                "transaction {hash} rejected: {} [{}]",
+                result["error"]["message"].as_str().unwrap_or_default(),
+                result["error"]["reason"].as_str().unwrap_or_default()
             ),
             _ if started.elapsed() > COMMIT_WAIT_MAX => {
                 bail!("transaction {hash} not committed after {COMMIT_WAIT_MAX:?}")
@@ -349,15 +427,16 @@ async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
     }
 }
 
-/// Lifts the id of a record or class the transaction created to the top level, for
-/// scripts (`--output json | jq -r .record`).
-/// (event, field, result key): ids a transaction created, lifted to the top level.
-const CREATED_IDS: [(&str, &str, &str); 5] = [
+/// (event, field, result key): ids a transaction created, lifted to the top level
+/// for scripts (`--output json | jq -r .record`).
+const CREATED_IDS: [(&str, &str, &str); 7] = [
     ("registered", "record", "record"),
     ("split_off", "record", "record"),
     ("class_registered", "class", "class"),
     ("contract_deployed", "contract", "contract"),
     ("instance_proposed", "instance", "instance"),
+    ("certificate_issued", "certificate", "certificate"),
+    ("certificate_issued", "subject", "subject"),
 ];
 
 fn add_created_ids(result: &mut Value) {
@@ -377,7 +456,14 @@ fn describe(result: &Value) -> String {
         result["hash"].as_str().unwrap_or(""),
         result["height"]
     )];
-    for key in ["record", "class", "contract", "instance"] {
+    for key in [
+        "record",
+        "class",
+        "contract",
+        "instance",
+        "certificate",
+        "subject",
+    ] {
         if let Some(id) = result[key].as_str() {
             lines.push(format!("{key}: {id}"));
         }

@@ -14,29 +14,23 @@ use super::errors::*;
 use crate::app::App;
 use crate::clock::now_ms;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tamga_runtime::contracts::lifecycle::init_args_hash;
 use tamga_runtime::contracts::{query, Contract, Instance};
 use tamga_runtime::state::keys;
-use tamga_runtime::{Hash32, PublicKey, TxError};
+use tamga_runtime::{Hash32, SubjectId, TxError};
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
 /// Contract queries running at once; the rest are refused as `node.busy`.
 pub const QUERIES_AT_ONCE_MAX: usize = 4;
 
-pub fn register<C: Send + Sync + 'static>(
-    module: &mut RpcModule<C>,
-    app: Arc<App>,
-) -> anyhow::Result<()> {
-    let a = app.clone();
-    module.register_blocking_method("contract_get", move |p, _, _| contract_get(&a, p))?;
-    let a = app.clone();
-    module.register_blocking_method("contract_instance", move |p, _, _| instance_get(&a, p))?;
+pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
+    m.add("contract_get", contract_get)?;
+    m.add("contract_instance", instance_get)?;
     let slots = Arc::new(tokio::sync::Semaphore::new(QUERIES_AT_ONCE_MAX));
-    module.register_blocking_method("contract_query", move |p, _, _| {
+    m.add("contract_query", move |app, p| {
         let _slot = slots.try_acquire().map_err(|_| {
             app_error(
                 NODE_BUSY,
@@ -44,7 +38,7 @@ pub fn register<C: Send + Sync + 'static>(
                 format!("{QUERIES_AT_ONCE_MAX} contract queries are already running; try again"),
             )
         })?;
-        contract_query(&app, p)
+        contract_query(app, p)
     })?;
     Ok(())
 }
@@ -102,9 +96,9 @@ fn contract_query(app: &App, params: Params) -> RpcResult {
         .map_err(|e| invalid_params(format!("input must be hex: {e}")))?;
     let caller = match caller {
         Some(text) => {
-            PublicKey::from_hex(&text).map_err(|e| invalid_params(format!("caller: {e}")))?
+            SubjectId::from_hex(&text).map_err(|e| invalid_params(format!("caller: {e}")))?
         }
-        None => PublicKey([0; 32]),
+        None => SubjectId([0; 32]),
     };
     let tip = app.tip();
     let output = query(

@@ -13,6 +13,7 @@
 //! | -32002 | not found                                  | `not_found.record`, `not_found.block` |
 //! | -32003 | mempool full                               | `mempool.full`                       |
 //! | -32004 | node busy (bounded work queue full)        | `node.busy`                          |
+//! | -32005 | forbidden (the node's config does not allow it) | `vault.bad_token`, `vault.disabled` |
 //! | -32010 | node-side failure (storage, resources)     | `node.storage`, `node.local_failure` |
 
 use jsonrpsee::types::ErrorObjectOwned;
@@ -22,6 +23,7 @@ pub const TX_REJECTED: i32 = -32001;
 pub const NOT_FOUND: i32 = -32002;
 pub const MEMPOOL_FULL: i32 = -32003;
 pub const NODE_BUSY: i32 = -32004;
+pub const FORBIDDEN: i32 = -32005;
 pub const NODE_ERROR: i32 = -32010;
 pub const INVALID_PARAMS: i32 = -32602;
 

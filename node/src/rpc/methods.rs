@@ -11,7 +11,7 @@
 //! | `evidence_list`     | `[from?, to?, limit?]`         | equivocation evidence seen at those heights |
 //! | `record_get`        | `[record_id]`                  | the record                               |
 //! | `record_history`    | `[record_id, skip?, limit?]`   | provenance entries, oldest first         |
-//! | `record_byOwner`    | `[public_key, after?, limit?]` | records owned, in id order, and a cursor |
+//! | `record_byOwner`    | `[subject or public_key, after?, limit?]` | records the subject (or the subject a certified key speaks for) owns, in id order, and a cursor |
 //! | `account_get`       | `[public_key]`                 | next nonce (counting pending txs)        |
 //! | `validators_get`    | `[]`                           | set for the next height, scheduled change|
 //! | `block_subscribe`   | `[]` (WebSocket)               | notification `block` per committed block |
@@ -21,11 +21,12 @@ use crate::app::App;
 use crate::mempool::check::{check_bytes, check_parallel};
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
-use jsonrpsee::{PendingSubscriptionSink, RpcModule};
+use jsonrpsee::PendingSubscriptionSink;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use tamga_runtime::state::keys;
 use tamga_runtime::types::SignedTx;
-use tamga_runtime::{Hash32, PublicKey, VerifiedTx};
+use tamga_runtime::{Hash32, PublicKey, SubjectId, VerifiedTx};
 
 /// Largest page any listing returns.
 const PAGE_MAX: usize = 1000;
@@ -34,43 +35,27 @@ const SUBMIT_BATCH_MAX: usize = 1000;
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
-struct Ctx {
-    app: Arc<App>,
-    moniker: String,
-}
-
-pub fn module(app: Arc<App>, moniker: String) -> anyhow::Result<RpcModule<()>> {
-    let ctx = Ctx {
-        app: app.clone(),
-        moniker,
-    };
-    let mut module = RpcModule::new(ctx);
-    // Every method runs on a blocking thread: they read RocksDB, take the
-    // mempool lock (held through admission's dry runs) or encode megabytes, and
-    // none of that may stall the async workers that carry consensus.
-    module.register_blocking_method("node_status", |_, ctx, _| status(&ctx))?;
-    // Signature checks are CPU work: off the async workers that carry consensus.
-    module.register_blocking_method("tx_submit", |p, ctx, _| submit_one(&ctx.app, p))?;
-    module.register_blocking_method("tx_submitBatch", |p, ctx, _| submit_batch(&ctx.app, p))?;
-    module.register_blocking_method("tx_get", |p, ctx, _| tx_get(&ctx.app, p))?;
-    module.register_blocking_method("block_get", |p, ctx, _| block_get(&ctx.app, p))?;
-    module.register_blocking_method("block_getRaw", |p, ctx, _| block_get_raw(&ctx.app, p))?;
-    module.register_blocking_method("evidence_list", |p, ctx, _| evidence_list(&ctx.app, p))?;
-    module.register_blocking_method("record_get", |p, ctx, _| record_get(&ctx.app, p))?;
-    module.register_blocking_method("record_history", |p, ctx, _| record_history(&ctx.app, p))?;
-    module.register_blocking_method("record_byOwner", |p, ctx, _| records_by_owner(&ctx.app, p))?;
-    module.register_blocking_method("account_get", |p, ctx, _| account_get(&ctx.app, p))?;
-    module.register_blocking_method("validators_get", |_, ctx, _| validators_get(&ctx.app))?;
-    module.register_subscription(
+pub(super) fn register(m: &mut super::Methods, moniker: String) -> anyhow::Result<()> {
+    m.add("node_status", move |app, _| status(app, &moniker))?;
+    m.add("tx_submit", submit_one)?;
+    m.add("tx_submitBatch", submit_batch)?;
+    m.add("tx_get", tx_get)?;
+    m.add("block_get", block_get)?;
+    m.add("block_getRaw", block_get_raw)?;
+    m.add("evidence_list", evidence_list)?;
+    m.add("record_get", record_get)?;
+    m.add("record_history", record_history)?;
+    m.add("record_byOwner", records_by_owner)?;
+    m.add("account_get", account_get)?;
+    m.add("validators_get", |app, _| validators_get(app))?;
+    let app = m.app.clone();
+    m.module.register_subscription(
         "block_subscribe",
         "block",
         "block_unsubscribe",
-        subscribe_blocks,
+        move |params, pending, _, ext| subscribe_blocks(params, pending, app.clone(), ext),
     )?;
-    super::contracts::register(&mut module, app)?;
-    let mut root = RpcModule::new(());
-    root.merge(module)?;
-    Ok(root)
+    Ok(())
 }
 
 fn hash_param(text: &str, what: &str) -> Result<Hash32, ErrorObjectOwned> {
@@ -79,6 +64,21 @@ fn hash_param(text: &str, what: &str) -> Result<Hash32, ErrorObjectOwned> {
 
 fn key_param(text: &str) -> Result<PublicKey, ErrorObjectOwned> {
     PublicKey::from_hex(text).map_err(|e| invalid_params(format!("public key: {e}")))
+}
+
+/// A subject id, or a certified public key standing for its subject.
+fn owner_param(app: &App, text: &str) -> Result<SubjectId, ErrorObjectOwned> {
+    let id = SubjectId::from_hex(text).map_err(|e| invalid_params(format!("owner: {e}")))?;
+    let subject: Option<tamga_runtime::pki::Subject> = app
+        .storage
+        .state_value(&keys::subject(&id), "subject")
+        .map_err(node_error)?;
+    if subject.is_some() {
+        return Ok(id);
+    }
+    let cert = tamga_runtime::pki::certificate_of_key(&app.storage, &PublicKey(id.0))
+        .map_err(|e| node_error(format!("{e:?}")))?;
+    Ok(cert.map(|c| c.subject).unwrap_or(id))
 }
 
 fn limit_param(limit: Option<usize>) -> Result<usize, ErrorObjectOwned> {
@@ -93,34 +93,34 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("ledger types serialize to JSON")
 }
 
-fn status(ctx: &Ctx) -> RpcResult {
-    let tip = ctx.app.tip();
-    let (consensus_height, round) = ctx.app.round();
-    let signed = ctx.app.signing.get().and_then(|s| s.last());
+fn status(app: &App, moniker: &str) -> RpcResult {
+    let tip = app.tip();
+    let (consensus_height, round) = app.round();
+    let signed = app.signing.get().and_then(|s| s.last());
     let signed = signed
         .map(|(height, round, step)| json!({ "height": height, "round": round, "step": step }));
     Ok(json!({
         "consensus": {
             "height": consensus_height, "round": round, "last_signed": signed,
-            "parts_dropped": ctx.app.parts_dropped.load(std::sync::atomic::Ordering::Relaxed),
-            "parts_executed": ctx.app.parts_executed.load(std::sync::atomic::Ordering::Relaxed),
-            "parts_refused": ctx.app.parts_refused.load(std::sync::atomic::Ordering::Relaxed),
+            "parts_dropped": app.parts_dropped.load(std::sync::atomic::Ordering::Relaxed),
+            "parts_executed": app.parts_executed.load(std::sync::atomic::Ordering::Relaxed),
+            "parts_refused": app.parts_refused.load(std::sync::atomic::Ordering::Relaxed),
         },
-        "chain_id": ctx.app.chain_id,
-        "moniker": ctx.moniker,
+        "chain_id": app.chain_id,
+        "moniker": moniker,
         "height": tip.height,
         "block_hash": tip.block_hash,
         "state_root": tip.state_root,
         "time_ms": tip.time_ms,
-        "mempool_txs": ctx.app.mempool().len(),
+        "mempool_txs": app.mempool().len(),
     }))
 }
 
 /// A transaction decoded and verified, or why not, as the RPC error.
-type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
+pub(super) type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
 
 /// Decode and verify: the expensive part, done outside the mempool lock.
-fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
+pub(super) fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
     let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
         .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
     check_bytes(chain_id, bytes).map_err(|e| admit_error(&e.into()))
@@ -128,7 +128,7 @@ fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
 
 /// Admits a checked transaction (in submission order: nonces follow each other)
 /// and hands it to gossip.
-fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOwned> {
+pub(super) fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOwned> {
     let (vtx, bytes) = checked?;
     app.admit(vtx, bytes, true).map_err(|e| admit_error(&e))
 }
@@ -299,7 +299,7 @@ fn record_history(app: &App, params: Params) -> RpcResult {
 
 fn records_by_owner(app: &App, params: Params) -> RpcResult {
     let mut seq = params.sequence();
-    let owner = key_param(&seq.next::<String>()?)?;
+    let owner = owner_param(app, &seq.next::<String>()?)?;
     let after: Option<String> = seq.optional_next()?;
     let limit = limit_param(seq.optional_next()?)?;
     let after = after.map(|a| hash_param(&a, "after")).transpose()?;
@@ -334,10 +334,10 @@ fn account_get(app: &App, params: Params) -> RpcResult {
 async fn subscribe_blocks(
     _: Params<'static>,
     pending: PendingSubscriptionSink,
-    ctx: Arc<Ctx>,
+    app: Arc<App>,
     _: jsonrpsee::Extensions,
 ) -> SubscriptionResult {
-    let mut notices = ctx.app.subscribe();
+    let mut notices = app.subscribe();
     let sink = pending.accept().await?;
     loop {
         tokio::select! {

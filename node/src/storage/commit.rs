@@ -7,7 +7,7 @@ use rocksdb::{WriteBatch, WriteOptions};
 use tamga_runtime::records::Event;
 use tamga_runtime::state::WriteSet;
 use tamga_runtime::types::{Block, Commit};
-use tamga_runtime::PublicKey;
+use tamga_runtime::SubjectId;
 
 /// Where a committed transaction is, and what it did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +38,17 @@ pub struct ExecutedBlock {
     pub events: Vec<Vec<Event>>,
 }
 
-fn owner_key(owner: &PublicKey, record: &Hash32) -> Vec<u8> {
-    [owner.0.as_slice(), record.0.as_slice()].concat()
+/// A 32-byte owner (or subject) followed by a 32-byte id: the pair indexes' key.
+pub(super) fn pair_key(first: &[u8; 32], second: &Hash32) -> Vec<u8> {
+    [first.as_slice(), second.0.as_slice()].concat()
+}
+
+fn owner_key(owner: &SubjectId, record: &Hash32) -> Vec<u8> {
+    pair_key(&owner.0, record)
+}
+
+pub(super) fn revocation_key(height: u64, certificate: &Hash32) -> Vec<u8> {
+    [height.to_be_bytes().as_slice(), certificate.0.as_slice()].concat()
 }
 
 fn history_key(record: &Hash32, height: u64, tx_index: u32, event_index: u32) -> Vec<u8> {
@@ -80,6 +89,7 @@ impl Storage {
         };
         let mut batch = WriteBatch::default();
         self.put_state(&mut batch, writes, &tree);
+        self.put_genesis_certificates(&mut batch, writes);
         batch.put_cf(
             self.cf(CF_META),
             META_GENESIS,
@@ -191,6 +201,18 @@ impl Storage {
                     batch.delete_cf(self.cf(CF_IDX_OWNER), owner_key(from, record));
                     batch.put_cf(self.cf(CF_IDX_OWNER), owner_key(to, record), []);
                 }
+                Event::CertificateIssued {
+                    certificate,
+                    subject,
+                    ..
+                } => {
+                    let key = pair_key(&subject.0, certificate);
+                    batch.put_cf(self.cf(CF_IDX_CERTS), key, []);
+                }
+                Event::CertificateRevoked { certificate, .. } => {
+                    let key = revocation_key(height, certificate);
+                    batch.put_cf(self.cf(CF_IDX_REVOCATIONS), key, []);
+                }
                 _ => {}
             }
             let entry = HistoryEntry {
@@ -203,6 +225,21 @@ impl Storage {
             for record in event.records() {
                 let key = history_key(&record, height, index, event_index as u32);
                 batch.put_cf(self.cf(CF_IDX_HISTORY), key, &bytes);
+            }
+        }
+    }
+
+    /// Indexes the certificates genesis writes (no event announces them).
+    fn put_genesis_certificates(&self, batch: &mut WriteBatch, writes: &WriteSet) {
+        let prefix = tamga_runtime::state::keys::certificate(&Hash32::default());
+        let prefix = &prefix[..prefix.len() - 32];
+        for (key, value) in writes {
+            let Some(value) = value.as_ref().filter(|_| key.starts_with(prefix)) else {
+                continue;
+            };
+            if let Ok(cert) = encoding::decode::<tamga_runtime::pki::Certificate>(value) {
+                let key = pair_key(&cert.subject.0, &cert.id);
+                batch.put_cf(self.cf(CF_IDX_CERTS), key, []);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! RocksDB storage: blocks, commits, transaction locations, state, the authenticated
-//! state tree, and the indexes (records by owner, history by record).
+//! state tree, and the indexes (records by owner, history by record, certificates
+//! by subject, revocations by height).
 //!
 //! A block and every change it causes are written in one `WriteBatch` (see
 //! [`commit`]), so after a crash the node restarts at the last committed height with
@@ -34,7 +35,11 @@ pub(crate) const CF_IDX_HISTORY: &str = "idx_history";
 pub(crate) const CF_PROPOSALS: &str = "proposals";
 pub(crate) const CF_OWN_PROPOSALS: &str = "own_proposals";
 pub(crate) const CF_EVIDENCE: &str = "evidence";
-const ALL_CFS: [&str; 12] = [
+/// Certificates by subject: subject ‖ certificate id.
+pub(crate) const CF_IDX_CERTS: &str = "idx_certs";
+/// Revocations in the order they were recorded: height ‖ certificate id.
+pub(crate) const CF_IDX_REVOCATIONS: &str = "idx_revocations";
+const ALL_CFS: [&str; 14] = [
     CF_META,
     CF_BLOCKS,
     CF_COMMITS,
@@ -47,6 +52,8 @@ const ALL_CFS: [&str; 12] = [
     CF_PROPOSALS,
     CF_OWN_PROPOSALS,
     CF_EVIDENCE,
+    CF_IDX_CERTS,
+    CF_IDX_REVOCATIONS,
 ];
 const META_TIP: &[u8] = b"tip";
 const META_GENESIS: &[u8] = b"genesis_hash";

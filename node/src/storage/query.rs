@@ -5,7 +5,7 @@ use super::*;
 use tamga_runtime::records::Record;
 use tamga_runtime::state::{get_typed, keys};
 use tamga_runtime::types::{Block, Commit};
-use tamga_runtime::PublicKey;
+use tamga_runtime::SubjectId;
 
 impl Storage {
     pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
@@ -39,19 +39,40 @@ impl Storage {
     /// Up to `limit` record ids owned by `owner`, in id order, after `after`.
     pub fn records_by_owner(
         &self,
-        owner: &PublicKey,
+        owner: &SubjectId,
+        after: Option<Hash32>,
+        limit: usize,
+    ) -> Result<Vec<Hash32>, StorageError> {
+        self.pairs(CF_IDX_OWNER, &owner.0, after, limit)
+    }
+
+    /// Up to `limit` certificate ids issued to `subject`, in id order, after `after`.
+    pub fn certificates_of(
+        &self,
+        subject: &SubjectId,
+        after: Option<Hash32>,
+        limit: usize,
+    ) -> Result<Vec<Hash32>, StorageError> {
+        self.pairs(CF_IDX_CERTS, &subject.0, after, limit)
+    }
+
+    /// Ids in a pair index (`first` ‖ id), in id order, after `after`.
+    fn pairs(
+        &self,
+        cf: &str,
+        first: &[u8; 32],
         after: Option<Hash32>,
         limit: usize,
     ) -> Result<Vec<Hash32>, StorageError> {
         let start = match after {
-            Some(after) => [owner.0.as_slice(), after.0.as_slice(), &[0]].concat(),
-            None => owner.0.to_vec(),
+            Some(after) => [commit::pair_key(first, &after).as_slice(), &[0]].concat(),
+            None => first.to_vec(),
         };
         let mut ids = Vec::new();
-        let mut iter = self.db.raw_iterator_cf(self.cf(CF_IDX_OWNER));
+        let mut iter = self.db.raw_iterator_cf(self.cf(cf));
         iter.seek(&start);
         while let Some(key) = iter.key() {
-            if ids.len() >= limit || !key.starts_with(&owner.0) || key.len() != 64 {
+            if ids.len() >= limit || !key.starts_with(first) || key.len() != 64 {
                 break;
             }
             let mut id = [0u8; 32];
@@ -61,6 +82,31 @@ impl Storage {
         }
         iter.status()?;
         Ok(ids)
+    }
+
+    /// Up to `limit` revocations recorded at `from_height` or later, in order:
+    /// (height recorded, certificate id).
+    pub fn revocations(
+        &self,
+        from_height: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Hash32)>, StorageError> {
+        let mut out = Vec::new();
+        let mut iter = self.db.raw_iterator_cf(self.cf(CF_IDX_REVOCATIONS));
+        iter.seek(from_height.to_be_bytes());
+        while let Some(key) = iter.key() {
+            if out.len() >= limit || key.len() != 40 {
+                break;
+            }
+            let mut height = [0u8; 8];
+            height.copy_from_slice(&key[..8]);
+            let mut id = [0u8; 32];
+            id.copy_from_slice(&key[8..]);
+            out.push((u64::from_be_bytes(height), Hash32(id)));
+            iter.next();
+        }
+        iter.status()?;
+        Ok(out)
     }
 
     /// Up to `limit` history entries of `record`, oldest first, skipping `skip`.

@@ -11,13 +11,13 @@
 //! | `storage_get` | `(kptr, klen, vptr, vcap) -> i32` | value length (copies up to `vcap`), or -1 |
 //! | `storage_set` | `(kptr, klen, vptr, vlen)` | mutating |
 //! | `storage_remove` | `(kptr, klen)` | mutating |
-//! | `caller` | `(ptr)` | 32-byte public key of the caller |
+//! | `caller` | `(ptr)` | 32-byte subject id of the caller (who its certified key speaks for) |
 //! | `parties_len` | `() -> i32` | number of parties |
-//! | `party` | `(index, ptr) -> i32` | 32-byte key of party `index`; 0, or -1 if out of range |
+//! | `party` | `(index, ptr) -> i32` | 32-byte subject id of party `index`; 0, or -1 if out of range |
 //! | `block_height` | `() -> i64` | height of the executing block |
 //! | `block_time_ms` | `() -> i64` | its BFT time |
 //! | `emit` | `(ptr, len)` | an event; mutating |
-//! | `transfer` | `(record_ptr, to_ptr, amount: i64) -> i32` | moves a held record (amount < 0: whole); 0, or -1 if not held; mutating |
+//! | `transfer` | `(record_ptr, to_ptr, amount: i64) -> i32` | moves a held record to subject `to` (amount < 0: whole); 0, or -1 if not held; mutating |
 //! | `log` | `(ptr, len)` | a debug line, never consensus state |
 //!
 //! Mutating functions trap in read-only queries.
@@ -31,7 +31,7 @@
 use super::error::ContractError;
 use super::model::Direction;
 use super::vm::{limits, CallEnv, CallOutcome};
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Hash32, SubjectId};
 use wasmtime::{Caller, Extern, Linker, StoreLimits};
 
 /// Debug lines kept per call.
@@ -343,7 +343,7 @@ fn link_effects(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             c.data().mutating()?;
             let (record, to) = (
                 Hash32(read_32(&mut c, record_ptr)?),
-                PublicKey(read_32(&mut c, to_ptr)?),
+                SubjectId(read_32(&mut c, to_ptr)?),
             );
             let state = c.data_mut();
             if !state.env.holdings.contains(&record) {

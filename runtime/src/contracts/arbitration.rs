@@ -8,9 +8,10 @@ use super::error::ContractError;
 use super::model::{ArbitrationClause, Decision, Dispute, InstanceStatus};
 use super::{load_contract, load_instance};
 use crate::execute::{ApplyError, TxContext};
+use crate::pki::Role;
 use crate::records::Event;
 use crate::state::{keys, Overlay};
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Hash32, SubjectId};
 
 type Outcome = Result<Vec<Event>, ApplyError>;
 
@@ -40,23 +41,31 @@ pub fn dispute(state: &mut Overlay, ctx: &TxContext, id: &Hash32, reason: Hash32
     }])
 }
 
+/// Whether `arbiter` signed this ruling with a certificate carrying the arbiter
+/// role (a key of theirs certified for something else does not decide disputes).
+fn signed_as_arbiter(ctx: &TxContext, arbiter: &SubjectId) -> bool {
+    ctx.approvals
+        .iter()
+        .any(|a| a.subject == *arbiter && a.has_role(Role::Arbiter))
+}
+
 /// The humans whose signatures decide now: the arbiters until the deadline; after
 /// it, the appeal arbiter if one is named, else still the arbiters.
 fn deciders(
     clause: &ArbitrationClause,
     dispute: &Dispute,
     ctx: &TxContext,
-) -> Result<Vec<PublicKey>, ContractError> {
-    let signed: Vec<PublicKey> = clause
+) -> Result<Vec<SubjectId>, ContractError> {
+    let signed: Vec<SubjectId> = clause
         .arbiters
         .iter()
-        .filter(|a| ctx.approved_by(a))
+        .filter(|a| signed_as_arbiter(ctx, a))
         .copied()
         .collect();
     let past_deadline = ctx.height > dispute.deadline_height;
     match clause.appeal {
         Some(appeal) if past_deadline => {
-            if ctx.approved_by(&appeal) {
+            if signed_as_arbiter(ctx, &appeal) {
                 Ok(vec![appeal])
             } else {
                 Err(ContractError::DeadlinePassed {

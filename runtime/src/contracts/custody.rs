@@ -9,7 +9,7 @@ use super::{load_contract, load_instance};
 use crate::execute::{ApplyError, TxContext};
 use crate::records::{self, Asset, Event};
 use crate::state::{get_typed, keys, Overlay, StateRead};
-use crate::types::{hashing, Bytes, Hash32, PublicKey};
+use crate::types::{hashing, Bytes, Hash32, SubjectId};
 use std::collections::BTreeMap;
 
 type Outcome = Result<Vec<Event>, ApplyError>;
@@ -27,7 +27,7 @@ pub(super) fn require_active(instance: &Instance) -> Result<(), ContractError> {
     }
 }
 
-fn require_party(instance: &Instance, who: &PublicKey) -> Result<(), ContractError> {
+fn require_party(instance: &Instance, who: &SubjectId) -> Result<(), ContractError> {
     if !instance.is_party(who) {
         return Err(ContractError::NotParty(*who));
     }
@@ -36,7 +36,7 @@ fn require_party(instance: &Instance, who: &PublicKey) -> Result<(), ContractErr
 
 /// Input of `on_deposit`: depositor (32) ‖ record (32) ‖ class (32, zero for a
 /// unique object) ‖ amount (u64 little-endian, 1 for a unique object).
-fn deposit_input(by: &PublicKey, record: &records::Record) -> Vec<u8> {
+fn deposit_input(by: &SubjectId, record: &records::Record) -> Vec<u8> {
     let (class, amount) = match record.asset {
         Asset::Unique => (Hash32::default(), 1),
         Asset::Fungible { class, amount } => (class, amount),
@@ -64,7 +64,7 @@ pub fn deposit(
     if instance.holdings.len() >= HOLDINGS_MAX {
         return Err(ContractError::TooManyHoldings(*id).into());
     }
-    let mut events = records::transfer(state, ctx, record, instance.account(), amount)?;
+    let mut events = records::deposit_into(state, ctx, record, instance.account(), amount)?;
     let held = events
         .iter()
         .find_map(|e| match e {
@@ -115,7 +115,7 @@ pub fn call(state: &mut Overlay, ctx: &TxContext, vm: &Vm, id: &Hash32, input: &
 fn env(
     state: &dyn StateRead,
     instance: &Instance,
-    caller: PublicKey,
+    caller: SubjectId,
     height: u64,
     time_ms: u64,
     input: Vec<u8>,
@@ -221,7 +221,7 @@ pub(super) fn move_held(
         let as_instance = TxContext {
             tx_id: step_id,
             signer: account,
-            approvals: vec![account],
+            approvals: vec![crate::pki::Approval::keyless(account)],
             height: ctx.height,
             time_ms: ctx.time_ms,
             fuel: ctx.fuel,
@@ -249,7 +249,7 @@ pub fn query(
     state: &dyn StateRead,
     vm: &Vm,
     id: &Hash32,
-    caller: PublicKey,
+    caller: SubjectId,
     height: u64,
     time_ms: u64,
     input: Vec<u8>,

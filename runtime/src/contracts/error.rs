@@ -1,7 +1,7 @@
 //! Every way a contract operation can be refused, naming the rule and its Article,
 //! with a stable machine-readable reason.
 
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Hash32, SubjectId};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContractError {
@@ -10,7 +10,17 @@ pub enum ContractError {
     #[error("quorum {quorum} must be 1..={arbiters} (the number of arbiters) (Art. 67 p.3)")]
     BadQuorum { quorum: u32, arbiters: usize },
     #[error("arbiter {0} is named twice (Art. 67 p.3)")]
-    DuplicateArbiter(PublicKey),
+    DuplicateArbiter(SubjectId),
+    #[error(
+        "arbiter {0} holds no certificate valid now with the arbiter role: the clause names \
+         certified humans, since \"the final decision on the dispute is made by a human\" (Art. 67 p.3)"
+    )]
+    ArbiterNotCertified(SubjectId),
+    #[error(
+        "{0} is named in the arbitration clause and cannot also be a party: no one decides their \
+         own dispute (Art. 67 p.3)"
+    )]
+    ArbiterIsParty(SubjectId),
     #[error("the arbitration deadline must be at least one block (Art. 67 p.3)")]
     NoDeadline,
     #[error("the terms must be given in a form people can read (Art. 67 p.2)")]
@@ -24,7 +34,7 @@ pub enum ContractError {
     #[error("an instance needs 1..={max} distinct parties")]
     BadParties { max: usize },
     #[error("{0} is not a party to this instance (Art. 67 p.1)")]
-    NotParty(PublicKey),
+    NotParty(SubjectId),
     #[error("acceptance does not match the instance's code, terms or init arguments")]
     AcceptanceMismatch,
     #[error("instance {0} is not active (pending acceptance, frozen by a dispute, or terminated)")]
@@ -69,6 +79,8 @@ impl ContractError {
         match self {
             NoArbiters => "contract.no_arbiters",
             BadQuorum { .. } => "contract.bad_quorum",
+            ArbiterNotCertified(_) => "contract.arbiter_not_certified",
+            ArbiterIsParty(_) => "contract.arbiter_is_party",
             DuplicateArbiter(_) => "contract.duplicate_arbiter",
             NoDeadline => "contract.no_deadline",
             NoTerms => "contract.no_terms",

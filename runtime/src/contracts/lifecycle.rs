@@ -8,9 +8,10 @@ use super::vm::Vm;
 use super::{load_contract, load_instance, run_outcome};
 use crate::execute::{ApplyError, TxContext};
 use crate::limits::TEXT_BYTES_MAX;
+use crate::pki::{self, Role};
 use crate::records::Event;
 use crate::state::{keys, Overlay};
-use crate::types::{hashing, Bytes, Hash32, PublicKey};
+use crate::types::{hashing, Bytes, Hash32, SubjectId};
 
 type Outcome = Result<Vec<Event>, ApplyError>;
 
@@ -43,6 +44,21 @@ fn check_clause(clause: &ArbitrationClause) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// Every arbiter (and the appeal arbiter) is a human certified with the arbiter
+/// role now (Art. 67 p.3).
+fn check_arbiters_certified(
+    state: &Overlay,
+    ctx: &TxContext,
+    clause: &ArbitrationClause,
+) -> Result<(), ApplyError> {
+    for arbiter in clause.arbiters.iter().chain(clause.appeal.iter()) {
+        if !pki::holds_role(state, arbiter, Role::Arbiter, ctx.height, ctx.time_ms)? {
+            return Err(ContractError::ArbiterNotCertified(*arbiter).into());
+        }
+    }
+    Ok(())
+}
+
 pub fn code_hash(code: &[u8]) -> Hash32 {
     hashing::hash("tamga 2026 contract code v1", &[code])
 }
@@ -64,6 +80,7 @@ pub fn deploy(
     clause: &ArbitrationClause,
 ) -> Outcome {
     check_clause(clause)?;
+    check_arbiters_certified(state, ctx, clause)?;
     if terms.trim().is_empty() || terms.len() > TERMS_BYTES_MAX.max(TEXT_BYTES_MAX) {
         return Err(ContractError::NoTerms.into());
     }
@@ -102,7 +119,7 @@ pub fn instantiate(
     ctx: &TxContext,
     vm: &Vm,
     contract_id: &Hash32,
-    parties: &[PublicKey],
+    parties: &[SubjectId],
     init_args: &[u8],
 ) -> Outcome {
     let contract = load_contract(state, contract_id)?;
@@ -115,6 +132,13 @@ pub fn instantiate(
     }
     if !parties.contains(&ctx.signer) {
         return Err(ContractError::NotParty(ctx.signer).into());
+    }
+    let clause = &contract.arbitration;
+    for party in parties {
+        if clause.arbiters.contains(party) || clause.appeal == Some(*party) {
+            return Err(ContractError::ArbiterIsParty(*party).into());
+        }
+        pki::require_subject(state, party)?;
     }
     let id = hashing::hash("tamga 2026 instance id v1", &[&contract.id.0, &ctx.tx_id.0]);
     let accepted = parties.iter().map(|p| ctx.approved_by(p)).collect();

@@ -2,7 +2,7 @@
 //! human-readable terms (p.2) and arbitration clause (p.3), and instances binding
 //! parties, holding assets, and possibly frozen by a dispute.
 
-use crate::types::{Bytes, Hash32, PublicKey};
+use crate::types::{Bytes, Hash32, SubjectId};
 use serde::{Deserialize, Serialize};
 
 /// Who decides disputes, how many of them must agree, and how long they have
@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArbitrationClause {
     /// Certified keys of human arbiters; no duplicates.
-    pub arbiters: Vec<PublicKey>,
+    pub arbiters: Vec<SubjectId>,
     /// Arbiters who must sign a ruling: 1..=arbiters.len().
     pub quorum: u32,
     /// Blocks the arbiters have to rule once a dispute opens.
     pub deadline_blocks: u64,
     /// Takes over a dispute the arbiters left past its deadline.
-    pub appeal: Option<PublicKey>,
+    pub appeal: Option<SubjectId>,
 }
 
 /// A deployment: code, terms, clause. Its id commits to all three.
@@ -29,7 +29,7 @@ pub struct Contract {
     pub terms: String,
     pub terms_hash: Hash32,
     pub arbitration: ArbitrationClause,
-    pub deployer: PublicKey,
+    pub deployer: SubjectId,
     pub deployed_height: u64,
 }
 
@@ -46,7 +46,7 @@ pub enum InstanceStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dispute {
-    pub opened_by: PublicKey,
+    pub opened_by: SubjectId,
     /// Hash of the document stating the reason.
     pub reason: Hash32,
     pub opened_height: u64,
@@ -58,7 +58,7 @@ pub struct Dispute {
 pub struct Instance {
     pub id: Hash32,
     pub contract: Hash32,
-    pub parties: Vec<PublicKey>,
+    pub parties: Vec<SubjectId>,
     pub init_args: Bytes,
     /// Parties who accepted (code hash, terms hash, init args), by index.
     pub accepted: Vec<bool>,
@@ -72,7 +72,7 @@ pub struct Instance {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Direction {
     pub record: Hash32,
-    pub to: PublicKey,
+    pub to: SubjectId,
     /// Part of a fungible holding; the whole record if absent.
     pub amount: Option<u64>,
 }
@@ -92,15 +92,15 @@ pub enum Decision {
 impl Instance {
     /// The account that owns what the instance holds. Derived from the instance id,
     /// so no one holds its private key: only the contract or a ruling moves assets.
-    pub fn account(&self) -> PublicKey {
+    pub fn account(&self) -> SubjectId {
         account_of(&self.id)
     }
 
-    pub fn is_party(&self, who: &PublicKey) -> bool {
+    pub fn is_party(&self, who: &SubjectId) -> bool {
         self.parties.contains(who)
     }
 }
 
-pub fn account_of(instance: &Hash32) -> PublicKey {
-    PublicKey(crate::types::hashing::hash("tamga 2026 instance account v1", &[&instance.0]).0)
+pub fn account_of(instance: &Hash32) -> SubjectId {
+    SubjectId(crate::types::hashing::hash("tamga 2026 instance account v1", &[&instance.0]).0)
 }

@@ -13,7 +13,7 @@
 use super::abi::{self, HostError, HostState};
 use super::error::ContractError;
 use super::model::Direction;
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Hash32, SubjectId};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Condvar, Mutex};
@@ -103,8 +103,8 @@ const CACHED_MODULES_MAX: usize = 128;
 
 /// Everything a call may see.
 pub struct CallEnv {
-    pub caller: PublicKey,
-    pub parties: Vec<PublicKey>,
+    pub caller: SubjectId,
+    pub parties: Vec<SubjectId>,
     pub height: u64,
     pub time_ms: u64,
     pub input: Vec<u8>,

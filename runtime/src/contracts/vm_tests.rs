@@ -3,7 +3,7 @@
 use super::abi::HOST_BYTE_FUEL;
 use super::vm::{deploy_fuel, limits};
 use super::*;
-use crate::types::{Hash32, PublicKey};
+use crate::types::{Hash32, SubjectId};
 use std::collections::BTreeMap;
 
 const PRELUDE: &str = r#"
@@ -24,8 +24,8 @@ fn module(body: &str) -> Vec<u8> {
 
 fn env(read_only: bool) -> CallEnv {
     CallEnv {
-        caller: PublicKey([1; 32]),
-        parties: vec![PublicKey([1; 32])],
+        caller: SubjectId([1; 32]),
+        parties: vec![SubjectId([1; 32])],
         height: 7,
         time_ms: 1,
         input: b"hello".to_vec(),

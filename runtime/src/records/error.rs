@@ -1,7 +1,7 @@
 //! Every way a record operation can be refused. Each variant names the rule and the
 //! Article it comes from, and has a stable machine-readable reason for RPC clients.
 
-use crate::types::{EncumbranceKind, Hash32, PublicKey};
+use crate::types::{EncumbranceKind, Hash32, SubjectId};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
@@ -12,7 +12,7 @@ pub enum RecordError {
     #[error("record {0} is terminated: no rights remain to dispose of (Art. 21 p.2(2))")]
     Terminated(Hash32),
     #[error("only the owner {owner} may dispose of record {record} (Art. 38 p.3)")]
-    NotOwner { record: Hash32, owner: PublicKey },
+    NotOwner { record: Hash32, owner: SubjectId },
     #[error(
         "record {record} is a national digital object: it may not be alienated, pledged or \
          encumbered (Art. 34 p.3)"
@@ -26,28 +26,43 @@ pub enum RecordError {
         record: Hash32,
         encumbrance: u32,
         kind: EncumbranceKind,
-        holder: PublicKey,
+        holder: SubjectId,
     },
-    #[error("record {record} is under arrest (#{encumbrance}): no disposal until it is lifted (Art. 21 p.5)")]
+    #[error("record {record} is under arrest (#{encumbrance}): no disposal or further encumbrance until the court lifts it")]
     Arrested { record: Hash32, encumbrance: u32 },
     #[error(
         "encumbering record {record} needs its owner {owner}'s consent (Art. 21 p.5, Art. 44 p.3)"
     )]
-    OwnerConsentMissing { record: Hash32, owner: PublicKey },
-    #[error("an arrest may only be imposed by a registrar authority (Art. 20 p.4)")]
-    ArrestNeedsAuthority,
-    #[error("{what} may only be registered by a registrar (Art. 21 p.5)")]
+    OwnerConsentMissing { record: Hash32, owner: SubjectId },
+    #[error(
+        "an arrest is imposed only by a court, in its own name: the signer's certificate must \
+         carry the court role"
+    )]
+    ArrestNeedsCourt,
+    #[error("an arrest must cite the hash of the court's order (document)")]
+    ArrestNeedsOrder,
+    #[error(
+        "subject {owner} cannot hold a national digital object: national objects are state \
+         digital objects (Art. 34 p.1), held by a state body"
+    )]
+    NationalHolderNotState { owner: SubjectId },
+    #[error(
+        "record {record} is a national digital object: its holder alone cannot terminate it; a \
+         registrar co-signs (Art. 34 p.2: its status and procedures are set by law)"
+    )]
+    NationalTerminationAlone { record: Hash32 },
+    #[error("{what} may only be registered by a subject certified with the registrar role")]
     RegistrarRequired { what: &'static str },
     #[error("registering a record for {owner} needs that owner's signature (Art. 44 p.3)")]
-    OwnerSignatureRequired { owner: PublicKey },
+    OwnerSignatureRequired { owner: SubjectId },
     #[error("only the issuer {issuer} of class {class} may issue quantities of it (Art. 21 p.5)")]
-    NotClassIssuer { class: Hash32, issuer: PublicKey },
+    NotClassIssuer { class: Hash32, issuer: SubjectId },
     #[error("a record's category must match its class's category (Art. 21 p.2(2))")]
     CategoryMismatch,
     #[error("record {record} has no encumbrance #{encumbrance}")]
     EncumbranceNotFound { record: Hash32, encumbrance: u32 },
     #[error("only the holder {holder} may release encumbrance #{encumbrance} (Art. 21 p.5)")]
-    NotEncumbranceHolder { encumbrance: u32, holder: PublicKey },
+    NotEncumbranceHolder { encumbrance: u32, holder: SubjectId },
     #[error("record {record} is encumbered; release its encumbrances first (Art. 21 p.5)")]
     Encumbered { record: Hash32 },
     #[error("record {record} is encumbered; an encumbered holding moves only whole (Art. 21 p.5)")]
@@ -85,7 +100,10 @@ impl RecordError {
             ConsentMissing { .. } => "record.encumbrance_consent_missing",
             Arrested { .. } => "record.arrested",
             OwnerConsentMissing { .. } => "record.owner_consent_missing",
-            ArrestNeedsAuthority => "record.arrest_needs_authority",
+            ArrestNeedsCourt => "record.arrest_needs_court",
+            ArrestNeedsOrder => "record.arrest_needs_order",
+            NationalHolderNotState { .. } => "record.national_holder_not_state",
+            NationalTerminationAlone { .. } => "record.national_termination_alone",
             RegistrarRequired { .. } => "record.registrar_required",
             OwnerSignatureRequired { .. } => "record.owner_signature_required",
             NotClassIssuer { .. } => "record.not_class_issuer",

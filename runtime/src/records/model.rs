@@ -1,7 +1,8 @@
 //! What the ledger stores about records and classes, and the events it emits when
 //! rights change (the node indexes events into each record's provenance history).
 
-use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey};
+use crate::pki::RevocationReason;
+use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey, SubjectId};
 use serde::{Deserialize, Serialize};
 
 /// What a record certifies rights in: one object, or a quantity of a class.
@@ -25,7 +26,7 @@ pub struct Encumbrance {
     /// Number within the record, never reused.
     pub id: u32,
     pub kind: EncumbranceKind,
-    pub holder: PublicKey,
+    pub holder: SubjectId,
     /// Hash of the agreement or order behind it, if given.
     pub document: Option<Hash32>,
     pub since_height: u64,
@@ -36,14 +37,14 @@ pub struct Record {
     pub id: Hash32,
     pub category: ObjectCategory,
     pub description: String,
-    pub owner: PublicKey,
+    pub owner: SubjectId,
     /// Art. 34 p.3: may not be alienated, pledged or encumbered.
     pub national: bool,
     pub asset: Asset,
     pub encumbrances: Vec<Encumbrance>,
     pub next_encumbrance_id: u32,
     pub status: RecordStatus,
-    pub registered_by: PublicKey,
+    pub registered_by: SubjectId,
     pub registered_height: u64,
 }
 
@@ -54,7 +55,7 @@ pub struct Class {
     pub name: String,
     pub unit: String,
     pub national: bool,
-    pub issuer: PublicKey,
+    pub issuer: SubjectId,
 }
 
 /// A change of rights, as the node indexes it.
@@ -63,24 +64,24 @@ pub struct Class {
 pub enum Event {
     ClassRegistered {
         class: Hash32,
-        issuer: PublicKey,
+        issuer: SubjectId,
     },
     Registered {
         record: Hash32,
-        owner: PublicKey,
-        registrar: PublicKey,
+        owner: SubjectId,
+        registrar: SubjectId,
     },
     Transferred {
         record: Hash32,
-        from: PublicKey,
-        to: PublicKey,
+        from: SubjectId,
+        to: SubjectId,
         amount: Option<u64>,
     },
     /// A partial transfer split `amount` off `from_record` into a new record.
     SplitOff {
         record: Hash32,
         from_record: Hash32,
-        owner: PublicKey,
+        owner: SubjectId,
         amount: u64,
     },
     Encumbered {
@@ -90,11 +91,11 @@ pub enum Event {
     Released {
         record: Hash32,
         encumbrance: u32,
-        by: PublicKey,
+        by: SubjectId,
     },
     Terminated {
         record: Hash32,
-        by: PublicKey,
+        by: SubjectId,
     },
     ContractDeployed {
         contract: Hash32,
@@ -107,7 +108,7 @@ pub enum Event {
     },
     InstanceAccepted {
         instance: Hash32,
-        party: PublicKey,
+        party: SubjectId,
     },
     InstanceActivated {
         instance: Hash32,
@@ -115,11 +116,11 @@ pub enum Event {
     Deposited {
         instance: Hash32,
         record: Hash32,
-        by: PublicKey,
+        by: SubjectId,
     },
     ContractCalled {
         instance: Hash32,
-        caller: PublicKey,
+        caller: SubjectId,
         output: Bytes,
         fuel_used: u64,
     },
@@ -129,7 +130,7 @@ pub enum Event {
     },
     DisputeOpened {
         instance: Hash32,
-        by: PublicKey,
+        by: SubjectId,
         reason: Hash32,
         deadline_height: u64,
     },
@@ -138,10 +139,30 @@ pub enum Event {
         effective_height: u64,
         validators: Vec<(PublicKey, u64)>,
     },
+    /// A certificate bound `key` to `subject` (Art. 55 p.1(2)).
+    CertificateIssued {
+        certificate: Hash32,
+        subject: SubjectId,
+        key: PublicKey,
+        issuer: SubjectId,
+    },
+    /// A certificate is revoked from `effective_height` (Art. 59).
+    CertificateRevoked {
+        certificate: Hash32,
+        subject: SubjectId,
+        reason: RevocationReason,
+        effective_height: u64,
+        by: SubjectId,
+    },
+    /// The subject's clear identifier and name are erased from every vault (Art. 41).
+    PersonalDataErased {
+        subject: SubjectId,
+        by: SubjectId,
+    },
     Ruled {
         instance: Hash32,
         decision_text: Hash32,
-        arbiters: Vec<PublicKey>,
+        arbiters: Vec<SubjectId>,
         terminated: bool,
     },
 }
@@ -159,6 +180,9 @@ impl Event {
             | Event::ContractEmitted { .. }
             | Event::DisputeOpened { .. }
             | Event::Ruled { .. }
+            | Event::CertificateIssued { .. }
+            | Event::CertificateRevoked { .. }
+            | Event::PersonalDataErased { .. }
             | Event::ValidatorSetScheduled { .. } => vec![],
             Event::Deposited { record, .. } => vec![*record],
             Event::SplitOff {

@@ -5,9 +5,10 @@ use super::error::RecordError;
 use super::model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
 use crate::execute::{ApplyError, TxContext};
 use crate::limits::{ENCUMBRANCES_PER_RECORD_MAX, TEXT_BYTES_MAX};
+use crate::pki::{self, Role, SubjectKind};
 use crate::state::{keys, Overlay};
 use crate::types::{
-    hashing, EncumbranceKind, Hash32, ObjectCategory, Payload, PublicKey, Quantity,
+    hashing, EncumbranceKind, Hash32, ObjectCategory, Payload, Quantity, SubjectId,
 };
 
 type Outcome = Result<Vec<Event>, ApplyError>;
@@ -65,9 +66,19 @@ fn check_text(field: &'static str, text: &str) -> Result<(), RecordError> {
     Ok(())
 }
 
-fn is_registrar(state: &Overlay, who: &PublicKey) -> Result<bool, ApplyError> {
-    let registrars: Vec<PublicKey> = state.get_typed(&keys::registrars())?.unwrap_or_default();
-    Ok(registrars.contains(who))
+/// A subject the ledger knows, who can hold rights (Art. 40 p.3): a typo'd or
+/// unknown id is refused rather than strand a record.
+fn require_holder(state: &Overlay, who: &SubjectId) -> Result<SubjectKind, ApplyError> {
+    Ok(pki::require_subject(state, who)?.kind)
+}
+
+/// A national object is a state digital object (Art. 34 p.1): only a state body
+/// holds one.
+fn check_national_holder(state: &Overlay, owner: &SubjectId) -> Result<(), ApplyError> {
+    if require_holder(state, owner)? != SubjectKind::StateBody {
+        return Err(RecordError::NationalHolderNotState { owner: *owner }.into());
+    }
+    Ok(())
 }
 
 /// Loads an active record.
@@ -91,7 +102,7 @@ fn register_class(
 ) -> Outcome {
     check_text("name", name)?;
     check_text("unit", unit)?;
-    if (category == ObjectCategory::Tangible || national) && !is_registrar(state, &ctx.signer)? {
+    if (category == ObjectCategory::Tangible || national) && !ctx.signer_has(Role::Registrar) {
         return Err(RecordError::RegistrarRequired {
             what: "tangible or national classes",
         }
@@ -116,7 +127,7 @@ fn register_class(
 struct RegisterRequest<'a> {
     category: ObjectCategory,
     description: &'a str,
-    owner: PublicKey,
+    owner: SubjectId,
 }
 
 /// Registration. Tangible objects and national objects come only from a registrar
@@ -130,7 +141,8 @@ fn register(
     quantity: Option<Quantity>,
 ) -> Outcome {
     check_text("description", request.description)?;
-    let registrar = is_registrar(state, &ctx.signer)?;
+    require_holder(state, &request.owner)?;
+    let registrar = ctx.signer_has(Role::Registrar);
     let (asset, national) = match quantity {
         None => (Asset::Unique, national),
         Some(quantity) => issue_quantity(state, ctx, request.category, quantity, national)?,
@@ -140,6 +152,9 @@ fn register(
             what: "tangible or national objects",
         }
         .into());
+    }
+    if national {
+        check_national_holder(state, &request.owner)?;
     }
     if !registrar && !ctx.approved_by(&request.owner) {
         return Err(RecordError::OwnerSignatureRequired {
@@ -206,8 +221,7 @@ fn issue_quantity(
 }
 
 /// Checks that the owner may dispose of the record now: owner signs, not national
-/// (Art. 34 p.3), no arrest, and every pledgee/lienholder co-signed (Art. 21 p.5).
-/// A lease needs no consent: it follows the object.
+/// (Art. 34 p.3), and [`check_encumbrances`].
 fn check_disposal(record: &Record, ctx: &TxContext) -> Result<(), RecordError> {
     if record.owner != ctx.signer {
         return Err(RecordError::NotOwner {
@@ -218,6 +232,14 @@ fn check_disposal(record: &Record, ctx: &TxContext) -> Result<(), RecordError> {
     if record.national {
         return Err(RecordError::NationalObject { record: record.id });
     }
+    check_encumbrances(record, ctx)
+}
+
+/// No arrest, and every pledgee and lienholder co-signed (Art. 21 p.5: what a
+/// record's holder may do with it is bounded by the rights others hold in it). A
+/// lease needs no consent: it follows the object. Applies to every disposal,
+/// a new encumbrance included.
+fn check_encumbrances(record: &Record, ctx: &TxContext) -> Result<(), RecordError> {
     for e in &record.encumbrances {
         match e.kind {
             EncumbranceKind::Arrest => {
@@ -247,7 +269,31 @@ pub(crate) fn transfer(
     state: &mut Overlay,
     ctx: &TxContext,
     id: &Hash32,
-    to: PublicKey,
+    to: SubjectId,
+    amount: Option<u64>,
+) -> Outcome {
+    require_holder(state, &to)?;
+    move_record(state, ctx, id, to, amount)
+}
+
+/// A deposit into a contract instance's custody: the same disposal rules, to
+/// the instance's own account (an owner no key controls, not a certified
+/// subject).
+pub(crate) fn deposit_into(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    id: &Hash32,
+    account: SubjectId,
+    amount: Option<u64>,
+) -> Outcome {
+    move_record(state, ctx, id, account, amount)
+}
+
+fn move_record(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    id: &Hash32,
+    to: SubjectId,
     amount: Option<u64>,
 ) -> Outcome {
     let mut record = load_active(state, id)?;
@@ -283,7 +329,7 @@ fn split_off(
     state: &mut Overlay,
     ctx: &TxContext,
     mut record: Record,
-    to: PublicKey,
+    to: SubjectId,
     part: u64,
 ) -> Outcome {
     if !record.encumbrances.is_empty() {
@@ -333,24 +379,26 @@ fn split_off(
     ])
 }
 
-/// Encumbrance with the owner's consent (Art. 21 p.5); an arrest is imposed by a
-/// registrar authority instead (Art. 20 p.4). National objects take none (Art. 34 p.3).
+/// Encumbrance with the owner's consent (Art. 21 p.5, Art. 44 p.3), and the
+/// consent of every pledgee and lienholder already on the record; no encumbrance
+/// while under arrest. An arrest is imposed by a court under its order instead:
+/// the signer's certificate carries the court role and the order's hash is
+/// cited. National objects take none (Art. 34 p.3).
 fn encumber(
     state: &mut Overlay,
     ctx: &TxContext,
     id: &Hash32,
     kind: EncumbranceKind,
-    holder: PublicKey,
+    holder: SubjectId,
     document: Option<Hash32>,
 ) -> Outcome {
     let mut record = load_active(state, id)?;
     if record.national {
         return Err(RecordError::NationalObject { record: *id }.into());
     }
+    require_holder(state, &holder)?;
     if kind == EncumbranceKind::Arrest {
-        if holder != ctx.signer || !is_registrar(state, &ctx.signer)? {
-            return Err(RecordError::ArrestNeedsAuthority.into());
-        }
+        check_arrest(ctx, holder, document)?;
     } else if !ctx.approved_by(&record.owner) {
         return Err(RecordError::OwnerConsentMissing {
             record: *id,
@@ -358,6 +406,7 @@ fn encumber(
         }
         .into());
     }
+    check_encumbrances(&record, ctx)?;
     if holder == record.owner {
         return Err(RecordError::SelfEncumbrance.into());
     }
@@ -379,6 +428,22 @@ fn encumber(
         record: *id,
         encumbrance,
     }])
+}
+
+/// An arrest: the signer is certified with the court role, holds the arrest
+/// itself, and cites its order's hash.
+fn check_arrest(
+    ctx: &TxContext,
+    holder: SubjectId,
+    document: Option<Hash32>,
+) -> Result<(), RecordError> {
+    if !ctx.signer_has(Role::Court) || holder != ctx.signer {
+        return Err(RecordError::ArrestNeedsCourt);
+    }
+    if document.is_none() {
+        return Err(RecordError::ArrestNeedsOrder);
+    }
+    Ok(())
 }
 
 /// Release by the encumbrance's holder (Art. 21 p.5).
@@ -410,7 +475,9 @@ fn release(state: &mut Overlay, ctx: &TxContext, id: &Hash32, number: u32) -> Ou
 }
 
 /// Termination of rights by the owner (Art. 21 p.2(2)); not while encumbered, so no
-/// creditor's security disappears with it.
+/// creditor's security disappears with it. A national object's status is set by
+/// law (Art. 34 p.2), so its holder alone cannot end it: a registrar other than
+/// the holder co-signs.
 fn terminate(state: &mut Overlay, ctx: &TxContext, id: &Hash32) -> Outcome {
     let mut record = load_active(state, id)?;
     if record.owner != ctx.signer {
@@ -419,6 +486,13 @@ fn terminate(state: &mut Overlay, ctx: &TxContext, id: &Hash32) -> Outcome {
             owner: record.owner,
         }
         .into());
+    }
+    let registrar_consents = ctx
+        .approvals
+        .iter()
+        .any(|a| a.subject != record.owner && a.has_role(Role::Registrar));
+    if record.national && !registrar_consents {
+        return Err(RecordError::NationalTerminationAlone { record: *id }.into());
     }
     if !record.encumbrances.is_empty() {
         return Err(RecordError::Encumbered { record: *id }.into());

@@ -21,6 +21,14 @@ pub const DOMAIN_CLASS_ID: &str = "tamga 2026 class id v1";
 pub const DOMAIN_VOTE: &str = "tamga 2026 vote v1";
 /// What a proposer signs when it proposes a block in a round.
 pub const DOMAIN_PROPOSAL: &str = "tamga 2026 proposal v1";
+/// Id of a certificate.
+pub const DOMAIN_CERT_ID: &str = "tamga 2026 certificate id v1";
+/// Salted commitment to an IIN or BIN (Art. 41: no identifier in clear).
+pub const DOMAIN_IDENTIFIER: &str = "tamga 2026 identifier commitment v1";
+/// Salted commitment to a holder's name.
+pub const DOMAIN_NAME: &str = "tamga 2026 name commitment v1";
+/// A subject's id, from its identifier commitment.
+pub const DOMAIN_SUBJECT: &str = "tamga 2026 subject id v1";
 /// Key hashes in the authenticated state tree.
 pub const DOMAIN_STATE_KEY: &str = "tamga 2026 state key v1";
 

@@ -18,6 +18,14 @@ pub struct PublicKey(pub [u8; 32]);
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Signature(pub [u8; 64]);
 
+/// A subject of rights (a person, a legal entity, a state body), as the ledger
+/// names it: rights belong to subjects, and a certificate says which key a subject
+/// signs with now. Derived from the subject's salted identifier commitment, or,
+/// for an owner no key controls (a contract instance's custody, a condominium),
+/// from that object's id under its own domain.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectId(pub [u8; 32]);
+
 /// Why a hex string is not an id of the expected length.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("expected {expected} hex characters, got {got:?}")]
@@ -91,6 +99,7 @@ macro_rules! hex_id {
 hex_id!(Hash32, 32);
 hex_id!(PublicKey, 32);
 hex_id!(Signature, 64);
+hex_id!(SubjectId, 32);
 
 /// Raw bytes as a fixed-length tuple: no length prefix, one encoding per value.
 fn raw_serialize<const N: usize, S: Serializer>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {

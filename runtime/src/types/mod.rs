@@ -13,7 +13,7 @@ pub use block::{
     CommitSig, VoteKind,
 };
 pub use evidence::{Equivocation, Evidence, SignedProposalSide, SignedVoteSide};
-pub use ids::{Bytes, Hash32, PublicKey, Signature};
+pub use ids::{Bytes, Hash32, ParseIdError, PublicKey, Signature, SubjectId};
 pub use tx::{
     Cosignature, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };

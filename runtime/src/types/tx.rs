@@ -2,8 +2,9 @@
 //! on this chain), a payload, the signer's signature and optional co-signatures that
 //! express other parties' consent (Art. 44 p.3: confirmation of will).
 
-use super::{encoding, hashing, Bytes, Hash32, PublicKey, Signature};
+use super::{encoding, hashing, Bytes, Hash32, PublicKey, Signature, SubjectId};
 use crate::contracts::{ArbitrationClause, Decision};
+use crate::pki::{Point, RevocationReason, Role, SubjectRef};
 use serde::{Deserialize, Serialize};
 
 /// What kind of object a title record certifies rights in (Art. 21 p.2(2)).
@@ -28,7 +29,8 @@ pub enum EncumbranceKind {
     Lien,
     /// Right of use: survives a transfer, no consent needed to dispose.
     Lease,
-    /// Enforcement measure imposed by an authority: no disposal at all until lifted.
+    /// Enforcement measure imposed by a court under its order (whose hash it
+    /// cites): no disposal or further encumbrance at all until the court lifts it.
     Arrest,
 }
 
@@ -56,21 +58,22 @@ pub enum Payload {
     Register {
         category: ObjectCategory,
         description: String,
-        owner: PublicKey,
+        owner: SubjectId,
         national: bool,
         quantity: Option<Quantity>,
     },
     /// Move the record (or `amount` of a fungible holding) to `to`.
     Transfer {
         record: Hash32,
-        to: PublicKey,
+        to: SubjectId,
         amount: Option<u64>,
     },
-    /// Put an encumbrance on the record in favour of `holder`.
+    /// Put an encumbrance on the record in favour of `holder`; `document` is the
+    /// agreement's or the order's hash (required for an arrest).
     Encumber {
         record: Hash32,
         kind: EncumbranceKind,
-        holder: PublicKey,
+        holder: SubjectId,
         document: Option<Hash32>,
     },
     /// Lift encumbrance number `encumbrance`; only its holder may.
@@ -87,7 +90,7 @@ pub enum Payload {
     /// co-signers who are parties accept it by signing.
     Instantiate {
         contract: Hash32,
-        parties: Vec<PublicKey>,
+        parties: Vec<SubjectId>,
         init_args: Bytes,
     },
     /// A party accepts exactly this code, these terms and these init arguments.
@@ -118,6 +121,27 @@ pub enum Payload {
     SetValidators {
         validators: Vec<crate::validators::Validator>,
     },
+    /// A certification authority binds `key` to a subject (Art. 55 p.1(2)):
+    /// `name` is the salted commitment to the holder's name.
+    IssueCertificate {
+        subject: SubjectRef,
+        key: PublicKey,
+        name: Hash32,
+        roles: Vec<Role>,
+        /// Start of validity; this height if absent.
+        valid_from: Option<Point>,
+        valid_until: Point,
+    },
+    /// Revoke a certificate on one of Art. 59's grounds, from `effective_height`
+    /// (this height if absent).
+    RevokeCertificate {
+        certificate: Hash32,
+        reason: RevocationReason,
+        effective_height: Option<u64>,
+        document: Option<Hash32>,
+    },
+    /// Erase a subject's clear identifier and name from every vault (Art. 41).
+    ErasePersonalData { subject: SubjectId },
 }
 
 /// The signed part of a transaction.

@@ -36,7 +36,7 @@ fn setup(node: &Node, chain: &str, per_owner: usize) -> Vec<Vec<Hash32>> {
         all.push(registrations(
             chain,
             &registrar,
-            node.public(owner),
+            node.subject(owner),
             per_owner,
             first,
         ));
@@ -172,7 +172,7 @@ fn main() {
     let full = count / SIGNERS.len();
     let per_owner = full + full / 2;
     let records = setup(node0, &chain, per_owner);
-    let to = node0.public("registrar");
+    let to = node0.subject("registrar");
     let stream = |k: usize, range: std::ops::Range<usize>, nonce: u64| {
         transfers(
             &chain,

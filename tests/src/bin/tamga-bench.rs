@@ -32,7 +32,7 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) {
 
     // Setup (not timed): register `count` records for alice.
     let (registrar, alice) = (node.key("registrar"), node.key("alice"));
-    let setup = registrations(CHAIN, &registrar, node.public("alice"), count, 0);
+    let setup = registrations(CHAIN, &registrar, node.subject("alice"), count, 0);
     submit_all(node, &setup);
     wait_committed(node, setup.last().unwrap());
     let records: Vec<Hash32> = setup
@@ -43,7 +43,7 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) {
         })
         .collect();
 
-    let txs = transfers(CHAIN, &alice, &records, node.public("bob"), 0);
+    let txs = transfers(CHAIN, &alice, &records, node.subject("bob"), 0);
     let started = Instant::now();
     submit_all(node, &txs);
     let admit_rate = count as f64 / started.elapsed().as_secs_f64();
@@ -92,8 +92,8 @@ fn signed_sequence(
 /// Escrow init arguments with a deadline already past, so `reclaim` succeeds.
 fn escrow_args(node: &Node) -> Vec<u8> {
     [
-        node.public("alice").0.as_slice(),
-        &node.public("bob").0,
+        node.subject("alice").0.as_slice(),
+        &node.subject("bob").0,
         &[7; 32],
         &1000u64.to_le_bytes(),
         &0u64.to_le_bytes(),
@@ -107,8 +107,8 @@ fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> f64 {
     let hash = Hash32(*blake3::hash(code).as_bytes());
     let storage: BTreeMap<Vec<u8>, Vec<u8>> = [(b"args".to_vec(), escrow_args(node))].into();
     let env = || CallEnv {
-        caller: node.public("alice"),
-        parties: vec![node.public("alice"), node.public("bob")],
+        caller: node.subject("alice"),
+        parties: vec![node.subject("alice"), node.subject("bob")],
         height: 10,
         time_ms: 1,
         input: b"reclaim".to_vec(),
@@ -132,7 +132,7 @@ fn contracts_section(node: &Node, calls: usize) {
     let code = std::fs::read(contract_wasm("escrow-sale")).expect("escrow-sale.wasm");
     let raw = sandbox_rate(node, &code, calls);
     let arbitration = ArbitrationClause {
-        arbiters: vec![node.public("arbiter1")],
+        arbiters: vec![node.subject("arbiter1")],
         quorum: 1,
         deadline_blocks: 10,
         appeal: None,
@@ -156,7 +156,7 @@ fn contracts_section(node: &Node, calls: usize) {
     )
     .unwrap();
     // Setup (not timed): `calls` instances, each accepted by both parties.
-    let parties = vec![node.public("alice"), node.public("bob")];
+    let parties = vec![node.subject("alice"), node.subject("bob")];
     let init = (0..calls)
         .map(|_| Payload::Instantiate {
             contract,

@@ -47,10 +47,10 @@ const TEST_CONTRACT: &str = r#"(module
 
 fn clause(appeal: Option<u8>) -> ArbitrationClause {
     ArbitrationClause {
-        arbiters: vec![pk(ARB1), pk(ARB2), pk(ARB3)],
+        arbiters: vec![sid(ARB1), sid(ARB2), sid(ARB3)],
         quorum: 2,
         deadline_blocks: 10,
-        appeal: appeal.map(pk),
+        appeal: appeal.map(sid),
     }
 }
 
@@ -88,7 +88,7 @@ fn active_instance(l: &mut Ledger, appeal: Option<u8>) -> Hash32 {
     let contract = deployed(l, appeal);
     let payload = Payload::Instantiate {
         contract,
-        parties: vec![pk(ALICE), pk(BOB)],
+        parties: vec![sid(ALICE), sid(BOB)],
         init_args: Bytes(b"args".to_vec()),
     };
     let events = l.run(ALICE, payload, &[BOB]).unwrap();
@@ -122,7 +122,7 @@ fn deployment_needs_a_valid_arbitration_clause_and_terms() {
     c.quorum = 4;
     assert_eq!(reason(deploy(&mut l, c)), "contract.bad_quorum");
     let mut c = clause(None);
-    c.arbiters.push(pk(ARB1));
+    c.arbiters.push(sid(ARB1));
     assert_eq!(reason(deploy(&mut l, c)), "contract.duplicate_arbiter");
     let mut c = clause(None);
     c.deadline_blocks = 0;
@@ -151,7 +151,7 @@ fn instance_starts_only_when_every_party_accepted_exactly_these_terms() {
     let contract = deployed(&mut l, None);
     let payload = Payload::Instantiate {
         contract,
-        parties: vec![pk(ALICE), pk(BOB)],
+        parties: vec![sid(ALICE), sid(BOB)],
         init_args: Bytes(b"args".to_vec()),
     };
     assert_eq!(
@@ -198,9 +198,16 @@ fn instance_starts_only_when_every_party_accepted_exactly_these_terms() {
     );
     l.run(BOB, right, &[]).unwrap();
     assert_eq!(instance(&l, &id).status, InstanceStatus::Active);
-    let init =
-        crate::contracts::query(&l.state, &shared_vm(), &id, pk(BOB), 1, 1, b"init".to_vec())
-            .unwrap();
+    let init = crate::contracts::query(
+        &l.state,
+        &shared_vm(),
+        &id,
+        sid(BOB),
+        1,
+        1,
+        b"init".to_vec(),
+    )
+    .unwrap();
     assert_eq!(init, b"args", "init ran with the init arguments");
 }
 
@@ -221,17 +228,24 @@ fn deposit_then_call_moves_the_held_record() {
     l.run(ALICE, deposit, &[]).unwrap();
     assert_eq!(l.record(&flat).owner, account_of(&id));
     assert_eq!(instance(&l, &id).holdings, vec![flat]);
-    let last =
-        crate::contracts::query(&l.state, &shared_vm(), &id, pk(BOB), 1, 1, b"last".to_vec())
-            .unwrap();
-    assert_eq!(&last[..32], &pk(ALICE).0, "on_deposit saw the depositor");
+    let last = crate::contracts::query(
+        &l.state,
+        &shared_vm(),
+        &id,
+        sid(BOB),
+        1,
+        1,
+        b"last".to_vec(),
+    )
+    .unwrap();
+    assert_eq!(&last[..32], &sid(ALICE).0, "on_deposit saw the depositor");
     assert_eq!(&last[32..64], &flat.0, "and the record");
     // Nobody moves custody by hand: the instance account has no key.
     assert_eq!(
         reason(l.run(ALICE, transfer(flat, BOB), &[])),
         "record.not_owner"
     );
-    let input = [flat.0.as_slice(), &pk(BOB).0].concat();
+    let input = [flat.0.as_slice(), &sid(BOB).0].concat();
     l.run(
         BOB,
         Payload::Call {
@@ -241,10 +255,10 @@ fn deposit_then_call_moves_the_held_record() {
         &[],
     )
     .unwrap();
-    assert_eq!(l.record(&flat).owner, pk(BOB));
+    assert_eq!(l.record(&flat).owner, sid(BOB));
     assert!(instance(&l, &id).holdings.is_empty());
     // A trapping call changes nothing.
-    let input = [flat.0.as_slice(), &pk(ALICE).0].concat();
+    let input = [flat.0.as_slice(), &sid(ALICE).0].concat();
     assert_eq!(
         reason(l.run(
             BOB,
@@ -282,7 +296,7 @@ fn a_dispute_freezes_until_a_quorum_of_arbiters_rules() {
         "contract.not_party"
     );
     l.run(BOB, dispute, &[]).unwrap();
-    let input = [flat.0.as_slice(), &pk(BOB).0].concat();
+    let input = [flat.0.as_slice(), &sid(BOB).0].concat();
     assert_eq!(
         reason(l.run(
             BOB,
@@ -309,7 +323,7 @@ fn a_dispute_freezes_until_a_quorum_of_arbiters_rules() {
     );
     let back = Decision::Transfer(vec![Direction {
         record: flat,
-        to: pk(ALICE),
+        to: sid(ALICE),
         amount: None,
     }]);
     let ruling = Payload::Rule {
@@ -329,11 +343,55 @@ fn a_dispute_freezes_until_a_quorum_of_arbiters_rules() {
         reason(l.run(ARB1, ruling.clone(), &[CAROL])),
         "contract.quorum_not_met"
     );
+    // ARB3 signs with a second key whose certificate has no arbiter role: it
+    // does not count towards the quorum.
+    let plain_key = Payload::IssueCertificate {
+        subject: crate::pki::SubjectRef::Existing { subject: sid(ARB3) },
+        key: pk(35),
+        name: Hash32([35; 32]),
+        roles: vec![],
+        valid_from: None,
+        valid_until: crate::pki::Point::Height(1_000),
+    };
+    l.run(ROOT, plain_key, &[]).unwrap();
+    assert_eq!(
+        reason(l.run(ARB1, ruling.clone(), &[35])),
+        "contract.quorum_not_met"
+    );
     assert_eq!(l.record(&flat).owner, account_of(&id), "nothing moved");
     l.run(ARB1, ruling.clone(), &[ARB3]).unwrap();
-    assert_eq!(l.record(&flat).owner, pk(ALICE));
+    assert_eq!(l.record(&flat).owner, sid(ALICE));
     assert_eq!(instance(&l, &id).status, InstanceStatus::Active);
     assert_eq!(reason(l.run(ARB1, ruling, &[ARB2])), "contract.no_dispute");
+}
+
+#[test]
+fn arbiters_are_certified_as_arbiters_and_never_parties() {
+    let mut l = Ledger::new();
+    let mut c = clause(None);
+    c.arbiters[0] = sid(CAROL);
+    assert_eq!(
+        reason(deploy(&mut l, c)),
+        "contract.arbiter_not_certified",
+        "carol is certified, but not as an arbiter"
+    );
+    assert_eq!(
+        reason(deploy(&mut l, clause(Some(CAROL)))),
+        "contract.arbiter_not_certified",
+        "the appeal arbiter too"
+    );
+    let contract = deployed(&mut l, Some(APPEAL));
+    for arbiter in [ARB1, APPEAL] {
+        let payload = Payload::Instantiate {
+            contract,
+            parties: vec![sid(ALICE), sid(arbiter)],
+            init_args: Bytes(vec![]),
+        };
+        assert_eq!(
+            reason(l.run(ALICE, payload, &[])),
+            "contract.arbiter_is_party"
+        );
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ fn text_limits_are_enforced() {
     let long = Payload::Register {
         category: Cat::Digital,
         description: "x".repeat(crate::limits::TEXT_BYTES_MAX + 1),
-        owner: pk(ALICE),
+        owner: sid(ALICE),
         national: false,
         quantity: None,
     };
@@ -27,11 +27,12 @@ fn text_limits_are_enforced() {
 fn encumbrance_count_is_bounded() {
     let mut l = Ledger::new();
     let id = l.register_tangible(ALICE, false);
+    // Each pledge after the first needs the pledgee's consent too.
     for _ in 0..crate::limits::ENCUMBRANCES_PER_RECORD_MAX {
-        l.run(ALICE, pledge(id, BANK), &[]).unwrap();
+        l.run(ALICE, pledge(id, BANK), &[BANK]).unwrap();
     }
     assert_eq!(
-        reason(l.run(ALICE, pledge(id, BANK), &[])),
+        reason(l.run(ALICE, pledge(id, BANK), &[BANK])),
         "record.too_many_encumbrances"
     );
 }

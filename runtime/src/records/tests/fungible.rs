@@ -25,7 +25,7 @@ fn issue(
     let payload = Payload::Register {
         category: Cat::Tangible,
         description: "elevator receipt".into(),
-        owner: pk(owner),
+        owner: sid(owner),
         national: false,
         quantity: Some(Quantity { class, amount }),
     };
@@ -45,7 +45,7 @@ fn fungible_partial_transfer_splits_the_holding() {
     };
     let part = |amount| Payload::Transfer {
         record: id,
-        to: pk(BOB),
+        to: sid(BOB),
         amount: Some(amount),
     };
     assert_eq!(reason(l.run(ALICE, part(0), &[])), "record.invalid_amount");
@@ -62,7 +62,7 @@ fn fungible_partial_transfer_splits_the_holding() {
         l.record(&split).asset,
         Asset::Fungible { class, amount: 300 }
     );
-    assert_eq!(l.record(&split).owner, pk(BOB));
+    assert_eq!(l.record(&split).owner, sid(BOB));
     // A pledged holding moves only whole.
     l.run(ALICE, pledge(id, BANK), &[]).unwrap();
     assert_eq!(
@@ -73,13 +73,13 @@ fn fungible_partial_transfer_splits_the_holding() {
         ALICE,
         Payload::Transfer {
             record: id,
-            to: pk(BOB),
+            to: sid(BOB),
             amount: Some(700),
         },
         &[BANK],
     )
     .unwrap();
-    assert_eq!(l.record(&id).owner, pk(BOB));
+    assert_eq!(l.record(&id).owner, sid(BOB));
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn only_the_class_issuer_issues_and_categories_match() {
     let unique = l.register_tangible(ALICE, false);
     let split = Payload::Transfer {
         record: unique,
-        to: pk(BOB),
+        to: sid(BOB),
         amount: Some(1),
     };
     assert_eq!(reason(l.run(ALICE, split, &[])), "record.not_fungible");

@@ -5,16 +5,19 @@
 mod contracts;
 mod envelope;
 mod fungible;
+mod legal;
+mod pki;
 mod unique;
 mod validators;
 
 use super::*;
 use crate::execute::{apply_tx, verify_tx, BlockContext, TxError};
 use crate::genesis::{Genesis, GenesisValidator};
+use crate::pki::{GenesisCertificate, Role, SubjectKind};
 use crate::state::{get_typed, keys, Overlay, StateRead};
 use crate::types::{
     EncumbranceKind as Kind, Hash32, ObjectCategory as Cat, Payload, PublicKey, Quantity, SignedTx,
-    Transaction,
+    SubjectId, Transaction,
 };
 use ed25519_dalek::SigningKey;
 use std::collections::BTreeMap;
@@ -42,11 +45,55 @@ pub(super) fn key(seed: u8) -> SigningKey {
 pub(super) fn pk(seed: u8) -> PublicKey {
     PublicKey::of(&key(seed))
 }
+/// The subject a test seed's genesis certificate names.
+pub(super) fn sid(seed: u8) -> SubjectId {
+    crate::pki::identifier::subject_of(&Hash32([seed; 32]))
+}
 pub(super) const REGISTRAR: u8 = 1;
 pub(super) const ALICE: u8 = 2;
 pub(super) const BOB: u8 = 3;
 pub(super) const BANK: u8 = 4;
 pub(super) const CAROL: u8 = 5;
+/// A state body certified with the court role.
+pub(super) const COURT: u8 = 6;
+/// A state body with no special role (holds national objects).
+pub(super) const MINISTRY: u8 = 7;
+/// The root certification authority.
+pub(super) const ROOT: u8 = 20;
+/// A key no certificate names.
+pub(super) const STRANGER: u8 = 40;
+/// Seeds certified at genesis: 1..=30 (arbiters are 11..=14).
+const CERTIFIED_MAX: u8 = 30;
+
+/// Who each certified seed is, and its roles.
+fn genesis_subject(seed: u8) -> (SubjectKind, Vec<Role>, bool) {
+    match seed {
+        REGISTRAR => (SubjectKind::StateBody, vec![Role::Registrar], false),
+        COURT => (SubjectKind::StateBody, vec![Role::Court], false),
+        MINISTRY => (SubjectKind::StateBody, vec![], false),
+        BANK | 9 | 10 => (SubjectKind::LegalEntity, vec![], false),
+        11..=14 => (SubjectKind::Individual, vec![Role::Arbiter], false),
+        ROOT => (SubjectKind::LegalEntity, vec![Role::Authority], true),
+        _ => (SubjectKind::Individual, vec![], false),
+    }
+}
+
+fn genesis_certificates() -> Vec<GenesisCertificate> {
+    (1..=CERTIFIED_MAX)
+        .map(|seed| {
+            let (kind, roles, root) = genesis_subject(seed);
+            GenesisCertificate {
+                label: format!("seed{seed}"),
+                key: pk(seed),
+                kind,
+                identifier: Hash32([seed; 32]),
+                name: Hash32([seed.wrapping_add(100); 32]),
+                roles,
+                root,
+            }
+        })
+        .collect()
+}
 
 impl Ledger {
     pub(super) fn new() -> Self {
@@ -67,7 +114,7 @@ impl Ledger {
             chain_id: CHAIN.into(),
             genesis_time_ms: 0,
             validators,
-            registrars: vec![pk(REGISTRAR)],
+            certificates: genesis_certificates(),
         };
         genesis.validate().unwrap();
         let state = genesis
@@ -146,7 +193,7 @@ impl Ledger {
         let payload = Payload::Register {
             category: Cat::Tangible,
             description: "Flat 12, 5 Abai Ave, Almaty".into(),
-            owner: pk(owner),
+            owner: sid(owner),
             national,
             quantity: None,
         };
@@ -167,7 +214,7 @@ pub(super) fn reason(result: Result<Vec<Event>, TxError>) -> &'static str {
 pub(super) fn transfer(record: Hash32, to: u8) -> Payload {
     Payload::Transfer {
         record,
-        to: pk(to),
+        to: sid(to),
         amount: None,
     }
 }
@@ -175,7 +222,7 @@ pub(super) fn pledge(record: Hash32, holder: u8) -> Payload {
     Payload::Encumber {
         record,
         kind: Kind::Pledge,
-        holder: pk(holder),
+        holder: sid(holder),
         document: None,
     }
 }

@@ -7,9 +7,9 @@ use super::*;
 fn registrar_registers_tangible_and_owner_transfers() {
     let mut l = Ledger::new();
     let id = l.register_tangible(ALICE, false);
-    assert_eq!(l.record(&id).owner, pk(ALICE));
+    assert_eq!(l.record(&id).owner, sid(ALICE));
     l.run(ALICE, transfer(id, BOB), &[]).unwrap();
-    assert_eq!(l.record(&id).owner, pk(BOB));
+    assert_eq!(l.record(&id).owner, sid(BOB));
 }
 
 #[test]
@@ -18,7 +18,7 @@ fn only_registrar_registers_tangible_objects() {
     let payload = Payload::Register {
         category: Cat::Tangible,
         description: "tractor".into(),
-        owner: pk(ALICE),
+        owner: sid(ALICE),
         national: false,
         quantity: None,
     };
@@ -34,7 +34,7 @@ fn self_registration_of_digital_objects_needs_the_owner() {
     let for_bob = Payload::Register {
         category: Cat::Digital,
         description: "song master".into(),
-        owner: pk(BOB),
+        owner: sid(BOB),
         national: false,
         quantity: None,
     };
@@ -83,9 +83,9 @@ fn pledge_needs_owner_consent_and_blocks_transfer_without_pledgee() {
     // With the pledgee's consent the record moves and the pledge follows it.
     l.run(ALICE, transfer(id, BOB), &[BANK]).unwrap();
     let record = l.record(&id);
-    assert_eq!(record.owner, pk(BOB));
+    assert_eq!(record.owner, sid(BOB));
     assert_eq!(record.encumbrances.len(), 1);
-    assert_eq!(record.encumbrances[0].holder, pk(BANK));
+    assert_eq!(record.encumbrances[0].holder, sid(BANK));
 }
 
 #[test]
@@ -121,13 +121,13 @@ fn lease_follows_the_object_without_consent() {
     let lease = Payload::Encumber {
         record: id,
         kind: Kind::Lease,
-        holder: pk(CAROL),
+        holder: sid(CAROL),
         document: Some(Hash32([3; 32])),
     };
     l.run(ALICE, lease, &[]).unwrap();
     l.run(ALICE, transfer(id, BOB), &[]).unwrap();
     let record = l.record(&id);
-    assert_eq!(record.owner, pk(BOB));
+    assert_eq!(record.owner, sid(BOB));
     assert_eq!(record.encumbrances[0].kind, Kind::Lease);
     assert_eq!(record.encumbrances[0].document, Some(Hash32([3; 32])));
 }
@@ -139,7 +139,7 @@ fn lien_needs_consent_like_pledge() {
     let lien = Payload::Encumber {
         record: id,
         kind: Kind::Lien,
-        holder: pk(CAROL),
+        holder: sid(CAROL),
         document: None,
     };
     l.run(ALICE, lien, &[]).unwrap();
@@ -150,69 +150,80 @@ fn lien_needs_consent_like_pledge() {
 }
 
 #[test]
-fn arrest_only_by_authority_and_blocks_all_disposal() {
+fn arrest_only_by_a_court_citing_its_order_and_blocks_all_disposal() {
     let mut l = Ledger::new();
     let id = l.register_tangible(ALICE, false);
-    let arrest = |holder| Payload::Encumber {
+    let arrest = |holder, document| Payload::Encumber {
         record: id,
         kind: Kind::Arrest,
-        holder: pk(holder),
-        document: Some(Hash32([1; 32])),
+        holder: sid(holder),
+        document,
     };
+    let order = Some(Hash32([1; 32]));
     assert_eq!(
-        reason(l.run(BANK, arrest(BANK), &[ALICE])),
-        "record.arrest_needs_authority"
+        reason(l.run(BANK, arrest(BANK, order), &[ALICE])),
+        "record.arrest_needs_court"
     );
     assert_eq!(
-        reason(l.run(REGISTRAR, arrest(BANK), &[])),
-        "record.arrest_needs_authority"
+        reason(l.run(REGISTRAR, arrest(REGISTRAR, order), &[])),
+        "record.arrest_needs_court",
+        "a registrar is not a court"
     );
-    l.run(REGISTRAR, arrest(REGISTRAR), &[]).unwrap();
     assert_eq!(
-        reason(l.run(ALICE, transfer(id, BOB), &[REGISTRAR])),
+        reason(l.run(COURT, arrest(BANK, order), &[])),
+        "record.arrest_needs_court",
+        "the court holds its own arrest"
+    );
+    assert_eq!(
+        reason(l.run(COURT, arrest(COURT, None), &[])),
+        "record.arrest_needs_order"
+    );
+    l.run(COURT, arrest(COURT, order), &[]).unwrap();
+    assert_eq!(
+        reason(l.run(ALICE, transfer(id, BOB), &[COURT])),
         "record.arrested"
     );
-    l.run(
-        REGISTRAR,
-        Payload::Release {
-            record: id,
-            encumbrance: 1,
-        },
-        &[],
-    )
-    .unwrap();
+    let release = Payload::Release {
+        record: id,
+        encumbrance: 1,
+    };
+    assert_eq!(
+        reason(l.run(ALICE, release.clone(), &[])),
+        "record.not_encumbrance_holder"
+    );
+    l.run(COURT, release, &[]).unwrap();
     l.run(ALICE, transfer(id, BOB), &[]).unwrap();
 }
 
 #[test]
 fn national_objects_cannot_be_alienated_or_encumbered() {
     let mut l = Ledger::new();
-    let id = l.register_tangible(ALICE, true);
+    let id = l.register_tangible(MINISTRY, true);
     assert_eq!(
-        reason(l.run(ALICE, transfer(id, BOB), &[])),
+        reason(l.run(MINISTRY, transfer(id, BOB), &[])),
         "record.national_object"
     );
     assert_eq!(
-        reason(l.run(BANK, pledge(id, BANK), &[ALICE])),
+        reason(l.run(BANK, pledge(id, BANK), &[MINISTRY])),
         "record.national_object"
     );
     let lease = Payload::Encumber {
         record: id,
         kind: Kind::Lease,
-        holder: pk(BOB),
-        document: None,
-    };
-    assert_eq!(reason(l.run(ALICE, lease, &[])), "record.national_object");
-    let arrest = Payload::Encumber {
-        record: id,
-        kind: Kind::Arrest,
-        holder: pk(REGISTRAR),
+        holder: sid(BOB),
         document: None,
     };
     assert_eq!(
-        reason(l.run(REGISTRAR, arrest, &[])),
+        reason(l.run(MINISTRY, lease, &[])),
         "record.national_object"
     );
+    let arrest = Payload::Encumber {
+        record: id,
+        kind: Kind::Arrest,
+        holder: sid(COURT),
+        document: Some(Hash32([1; 32])),
+    };
+    assert_eq!(reason(l.run(COURT, arrest, &[])), "record.national_object");
 }
 
 #[test]
@@ -221,12 +232,12 @@ fn only_registrar_designates_national_objects() {
     let payload = Payload::Register {
         category: Cat::Digital,
         description: "state register".into(),
-        owner: pk(ALICE),
+        owner: sid(MINISTRY),
         national: true,
         quantity: None,
     };
     assert_eq!(
-        reason(l.run(ALICE, payload, &[])),
+        reason(l.run(MINISTRY, payload, &[])),
         "record.registrar_required"
     );
 }

@@ -1,0 +1,71 @@
+//! Turning what people type into the ids the ledger uses. Rights belong to
+//! subjects, so `--owner alice` means the subject alice's key is certified for:
+//! a key name from the keyring (or a public key) is looked up on the node
+//! (`cert_status`), and a 64-hex id already naming a subject is taken as is.
+
+use super::client::{Client, RpcError};
+use crate::keyring;
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::path::Path;
+use tamga_runtime::{PublicKey, SubjectId};
+
+pub struct Resolver<'a> {
+    pub client: &'a Client,
+    pub home: &'a Path,
+}
+
+fn not_found(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<RpcError>()
+        .is_some_and(|e| e.reason.starts_with("not_found"))
+}
+
+impl Resolver<'_> {
+    /// The subject `text` names: a key name, a certified public key, or a subject id.
+    pub async fn subject(&self, text: &str) -> Result<SubjectId> {
+        let as_name = keyring::check_name(text).is_ok() && !is_hex64(text);
+        if as_name {
+            let key = keyring::resolve_public(self.home, text)?;
+            return self
+                .subject_of_key(&key)
+                .await
+                .with_context(|| format!("{text:?} (key {key})"));
+        }
+        let id = SubjectId::from_hex(text)
+            .with_context(|| format!("{text:?} is neither a key name nor a 64-hex id"))?;
+        match self.client.call("subject_get", vec![json!(id)]).await {
+            Ok(_) => Ok(id),
+            Err(e) if not_found(&e) => self.subject_of_key(&PublicKey(id.0)).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The subject `key`'s certificate names (whatever its status: the ledger
+    /// itself refuses a signer whose certificate is not valid).
+    pub async fn subject_of_key(&self, key: &PublicKey) -> Result<SubjectId> {
+        match self.client.call("cert_status", vec![json!(key)]).await {
+            Ok(found) => {
+                let subject = found["certificate"]["subject"].as_str().unwrap_or_default();
+                Ok(SubjectId::from_hex(subject)?)
+            }
+            Err(e) if not_found(&e) => {
+                bail!("no certificate names key {key}: it speaks for no subject (Art. 49 p.2)")
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn subjects(&self, texts: &[String]) -> Result<Vec<SubjectId>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for text in texts {
+            out.push(self.subject(text).await?);
+        }
+        Ok(out)
+    }
+}
+
+fn is_hex64(text: &str) -> bool {
+    let text = text.strip_prefix("0x").unwrap_or(text);
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
