@@ -28,4 +28,4 @@ if cmp -s "$CARGO_TARGET_DIR/release/tamga" "$CARGO_TARGET_DIR/release/tamga-tes
   echo "test.sh: the release tamga is the test build; refusing to test it" >&2
   exit 1
 fi
-cargo test --release --workspace --locked "$@"
+cargo test --release --workspace --locked --no-fail-fast "$@"

@@ -203,6 +203,10 @@ impl Cluster {
     /// timeouts, no node may commit or sign anything new.
     pub fn assert_stalled(&self, round_timeouts: Duration) -> u64 {
         let deadline = Instant::now() + Duration::from_secs(120);
+        // Votes already in flight when the others went down (a polka of three)
+        // may still move a node from its prevote to a precommit: settled means
+        // voted, and unchanged for a second.
+        let mut last: Option<(Vec<Value>, Instant)> = None;
         let settled = loop {
             let statuses: Vec<Value> = self
                 .running()
@@ -213,7 +217,19 @@ impl Cluster {
                 signed["height"].as_u64() == s["height"].as_u64().map(|h| h + 1)
                     && signed["step"] != "proposal"
             });
-            if voted {
+            let position = |all: &[Value]| -> Vec<Value> {
+                all.iter()
+                    .map(|s| json!([s["height"], s["consensus"]["last_signed"]]))
+                    .collect()
+            };
+            let same = last
+                .as_ref()
+                .is_some_and(|(before, _)| position(before) == position(&statuses));
+            if !voted || !same {
+                last = Some((statuses.clone(), Instant::now()));
+            }
+            let stable_for = last.as_ref().map(|(_, since)| since.elapsed());
+            if voted && same && stable_for >= Some(Duration::from_secs(1)) {
                 break statuses;
             }
             assert!(

@@ -99,6 +99,18 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
     ))
 }
 
+/// Why a signature was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkError {
+    /// The rule refused: at or below the mark, other bytes (a would-be double
+    /// signature). The engine then stops and the node follows the chain.
+    #[error("{0}")]
+    Refused(String),
+    /// This node could not write its mark: a local failure that stops the node.
+    #[error("{0}")]
+    Persist(String),
+}
+
 /// The mark on disk, behind a lock: one signature at a time.
 pub struct SigningState {
     path: PathBuf,
@@ -164,10 +176,10 @@ impl SigningState {
         at: (u64, i64, Step),
         bytes: &Hash32,
         sign: impl FnOnce(&Hash32) -> [u8; 64],
-    ) -> Result<[u8; 64], String> {
+    ) -> Result<[u8; 64], MarkError> {
         let mut mark = self.lock();
         match decide(mark.as_ref(), at, bytes) {
-            Decision::Refuse(why) => Err(why),
+            Decision::Refuse(why) => Err(MarkError::Refused(why)),
             Decision::Repeat(signature) => Ok(signature),
             Decision::Sign => {
                 let signature = sign(bytes);
@@ -193,8 +205,11 @@ impl SigningState {
                     signature,
                     proposals,
                 };
-                write_synced(&self.path, &next)
-                    .map_err(|e| format!("cannot persist the signing mark, not signing: {e:#}"))?;
+                write_synced(&self.path, &next).map_err(|e| {
+                    MarkError::Persist(format!(
+                        "cannot persist the signing mark, not signing: {e:#}"
+                    ))
+                })?;
                 *mark = Some(next);
                 Ok(signature)
             }
@@ -317,7 +332,7 @@ mod tests {
         let refused = reopened.sign((4, 0, Step::Precommit), &Hash32([2; 32]), |_| {
             panic!("must not sign below the mark")
         });
-        assert!(refused.unwrap_err().contains("height 5"));
+        assert!(refused.unwrap_err().to_string().contains("height 5"));
         std::fs::write(&path, b"{not json").unwrap();
         assert!(
             SigningState::open(&path).is_err(),

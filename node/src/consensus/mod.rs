@@ -253,7 +253,8 @@ async fn identities(
 
 /// The one signer, shared by the engine and the host (which signs parts). A
 /// refusal of the engine's own request is noted: the engine stops on it, and the
-/// node then follows the chain past its mark.
+/// node then follows the chain past its mark. A failure to persist the mark is
+/// not a refusal: the engine stops and so does the node, saying why.
 struct SharedSigner(Arc<signing::KeySigner>);
 
 #[async_trait::async_trait]
@@ -266,7 +267,7 @@ impl Signer<TamgaContext> for SharedSigner {
         arc_malachitebft_signing::Error,
     > {
         let signed = self.0.sign_vote(vote).await;
-        if signed.is_err() {
+        if signed.as_ref().is_err_and(signing::KeySigner::is_refusal) {
             self.0.note_engine_refusal();
         }
         signed
@@ -279,7 +280,7 @@ impl Signer<TamgaContext> for SharedSigner {
         arc_malachitebft_signing::Error,
     > {
         let signed = self.0.sign_proposal(proposal).await;
-        if signed.is_err() {
+        if signed.as_ref().is_err_and(signing::KeySigner::is_refusal) {
             self.0.note_engine_refusal();
         }
         signed

@@ -4,7 +4,7 @@
 //! checked offline against a header without any of this module.
 
 use super::context::{Proposal, TamgaContext, Vote};
-use super::mark::{SigningState, Step};
+use super::mark::{MarkError, SigningState, Step};
 use arc_malachitebft_core_types as mc;
 use arc_malachitebft_signing::{Error, Signer, VerificationResult, Verifier};
 use async_trait::async_trait;
@@ -165,6 +165,13 @@ impl KeySigner {
         Ok(())
     }
 
+    /// Whether `error` is the signing mark's refusal (not a failure to persist it).
+    pub fn is_refusal(error: &Error) -> bool {
+        std::error::Error::source(error)
+            .and_then(|source| source.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+    }
+
     /// Notes on the mark that the consensus engine's request was refused.
     pub fn note_engine_refusal(&self) {
         if let Some(mark) = &self.mark {
@@ -184,9 +191,16 @@ impl KeySigner {
         };
         match mark.sign(at, hash, sign) {
             Ok(signature) => Ok(Sig(signature)),
-            Err(why) => {
-                tracing::error!("{why}");
-                Err(Error::from_source(std::io::Error::other(why)))
+            Err(error) => {
+                tracing::error!("{error}");
+                let kind = match error {
+                    MarkError::Refused(_) => std::io::ErrorKind::PermissionDenied,
+                    MarkError::Persist(_) => std::io::ErrorKind::Other,
+                };
+                Err(Error::from_source(std::io::Error::new(
+                    kind,
+                    error.to_string(),
+                )))
             }
         }
     }

@@ -336,3 +336,27 @@ fn the_intake_drops_replays_and_bounds_what_it_buffers() {
         "the farthest gave way"
     );
 }
+
+/// A mark that refuses is a refusal (the node then follows the chain); a mark
+/// that cannot be written is a failure of this node, which must stop it, never
+/// be taken for a refusal and looped on.
+#[test]
+fn a_mark_that_cannot_be_saved_is_a_failure_not_a_refusal() {
+    use super::mark::{SigningState, Step};
+    let dir = tempfile::tempdir().unwrap();
+    let lost = SigningState::open(&dir.path().join("gone/signing_state.json")).unwrap();
+    let signer = KeySigner::new(dev_key("validator"), "c".into(), Some(lost.into()));
+    let failed = signer
+        .sign_at((3, 0, Step::Prevote), &Hash32([1; 32]))
+        .unwrap_err();
+    assert!(!KeySigner::is_refusal(&failed), "{failed}");
+    let kept = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
+    let signer = KeySigner::new(dev_key("validator"), "c".into(), Some(kept.into()));
+    signer
+        .sign_at((3, 0, Step::Prevote), &Hash32([1; 32]))
+        .unwrap();
+    let below = signer
+        .sign_at((2, 0, Step::Prevote), &Hash32([2; 32]))
+        .unwrap_err();
+    assert!(KeySigner::is_refusal(&below), "{below}");
+}

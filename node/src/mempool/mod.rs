@@ -198,7 +198,12 @@ impl Mempool {
                 }
             })?;
         self.pending_writes.extend(writes);
+        let id = vtx.id;
         self.push(Pending { vtx, bytes });
+        // Admitted again (a resubmission after it left unjudged, or once its
+        // refusal no longer holds): what was remembered of it no longer applies,
+        // and the next re-check must not skip it.
+        self.rejected.remove(&id);
         Ok(())
     }
 
@@ -387,5 +392,43 @@ impl Mempool {
                 self.rejected.remove(&old);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::{admit_registration, open_app};
+
+    /// A transaction that left the pool unjudged and was sent again is pending
+    /// again, and stays so through the next re-check (which once skipped it as
+    /// "already rejected", so it silently vanished).
+    #[test]
+    fn a_resubmitted_transaction_survives_the_next_recheck() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = open_app(dir.path());
+        let id = admit_registration(&app, 0);
+        let vtx = {
+            let mut pool = app.mempool();
+            let vtx = pool
+                .verified_copy(&pool.queue[0].vtx.tx.clone(), id)
+                .unwrap();
+            pool.queue.clear();
+            pool.ids.clear();
+            pool.per_signer.clear();
+            pool.pending_writes.clear();
+            pool.bytes = 0;
+            pool.remember(id, Left::Dropped(DROPPED_RECHECK_BUDGET));
+            vtx
+        };
+        assert!(matches!(
+            app.mempool().status(&id),
+            Some(TxStatus::Dropped(_))
+        ));
+        let next = app.next_context(crate::clock::now_ms());
+        app.mempool().admit(&app.storage, &next, vtx, 200).unwrap();
+        app.mempool()
+            .on_commit(&app.storage, &next, &[Hash32([9; 32])], vec![]);
+        assert!(matches!(app.mempool().status(&id), Some(TxStatus::Pending)));
     }
 }

@@ -8,11 +8,10 @@
 //! accepts no unlisted peer closes any connection from a peer id not in its list.
 //!
 //! A batch is forwarded to other peers only after this node checked it
-//! (gossipsub's explicit validation): one that admitted something is passed on;
-//! one holding a forged transaction (bad encoding, signature or chain) is
-//! rejected, which also lowers its sender's score; the rest are dropped quietly.
-//! So a peer flooding junk reaches its direct neighbours only, and each pays
-//! for it once.
+//! (gossipsub's explicit validation): one holding a forged transaction (bad
+//! encoding, signature or chain) is rejected, one that admitted something is
+//! passed on, the rest are dropped quietly. So a peer flooding junk reaches its
+//! direct neighbours only, and each pays for it once.
 
 use crate::app::App;
 use crate::app::GossipAdmission;
@@ -179,11 +178,13 @@ struct Incoming {
 /// Admission's verdict on a batch, for gossipsub to forward it or not.
 type Verdict = (MessageId, PeerId, MessageAcceptance);
 
+/// Honest nodes publish only transactions they admitted, so one forged
+/// transaction condemns the whole batch, whatever else it carries.
 fn acceptance(outcome: GossipAdmission) -> MessageAcceptance {
-    if outcome.admitted > 0 {
-        MessageAcceptance::Accept
-    } else if outcome.forged > 0 {
+    if outcome.forged > 0 {
         MessageAcceptance::Reject
+    } else if outcome.admitted > 0 {
+        MessageAcceptance::Accept
     } else {
         MessageAcceptance::Ignore
     }
@@ -350,7 +351,15 @@ async fn admit_worker(
             }
             Err(_) => MessageAcceptance::Ignore,
         };
-        let _ = verdicts.try_send((received.id, received.source, verdict));
+        // The swarm loop never waits on this worker, so waiting here is safe;
+        // a verdict must not be lost (gossipsub holds the message until then).
+        if verdicts
+            .send((received.id, received.source, verdict))
+            .await
+            .is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -391,15 +400,19 @@ mod tests {
     }
 
     #[test]
-    fn only_a_batch_that_admitted_something_is_forwarded() {
+    fn only_a_clean_batch_that_admitted_something_is_forwarded() {
         let outcome = |admitted, refused, forged| GossipAdmission {
             admitted,
             refused,
             forged,
         };
         assert!(matches!(
-            acceptance(outcome(1, 5, 5)),
+            acceptance(outcome(1, 5, 0)),
             MessageAcceptance::Accept
+        ));
+        assert!(matches!(
+            acceptance(outcome(9, 0, 1)),
+            MessageAcceptance::Reject
         ));
         assert!(matches!(
             acceptance(outcome(0, 5, 1)),

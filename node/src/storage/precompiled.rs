@@ -34,7 +34,11 @@ impl DiskModules {
     }
 
     fn write(&self, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-        let partial = path.with_extension("partial");
+        // A name of its own per writer: two threads saving one module never
+        // write the same temporary file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = path.with_extension(format!("partial-{}-{n}", std::process::id()));
         let mut file = std::fs::File::create(&partial)?;
         file.write_all(blake3::hash(bytes).as_bytes())?;
         file.write_all(bytes)?;
