@@ -157,17 +157,22 @@ impl App {
         }
     }
 
-    /// Deletes from the vault every subject whose erasure the ledger recorded
-    /// (a crash between a block's commit and its vault erasure leaves some).
+    /// At start, deletes from the vault every subject whose erasure the ledger
+    /// recorded (a crash between a block's commit and its vault erasure leaves
+    /// some), and every subject the ledger never came to know (its certificate
+    /// was stored here but never committed: the mempool is empty at start).
     pub fn erase_from_vault_what_the_ledger_erased(&self) -> anyhow::Result<()> {
         for subject in self.vault.subjects()? {
             let known: Option<tamga_runtime::pki::Subject> = self
                 .storage
                 .state_value(&tamga_runtime::state::keys::subject(&subject), "subject")?;
-            if known.is_some_and(|s| s.erased_height.is_some()) {
-                self.vault.erase(&subject)?;
-                tracing::info!(%subject, "personal data erased from the vault (Art. 41)");
-            }
+            let why = match known {
+                None => "its certificate never committed",
+                Some(s) if s.erased_height.is_some() => "the ledger recorded its erasure",
+                Some(_) => continue,
+            };
+            self.vault.erase(&subject)?;
+            tracing::info!(%subject, why, "personal data erased from the vault (Art. 41)");
         }
         Ok(())
     }

@@ -83,8 +83,18 @@ pub struct Vault {
 }
 
 impl Vault {
+    /// Opens the vault, deleting any temporary file a crash left mid-write
+    /// (it may hold an identifier no one can erase otherwise).
     pub fn open(dir: PathBuf) -> Result<Self> {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+        sync_dir(&dir)?;
         Ok(Vault {
             dir,
             lock: Mutex::new(()),
@@ -111,6 +121,17 @@ impl Vault {
     pub fn put(&self, identity: Identity) -> Result<Option<Identity>> {
         identity.check()?;
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // One identifier names one subject here (Art. 45 p.6), checked under
+        // the same lock as the write, so two issues cannot both pass.
+        if let Some(known) = self.find_unlocked(identity.kind, &identity.identifier)? {
+            if known.subject != identity.subject {
+                bail!(
+                    "this {} already names subject {} here: certify the new key for that subject (--subject); one identifier, one subject (Art. 45 p.6)",
+                    identity.kind.identifier_name(),
+                    known.subject
+                );
+            }
+        }
         let before = self.get(&identity.subject)?;
         let mut merged = identity;
         if let Some(old) = &before {
@@ -142,10 +163,17 @@ impl Vault {
     }
 
     fn write(&self, identity: &Identity) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
         let path = self.path(&identity.subject);
         let tmp = path.with_extension("json.tmp");
-        let mut file =
-            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        // Readable by the node's user only, like a key file.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .with_context(|| format!("creating {}", tmp.display()))?;
         file.write_all(&serde_json::to_vec_pretty(identity)?)?;
         file.sync_all()?;
         std::fs::rename(&tmp, &path)?;
@@ -173,6 +201,11 @@ impl Vault {
     /// The subject this vault knows by `identifier` (of `kind`), if any: one
     /// identifier names one subject here (Art. 45 p.6).
     pub fn find(&self, kind: SubjectKind, identifier: &str) -> Result<Option<Identity>> {
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.find_unlocked(kind, identifier)
+    }
+
+    fn find_unlocked(&self, kind: SubjectKind, identifier: &str) -> Result<Option<Identity>> {
         for subject in self.subjects()? {
             if let Some(identity) = self.get(&subject)? {
                 if identity.kind == kind && identity.identifier == identifier {

@@ -17,6 +17,8 @@ pub const GENESIS_CERTIFICATES_MAX: usize = 256;
 /// Certificates one subject may hold that are not over (revoked or expired):
 /// keys on several devices, with room to rotate.
 pub const CERTS_PER_SUBJECT_MAX: usize = 16;
+/// How far ahead a revocation may be scheduled, in heights.
+pub const REVOCATION_AHEAD_MAX: u64 = 1_000_000;
 /// Validators in one set: every vote is gossiped to and checked by every node.
 pub const VALIDATORS_MAX: usize = 100;
 /// One validator's voting power; with [`VALIDATORS_MAX`] the total fits any sum.

@@ -111,3 +111,38 @@ fn a_fifth_validator_joins_then_one_leaves_and_the_chain_keeps_committing() {
         .expect("three of the four remaining validators commit");
     cluster.assert_agree_up_to(height + 4);
 }
+
+/// The README's way to change the set: node0 writes the change to a file, two
+/// other validators sign it each in its own home (no key leaves it), and any
+/// node submits it.
+#[test]
+fn validators_sign_a_set_change_each_in_their_own_home() {
+    let cluster = Cluster::start_validators(4, 0, 200);
+    cluster.wait_height(2, WAIT).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.json");
+    let file = file.to_str().unwrap();
+    let key = |i: usize| PublicKey::of(&cluster.node(i).validator_key()).to_hex();
+    let members: Vec<String> = (1..4).map(key).collect();
+    let mut args = vec!["tx", "validators", "set", "--validator", "validator:2"];
+    for member in &members {
+        args.extend(["--validator", member]);
+    }
+    args.extend(["--from", "validator", "--out", file]);
+    cluster.node(0).cli(&args).ok();
+    for i in [1, 2] {
+        let node = cluster.node(i);
+        node.cli_in(
+            &node.home,
+            &["tx", "sign", file, "--from", "validator", "--yes"],
+        )
+        .ok();
+    }
+    let done = cluster.node(3).cli(&["tx", "submit", file]).ok();
+    let effective = done["events"][0]["validator_set_scheduled"]["effective_height"]
+        .as_u64()
+        .unwrap();
+    cluster.wait_height(effective + 1, WAIT).unwrap();
+    let set = cluster.node(3).rpc("validators_get", json!([])).unwrap();
+    assert_eq!(set["total_power"], 5, "{set}");
+}

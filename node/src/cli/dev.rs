@@ -69,7 +69,7 @@ fn prepare(home: &Home) -> Result<()> {
     config.consensus.propose_timeout_ms = 1000;
     config.vault.api_token = Some(DEV_API_TOKEN.into());
     write_home(home, &config, &dev_genesis()?, &dev_key("validator"))?;
-    save_dev_accounts(home)?;
+    save_dev_accounts(home, true)?;
     let vault = crate::vault::Vault::open(home.data().join("vault"))?;
     for account in &DEV_ACCOUNTS {
         vault.put(account.identity())?;
@@ -78,8 +78,12 @@ fn prepare(home: &Home) -> Result<()> {
 }
 
 /// Every dev key in the home's keyring, and each in a wallet home of its own.
-pub fn save_dev_accounts(home: &Home) -> Result<()> {
-    for account in &DEV_ACCOUNTS {
+/// A testnet node keeps its own `validator` key: the dev chain's is left out.
+pub fn save_dev_accounts(home: &Home, with_dev_validator: bool) -> Result<()> {
+    let accounts = DEV_ACCOUNTS
+        .iter()
+        .filter(|a| with_dev_validator || a.name != "validator");
+    for account in accounts {
         let key = dev_key(account.name);
         save(&home.0, account.name, &key)?;
         save(

@@ -41,11 +41,18 @@ impl Resolver<'_> {
         }
     }
 
-    /// The subject `key`'s certificate names (whatever its status: the ledger
-    /// itself refuses a signer whose certificate is not valid).
+    /// The subject `key`'s certificate names, if that certificate is valid now:
+    /// a revoked one (for false data, say) may name the wrong person, so a
+    /// record is never sent by it; name the subject by its id instead.
     pub async fn subject_of_key(&self, key: &PublicKey) -> Result<SubjectId> {
         match self.client.call("cert_status", vec![json!(key)]).await {
             Ok(found) => {
+                let status = &found["status"]["status"];
+                if status != "valid" {
+                    bail!(
+                        "key {key}'s certificate is {status}: name the subject by its id instead"
+                    );
+                }
                 let subject = found["certificate"]["subject"].as_str().unwrap_or_default();
                 Ok(SubjectId::from_hex(subject)?)
             }

@@ -171,7 +171,7 @@ pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
             &genesis,
             key,
         )?;
-        save_dev_accounts(&home)?;
+        save_dev_accounts(&home, false)?;
         let vault = Vault::open(home.data().join("vault"))?;
         for identity in &identities {
             vault.put(identity.clone())?;

@@ -100,7 +100,8 @@ pub struct TxOpts {
     no_wait: bool,
     /// Print the signed transaction as hex (for `tx_submit` over JSON-RPC) instead
     /// of submitting it. Still asks the node for the chain id and next nonce.
-    #[arg(long, conflicts_with_all = ["no_wait", "out"])]
+    /// With --out, the file is what is written.
+    #[arg(long, conflicts_with = "no_wait")]
     sign_only: bool,
     /// Write the transaction to FILE for others to review and co-sign
     /// (`tamga tx show|sign|submit`) instead of submitting it.
@@ -370,7 +371,7 @@ pub(super) async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) ->
         let value = json!({ "hash": file.hash, "file": path, "signed_by": file.signatures().iter().map(|(k, _)| *k).collect::<Vec<_>>() });
         print(globals.output, &value, || {
             format!(
-                "{}\nwritten to {}: others sign it with `tamga tx sign {0}`",
+                "{}\nwritten to {1}: others review and sign it with `tamga tx sign {1} --from NAME`",
                 txfile::review(&file),
                 path.display()
             )

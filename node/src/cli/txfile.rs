@@ -125,6 +125,20 @@ fn short(text: impl std::fmt::Display) -> String {
     format!("{}…", &text[..text.len().min(12)])
 }
 
+fn list(subjects: &[tamga_runtime::SubjectId]) -> String {
+    let all: Vec<String> = subjects.iter().map(|s| format!("subject {s}")).collect();
+    all.join(", ")
+}
+
+/// Bytes for a reviewer: hex, the first 64 bytes in full.
+fn shown(bytes: &[u8]) -> String {
+    match bytes.len() {
+        0 => "(none)".into(),
+        n if n <= 64 => hex::encode(bytes),
+        n => format!("{}… ({n} bytes)", hex::encode(&bytes[..64])),
+    }
+}
+
 /// What a payload does, in words.
 pub fn describe(payload: &Payload) -> String {
     match payload {
@@ -147,20 +161,38 @@ pub fn describe(payload: &Payload) -> String {
         ),
         Payload::Release { record, encumbrance } => format!("Release encumbrance #{encumbrance} of record {record}"),
         Payload::Terminate { record } => format!("Terminate the rights record {record} certifies"),
-        Payload::Deploy { code, terms, arbitration } => format!(
-            "Deploy a contract ({} bytes of Wasm) with terms:\n{terms}\narbitrated by {} arbiter(s), quorum {}, deadline {} blocks",
-            code.0.len(), arbitration.arbiters.len(), arbitration.quorum, arbitration.deadline_blocks
+        Payload::Deploy {
+            code,
+            terms,
+            arbitration,
+        } => format!(
+            "Deploy a contract ({} bytes of Wasm) with terms:\n{terms}\narbitrated by {} (quorum {}, deadline {} blocks{})",
+            code.0.len(),
+            list(&arbitration.arbiters),
+            arbitration.quorum,
+            arbitration.deadline_blocks,
+            arbitration
+                .appeal
+                .map(|a| format!(", appeal to {a}"))
+                .unwrap_or_default()
         ),
-        Payload::Instantiate { contract, parties, .. } => format!(
-            "Propose an instance of contract {contract} between {} parties (signing accepts it)",
-            parties.len()
+        Payload::Instantiate {
+            contract,
+            parties,
+            init_args,
+        } => format!(
+            "Propose an instance of contract {contract} between {} with init arguments {} (signing accepts it)",
+            list(parties),
+            shown(&init_args.0)
         ),
         Payload::Accept { instance, .. } => format!("Accept instance {instance}: its code, terms and init arguments"),
         Payload::Deposit { instance, record, amount } => format!(
             "Deposit {} record {record} into instance {instance}'s custody",
             amount.map(|a| format!("{a} of")).unwrap_or_else(|| "the whole of".into())
         ),
-        Payload::Call { instance, input } => format!("Call instance {instance} with {} bytes of input", input.0.len()),
+        Payload::Call { instance, input } => {
+            format!("Call instance {instance} with input {}", shown(&input.0))
+        }
         Payload::Dispute { instance, reason } => format!("Open a dispute on instance {instance}, citing document {reason}: it freezes until the arbiters rule"),
         Payload::Rule { instance, decision, decision_text } => format!("Rule on instance {instance}'s dispute: {decision:?} (decision text {decision_text})"),
         Payload::SetValidators { validators } => format!(

@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `cert_get` | `[certificate_id]` | the certificate and its status now |
 //! | `cert_status` | `[certificate_id or public_key, height?]` | status at that height (default: the next) |
-//! | `cert_revocations` | `[from_height?, limit?]` | revocations recorded from that height, in order |
+//! | `cert_revocations` | `[from_height?, limit?, after?]` | revocations recorded from that height, in order; `next` gives the next page's `from_height` and `after` |
 //! | `cert_bySubject` | `[subject, after?, limit?]` | the subject's certificates, with status |
 //! | `subject_get` | `[subject]` | kind, identifier commitment, erasure |
 //! | `cert_issue` | `[tx_hex, personal, token]` | checks the identifier (Art. 45 p.2, Art. 60 p.4), stores it in the vault, submits |
@@ -115,10 +115,42 @@ fn cert_status(app: &App, params: Params) -> RpcResult {
             let key = PublicKey(id.0);
             let bound: Option<Hash32> = load(app, keys::key_certificate(&key), "key")?;
             let bound = bound.ok_or_else(|| not_found("certificate", &text))?;
-            certificate(app, &bound)?
+            let latest = certificate(app, &bound)?;
+            match height {
+                Some(h) => key_certificate_at(app, latest, h)?,
+                None => latest,
+            }
         }
     };
     Ok(with_status(&cert, at(app, height)?))
+}
+
+/// The certificate `latest.key` was bound to at `height`: a renewed key had
+/// others before its latest.
+fn key_certificate_at(
+    app: &App,
+    latest: Certificate,
+    height: u64,
+) -> Result<Certificate, ErrorObjectOwned> {
+    if latest.issued_height <= height {
+        return Ok(latest);
+    }
+    let ids = app
+        .storage
+        .certificates_of(&latest.subject, None, PAGE_MAX)
+        .map_err(node_error)?;
+    let mut best = latest.clone();
+    for id in &ids {
+        let cert = certificate(app, id)?;
+        let earlier = cert.issued_height <= height;
+        if cert.key == latest.key
+            && earlier
+            && (best.issued_height > height || cert.issued_height > best.issued_height)
+        {
+            best = cert;
+        }
+    }
+    Ok(best)
 }
 
 fn limit(limit: Option<usize>) -> Result<usize, ErrorObjectOwned> {
@@ -129,14 +161,17 @@ fn limit(limit: Option<usize>) -> Result<usize, ErrorObjectOwned> {
     }
 }
 
-/// The revocation list (Art. 55 p.1(5)): each with its ground and effective height.
+/// The revocation list (Art. 55 p.1(5)): each with its ground and effective
+/// height, in the order recorded; `next` resumes after the last one returned.
 fn revocations(app: &App, params: Params) -> RpcResult {
     let mut seq = params.sequence();
     let from: Option<u64> = seq.optional_next()?;
     let limit = limit(seq.optional_next()?)?;
+    let after: Option<String> = seq.optional_next()?;
+    let after = after.map(|a| hex32::<Hash32>(&a, "after")).transpose()?;
     let listed = app
         .storage
-        .revocations(from.unwrap_or(0), limit)
+        .revocations(from.unwrap_or(0), after, limit)
         .map_err(node_error)?;
     let mut out = Vec::with_capacity(listed.len());
     for (height, id) in &listed {
@@ -149,8 +184,14 @@ fn revocations(app: &App, params: Params) -> RpcResult {
             "revocation": cert.revocation,
         }));
     }
-    let next = (listed.len() == limit).then(|| listed.last().map(|(h, _)| h + 1));
-    Ok(json!({ "revocations": out, "next_height": next.flatten() }))
+    let next = (listed.len() == limit)
+        .then(|| {
+            listed
+                .last()
+                .map(|(h, id)| json!({ "from_height": h, "after": id }))
+        })
+        .flatten();
+    Ok(json!({ "revocations": out, "next": next }))
 }
 
 fn by_subject(app: &App, params: Params) -> RpcResult {
@@ -223,7 +264,12 @@ fn issue(app: &App, token: Option<&str>, params: Params) -> RpcResult {
             "cert_issue takes an IssueCertificate transaction",
         ));
     };
-    let identity = opened_identity(app, subject, name, personal)?;
+    let Some(identity) = opened_identity(app, subject, name, personal)? else {
+        // An erased subject gets a new key, and its data stays erased.
+        let subject = subject_of_ref(subject);
+        let hash = super::methods::admit(app, Ok(checked))?;
+        return Ok(json!({ "hash": hash, "subject": subject }));
+    };
     let subject_id = identity.subject;
     let before = app
         .vault
@@ -238,13 +284,21 @@ fn issue(app: &App, token: Option<&str>, params: Params) -> RpcResult {
     }
 }
 
-/// The vault entry a certificate issue brings: its commitments must open.
+fn subject_of_ref(subject: &SubjectRef) -> SubjectId {
+    match subject {
+        SubjectRef::New { identifier, .. } => identifier::subject_of(identifier),
+        SubjectRef::Existing { subject } => *subject,
+    }
+}
+
+/// The vault entry a certificate issue brings (its commitments must open), or
+/// none for a subject whose data was erased: it stays erased.
 fn opened_identity(
     app: &App,
     subject: &SubjectRef,
     name: &Hash32,
     personal: Personal,
-) -> Result<Identity, ErrorObjectOwned> {
+) -> Result<Option<Identity>, ErrorObjectOwned> {
     let name_salt =
         salt_from_hex(&personal.name_salt).map_err(|e| invalid_params(e.to_string()))?;
     if personal.name.trim().is_empty() || personal.name.len() > NAME_BYTES_MAX {
@@ -270,6 +324,9 @@ fn opened_identity(
         SubjectRef::Existing { subject } => {
             let known: Subject = load(app, keys::subject(subject), "subject")?
                 .ok_or_else(|| not_found("subject", subject))?;
+            if known.erased_height.is_some() {
+                return Ok(None);
+            }
             (known.kind, known.identifier, *subject)
         }
     };
@@ -283,18 +340,6 @@ fn opened_identity(
         },
     };
     check_identifier_value(kind, &identifier)?;
-    if let Some(known) = app.vault.find(kind, &identifier).map_err(node_error)? {
-        if known.subject != id {
-            return Err(refused(
-                "vault.identifier_known",
-                format!(
-                    "this {} already names subject {} here: certify the new key for that subject (--subject); one identifier, one subject (Art. 45 p.6)",
-                    kind.identifier_name(),
-                    known.subject
-                ),
-            ));
-        }
-    }
     let identity = Identity {
         subject: id,
         kind,
@@ -306,7 +351,7 @@ fn opened_identity(
     identity
         .check()
         .map_err(|e| refused("vault.mismatch", e.to_string()))?;
-    Ok(identity)
+    Ok(Some(identity))
 }
 
 /// The IIN or BIN is well formed (Art. 45 p.2), and an individual is sixteen

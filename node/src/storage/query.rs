@@ -84,19 +84,25 @@ impl Storage {
         Ok(ids)
     }
 
-    /// Up to `limit` revocations recorded at `from_height` or later, in order:
-    /// (height recorded, certificate id).
+    /// Up to `limit` revocations recorded at `from_height` or later, in order
+    /// (height recorded, certificate id), after `after` within that height.
     pub fn revocations(
         &self,
         from_height: u64,
+        after: Option<Hash32>,
         limit: usize,
     ) -> Result<Vec<(u64, Hash32)>, StorageError> {
+        let start = commit::revocation_key(from_height, &after.unwrap_or_default());
         let mut out = Vec::new();
         let mut iter = self.db.raw_iterator_cf(self.cf(CF_IDX_REVOCATIONS));
-        iter.seek(from_height.to_be_bytes());
+        iter.seek(&start);
         while let Some(key) = iter.key() {
             if out.len() >= limit || key.len() != 40 {
                 break;
+            }
+            if after.is_some() && key == start.as_slice() {
+                iter.next();
+                continue;
             }
             let mut height = [0u8; 8];
             height.copy_from_slice(&key[..8]);

@@ -9,9 +9,9 @@ use crate::types::{Hash32, PublicKey, SubjectId};
 pub enum PkiError {
     #[error(
         "key {key} holds no certificate valid at height {height} ({why}): a signature is \
-         equivalent to a handwritten one only with a public key certificate from an accredited \
-         certification authority (Art. 49 p.2(1), (4)), and actions that give rise to rights \
-         require identification (Art. 40 p.3)"
+         equivalent to a handwritten one only when confirmed with a public key that has a \
+         certificate (Art. 49 p.2(1)), here one issued under the roots this chain's genesis \
+         trusts, and actions that give rise to rights require identification (Art. 40 p.3)"
     )]
     UncertifiedSigner {
         key: PublicKey,
@@ -43,8 +43,8 @@ pub enum PkiError {
     #[error("key {key} is already bound by certificate {certificate}, which is not over; revoke it first")]
     KeyInUse { key: PublicKey, certificate: Hash32 },
     #[error(
-        "key {key} was revoked under certificate {certificate}: a revoked key is never certified \
-         again (Art. 59)"
+        "key {key} was revoked under certificate {certificate}: on this ledger a revoked key is \
+         never certified again"
     )]
     KeyRevoked { key: PublicKey, certificate: Hash32 },
     #[error(
@@ -65,12 +65,19 @@ pub enum PkiError {
     TooManyCertificates { subject: SubjectId, max: usize },
     #[error("certificate {0} does not exist")]
     UnknownCertificate(Hash32),
-    #[error("certificate {0} is already revoked")]
+    #[error("certificate {0} is already revoked from that height or sooner")]
     AlreadyRevoked(Hash32),
+    #[error("a revocation may be scheduled at most {max} heights ahead")]
+    RevocationTooFar { max: u64 },
     #[error(
-        "certificate {certificate}: its holder may revoke it only at its own request (Art. 58 \
-         p.3, Art. 59 p.1(1)); other grounds are for the certification authority that issued it, \
-         or a root authority (Art. 59 p.1)"
+        "subject {0} already exists: a new key for it needs its consent (a co-signature with one \
+         of its valid keys), or a root authority's certificate"
+    )]
+    SubjectConsentRequired(SubjectId),
+    #[error(
+        "certificate {certificate}: its holder's revocation is its own request (Art. 58 p.3, \
+         Art. 59 p.1(1)); other grounds are for the certification authority that issued it \
+         (Art. 59 p.1), or a root"
     )]
     RevocationNotPermitted { certificate: Hash32 },
     #[error(
@@ -79,8 +86,8 @@ pub enum PkiError {
     )]
     RevocationBackdated { effective: u64, height: u64 },
     #[error(
-        "erasing subject {0}'s personal data must be requested by the subject, or ordered by a \
-         certification authority (Art. 41 p.1-2)"
+        "erasing subject {0}'s personal data is the subject's request (Art. 41 p.1), or ordered by \
+         the authority that certified it (whose vault keeps the data) or a root"
     )]
     ErasureNotPermitted(SubjectId),
     #[error("subject {0}'s personal data was already erased")]
@@ -110,6 +117,8 @@ impl PkiError {
             PkiError::TooManyCertificates { .. } => "pki.too_many_certificates",
             PkiError::UnknownCertificate(_) => "pki.unknown_certificate",
             PkiError::AlreadyRevoked(_) => "pki.already_revoked",
+            PkiError::RevocationTooFar { .. } => "pki.revocation_too_far",
+            PkiError::SubjectConsentRequired(_) => "pki.subject_consent_required",
             PkiError::RevocationNotPermitted { .. } => "pki.revocation_not_permitted",
             PkiError::RevocationBackdated { .. } => "pki.revocation_backdated",
             PkiError::ErasureNotPermitted(_) => "pki.erasure_not_permitted",

@@ -10,7 +10,7 @@ use super::model::{
     SubjectKind, SubjectRef,
 };
 use crate::execute::{ApplyError, TxContext};
-use crate::limits::CERTS_PER_SUBJECT_MAX;
+use crate::limits::{CERTS_PER_SUBJECT_MAX, REVOCATION_AHEAD_MAX};
 use crate::records::Event;
 use crate::state::{get_typed, keys, Overlay, StateRead};
 use crate::types::{hashing, Hash32, Payload, PublicKey, SubjectId};
@@ -179,7 +179,13 @@ fn issue(state: &mut Overlay, ctx: &TxContext, request: IssueRequest) -> Outcome
     if request.roles.contains(&Role::Authority) && !issuer_cert.root {
         return Err(PkiError::RootRequired.into());
     }
-    let mut subject = resolve_subject(state, ctx, request.subject)?;
+    let (mut subject, existed) = resolve_subject(state, ctx, request.subject)?;
+    // A new key for a subject the ledger knows speaks for everything it holds:
+    // the subject consents with a valid key of its own, or a root certifies it
+    // (every key lost). Otherwise any authority could take anyone over.
+    if existed && !issuer_cert.root && !ctx.approved_by(&subject.id) {
+        return Err(PkiError::SubjectConsentRequired(subject.id).into());
+    }
     check_roles(request.roles, subject.kind)?;
     check_key(state, &request.key, &subject.id, ctx)?;
     let window_open = !request.valid_until.reached(ctx.height, ctx.time_ms);
@@ -232,9 +238,9 @@ fn resolve_subject(
     state: &Overlay,
     ctx: &TxContext,
     subject: &SubjectRef,
-) -> Result<Subject, ApplyError> {
+) -> Result<(Subject, bool), ApplyError> {
     match subject {
-        SubjectRef::Existing { subject } => require_subject(state, subject),
+        SubjectRef::Existing { subject } => Ok((require_subject(state, subject)?, true)),
         SubjectRef::New { kind, identifier } => {
             let id = subject_of(identifier);
             match load_subject(state, &id)? {
@@ -244,15 +250,18 @@ fn resolve_subject(
                     given: *kind,
                 }
                 .into()),
-                Some(existing) => Ok(existing),
-                None => Ok(Subject {
-                    id,
-                    kind: *kind,
-                    identifier: *identifier,
-                    registered_height: ctx.height,
-                    certificates: vec![],
-                    erased_height: None,
-                }),
+                Some(existing) => Ok((existing, true)),
+                None => {
+                    let new = Subject {
+                        id,
+                        kind: *kind,
+                        identifier: *identifier,
+                        registered_height: ctx.height,
+                        certificates: vec![],
+                        erased_height: None,
+                    };
+                    Ok((new, false))
+                }
             }
         }
     }
@@ -338,9 +347,11 @@ fn prune_over(state: &Overlay, subject: &mut Subject, ctx: &TxContext) -> Result
     Ok(())
 }
 
-/// Revocation (Art. 59): by the holder at its own request (any of the subject's
-/// valid keys may sign it, so a lost key is revoked with another), or on any
-/// ground by the authority that issued it or a root authority.
+/// Revocation (Art. 59): at the holder's request (Art. 58 p.3), which on this
+/// ledger takes effect when signed by any of the subject's valid keys (so a lost
+/// key is revoked with another); on any ground by the authority that issued it
+/// (Art. 59 p.1), or by a root (this ledger's rule: the roots answer for the
+/// authorities they accredit).
 fn revoke(
     state: &mut Overlay,
     ctx: &TxContext,
@@ -350,8 +361,16 @@ fn revoke(
     document: Option<Hash32>,
 ) -> Outcome {
     let mut cert = load_certificate(state, id)?.ok_or(PkiError::UnknownCertificate(*id))?;
-    if cert.revocation.is_some() {
-        return Err(PkiError::AlreadyRevoked(*id).into());
+    // A revocation may be brought forward, never pushed back or undone: a thief
+    // scheduling a far-off one cannot shield the key from a sooner one.
+    if let Some(earlier) = &cert.revocation {
+        if effective_height >= earlier.effective_height {
+            return Err(PkiError::AlreadyRevoked(*id).into());
+        }
+    }
+    if effective_height > ctx.height.saturating_add(REVOCATION_AHEAD_MAX) {
+        let max = REVOCATION_AHEAD_MAX;
+        return Err(PkiError::RevocationTooFar { max }.into());
     }
     if effective_height < ctx.height {
         let height = ctx.height;
@@ -406,14 +425,38 @@ fn may_revoke_as_authority(
     Ok(issuer.is_some_and(|c| c.subject == signer.subject))
 }
 
-/// An erasure request (Art. 41 p.1-2): the subject's own, or ordered by a
-/// certification authority. The ledger keeps only commitments; every node that
+/// Whether `signer` acts as a root, or as the authority that issued one of the
+/// subject's certificates still on its list: those who keep its data.
+fn certified_it(state: &Overlay, signer: &Approval, subject: &Subject) -> Result<bool, ApplyError> {
+    let Some(own) = signer
+        .certificate
+        .filter(|_| signer.has_role(Role::Authority))
+    else {
+        return Ok(false);
+    };
+    if load_certificate(state, &own)?.is_some_and(|c| c.root) {
+        return Ok(true);
+    }
+    for id in &subject.certificates {
+        let issuer = match load_certificate(state, id)?.and_then(|c| c.issuer) {
+            Some(issuer) => load_certificate(state, &issuer)?,
+            None => None,
+        };
+        if issuer.is_some_and(|c| c.subject == signer.subject) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// An erasure request (Art. 41 p.1-2): the subject's own, or ordered by the
+/// authority that certified it (its vault keeps the data) or a root. The ledger keeps only commitments; every node that
 /// holds the clear identifier and salts in its vault deletes them when the block
 /// commits, after which nothing links the commitment to the person.
 fn erase(state: &mut Overlay, ctx: &TxContext, id: &SubjectId) -> Outcome {
     let mut subject = require_subject(state, id)?;
     let signer = ctx.signer_approval();
-    if signer.subject != *id && !signer.has_role(Role::Authority) {
+    if signer.subject != *id && !certified_it(state, signer, &subject)? {
         return Err(PkiError::ErasureNotPermitted(*id).into());
     }
     if subject.erased_height.is_some() {

@@ -28,7 +28,7 @@ pub enum RecordError {
         kind: EncumbranceKind,
         holder: SubjectId,
     },
-    #[error("record {record} is under arrest (#{encumbrance}): no disposal or further encumbrance until the court lifts it")]
+    #[error("record {record} is under arrest (#{encumbrance}): no disposal or further encumbrance until the court lifts it (Art. 21 p.5: records are disposed of and encumbered under the law; the court's order binds them)")]
     Arrested { record: Hash32, encumbrance: u32 },
     #[error(
         "encumbering record {record} needs its owner {owner}'s consent (Art. 21 p.5, Art. 44 p.3)"
@@ -36,10 +36,13 @@ pub enum RecordError {
     OwnerConsentMissing { record: Hash32, owner: SubjectId },
     #[error(
         "an arrest is imposed only by a court, in its own name: the signer's certificate must \
-         carry the court role"
+         carry the court role (Art. 21 p.5: a record is encumbered under the law; an arrest is \
+         the court's measure)"
     )]
     ArrestNeedsCourt,
-    #[error("an arrest must cite the hash of the court's order (document)")]
+    #[error(
+        "an arrest must cite the hash of the court's order (document), the act that gives it force"
+    )]
     ArrestNeedsOrder,
     #[error(
         "subject {owner} cannot hold a national digital object: national objects are state \

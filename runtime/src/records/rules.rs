@@ -398,6 +398,8 @@ fn encumber(
     }
     require_holder(state, &holder)?;
     if kind == EncumbranceKind::Arrest {
+        // A court's order binds whatever else the record carries: no pledgee's
+        // consent, and a second court's arrest beside the first.
         check_arrest(ctx, holder, document)?;
     } else if !ctx.approved_by(&record.owner) {
         return Err(RecordError::OwnerConsentMissing {
@@ -405,8 +407,9 @@ fn encumber(
             owner: record.owner,
         }
         .into());
+    } else {
+        check_encumbrances(&record, ctx)?;
     }
-    check_encumbrances(&record, ctx)?;
     if holder == record.owner {
         return Err(RecordError::SelfEncumbrance.into());
     }

@@ -116,3 +116,17 @@ fn rights_go_only_to_subjects_the_ledger_knows() {
     assert_eq!(reason(l.run(ALICE, to_a_key, &[])), "pki.unknown_subject");
     assert_eq!(l.record(&id).owner, sid(ALICE));
 }
+
+#[test]
+fn a_court_arrests_a_pledged_record_without_the_pledgee_and_may_arrest_it_again() {
+    let mut l = Ledger::new();
+    let id = l.register_tangible(ALICE, false);
+    l.run(ALICE, encumbrance(id, Kind::Pledge, BANK), &[])
+        .unwrap();
+    l.run(COURT, encumbrance(id, Kind::Arrest, COURT), &[])
+        .unwrap();
+    l.run(COURT, encumbrance(id, Kind::Arrest, COURT), &[])
+        .unwrap();
+    let kinds: Vec<Kind> = l.record(&id).encumbrances.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![Kind::Pledge, Kind::Arrest, Kind::Arrest]);
+}

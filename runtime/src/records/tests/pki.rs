@@ -376,3 +376,84 @@ fn a_subject_holds_a_bounded_number_of_live_certificates() {
         "pki.too_many_certificates"
     );
 }
+
+fn revoke_at(certificate: Hash32, why: Why, at: Option<u64>) -> Payload {
+    Payload::RevokeCertificate {
+        certificate,
+        reason: why,
+        effective_height: at,
+        document: None,
+    }
+}
+
+/// Accredits key 34 as an authority of a fresh legal entity; returns nothing.
+fn accredit_34(l: &mut Ledger) {
+    let ca = SubjectRef::New {
+        kind: SubjectKind::LegalEntity,
+        identifier: Hash32([41; 32]),
+    };
+    l.run(ROOT, issue(ca, 34, vec![Role::Authority], forever()), &[])
+        .unwrap();
+}
+
+#[test]
+fn a_scheduled_revocation_can_be_brought_forward_never_pushed_back() {
+    let mut l = Ledger::new();
+    let first = issued(
+        &l.run(ROOT, issue(new_person(31), 31, vec![], forever()), &[])
+            .unwrap(),
+    );
+    // A thief with the key schedules its revocation far off, to shield it...
+    l.run(31, revoke_at(first, Why::HolderRequest, Some(900_000)), &[])
+        .unwrap();
+    assert_eq!(
+        reason(l.run(31, revoke_at(first, Why::HolderRequest, Some(950_000)), &[])),
+        "pki.already_revoked",
+        "never pushed back"
+    );
+    // ...and the authority revokes it now anyway.
+    l.run(ROOT, revoke_at(first, Why::FalseData, None), &[])
+        .unwrap();
+    assert_eq!(
+        reason(l.run(31, transfer(Hash32([0; 32]), BOB), &[])),
+        "pki.uncertified_signer"
+    );
+    let second = issued(
+        &l.run(ROOT, issue(new_person(32), 32, vec![], forever()), &[])
+            .unwrap(),
+    );
+    let too_far = revoke_at(second, Why::HolderRequest, Some(2_000_000));
+    assert_eq!(reason(l.run(32, too_far, &[])), "pki.revocation_too_far");
+}
+
+#[test]
+fn an_accredited_authority_adds_a_key_to_a_known_subject_only_with_its_consent() {
+    let mut l = Ledger::new();
+    accredit_34(&mut l);
+    let alice = SubjectRef::Existing {
+        subject: sid(ALICE),
+    };
+    assert_eq!(
+        reason(l.run(34, issue(alice.clone(), 36, vec![], forever()), &[])),
+        "pki.subject_consent_required",
+        "no taking alice over"
+    );
+    let by_commitment = SubjectRef::New {
+        kind: SubjectKind::Individual,
+        identifier: Hash32([BOB; 32]),
+    };
+    assert_eq!(
+        reason(l.run(34, issue(by_commitment, 37, vec![], forever()), &[])),
+        "pki.subject_consent_required",
+        "naming a known subject by its public commitment is no way around it"
+    );
+    l.run(34, issue(alice, 36, vec![], forever()), &[ALICE])
+        .unwrap();
+    // Nor may it erase a subject it did not certify.
+    let erase = Payload::ErasePersonalData { subject: sid(BOB) };
+    assert_eq!(reason(l.run(34, erase, &[])), "pki.erasure_not_permitted");
+    let erase = Payload::ErasePersonalData {
+        subject: sid(ALICE),
+    };
+    l.run(34, erase, &[]).unwrap();
+}
