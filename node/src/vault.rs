@@ -199,12 +199,7 @@ impl Vault {
     }
 
     /// The subject this vault knows by `identifier` (of `kind`), if any: one
-    /// identifier names one subject here (Art. 45 p.6).
-    pub fn find(&self, kind: SubjectKind, identifier: &str) -> Result<Option<Identity>> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.find_unlocked(kind, identifier)
-    }
-
+    /// identifier names one subject here (Art. 45 p.6). The caller holds the lock.
     fn find_unlocked(&self, kind: SubjectKind, identifier: &str) -> Result<Option<Identity>> {
         for subject in self.subjects()? {
             if let Some(identity) = self.get(&subject)? {
@@ -296,6 +291,26 @@ mod tests {
         let mut wrong_name = identity("Dana");
         wrong_name.names[0].name = "Someone else".into();
         assert!(vault.put(wrong_name).is_err());
+    }
+
+    #[test]
+    fn one_identifier_names_one_subject_and_leftovers_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path().to_path_buf()).unwrap();
+        vault.put(identity("Dana")).unwrap();
+        // The same IIN under another salt would be a second subject.
+        let salt = [9u8; SALT_BYTES];
+        let commitment =
+            identifier::identifier_commitment(SubjectKind::Individual, "900501300120", &salt);
+        let mut other = identity("Dana");
+        other.identifier_salt = hex::encode(salt);
+        other.identifier_commitment = commitment;
+        other.subject = identifier::subject_of(&commitment);
+        assert!(vault.put(other).is_err());
+        // A temporary file a crash left behind is gone at the next open.
+        std::fs::write(dir.path().join("x.json.tmp"), "900501300120").unwrap();
+        Vault::open(dir.path().to_path_buf()).unwrap();
+        assert!(!dir.path().join("x.json.tmp").exists());
     }
 
     #[test]

@@ -233,21 +233,25 @@ fn wrong_identifiers_expired_certificates_and_missing_roles_are_refused() {
     let node = Node::dev(100);
     let dir = tempfile::tempdir().unwrap();
     let key = new_key(&node, &dir.path().join("w"), "x");
-    let issue_for = |identifier: &str| {
-        issue(
-            &node,
-            &[
-                "--key",
-                &key,
-                "--kind",
-                "individual",
-                "--identifier",
-                identifier,
-                "--name",
-                "X",
-            ],
-        )
+    // `tamga cert issue` of `key` for an individual, as `from`, plus `extra` flags.
+    let issue_as = |from: &str, identifier: &str, extra: &[&str]| {
+        let base = [
+            "cert",
+            "issue",
+            "--from",
+            from,
+            "--key",
+            &key,
+            "--kind",
+            "individual",
+            "--identifier",
+            identifier,
+            "--name",
+            "X",
+        ];
+        node.cli(&[&base[..], extra].concat())
     };
+    let issue_for = |identifier: &str| issue_as("authority", identifier, &[]);
     // Wrong check digit: refused by the CLI before anything is signed...
     let wrong = issue_for("950614300175");
     assert!(
@@ -265,60 +269,15 @@ fn wrong_identifiers_expired_certificates_and_missing_roles_are_refused() {
         "not sixteen (Art. 60 p.4)"
     );
     // Only an authority issues.
-    let by_alice = node.cli(&[
-        "cert",
-        "issue",
-        "--from",
-        "alice",
-        "--key",
-        &key,
-        "--kind",
-        "individual",
-        "--identifier",
-        DANA_IIN,
-        "--name",
-        "X",
-    ]);
+    let by_alice = issue_as("alice", DANA_IIN, &[]);
     assert_eq!(by_alice.refused(), "pki.not_an_authority");
     // A wrong API token changes nothing.
-    let bad_token = node.cli(&[
-        "cert",
-        "issue",
-        "--from",
-        "authority",
-        "--key",
-        &key,
-        "--kind",
-        "individual",
-        "--identifier",
-        DANA_IIN,
-        "--name",
-        "X",
-        "--token",
-        "not-the-token-at-all",
-    ]);
+    let bad_token = issue_as("authority", DANA_IIN, &["--token", "not-the-token-at-all"]);
     assert_eq!(bad_token.refused(), "vault.bad_token");
 
     // A certificate valid for three more heights, then expired.
     let until = (node.height() + 3).to_string();
-    let issued = node
-        .cli(&[
-            "cert",
-            "issue",
-            "--from",
-            "authority",
-            "--key",
-            &key,
-            "--kind",
-            "individual",
-            "--identifier",
-            DANA_IIN,
-            "--name",
-            "X",
-            "--valid-until-height",
-            &until,
-        ])
-        .ok();
+    let issued = issue_as("authority", DANA_IIN, &["--valid-until-height", &until]).ok();
     node.wait_height(
         until.parse::<u64>().unwrap() + 1,
         std::time::Duration::from_secs(20),

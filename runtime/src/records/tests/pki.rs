@@ -50,6 +50,18 @@ fn subject(l: &Ledger, id: &SubjectId) -> Subject {
         .unwrap()
 }
 
+/// `seed` registers a digital object of its own: any act its certificate allows.
+fn self_register(l: &mut Ledger, seed: u8) -> Result<Vec<Event>, TxError> {
+    let register = Payload::Register {
+        category: Cat::Digital,
+        description: "a design".into(),
+        owner: sid(seed),
+        national: false,
+        quantity: None,
+    };
+    l.run(seed, register, &[])
+}
+
 fn forever() -> Point {
     Point::Height(1_000_000)
 }
@@ -225,21 +237,15 @@ fn a_certificate_acts_only_inside_its_window() {
         valid_until: Point::TimeMs(6_000),
     };
     l.run(ROOT, window, &[]).unwrap();
-    let own = |l: &mut Ledger| {
-        let register = Payload::Register {
-            category: Cat::Digital,
-            description: "a poem".into(),
-            owner: sid(31),
-            national: false,
-            quantity: None,
-        };
-        l.run(31, register, &[])
-    };
-    assert_eq!(reason(own(&mut l)), "pki.uncertified_signer", "not yet");
+    assert_eq!(
+        reason(self_register(&mut l, 31)),
+        "pki.uncertified_signer",
+        "not yet"
+    );
     l.height = 4; // time 4 000 ms
-    own(&mut l).unwrap();
+    self_register(&mut l, 31).unwrap();
     l.height = 6; // time 6 000 ms: expired
-    assert_eq!(reason(own(&mut l)), "pki.uncertified_signer");
+    assert_eq!(reason(self_register(&mut l, 31)), "pki.uncertified_signer");
     // An expired key may be renewed for the same subject only.
     l.run(ROOT, issue(new_person(32), 32, vec![], forever()), &[])
         .unwrap();
@@ -249,7 +255,7 @@ fn a_certificate_acts_only_inside_its_window() {
     );
     l.run(ROOT, issue(new_person(31), 31, vec![], forever()), &[])
         .unwrap();
-    own(&mut l).unwrap();
+    self_register(&mut l, 31).unwrap();
 }
 
 #[test]
@@ -324,20 +330,10 @@ fn a_revocation_can_take_effect_at_a_later_height() {
         document: Some(Hash32([8; 32])),
     };
     l.run(ROOT, later, &[]).unwrap();
-    let own = |l: &mut Ledger| {
-        let register = Payload::Register {
-            category: Cat::Digital,
-            description: "a design".into(),
-            owner: sid(31),
-            national: false,
-            quantity: None,
-        };
-        l.run(31, register, &[])
-    };
     l.height = 2;
-    own(&mut l).unwrap();
+    self_register(&mut l, 31).unwrap();
     l.height = 3;
-    assert_eq!(reason(own(&mut l)), "pki.uncertified_signer");
+    assert_eq!(reason(self_register(&mut l, 31)), "pki.uncertified_signer");
 }
 
 #[test]
