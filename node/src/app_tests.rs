@@ -42,7 +42,7 @@ pub(crate) fn open_app(dir: &std::path::Path) -> App {
 
 /// Builds a block and commits it with the lone validator's own precommit, as a
 /// one-validator consensus would.
-fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
+pub(crate) fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
     let validator = PublicKey::of(key);
     let (executed, dropped) = app.build_block(now_ms(), validator)?;
     let header = &executed.block.header;

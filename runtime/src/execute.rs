@@ -8,6 +8,7 @@
 //! signature has a handwritten one's force only through a certificate from an
 //! accredited authority). The rules then see subjects, not keys.
 
+use crate::condo::{self, CondoError};
 use crate::contracts::vm::BlockFuel;
 use crate::contracts::{self, ContractError, Vm};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
@@ -103,6 +104,8 @@ pub enum TxError {
     #[error(transparent)]
     Pki(#[from] PkiError),
     #[error(transparent)]
+    Condo(#[from] CondoError),
+    #[error(transparent)]
     Corrupt(#[from] CorruptState),
 }
 
@@ -139,6 +142,7 @@ impl TxError {
             TxError::Contract(e) => e.reason(),
             TxError::Validators(e) => e.reason(),
             TxError::Pki(e) => e.reason(),
+            TxError::Condo(e) => e.reason(),
             TxError::Corrupt(_) => "node.state_corrupt",
         }
     }
@@ -151,6 +155,7 @@ pub enum ApplyError {
     Contract(ContractError),
     Validators(ValidatorError),
     Pki(PkiError),
+    Condo(CondoError),
     Corrupt(CorruptState),
 }
 
@@ -174,6 +179,11 @@ impl From<PkiError> for ApplyError {
         ApplyError::Pki(e)
     }
 }
+impl From<CondoError> for ApplyError {
+    fn from(e: CondoError) -> Self {
+        ApplyError::Condo(e)
+    }
+}
 impl From<CorruptState> for ApplyError {
     fn from(e: CorruptState) -> Self {
         ApplyError::Corrupt(e)
@@ -186,6 +196,7 @@ impl From<ApplyError> for TxError {
             ApplyError::Contract(e) => TxError::Contract(e),
             ApplyError::Validators(e) => TxError::Validators(e),
             ApplyError::Pki(e) => TxError::Pki(e),
+            ApplyError::Condo(e) => TxError::Condo(e),
             ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
         }
     }
@@ -298,6 +309,8 @@ pub fn apply_tx_metered(
         validators::apply_change(&mut scratch, &ctx, validators)?
     } else if pki::handles(payload) {
         pki::apply(&mut scratch, &ctx, payload)?
+    } else if condo::handles(payload) {
+        condo::apply(&mut scratch, &ctx, payload)?
     } else if contracts::handles(payload) {
         contracts::apply(&mut scratch, &ctx, &block.vm, payload)?
     } else {

@@ -6,6 +6,7 @@
 //! all I/O outside makes execution deterministic on every validator and lets each
 //! rule be unit-tested without a cluster.
 
+pub mod condo;
 pub mod contracts;
 pub mod execute;
 pub mod genesis;

@@ -29,3 +29,18 @@ pub const VALIDATOR_POWER_MAX: u64 = 1 << 40;
 pub const BLOCK_BYTES_MAX: usize = 3 * 1024 * 1024;
 /// Transactions in one block.
 pub const BLOCK_TXS_MAX: usize = 5_000;
+/// Participation records of one condominium: each vote re-reads every one.
+pub const CONDO_SHARES_MAX: usize = 64;
+/// Individual objects, and separately shared objects, one condominium lists.
+pub const CONDO_OBJECTS_MAX: usize = 64;
+/// Proposals of one condominium open at once.
+pub const CONDO_OPEN_PROPOSALS_MAX: usize = 32;
+/// Proposals one participant may have open in one condominium at once, so no
+/// one participant fills the condominium's open slots.
+pub const CONDO_PROPOSALS_PER_PROPOSER_MAX: usize = 4;
+/// How far ahead a proposal's deadline or an offer's close may be, in heights.
+pub const CONDO_WINDOW_BLOCKS_MAX: u64 = 1_000_000;
+/// A condominium's denominator: numerators and their sums stay far from overflow.
+pub const CONDO_DENOMINATOR_MAX: u64 = 1 << 40;
+/// An agreement's or a mandate's text, in bytes (like a contract's terms).
+pub const AGREEMENT_BYTES_MAX: usize = 32 * 1024;

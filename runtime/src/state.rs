@@ -167,6 +167,28 @@ pub mod keys {
     pub fn key_certificate(who: &PublicKey) -> Vec<u8> {
         key(b"kcert/", &who.0)
     }
+    /// A digital condominium (Art. 35).
+    pub fn condo(id: &Hash32) -> Vec<u8> {
+        key(b"condo/", &id.0)
+    }
+    /// One of a condominium's proposals, by number.
+    pub fn condo_proposal(condo: &Hash32, number: u64) -> Vec<u8> {
+        key(
+            b"cprop/",
+            &[condo.0.as_slice(), &number.to_be_bytes()].concat(),
+        )
+    }
+    /// One of a condominium's share offers, by number.
+    pub fn condo_offer(condo: &Hash32, number: u64) -> Vec<u8> {
+        key(
+            b"coffer/",
+            &[condo.0.as_slice(), &number.to_be_bytes()].concat(),
+        )
+    }
+    /// The condominium a contract instance governs.
+    pub fn condo_of_instance(instance: &Hash32) -> Vec<u8> {
+        key(b"cgov/", &instance.0)
+    }
     /// The validator set in force and any scheduled change.
     pub fn validators() -> Vec<u8> {
         b"cfg/validators".to_vec()

@@ -28,6 +28,9 @@ mod sys {
         pub fn emit(ptr: *const u8, len: i32);
         pub fn transfer(record_ptr: *const u8, to_ptr: *const u8, amount: i64) -> i32;
         pub fn log(ptr: *const u8, len: i32);
+        pub fn condo_denominator() -> i64;
+        pub fn condo_share(subject_ptr: *const u8) -> i64;
+        pub fn condo_approve(proposal: i64) -> i32;
     }
 }
 
@@ -140,6 +143,25 @@ pub fn emit(data: &[u8]) {
 pub fn transfer(record: &Id, to: &Id, amount: Option<u64>) -> bool {
     let amount = amount.map(|a| a as i64).unwrap_or(-1);
     unsafe { sys::transfer(record.as_ptr(), to.as_ptr(), amount) == 0 }
+}
+
+/// The denominator of the condominium this instance governs (every share is a
+/// numerator over it), or 0 if it governs none.
+pub fn condo_denominator() -> u64 {
+    unsafe { sys::condo_denominator() as u64 }
+}
+
+/// The numerator of `subject`'s share in the governed condominium now (0 for a
+/// non-participant).
+pub fn condo_share(subject: &Id) -> u64 {
+    unsafe { sys::condo_share(subject.as_ptr()) as u64 }
+}
+
+/// Approves proposal `number` of the governed condominium: the ledger carries
+/// the decision out after the call succeeds (the call fails if it cannot).
+/// Returns false if this instance governs no condominium.
+pub fn condo_approve(number: u64) -> bool {
+    unsafe { sys::condo_approve(number as i64) == 0 }
 }
 
 /// A debug line for developers; never part of consensus state.

@@ -3,6 +3,9 @@
 
 mod cert;
 mod client;
+mod condo;
+mod condo_create;
+mod condo_show;
 mod contract;
 mod dev;
 mod init;

@@ -2,6 +2,7 @@
 //! rise to no rights need no identification).
 
 use super::client::Client;
+use super::condo_show;
 use super::output::print;
 use super::resolve::Resolver;
 use super::Globals;
@@ -9,6 +10,7 @@ use crate::keyring;
 use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use tamga_runtime::Hash32;
 
 #[derive(Subcommand)]
@@ -37,6 +39,26 @@ pub enum QueryCommand {
     Account { key: String },
     /// The validator set for the next height, and any scheduled change.
     Validators,
+    /// A digital condominium (Art. 35): shares, governance, objects, open proposals.
+    Condo { id: Hash32 },
+    /// A condominium's proposals: action, tally against threshold, status.
+    Proposals {
+        id: Hash32,
+        /// Only proposals numbered after this one.
+        #[arg(long)]
+        after: Option<u64>,
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// A condominium's share offers: windows, status, taker.
+    Offers {
+        id: Hash32,
+        /// Only offers numbered after this one.
+        #[arg(long)]
+        after: Option<u64>,
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
@@ -44,7 +66,13 @@ pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
         let client = Client::new(globals)?;
         let (method, params) = request(globals, &client, command).await?;
         let value = client.call(method, params).await?;
-        print(globals.output, &value, || text(method, &value));
+        let denominators = match globals.output {
+            super::Output::Text => share_denominators(&client, &value).await,
+            super::Output::Json => HashMap::new(),
+        };
+        print(globals.output, &value, || {
+            text(method, &value, &denominators)
+        });
         Ok(())
     })
 }
@@ -75,6 +103,14 @@ async fn request(
             )
         }
         QueryCommand::Validators => ("validators_get", vec![]),
+        QueryCommand::Condo { id } => ("condo_get", vec![json!(id)]),
+        QueryCommand::Proposals { id, after, limit } => (
+            "condo_proposals",
+            vec![json!(id), json!(after), json!(limit)],
+        ),
+        QueryCommand::Offers { id, after, limit } => {
+            ("condo_offers", vec![json!(id), json!(after), json!(limit)])
+        }
         QueryCommand::Account { key } => (
             "account_get",
             vec![json!(keyring::resolve_public(home, &key)?)],
@@ -89,10 +125,37 @@ fn short(value: &Value) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
+/// Each condominium a shown record is a share of, with its denominator (for
+/// `share N/D`); a condominium the node does not answer for is left out.
+async fn share_denominators(client: &Client, value: &Value) -> HashMap<String, u64> {
+    let records = match value["records"].as_array() {
+        Some(records) => records.iter().collect(),
+        None => vec![value],
+    };
+    let mut out = HashMap::new();
+    for record in records {
+        let Some(condo) = record["asset"]["share"]["condo"].as_str() else {
+            continue;
+        };
+        if out.contains_key(condo) {
+            continue;
+        }
+        if let Ok(shown) = client.call("condo_get", vec![json!(condo)]).await {
+            if let Some(den) = shown["denominator"].as_u64() {
+                out.insert(condo.to_owned(), den);
+            }
+        }
+    }
+    out
+}
+
 /// Lines for people; anything without a dedicated layout prints as indented JSON.
-fn text(method: &str, value: &Value) -> String {
+fn text(method: &str, value: &Value, denominators: &HashMap<String, u64>) -> String {
     match method {
-        "record_get" => record_text(value),
+        "record_get" => record_text(value, denominators),
+        "condo_get" => condo_show::condo_text(value),
+        "condo_proposals" => condo_show::proposals_text(value),
+        "condo_offers" => condo_show::offers_text(value),
         "record_history" => value["entries"]
             .as_array()
             .into_iter()
@@ -111,14 +174,16 @@ fn text(method: &str, value: &Value) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .map(record_text)
+            .map(|r| record_text(r, denominators))
             .collect::<Vec<_>>()
             .join("\n\n"),
         _ => serde_json::to_string_pretty(value).expect("JSON values print"),
     }
 }
 
-fn record_text(r: &Value) -> String {
+fn record_text(r: &Value, denominators: &HashMap<String, u64>) -> String {
+    let condo = r["asset"]["share"]["condo"].as_str().unwrap_or_default();
+    let asset = condo_show::asset_text(&r["asset"], denominators.get(condo).copied());
     let mut lines = vec![
         format!("record       {}", r["id"].as_str().unwrap_or("")),
         format!("description  {}", r["description"].as_str().unwrap_or("")),
@@ -126,7 +191,7 @@ fn record_text(r: &Value) -> String {
         format!("owner        {}", r["owner"].as_str().unwrap_or("")),
         format!("status       {}", r["status"].as_str().unwrap_or("")),
         format!("national     {}", r["national"]),
-        format!("asset        {}", r["asset"]),
+        format!("asset        {asset}"),
     ];
     for e in r["encumbrances"].as_array().into_iter().flatten() {
         lines.push(format!(

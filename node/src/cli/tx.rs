@@ -36,6 +36,9 @@ pub enum TxCommand {
     /// The validator set (Art. 26 p.3(2)).
     #[command(subcommand)]
     Validators(ValidatorsCommand),
+    /// Digital condominiums: joint rights in digital objects (Art. 35).
+    #[command(subcommand)]
+    Condo(super::condo::CondoCommand),
     /// Show in plain words what a transaction file does and who has signed it.
     Show { file: PathBuf },
     /// Add your signature to a transaction file (after reviewing it).
@@ -94,7 +97,7 @@ pub struct TxOpts {
     /// key). With --out it may be another person's public key: the file then
     /// waits for their signature.
     #[arg(long)]
-    from: String,
+    pub(super) from: String,
     /// Return once admitted to the mempool instead of waiting for the commit.
     #[arg(long)]
     no_wait: bool,
@@ -106,7 +109,7 @@ pub struct TxOpts {
     /// Write the transaction to FILE for others to review and co-sign
     /// (`tamga tx show|sign|submit`) instead of submitting it.
     #[arg(long, conflicts_with = "no_wait")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,6 +226,7 @@ fn kind(k: Kind) -> EncumbranceKind {
 pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
     match command {
         TxCommand::Show { file } => return txfile::show(globals, &file),
+        TxCommand::Condo(command) => return super::condo::run(globals, command),
         TxCommand::Sign { file, from, yes } => return txfile::sign(globals, &file, &from, yes),
         TxCommand::Submit { file, no_wait } => {
             let signed = TxFile::read(&file)?.signed()?;
@@ -269,7 +273,10 @@ async fn payload(r: &Resolver<'_>, command: TxCommand) -> Result<(Payload, TxOpt
             opts,
         ),
         TxCommand::Record(command) => record_payload(r, command).await?,
-        TxCommand::Show { .. } | TxCommand::Sign { .. } | TxCommand::Submit { .. } => {
+        TxCommand::Show { .. }
+        | TxCommand::Sign { .. }
+        | TxCommand::Submit { .. }
+        | TxCommand::Condo(_) => {
             unreachable!("handled by run")
         }
     })
@@ -449,6 +456,7 @@ fn add_created_ids(result: &mut Value) {
             }
         }
     }
+    super::condo_show::lift_results(result);
 }
 
 fn describe(result: &Value) -> String {
@@ -464,9 +472,14 @@ fn describe(result: &Value) -> String {
         "instance",
         "certificate",
         "subject",
+        "condo",
+        "proposal",
+        "offer",
     ] {
-        if let Some(id) = result[key].as_str() {
-            lines.push(format!("{key}: {id}"));
+        match &result[key] {
+            Value::Null => {}
+            Value::String(id) => lines.push(format!("{key}: {id}")),
+            other => lines.push(format!("{key}: {other}")),
         }
     }
     for event in result["events"].as_array().into_iter().flatten() {

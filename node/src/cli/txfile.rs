@@ -209,6 +209,13 @@ pub fn describe(payload: &Payload) -> String {
             effective_height.map(|h| h.to_string()).unwrap_or_else(|| "of inclusion".into())
         ),
         Payload::ErasePersonalData { subject } => format!("Erase subject {subject}'s personal data from every vault (Art. 41)"),
+        Payload::CondoCreate { .. }
+        | Payload::CondoAttach { .. }
+        | Payload::CondoPropose { .. }
+        | Payload::CondoVote { .. }
+        | Payload::CondoAct { .. }
+        | Payload::CondoOffer { .. }
+        | Payload::CondoTake { .. } => super::condo_show::describe(payload).unwrap_or_default(),
     }
 }
 
@@ -220,6 +227,9 @@ pub fn review(file: &TxFile) -> String {
         format!("signer      {} (nonce {})", file.tx.signer, file.tx.nonce),
         format!("does        {}", describe(&file.tx.payload)),
     ];
+    if let Some(condo) = super::condo_show::created_condo(&file.hash, &file.tx.payload) {
+        lines.push(format!("creates     condominium {condo}"));
+    }
     let signatures = file.signatures();
     if signatures.is_empty() {
         lines.push("signed by   nobody yet".into());
@@ -240,12 +250,15 @@ pub fn review(file: &TxFile) -> String {
 
 pub fn show(globals: &Globals, path: &Path) -> Result<()> {
     let file = TxFile::read(path)?;
-    let value = json!({
+    let mut value = json!({
         "file": file,
         "description": describe(&file.tx.payload),
         "signed_by": file.signatures().iter().map(|(k, _)| *k).collect::<Vec<_>>(),
         "complete": file.signature.is_some(),
     });
+    if let Some(condo) = super::condo_show::created_condo(&file.hash, &file.tx.payload) {
+        value["condo"] = json!(condo);
+    }
     print(globals.output, &value, || review(&file));
     Ok(())
 }

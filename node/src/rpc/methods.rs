@@ -15,6 +15,12 @@
 //! | `account_get`       | `[public_key]`                 | next nonce (counting pending txs)        |
 //! | `validators_get`    | `[]`                           | set for the next height, scheduled change|
 //! | `block_subscribe`   | `[]` (WebSocket)               | notification `block` per committed block |
+//! | `condo_get`         | `[condo_id]`                   | a digital condominium (Art. 35): agreement, shares, governance, objects, open proposals |
+//! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold, status |
+//! | `condo_offers`      | `[condo_id, after?, limit?]` (≤ 100) | its share offers after number `after`: windows, taker, status |
+//!
+//! Contract and certificate methods are listed in their own modules (`contracts`,
+//! `pki`); the condominium methods' statuses are explained in `condo`.
 
 use super::errors::*;
 use crate::app::App;

@@ -2,6 +2,7 @@
 //! request size, response size and connection count. Method names are
 //! `namespace_method`; see [`methods`] for the list and [`errors`] for error codes.
 
+pub(crate) mod condo;
 mod contracts;
 pub mod errors;
 mod methods;
@@ -84,6 +85,7 @@ pub async fn start(
     };
     methods::register(&mut methods, moniker)?;
     contracts::register(&mut methods)?;
+    condo::register(&mut methods)?;
     pki::register(&mut methods, node_config.vault.api_token.clone())?;
     let module = methods.module;
     Ok((server.start(module), addr))

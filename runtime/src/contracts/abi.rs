@@ -85,6 +85,7 @@ pub struct HostState {
     pub output: Vec<u8>,
     pub transfers: Vec<Direction>,
     pub events: Vec<Vec<u8>>,
+    pub condo_approvals: Vec<u64>,
     pub logs: Vec<String>,
     pub aborted: Option<String>,
     /// Bytes of keys and values in `env.storage`, kept as it changes.
@@ -101,6 +102,7 @@ impl HostState {
             output: vec![],
             transfers: vec![],
             events: vec![],
+            condo_approvals: vec![],
             logs: vec![],
             aborted: None,
         }
@@ -112,6 +114,7 @@ impl HostState {
             storage: self.env.storage,
             transfers: self.transfers,
             events: self.events,
+            condo_approvals: self.condo_approvals,
             logs: self.logs,
             fuel_used,
         }
@@ -231,6 +234,7 @@ pub fn link(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     )?;
     link_storage(linker)?;
     link_context(linker)?;
+    link_condo(linker)?;
     link_effects(linker)
 }
 
@@ -317,6 +321,56 @@ fn link_context(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(M, "block_time_ms", |mut c: Ctx<'_>| {
         flat(&mut c, |s| s.env.time_ms as i64)
     })?;
+    Ok(())
+}
+
+/// What an instance governing a condominium sees of it, and how it decides
+/// (Art. 35 p.3): each participant's share now, and approving a proposal, which
+/// the ledger carries out after the call succeeds.
+/// What approving a condominium proposal costs, in bytes of host I/O.
+const CONDO_APPROVE_BYTES: usize = 100_000;
+
+fn link_condo(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    const M: &str = "tamga_v1";
+    linker.func_wrap(M, "condo_denominator", |mut c: Ctx<'_>| {
+        flat(&mut c, |s| {
+            s.env.condo.as_ref().map_or(0, |v| v.denominator as i64)
+        })
+    })?;
+    linker.func_wrap(
+        M,
+        "condo_share",
+        |mut c: Ctx<'_>, subject_ptr: i32| -> wasmtime::Result<i64> {
+            let subject = SubjectId(read_32(&mut c, subject_ptr)?);
+            let view = c.data().env.condo.as_ref();
+            let weight = view
+                .and_then(|v| v.weights.iter().find(|(who, _)| *who == subject))
+                .map_or(0, |(_, n)| *n);
+            Ok(weight as i64)
+        },
+    )?;
+    linker.func_wrap(
+        M,
+        "condo_approve",
+        |mut c: Ctx<'_>, proposal: i64| -> wasmtime::Result<i32> {
+            c.data().mutating()?;
+            // Paid up front for what a decision may do: up to a dissolution's
+            // transfers and terminations.
+            charge(&mut c, CONDO_APPROVE_BYTES)?;
+            let state = c.data_mut();
+            let Some(proposal) = u64::try_from(proposal)
+                .ok()
+                .filter(|_| state.env.condo.is_some())
+            else {
+                return Ok(-1);
+            };
+            if state.condo_approvals.len() >= limits::EFFECTS_PER_CALL_MAX {
+                return Err(HostError::TooManyEffects.into());
+            }
+            state.condo_approvals.push(proposal);
+            Ok(0)
+        },
+    )?;
     Ok(())
 }
 

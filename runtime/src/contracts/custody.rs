@@ -38,8 +38,9 @@ fn require_party(instance: &Instance, who: &SubjectId) -> Result<(), ContractErr
 /// unique object) ‖ amount (u64 little-endian, 1 for a unique object).
 fn deposit_input(by: &SubjectId, record: &records::Record) -> Vec<u8> {
     let (class, amount) = match record.asset {
-        Asset::Unique => (Hash32::default(), 1),
         Asset::Fungible { class, amount } => (class, amount),
+        // A share never reaches custody: the record rules refuse to move it.
+        Asset::Unique | Asset::Share { .. } => (Hash32::default(), 1),
     };
     [
         by.0.as_slice(),
@@ -94,10 +95,23 @@ pub fn deposit(
     Ok(events)
 }
 
+/// A party calls; so does any current participant of the condominium the
+/// instance governs (a share bought or an admission after the instance began).
+fn require_caller(state: &Overlay, instance: &Instance, who: &SubjectId) -> Result<(), ApplyError> {
+    if instance.is_party(who) {
+        return Ok(());
+    }
+    let view = crate::condo::governed_view(state, &instance.id)?;
+    match view.is_some_and(|v| v.weights.iter().any(|(w, _)| w == who)) {
+        true => Ok(()),
+        false => Err(ContractError::NotParty(*who).into()),
+    }
+}
+
 pub fn call(state: &mut Overlay, ctx: &TxContext, vm: &Vm, id: &Hash32, input: &[u8]) -> Outcome {
     let mut instance = load_instance(state, id)?;
     require_active(&instance)?;
-    require_party(&instance, &ctx.signer)?;
+    require_caller(state, &instance, &ctx.signer)?;
     let contract = load_contract(state, &instance.contract)?;
     let events = run_outcome(
         state,
@@ -132,6 +146,7 @@ fn env(
         storage,
         holdings: instance.holdings.clone(),
         read_only,
+        condo: crate::condo::governed_view(state, &instance.id)?,
     })
 }
 
@@ -193,6 +208,42 @@ pub(super) fn run_outcome(
             }),
     );
     events.extend(move_held(state, ctx, instance, &outcome.transfers)?);
+    events.extend(apply_condo_approvals(
+        state,
+        ctx,
+        instance,
+        &outcome.condo_approvals,
+    )?);
+    Ok(events)
+}
+
+/// Carries out the condominium proposals the call approved, in order; any
+/// refusal fails the whole call.
+fn apply_condo_approvals(
+    state: &mut Overlay,
+    ctx: &TxContext,
+    instance: &Instance,
+    approvals: &[u64],
+) -> Outcome {
+    let Some(first) = approvals.first() else {
+        return Ok(vec![]);
+    };
+    let condo: Hash32 = get_typed(state, &keys::condo_of_instance(&instance.id))?.ok_or(
+        crate::condo::CondoError::ProposalNotFound {
+            condo: Hash32::default(),
+            proposal: *first,
+        },
+    )?;
+    let mut events = Vec::new();
+    for proposal in approvals {
+        events.extend(crate::condo::approve_by_contract(
+            state,
+            ctx,
+            &instance.id,
+            &condo,
+            *proposal,
+        )?);
+    }
     Ok(events)
 }
 

@@ -112,6 +112,8 @@ pub struct CallEnv {
     pub holdings: Vec<Hash32>,
     /// Queries: any host call that would change state traps.
     pub read_only: bool,
+    /// The condominium this instance governs, if any (Art. 35 p.3).
+    pub condo: Option<crate::condo::GovernedView>,
 }
 
 /// What a successful call produced, to be applied by the caller.
@@ -121,6 +123,8 @@ pub struct CallOutcome {
     pub storage: BTreeMap<Vec<u8>, Vec<u8>>,
     pub transfers: Vec<Direction>,
     pub events: Vec<Vec<u8>>,
+    /// Proposals of the governed condominium the call approved, in order.
+    pub condo_approvals: Vec<u64>,
     /// Debug log lines: for developers, never part of consensus state.
     pub logs: Vec<String>,
     pub fuel_used: u64,

@@ -32,6 +32,7 @@ fn env(read_only: bool) -> CallEnv {
         storage: BTreeMap::new(),
         holdings: vec![Hash32([5; 32])],
         read_only,
+        condo: None,
     }
 }
 

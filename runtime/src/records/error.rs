@@ -88,6 +88,11 @@ pub enum RecordError {
     },
     #[error("{field} must not be empty")]
     TextEmpty { field: &'static str },
+    #[error(
+        "record {record} is a participation share of condominium {condo}: it moves or ends only \
+         under the agreement (offer it with `tamga tx condo transfer-share`; Art. 35 p.5)"
+    )]
+    ShareUnderAgreement { record: Hash32, condo: Hash32 },
 }
 
 impl RecordError {
@@ -122,6 +127,7 @@ impl RecordError {
             TooManyEncumbrances { .. } => "record.too_many_encumbrances",
             TextTooLong { .. } => "record.text_too_long",
             TextEmpty { .. } => "record.text_empty",
+            ShareUnderAgreement { .. } => "record.share_under_agreement",
         }
     }
 }

@@ -9,7 +9,7 @@ mod rules;
 pub use error::RecordError;
 pub use model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
 pub use rules::apply;
-pub(crate) use rules::{deposit_into, load_active, transfer};
+pub(crate) use rules::{deposit_into, encumber, load_active, terminate, transfer};
 
 #[cfg(test)]
 mod tests;

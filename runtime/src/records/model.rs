@@ -1,6 +1,7 @@
 //! What the ledger stores about records and classes, and the events it emits when
 //! rights change (the node indexes events into each record's provenance history).
 
+use crate::condo::Action;
 use crate::pki::RevocationReason;
 use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey, SubjectId};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,16 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Asset {
     Unique,
-    Fungible { class: Hash32, amount: u64 },
+    Fungible {
+        class: Hash32,
+        amount: u64,
+    },
+    /// Participation in a digital condominium (Art. 35 p.5): `numerator` over the
+    /// condominium's denominator. Moves only under the agreement's transfer rule.
+    Share {
+        condo: Hash32,
+        numerator: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +87,8 @@ pub enum Event {
         to: SubjectId,
         amount: Option<u64>,
     },
-    /// A partial transfer split `amount` off `from_record` into a new record.
+    /// A partial transfer split `amount` off `from_record` into a new record (or,
+    /// for a condominium share, into the recipient's own share record).
     SplitOff {
         record: Hash32,
         from_record: Hash32,
@@ -165,6 +176,52 @@ pub enum Event {
         arbiters: Vec<SubjectId>,
         terminated: bool,
     },
+    /// A digital condominium was founded; `account` owns its shared objects.
+    CondoCreated {
+        condo: Hash32,
+        account: SubjectId,
+    },
+    /// A record was listed as an individual object, or handed over as a shared one.
+    CondoAttached {
+        condo: Hash32,
+        record: Hash32,
+        shared: bool,
+    },
+    CondoProposed {
+        condo: Hash32,
+        proposal: u64,
+        by: SubjectId,
+    },
+    /// A vote; `tally` is the numerator of the shares now voting for it.
+    CondoVoted {
+        condo: Hash32,
+        proposal: u64,
+        by: SubjectId,
+        tally: u64,
+    },
+    /// A decision was taken and carried out: by a proposal's threshold or its
+    /// governing contract (`proposal` set), or by the representative alone.
+    CondoDecided {
+        condo: Hash32,
+        proposal: Option<u64>,
+        action: Action,
+        by: SubjectId,
+    },
+    CondoShareOffered {
+        condo: Hash32,
+        offer: u64,
+        record: Hash32,
+        numerator: u64,
+    },
+    CondoShareTaken {
+        condo: Hash32,
+        offer: u64,
+        record: Hash32,
+        buyer: SubjectId,
+    },
+    CondoDissolved {
+        condo: Hash32,
+    },
 }
 
 impl Event {
@@ -183,7 +240,15 @@ impl Event {
             | Event::CertificateIssued { .. }
             | Event::CertificateRevoked { .. }
             | Event::PersonalDataErased { .. }
-            | Event::ValidatorSetScheduled { .. } => vec![],
+            | Event::ValidatorSetScheduled { .. }
+            | Event::CondoCreated { .. }
+            | Event::CondoProposed { .. }
+            | Event::CondoVoted { .. }
+            | Event::CondoDissolved { .. } => vec![],
+            Event::CondoDecided { action, .. } => action.object().into_iter().collect(),
+            Event::CondoAttached { record, .. }
+            | Event::CondoShareOffered { record, .. }
+            | Event::CondoShareTaken { record, .. } => vec![*record],
             Event::Deposited { record, .. } => vec![*record],
             Event::SplitOff {
                 record,

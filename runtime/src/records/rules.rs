@@ -298,12 +298,17 @@ fn move_record(
 ) -> Outcome {
     let mut record = load_active(state, id)?;
     check_disposal(&record, ctx)?;
+    if let Asset::Share { condo, .. } = record.asset {
+        return Err(RecordError::ShareUnderAgreement { record: *id, condo }.into());
+    }
     if record.owner == to {
         return Err(RecordError::TransferToSelf(*id).into());
     }
     let held = match (&record.asset, amount) {
         (_, None) => None,
-        (Asset::Unique, Some(_)) => return Err(RecordError::NotFungible(*id).into()),
+        (Asset::Unique | Asset::Share { .. }, Some(_)) => {
+            return Err(RecordError::NotFungible(*id).into())
+        }
         (Asset::Fungible { amount: held, .. }, Some(part)) => Some((*held, part)),
     };
     if let Some((held, part)) = held {
@@ -384,7 +389,7 @@ fn split_off(
 /// while under arrest. An arrest is imposed by a court under its order instead:
 /// the signer's certificate carries the court role and the order's hash is
 /// cited. National objects take none (Art. 34 p.3).
-fn encumber(
+pub(crate) fn encumber(
     state: &mut Overlay,
     ctx: &TxContext,
     id: &Hash32,
@@ -481,8 +486,11 @@ fn release(state: &mut Overlay, ctx: &TxContext, id: &Hash32, number: u32) -> Ou
 /// creditor's security disappears with it. A national object's status is set by
 /// law (Art. 34 p.2), so its holder alone cannot end it: a registrar other than
 /// the holder co-signs.
-fn terminate(state: &mut Overlay, ctx: &TxContext, id: &Hash32) -> Outcome {
+pub(crate) fn terminate(state: &mut Overlay, ctx: &TxContext, id: &Hash32) -> Outcome {
     let mut record = load_active(state, id)?;
+    if let Asset::Share { condo, .. } = record.asset {
+        return Err(RecordError::ShareUnderAgreement { record: *id, condo }.into());
+    }
     if record.owner != ctx.signer {
         return Err(RecordError::NotOwner {
             record: *id,

@@ -29,6 +29,12 @@ pub const DOMAIN_IDENTIFIER: &str = "tamga 2026 identifier commitment v1";
 pub const DOMAIN_NAME: &str = "tamga 2026 name commitment v1";
 /// A subject's id, from its identifier commitment.
 pub const DOMAIN_SUBJECT: &str = "tamga 2026 subject id v1";
+/// Id of a digital condominium.
+pub const DOMAIN_CONDO_ID: &str = "tamga 2026 condominium id v1";
+/// Id of a participation record (a condominium share).
+pub const DOMAIN_SHARE_ID: &str = "tamga 2026 condominium share id v1";
+/// Hash of a condominium's agreement text.
+pub const DOMAIN_AGREEMENT: &str = "tamga 2026 condominium agreement v1";
 /// Key hashes in the authenticated state tree.
 pub const DOMAIN_STATE_KEY: &str = "tamga 2026 state key v1";
 

@@ -15,5 +15,5 @@ pub use block::{
 pub use evidence::{Equivocation, Evidence, SignedProposalSide, SignedVoteSide};
 pub use ids::{Bytes, Hash32, ParseIdError, PublicKey, Signature, SubjectId};
 pub use tx::{
-    Cosignature, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
+    Cosignature, EncumbranceKind, Founder, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };

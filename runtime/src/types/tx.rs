@@ -3,6 +3,7 @@
 //! express other parties' consent (Art. 44 p.3: confirmation of will).
 
 use super::{encoding, hashing, Bytes, Hash32, PublicKey, Signature, SubjectId};
+use crate::condo::{Action, Governance};
 use crate::contracts::{ArbitrationClause, Decision};
 use crate::pki::{Point, RevocationReason, Role, SubjectRef};
 use serde::{Deserialize, Serialize};
@@ -142,6 +143,50 @@ pub enum Payload {
     },
     /// Erase a subject's clear identifier and name from every vault (Art. 41).
     ErasePersonalData { subject: SubjectId },
+    /// Found a digital condominium (Art. 35): every founder signs.
+    CondoCreate {
+        agreement: String,
+        denominator: u64,
+        participants: Vec<Founder>,
+        governance: Governance,
+        /// Heights an offered share is reserved for the other participants.
+        preemption_blocks: u64,
+    },
+    /// List a participant's record as an individual object, or hand it to the
+    /// condominium as a shared object.
+    CondoAttach {
+        condo: Hash32,
+        record: Hash32,
+        shared: bool,
+    },
+    /// Propose a decision; the proposer's vote is counted.
+    CondoPropose {
+        condo: Hash32,
+        action: Action,
+        deadline_height: u64,
+    },
+    /// Vote for an open proposal.
+    CondoVote { condo: Hash32, proposal: u64 },
+    /// The representative acts alone, within its mandate.
+    CondoAct { condo: Hash32, action: Action },
+    /// Offer (part of) one's share for sale under the pre-emption rule.
+    CondoOffer {
+        condo: Hash32,
+        record: Hash32,
+        numerator: u64,
+        terms: String,
+        /// Heights the offer stays open; more than the pre-emption window.
+        open_blocks: u64,
+    },
+    /// Take an offered share.
+    CondoTake { condo: Hash32, offer: u64 },
+}
+
+/// A founder of a condominium and its share's numerator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Founder {
+    pub subject: SubjectId,
+    pub numerator: u64,
 }
 
 /// The signed part of a transaction.

@@ -115,6 +115,7 @@ fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> f64 {
         storage: storage.clone(),
         holdings: vec![],
         read_only: false,
+        condo: None,
     };
     let fuel = || BlockFuel::new(limits::FUEL_PER_CALL);
     vm.invoke(&hash, || Some(code.to_vec()), "call", env(), &fuel())

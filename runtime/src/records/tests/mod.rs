@@ -2,6 +2,8 @@
 //! its rule and leaves state exactly as it was. This module holds the in-memory
 //! ledger they share; the tests are grouped by what they exercise.
 
+mod condo;
+mod condo_governance;
 mod contracts;
 mod envelope;
 mod fungible;
