@@ -244,6 +244,30 @@ impl Node {
         CliResult::from(output)
     }
 
+    /// The dev registrar registers an object of `category` (tangible, digital,
+    /// claim) for `owner` (a key name, certified key or subject id); returns the
+    /// record id.
+    pub fn register(&self, category: &str, owner: &str, description: &str) -> String {
+        let args = [
+            "tx",
+            "record",
+            "register",
+            "--from",
+            "registrar",
+            "--category",
+            category,
+            "--description",
+            description,
+            "--owner",
+            owner,
+        ];
+        let registered = self.cli(&args).ok();
+        registered["record"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no record in {registered}"))
+            .to_owned()
+    }
+
     /// A dev account's wallet home: its key and nothing else.
     pub fn wallet(&self, name: &str) -> PathBuf {
         self.home.join("wallets").join(name)

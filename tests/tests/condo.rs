@@ -91,7 +91,7 @@ fn found(node: &Node, carol: &str, rule: &[&str]) -> String {
         &[
             "create",
             "--agreement",
-            "Joint ownership of the flat at 12 Abai Ave, Almaty.",
+            "Joint ownership of the access-control system of 12 Abai Ave, Almaty.",
             "--participant",
             "alice:1/2",
             "--participant",
@@ -144,32 +144,17 @@ fn condo_text(node: &Node, condo: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// alice hands her flat over as a shared object: it passes to the
-/// condominium's account. Returns the flat's id.
-fn share_a_flat(node: &Node, condo: &str) -> String {
-    let flat = node
-        .cli(&[
-            "tx",
-            "record",
-            "register",
-            "--from",
-            "registrar",
-            "--category",
-            "tangible",
-            "--description",
-            "Flat 12, 12 Abai Ave, Almaty",
-            "--owner",
-            "alice",
-        ])
-        .ok();
-    let flat = field(&flat, "record");
-    condo_tx(node, "alice", &["attach", condo, &flat, "--shared"]).ok();
-    flat
+/// alice hands her access-control system over as a shared object: it passes to the
+/// condominium's account. Returns the system's id.
+fn share_a_system(node: &Node, condo: &str) -> String {
+    let system = node.register("digital", "alice", "Access-control system, 12 Abai Ave");
+    condo_tx(node, "alice", &["attach", condo, &system, "--shared"]).ok();
+    system
 }
 
 /// `query condo` shows each share as numerator, denominator and fraction, and
-/// the shared flat owned by the condominium's account.
-fn check_shown(node: &Node, condo: &str, flat: &str, carol: &str) -> Value {
+/// the shared system owned by the condominium's account.
+fn check_shown(node: &Node, condo: &str, system: &str, carol: &str) -> Value {
     let (alice, bob) = (node.subject("alice"), node.subject("bob"));
     let shown = node.cli(&["query", "condo", condo]).ok();
     let account = shown["account"].clone();
@@ -193,9 +178,9 @@ fn check_shown(node: &Node, condo: &str, flat: &str, carol: &str) -> Value {
             (json!(carol), json!({"num": 1, "den": 6}), json!("1/6")),
         ]
     );
-    assert_eq!(shown["shared"][0]["record"], json!(flat));
+    assert_eq!(shown["shared"][0]["record"], json!(system));
     assert_eq!(shown["shared"][0]["owner"], account);
-    assert_eq!(owner_of(node, flat), account);
+    assert_eq!(owner_of(node, system), account);
     assert_eq!(
         shown["governance"]["thresholds"]["sale_or_termination"],
         "3/4"
@@ -211,14 +196,14 @@ fn check_shown(node: &Node, condo: &str, flat: &str, carol: &str) -> Value {
 /// A sale to the bank needs 3/4: alice's 1/2 opens it, carol's 1/6 brings it
 /// to 2/3 and nothing moves; bob's 1/3 reaches it and the sale is carried out
 /// in his own transaction. A second vote by alice is refused.
-fn sell_by_vote(node: &Node, condo: &str, flat: &str, account: &Value) {
+fn sell_by_vote(node: &Node, condo: &str, system: &str, account: &Value) {
     let bank = node.subject("bank");
     let bank_hex = bank.to_hex();
     let proposed = condo_tx(
         node,
         "alice",
         &[
-            "propose", condo, "sell", "--object", flat, "--to", &bank_hex, "--value", "45000000",
+            "propose", condo, "sell", "--object", system, "--to", &bank_hex, "--value", "45000000",
         ],
     )
     .ok();
@@ -235,11 +220,11 @@ fn sell_by_vote(node: &Node, condo: &str, flat: &str, account: &Value) {
     assert_eq!(sale["status"], "open");
     assert_eq!(sale["tally"], json!({"num": 4, "den": 6}));
     assert_eq!(sale["threshold"], "3/4");
-    assert_eq!(owner_of(node, flat), *account);
+    assert_eq!(owner_of(node, system), *account);
 
     let decided = condo_tx(node, "bob", &["vote", condo, "1"]).ok();
     assert!(decided["decided"]["sell"].is_object(), "{decided}");
-    assert_eq!(owner_of(node, flat), json!(bank));
+    assert_eq!(owner_of(node, system), json!(bank));
     let listed = node.cli(&["query", "proposals", condo]).ok();
     assert_eq!(listed["proposals"][0]["status"], "executed");
     assert_eq!(listed["proposals"][0]["executed_height"], decided["height"]);
@@ -248,12 +233,12 @@ fn sell_by_vote(node: &Node, condo: &str, flat: &str, account: &Value) {
 }
 
 #[test]
-fn three_founders_share_a_flat_and_sell_it_at_three_quarters() {
+fn three_founders_share_a_digital_system_and_sell_it_at_three_quarters() {
     let node = Node::dev(100);
     let carol = certify_carol(&node);
     let condo = found(&node, &carol, &["--threshold", "sale=3/4"]);
-    let flat = share_a_flat(&node, &condo);
-    let shown = check_shown(&node, &condo, &flat, &carol);
+    let system = share_a_system(&node, &condo);
+    let shown = check_shown(&node, &condo, &system, &carol);
 
     // No single participant disposes of a shared object.
     let bob = node.subject("bob").to_hex();
@@ -261,13 +246,13 @@ fn three_founders_share_a_flat_and_sell_it_at_three_quarters() {
         .cli_in(
             &node.wallet("alice"),
             &[
-                "tx", "record", "transfer", &flat, "--to", &bob, "--from", "alice",
+                "tx", "record", "transfer", &system, "--to", &bob, "--from", "alice",
             ],
         )
         .refused();
     assert_eq!(alone, "record.not_owner");
 
-    sell_by_vote(&node, &condo, &flat, &shown["account"]);
+    sell_by_vote(&node, &condo, &system, &shown["account"]);
 
     // alice's participation is a record of her own (Art. 35 p.5).
     let alice = node.subject("alice");
@@ -284,7 +269,7 @@ fn three_founders_share_a_flat_and_sell_it_at_three_quarters() {
     );
     assert_eq!(shown["participants"][0]["records"], json!([share["id"]]));
 
-    let unknown = node.rpc("condo_get", json!([flat])).unwrap_err();
+    let unknown = node.rpc("condo_get", json!([system])).unwrap_err();
     assert_eq!(reason(&unknown), "condo.not_found");
 }
 
@@ -369,23 +354,26 @@ fn the_governance_contract_decides_a_lease_of_a_shared_object_at_two_thirds() {
     let carol = certify_carol(&node);
     let instance = governing_instance(&node);
     let condo = found(&node, &carol, &["--instance", &instance]);
-    let flat = share_a_flat(&node, &condo);
+    let system = share_a_system(&node, &condo);
     let bank = node.subject("bank").to_hex();
     let lease = [
-        "propose", &condo, "lease", "--object", &flat, "--to", &bank, "--value", "120000",
+        "propose", &condo, "lease", "--object", &system, "--to", &bank, "--value", "120000",
     ];
     assert_eq!(condo_tx(&node, "alice", &lease).ok()["proposal"], 1);
     let by_vote = condo_tx(&node, "bob", &["vote", &condo, "1"]).refused();
     assert_eq!(by_vote, "condo.decided_by_contract");
+    // A vote for a proposal not yet made is refused by the contract.
+    let early = contract_vote(&node, "bob", &instance, "2").refused();
+    assert_eq!(early, "contract.aborted");
     // alice's 1/2 is short of 2/3: nothing is leased yet.
     contract_vote(&node, "alice", &instance, "1").ok();
-    let record = node.rpc("record_get", json!([flat])).unwrap();
+    let record = node.rpc("record_get", json!([system])).unwrap();
     assert_eq!(record["encumbrances"], json!([]));
     let again = contract_vote(&node, "alice", &instance, "1").refused();
     assert_eq!(again, "contract.aborted");
-    // bob's 1/3 makes 5/6: the contract approves and the lease is on the flat.
+    // bob's 1/3 makes 5/6: the contract approves and the lease is on the system.
     contract_vote(&node, "bob", &instance, "1").ok();
-    let record = node.rpc("record_get", json!([flat])).unwrap();
+    let record = node.rpc("record_get", json!([system])).unwrap();
     assert_eq!(record["encumbrances"][0]["kind"], "lease");
     assert_eq!(record["encumbrances"][0]["holder"], json!(bank));
     let listed = node.cli(&["query", "proposals", &condo]).ok();
@@ -404,10 +392,10 @@ fn on_four_validators_a_condominium_founded_on_one_node_and_voted_on_the_others_
     );
     let carol = certify_carol(n0);
     let condo = found(n0, &carol, &["--threshold", "sale=3/4"]);
-    let flat = share_a_flat(n1, &condo);
+    let system = share_a_system(n1, &condo);
     let bank = n0.subject("bank").to_hex();
     let sale = [
-        "propose", &condo, "sell", "--object", &flat, "--to", &bank, "--value", "1",
+        "propose", &condo, "sell", "--object", &system, "--to", &bank, "--value", "1",
     ];
     condo_tx_from(n2, &n2.wallet("alice"), "alice", &sale).ok();
     condo_tx_from(n3, &n0.wallet("carol"), "carol", &["vote", &condo, "1"]).ok();
@@ -422,8 +410,8 @@ fn on_four_validators_a_condominium_founded_on_one_node_and_voted_on_the_others_
         let mut proposals = node.rpc("condo_proposals", json!([condo])).unwrap();
         shown["at_height"] = Value::Null;
         proposals["at_height"] = Value::Null;
-        let flat = node.rpc("record_get", json!([flat])).unwrap();
-        (shown, proposals, flat)
+        let system = node.rpc("record_get", json!([system])).unwrap();
+        (shown, proposals, system)
     };
     let first = view(n0);
     assert_eq!(first.2["owner"], json!(bank));
@@ -433,4 +421,145 @@ fn on_four_validators_a_condominium_founded_on_one_node_and_voted_on_the_others_
     }
     let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
     tamga_tests::chain::assert_chains_identical(&nodes, height);
+}
+
+/// `tamga tx condo create` of the access-control system, alice holding 1/2,
+/// followed by `rest`.
+fn founding_args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    let common = [
+        "tx",
+        "condo",
+        "create",
+        "--agreement",
+        "Joint ownership of the access-control system.",
+        "--participant",
+        "alice:1/2",
+    ];
+    [&common[..], rest].concat()
+}
+
+/// The README's condominium walkthrough, step by step: founded by alice, bob and
+/// the bank; a lease at 2/3; the bank's share offered, refused to an outsider in
+/// the pre-emption window and taken by bob; a unanimous dissolution.
+#[test]
+fn the_readme_condominium_walkthrough_runs_through_the_cli() {
+    let node = Node::dev(100);
+    let create = founding_args(&[
+        "--participant",
+        "bob:1/3",
+        "--participant",
+        "bank:1/6",
+        "--threshold",
+        "sale=3/4",
+        "--preemption-blocks",
+        "20",
+        "--from",
+        "alice",
+    ]);
+    let condo = field(&node.cli_cosigned(&create, &["bob", "bank"]).ok(), "condo");
+    let system = node.register("digital", "alice", "Access-control system, 5 Abai Ave");
+    let tx = |who: &str, args: &[&str]| condo_tx(&node, who, args);
+    tx("alice", &["attach", &condo, &system, "--shared"]).ok();
+    let ministry = node.subject("ministry").to_hex();
+    let lease = [
+        "propose", &condo, "lease", "--object", &system, "--to", &ministry, "--value", "15000",
+    ];
+    tx("alice", &lease).ok();
+    assert_eq!(
+        tx("alice", &["vote", &condo, "1"]).refused(),
+        "condo.already_voted"
+    );
+    assert!(tx("bank", &["vote", &condo, "1"]).ok()["decided"]["lease"].is_object());
+    let record = node.rpc("record_get", json!([system])).unwrap();
+    assert_eq!(record["encumbrances"][0]["holder"], json!(ministry));
+
+    let shown = node.cli(&["query", "condo", &condo]).ok();
+    let bank_share = shown["participants"][2]["records"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let offer = [
+        "transfer-share",
+        &condo,
+        "--record",
+        &bank_share,
+        "--terms",
+        "150,000 KZT",
+    ];
+    assert_eq!(tx("bank", &offer).ok()["offer"], 1);
+    assert_eq!(
+        tx("registrar", &["take-share", &condo, "1"]).refused(),
+        "condo.preemption_window"
+    );
+    tx("bob", &["take-share", &condo, "1"]).ok();
+    let offers = node.cli(&["query", "offers", &condo]).ok();
+    assert_eq!(offers["offers"][0]["status"], "taken");
+    assert_eq!(owner_of(&node, &bank_share), json!(node.subject("bob")));
+    let history = node.rpc("record_history", json!([bank_share])).unwrap();
+    assert!(
+        history.to_string().contains("condo_share_taken"),
+        "{history}"
+    );
+
+    let allot = format!("{system}=alice");
+    assert_eq!(
+        tx("alice", &["dissolve", &condo, "--allot", &allot]).ok()["proposal"],
+        2
+    );
+    tx("bob", &["vote", &condo, "2"]).ok();
+    let shown = node.cli(&["query", "condo", &condo]).ok();
+    assert_eq!(shown["status"], "dissolved");
+    assert_eq!(owner_of(&node, &system), json!(node.subject("alice")));
+    let share = node.rpc("record_get", json!([bank_share])).unwrap();
+    assert_eq!(share["status"], "terminated");
+}
+
+/// A representative (the bank) leases alone within its mandate; a sale, outside
+/// it, is refused and nothing moves.
+#[test]
+fn a_representative_acts_alone_only_within_its_mandate() {
+    let node = Node::dev(100);
+    let mandate = node.home.join("mandate.txt");
+    std::fs::write(&mandate, "The bank leases the system for up to 20,000 KZT.").unwrap();
+    let create = founding_args(&[
+        "--participant",
+        "bob:1/2",
+        "--representative",
+        "bank",
+        "--mandate-file",
+        mandate.to_str().unwrap(),
+        "--mandate-kinds",
+        "lease",
+        "--mandate-value-max",
+        "20000",
+        "--from",
+        "alice",
+    ]);
+    let unsigned = node.cli_cosigned(&create, &["bob"]).refused();
+    assert_eq!(unsigned, "condo.representative_signature_missing");
+    let condo = field(&node.cli_cosigned(&create, &["bob", "bank"]).ok(), "condo");
+    let system = node.register("digital", "alice", "Access-control system, 5 Abai Ave");
+    condo_tx(&node, "alice", &["attach", &condo, &system, "--shared"]).ok();
+    let ministry = node.subject("ministry").to_hex();
+    let deal = |what: &str, value: &str| -> Vec<String> {
+        [
+            "act", &condo, what, "--object", &system, "--to", &ministry, "--value", value,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let act = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        condo_tx(&node, "bank", &args)
+    };
+    assert_eq!(act(deal("sell", "1")).refused(), "condo.outside_mandate");
+    assert_eq!(
+        act(deal("lease", "50000")).refused(),
+        "condo.outside_mandate"
+    );
+    let record = node.rpc("record_get", json!([system])).unwrap();
+    assert_eq!(record["encumbrances"], json!([]));
+    act(deal("lease", "15000")).ok();
+    let record = node.rpc("record_get", json!([system])).unwrap();
+    assert_eq!(record["encumbrances"][0]["holder"], json!(ministry));
 }

@@ -19,24 +19,7 @@ fn owner(node: &Node, record: &str) -> Value {
 
 /// alice owns a flat; bob holds 5000 KZT (a money claim issued by the bank).
 fn flat_and_money(node: &Node) -> (String, String, String) {
-    let flat = id(
-        &node
-            .cli(&[
-                "tx",
-                "record",
-                "register",
-                "--from",
-                "registrar",
-                "--category",
-                "tangible",
-                "--description",
-                "Flat 12",
-                "--owner",
-                "alice",
-            ])
-            .ok(),
-        "record",
-    );
+    let flat = node.register("tangible", "alice", "Flat 12");
     let class = id(
         &node
             .cli(&[

@@ -75,22 +75,7 @@ fn issue_act_revoke_and_a_new_key_for_the_same_subject_keeps_its_records() {
     assert_eq!(subject["kind"], "individual");
     assert!(!subject.to_string().contains(DANA_IIN));
 
-    let flat = node
-        .cli(&[
-            "tx",
-            "record",
-            "register",
-            "--from",
-            "registrar",
-            "--category",
-            "tangible",
-            "--description",
-            "Flat 7",
-            "--owner",
-            &dana,
-        ])
-        .ok();
-    let flat = field(&flat, "record");
+    let flat = node.register("tangible", &dana, "Flat 7");
     let acted = node
         .cli_in(
             &wallet,

@@ -30,6 +30,7 @@ mod sys {
         pub fn log(ptr: *const u8, len: i32);
         pub fn condo_denominator() -> i64;
         pub fn condo_share(subject_ptr: *const u8) -> i64;
+        pub fn condo_proposal_kind(proposal: i64) -> i32;
         pub fn condo_approve(proposal: i64) -> i32;
     }
 }
@@ -155,6 +156,15 @@ pub fn condo_denominator() -> u64 {
 /// non-participant).
 pub fn condo_share(subject: &Id) -> u64 {
     unsafe { sys::condo_share(subject.as_ptr()) as u64 }
+}
+
+/// The kind of open proposal `number` of the governed condominium (0 use, 1
+/// lease or pledge, 2 sale or termination, 3 admission, 4 change of the
+/// agreement, 5 dissolution), or `None` if it is not open (never made, carried
+/// out, or past its deadline).
+pub fn condo_proposal_kind(number: u64) -> Option<u8> {
+    let kind = unsafe { sys::condo_proposal_kind(number as i64) };
+    u8::try_from(kind).ok()
 }
 
 /// Approves proposal `number` of the governed condominium: the ledger carries

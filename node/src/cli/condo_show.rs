@@ -29,14 +29,7 @@ fn kind_words(kind: DecisionKind) -> &'static str {
 }
 
 fn thresholds_words(t: &Thresholds) -> String {
-    let kinds = [
-        DecisionKind::Use,
-        DecisionKind::LeaseOrPledge,
-        DecisionKind::SaleOrTermination,
-        DecisionKind::Admit,
-        DecisionKind::ChangeAgreement,
-        DecisionKind::Dissolve,
-    ];
+    let kinds = DecisionKind::ALL;
     let each: Vec<String> = kinds
         .iter()
         .map(|k| {
@@ -254,15 +247,23 @@ pub fn proposals_text(v: &Value) -> String {
             Value::Null => plain(&p["status"]),
             height => format!("{} at height {height}", plain(&p["status"])),
         };
+        let tally = match p["tally"].is_null() {
+            true => "decided by the governing contract".to_owned(),
+            false => format!(
+                "tally {}/{} ({}) of threshold {}",
+                p["tally"]["num"],
+                p["tally"]["den"],
+                plain(&p["tally_fraction"]),
+                plain(&p["threshold"])
+            ),
+        };
         lines.push(format!(
-            "#{} {}  by {}  deadline {}  tally {} ({}) of threshold {}  {}\n   {}",
+            "#{} {}  by {}  deadline {}  {}  {}\n   {}",
             p["number"],
             plain(&p["kind"]),
             plain(&p["proposer"]),
             p["deadline_height"],
-            format_args!("{}/{}", p["tally"]["num"], p["tally"]["den"]),
-            plain(&p["tally_fraction"]),
-            plain(&p["threshold"]),
+            tally,
             status,
             p["action"]
         ));

@@ -129,14 +129,7 @@ fn kind_name(kind: DecisionKind) -> Value {
 }
 
 fn thresholds_json(t: &Thresholds) -> Value {
-    let kinds = [
-        DecisionKind::Use,
-        DecisionKind::LeaseOrPledge,
-        DecisionKind::SaleOrTermination,
-        DecisionKind::Admit,
-        DecisionKind::ChangeAgreement,
-        DecisionKind::Dissolve,
-    ];
+    let kinds = DecisionKind::ALL;
     let mut out = serde_json::Map::new();
     for kind in kinds {
         let name = kind_name(kind).as_str().unwrap_or_default().to_owned();
@@ -279,7 +272,16 @@ fn proposal_json(condo: &Condo, weights: &[(SubjectId, u64)], p: &Proposal, at: 
         }
         Governance::Contract { .. } => None,
     };
+    // Under a contract the votes are the contract's own; the ledger keeps none.
+    let by_contract = matches!(condo.governance, Governance::Contract { .. });
     let tally = condo::tally(weights, &p.voters);
+    let (tally, tally_fraction) = match by_contract {
+        true => (Value::Null, Value::Null),
+        false => (
+            json!({ "num": tally, "den": condo.denominator }),
+            json!(fraction_text(tally, condo.denominator)),
+        ),
+    };
     let (status, executed_height) = match p.status {
         ProposalStatus::Executed { height } => ("executed", Some(height)),
         ProposalStatus::Open if is_open(condo, p, at) => ("open", None),
@@ -293,8 +295,8 @@ fn proposal_json(condo: &Condo, weights: &[(SubjectId, u64)], p: &Proposal, at: 
         "opened_height": p.opened_height,
         "deadline_height": p.deadline_height,
         "voters": p.voters,
-        "tally": { "num": tally, "den": condo.denominator },
-        "tally_fraction": fraction_text(tally, condo.denominator),
+        "tally": tally,
+        "tally_fraction": tally_fraction,
         "threshold": threshold,
         "status": status,
         "executed_height": executed_height,

@@ -48,8 +48,8 @@ fn at(app: &App) -> u64 {
 
 fn register(app: &App, owner: &str) -> Hash32 {
     let payload = Payload::Register {
-        category: ObjectCategory::Tangible,
-        description: format!("parking place of {owner}"),
+        category: ObjectCategory::Digital,
+        description: format!("parking access system of {owner}"),
         owner: dev_subject(owner),
         national: false,
         quantity: None,

@@ -16,7 +16,7 @@ use crate::limits::{
 use crate::pki;
 use crate::records::{self, Asset, Event};
 use crate::state::{get_typed, keys, Overlay};
-use crate::types::{hashing, Founder, Hash32, SubjectId};
+use crate::types::{hashing, Founder, Hash32, ObjectCategory, SubjectId};
 
 type Outcome = Result<Vec<Event>, ApplyError>;
 
@@ -186,7 +186,9 @@ fn check_instance(
     Ok(())
 }
 
-/// A participant lists one of its records: an individual object stays its own;
+/// A participant lists one of its digital objects (Art. 35 p.2 names
+/// "individual digital objects" and "shared digital objects"; a tangible thing
+/// or a claim is no part of a digital condominium): an individual object stays its own;
 /// a shared object moves, under the record rules (pledgees consent, no arrest),
 /// to the condominium's account, which no key controls.
 pub(super) fn attach(
@@ -226,6 +228,9 @@ pub(super) fn attach(
             condo: of,
         }
         .into());
+    }
+    if object.category != ObjectCategory::Digital {
+        return Err(CondoError::NotDigital(*record).into());
     }
     if shared {
         events = records::deposit_into(state, ctx, record, condo.account(), None)?;

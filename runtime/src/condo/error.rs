@@ -10,7 +10,7 @@ pub enum CondoError {
     NotFound(Hash32),
     #[error("condominium {0} is dissolved")]
     Dissolved(Hash32),
-    #[error("a condominium needs 2..={max} participants, got {got} (Art. 35 p.1: participants exercise joint rights)")]
+    #[error("a condominium needs at least 2 participants (Art. 35 p.1: participants exercise joint rights) and this ledger allows at most {max}; got {got}")]
     ParticipantCount { got: usize, max: usize },
     #[error("participant {0} is listed twice: each founder is listed once, with its share of the whole (Art. 35 p.5: rights evidenced by records of participation and scope)")]
     DuplicateParticipant(SubjectId),
@@ -40,6 +40,8 @@ pub enum CondoError {
     },
     #[error("record {0} is not a shared object of this condominium (Art. 35 p.2(2))")]
     NotShared(Hash32),
+    #[error("record {0} is not a digital object: a digital condominium consists of individual and shared digital objects (Art. 35 p.2)")]
+    NotDigital(Hash32),
     #[error("condominium {condo} has no proposal #{proposal}")]
     ProposalNotFound { condo: Hash32, proposal: u64 },
     #[error("proposal #{0} was already executed")]
@@ -93,9 +95,11 @@ pub enum CondoError {
     OfferClosed { offer: u64, open_until: u64 },
     #[error("until height {preemption_until} only the other participants may take this share: their pre-emption right under the agreement")]
     PreemptionWindow { preemption_until: u64 },
+    #[error("after the pre-emption window a share goes only to a buyer the seller {0} agrees to: the seller co-signs the taking")]
+    SellerConsentMissing(SubjectId),
     #[error("the seller cannot take their own offer")]
     OwnOffer,
-    #[error("the representative cannot be the buyer, lessee or pledgee of a decision it takes alone: that is for the participants to decide (Art. 35 p.4)")]
+    #[error("the representative cannot be the buyer, lessee or pledgee of a decision it takes alone: this ledger leaves a deal in its own favour to the participants' vote")]
     SelfDealing,
     #[error("{0} has {max} open proposals in this condominium, the limit per participant", max = crate::limits::CONDO_PROPOSALS_PER_PROPOSER_MAX)]
     TooManyOwnProposals(SubjectId),
@@ -132,6 +136,7 @@ impl CondoError {
             AlreadyListed { .. } => "condo.already_listed",
             TooManyObjects { .. } => "condo.too_many_objects",
             NotShared(_) => "condo.not_shared",
+            NotDigital(_) => "condo.not_digital",
             ProposalNotFound { .. } => "condo.proposal_not_found",
             ProposalExecuted(_) => "condo.proposal_executed",
             ProposalExpired { .. } => "condo.proposal_expired",
@@ -154,6 +159,7 @@ impl CondoError {
             OfferClosed { .. } => "condo.offer_closed",
             PreemptionWindow { .. } => "condo.preemption_window",
             OwnOffer => "condo.own_offer",
+            SellerConsentMissing(_) => "condo.seller_consent_missing",
             DenominatorTooLarge { .. } => "condo.denominator_too_large",
             SelfDealing => "condo.self_dealing",
             TooManyOwnProposals(_) => "condo.too_many_own_proposals",

@@ -45,6 +45,16 @@ pub enum DecisionKind {
 }
 
 impl DecisionKind {
+    /// Every kind, in the order thresholds are listed.
+    pub const ALL: [DecisionKind; 6] = [
+        DecisionKind::Use,
+        DecisionKind::LeaseOrPledge,
+        DecisionKind::SaleOrTermination,
+        DecisionKind::Admit,
+        DecisionKind::ChangeAgreement,
+        DecisionKind::Dissolve,
+    ];
+
     /// Decisions on a shared object, the ones a representative can be mandated to
     /// take (Art. 35 p.4: shared objects are managed through a representative).
     pub fn is_on_object(self) -> bool {
@@ -79,14 +89,7 @@ impl Thresholds {
     }
 
     pub fn all(&self) -> [Fraction; 6] {
-        [
-            self.use_object,
-            self.lease_or_pledge,
-            self.sale_or_termination,
-            self.admit,
-            self.change_agreement,
-            self.dissolve,
-        ]
+        DecisionKind::ALL.map(|kind| self.of(kind))
     }
 }
 

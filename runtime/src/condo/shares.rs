@@ -135,23 +135,38 @@ pub struct GovernedView {
     pub condo: Hash32,
     pub denominator: u64,
     pub weights: Vec<(SubjectId, u64)>,
+    /// Proposals that can still be approved, with their kinds.
+    pub open: Vec<(u64, super::DecisionKind)>,
 }
 
 /// The condominium `instance` governs, if any.
+/// The condominium `instance` governs, if any and not dissolved, as it stands
+/// at `height`.
 pub fn governed_view(
     state: &dyn StateRead,
     instance: &Hash32,
+    height: u64,
 ) -> Result<Option<GovernedView>, ApplyError> {
     let Some(condo_id) = get_typed::<Hash32>(state, &keys::condo_of_instance(instance))? else {
         return Ok(None);
     };
-    let Ok(condo) = load_active(state, &condo_id) else {
+    let condo: Condo =
+        get_typed(state, &keys::condo(&condo_id))?.ok_or(CondoError::NotFound(condo_id))?;
+    if condo.status != super::CondoStatus::Active {
         return Ok(None);
-    };
+    }
+    let mut open = Vec::with_capacity(condo.open_proposals.len());
+    for number in &condo.open_proposals {
+        let proposal = super::decide::load_proposal(state, &condo_id, *number)?;
+        if proposal.deadline_height >= height {
+            open.push((*number, proposal.action.kind()));
+        }
+    }
     Ok(Some(GovernedView {
         condo: condo_id,
         denominator: condo.denominator,
         weights: weights(state, &condo)?,
+        open,
     }))
 }
 
@@ -259,8 +274,9 @@ pub(super) fn offer(
     }])
 }
 
-/// Takes an offer: inside the pre-emption window only another participant may;
-/// after it, any known subject until the offer closes. The share moves whole
+/// Takes an offer: inside the pre-emption window another participant may, on
+/// the offer's terms; after it, anyone with the seller's co-signature, until the
+/// offer closes. The share moves whole
 /// (with its encumbrances) or splits off an unencumbered part.
 pub(super) fn take(state: &mut Overlay, ctx: &TxContext, id: &Hash32, number: u64) -> Outcome {
     let mut condo = load_active(state, id)?;
@@ -277,8 +293,10 @@ pub(super) fn take(state: &mut Overlay, ctx: &TxContext, id: &Hash32, number: u6
             let preemption_until = offer.preemption_until;
             return Err(CondoError::PreemptionWindow { preemption_until }.into());
         }
-    } else {
-        crate::pki::require_subject(state, &ctx.signer)?;
+    } else if !ctx.approved_by(&offer.seller) {
+        // After the window the participants' right is spent; a buyer from
+        // outside buys only with the seller's consent to that buyer.
+        return Err(CondoError::SellerConsentMissing(offer.seller).into());
     }
     let (record, held) = load_share(state, &condo, &offer.record)?;
     if record.owner != offer.seller || offer.numerator > held {

@@ -19,6 +19,10 @@
 //! | `emit` | `(ptr, len)` | an event; mutating |
 //! | `transfer` | `(record_ptr, to_ptr, amount: i64) -> i32` | moves a held record to subject `to` (amount < 0: whole); 0, or -1 if not held; mutating |
 //! | `log` | `(ptr, len)` | a debug line, never consensus state |
+//! | `condo_denominator` | `() -> i64` | the governed condominium's denominator, or 0 if none |
+//! | `condo_share` | `(subject_ptr) -> i64` | that subject's share numerator now (0: not a participant) |
+//! | `condo_proposal_kind` | `(number: i64) -> i32` | kind 0..=5 of that open proposal, or -1 |
+//! | `condo_approve` | `(number: i64) -> i32` | approves that proposal, carried out after the call; 0, or -1 if governing none; mutating |
 //!
 //! Mutating functions trap in read-only queries.
 //!
@@ -31,6 +35,7 @@
 use super::error::ContractError;
 use super::model::Direction;
 use super::vm::{limits, CallEnv, CallOutcome};
+use crate::condo::DecisionKind;
 use crate::types::{Hash32, SubjectId};
 use wasmtime::{Caller, Extern, Linker, StoreLimits};
 
@@ -325,7 +330,9 @@ fn link_context(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 }
 
 /// What an instance governing a condominium sees of it, and how it decides
-/// (Art. 35 p.3): each participant's share now, and approving a proposal, which
+/// (Art. 35 p.3): each participant's share now, which proposals are open and of
+/// what kind (0..=5: use, lease or pledge, sale or termination, admit, change of
+/// the agreement, dissolution; -1 if not open), and approving a proposal, which
 /// the ledger carries out after the call succeeds.
 /// What approving a condominium proposal costs, in bytes of host I/O.
 const CONDO_APPROVE_BYTES: usize = 100_000;
@@ -337,6 +344,18 @@ fn link_condo(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             s.env.condo.as_ref().map_or(0, |v| v.denominator as i64)
         })
     })?;
+    linker.func_wrap(
+        M,
+        "condo_proposal_kind",
+        |mut c: Ctx<'_>, number: i64| -> wasmtime::Result<i32> {
+            charge(&mut c, 0)?;
+            let view = c.data().env.condo.as_ref();
+            let kind = view
+                .and_then(|v| v.open.iter().find(|(n, _)| i64::try_from(*n) == Ok(number)))
+                .and_then(|(_, kind)| DecisionKind::ALL.iter().position(|k| k == kind));
+            Ok(kind.map_or(-1, |index| index as i32))
+        },
+    )?;
     linker.func_wrap(
         M,
         "condo_share",

@@ -17,9 +17,7 @@ type Outcome = Result<Vec<Event>, ApplyError>;
 
 pub fn dispute(state: &mut Overlay, ctx: &TxContext, id: &Hash32, reason: Hash32) -> Outcome {
     let mut instance = load_instance(state, id)?;
-    if !instance.is_party(&ctx.signer) {
-        return Err(ContractError::NotParty(ctx.signer).into());
-    }
+    super::custody::require_caller(state, &instance, &ctx.signer, ctx.height)?;
     super::custody::require_active(&instance)?;
     let contract = load_contract(state, &instance.contract)?;
     let deadline_height = ctx

@@ -95,14 +95,20 @@ pub fn deposit(
     Ok(events)
 }
 
-/// A party calls; so does any current participant of the condominium the
-/// instance governs (a share bought or an admission after the instance began).
-fn require_caller(state: &Overlay, instance: &Instance, who: &SubjectId) -> Result<(), ApplyError> {
-    if instance.is_party(who) {
-        return Ok(());
-    }
-    let view = crate::condo::governed_view(state, &instance.id)?;
-    match view.is_some_and(|v| v.weights.iter().any(|(w, _)| w == who)) {
+/// Who may call (and dispute): a party; but an instance that governs a
+/// condominium answers to its participants as they are now — a founder who sold
+/// out no longer, a buyer or an admitted participant too.
+pub(super) fn require_caller(
+    state: &dyn StateRead,
+    instance: &Instance,
+    who: &SubjectId,
+    height: u64,
+) -> Result<(), ApplyError> {
+    let allowed = match crate::condo::governed_view(state, &instance.id, height)? {
+        Some(view) => view.weights.iter().any(|(w, _)| w == who),
+        None => instance.is_party(who),
+    };
+    match allowed {
         true => Ok(()),
         false => Err(ContractError::NotParty(*who).into()),
     }
@@ -111,7 +117,7 @@ fn require_caller(state: &Overlay, instance: &Instance, who: &SubjectId) -> Resu
 pub fn call(state: &mut Overlay, ctx: &TxContext, vm: &Vm, id: &Hash32, input: &[u8]) -> Outcome {
     let mut instance = load_instance(state, id)?;
     require_active(&instance)?;
-    require_caller(state, &instance, &ctx.signer)?;
+    require_caller(state, &instance, &ctx.signer, ctx.height)?;
     let contract = load_contract(state, &instance.contract)?;
     let events = run_outcome(
         state,
@@ -146,7 +152,7 @@ fn env(
         storage,
         holdings: instance.holdings.clone(),
         read_only,
-        condo: crate::condo::governed_view(state, &instance.id)?,
+        condo: crate::condo::governed_view(state, &instance.id, height)?,
     })
 }
 

@@ -71,6 +71,9 @@ pub extern "C" fn call() {
         sdk::abort("unknown call: expected `vote` and a proposal number (u64 LE)");
     }
     let proposal = sdk::u64_at(input, 4);
+    if sdk::condo_proposal_kind(proposal).is_none() {
+        sdk::abort("no such open proposal: a vote is for a proposal already made and still open");
+    }
     let caller: Id = sdk::caller();
     if sdk::condo_share(&caller) == 0 {
         sdk::abort("only a participant holding a share votes");

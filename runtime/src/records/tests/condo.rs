@@ -97,18 +97,34 @@ pub(super) fn proposal(l: &Ledger, id: &Hash32, number: u64) -> Proposal {
     .unwrap()
 }
 
-/// Alice, Bob and Carol hold 1/2, 1/3 and 1/6; Alice's flat is a shared object.
-pub(super) fn with_shared_flat(l: &mut Ledger, governance: Governance) -> (Hash32, Hash32) {
+/// A digital object `owner` registers for itself.
+pub(super) fn digital(l: &mut Ledger, owner: u8, description: &str) -> Hash32 {
+    let payload = Payload::Register {
+        category: Cat::Digital,
+        description: description.into(),
+        owner: sid(owner),
+        national: false,
+        quantity: None,
+    };
+    match l.run(owner, payload, &[]).unwrap().as_slice() {
+        [Event::Registered { record, .. }] => *record,
+        other => panic!("unexpected events {other:?}"),
+    }
+}
+
+/// Alice, Bob and Carol hold 1/2, 1/3 and 1/6; Alice's building access-control
+/// system (a digital object) is a shared object.
+pub(super) fn with_shared_system(l: &mut Ledger, governance: Governance) -> (Hash32, Hash32) {
     let (id, _) = create(l, &[(ALICE, 3), (BOB, 2), (CAROL, 1)], 6, governance);
-    let flat = l.register_tangible(ALICE, false);
+    let system = digital(l, ALICE, "Access-control system, 5 Abai Ave");
     let attach = Payload::CondoAttach {
         condo: id,
-        record: flat,
+        record: system,
         shared: true,
     };
     l.run(ALICE, attach, &[]).unwrap();
-    assert_eq!(l.record(&flat).owner, account_of(&id));
-    (id, flat)
+    assert_eq!(l.record(&system).owner, account_of(&id));
+    (id, system)
 }
 
 pub(super) fn propose(
@@ -215,9 +231,9 @@ fn founding_refuses_bad_shares_and_missing_founders_naming_article_35() {
 #[test]
 fn a_sale_executes_exactly_when_its_threshold_is_reached() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     let sale = Action::Sell {
-        object: flat,
+        object: system,
         buyer: sid(DAVE),
         value: 1_000_000,
     };
@@ -228,13 +244,13 @@ fn a_sale_executes_exactly_when_its_threshold_is_reached() {
         matches!(events[..], [Event::CondoVoted { tally: 4, .. }]),
         "{events:?}"
     );
-    assert_eq!(l.record(&flat).owner, account_of(&id));
+    assert_eq!(l.record(&system).owner, account_of(&id));
     assert_eq!(reason(vote(&mut l, CAROL, id, 1)), "condo.already_voted");
     assert_eq!(reason(vote(&mut l, DAVE, id, 1)), "condo.not_participant");
     assert_eq!(proposal(&l, &id, 1).voters, vec![sid(ALICE), sid(CAROL)]);
-    assert_eq!(l.record(&flat).owner, account_of(&id));
+    assert_eq!(l.record(&system).owner, account_of(&id));
     vote(&mut l, BOB, id, 1).unwrap();
-    assert_eq!(l.record(&flat).owner, sid(DAVE));
+    assert_eq!(l.record(&system).owner, sid(DAVE));
     assert_eq!(
         proposal(&l, &id, 1).status,
         ProposalStatus::Executed { height: l.height }
@@ -246,9 +262,9 @@ fn a_sale_executes_exactly_when_its_threshold_is_reached() {
 #[test]
 fn an_expired_proposal_cannot_execute() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     let sale = Action::Sell {
-        object: flat,
+        object: system,
         buyer: sid(DAVE),
         value: 1,
     };
@@ -256,25 +272,25 @@ fn an_expired_proposal_cannot_execute() {
     vote(&mut l, CAROL, id, 1).unwrap();
     l.height += 11;
     assert_eq!(reason(vote(&mut l, BOB, id, 1)), "condo.proposal_expired");
-    assert_eq!(l.record(&flat).owner, account_of(&id));
+    assert_eq!(l.record(&system).owner, account_of(&id));
 }
 
 #[test]
 fn no_single_participant_moves_a_shared_object_outside_a_decision() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     assert_eq!(
-        reason(l.run(ALICE, transfer(flat, BOB), &[BOB, CAROL])),
+        reason(l.run(ALICE, transfer(system, BOB), &[BOB, CAROL])),
         "record.not_owner"
     );
     assert_eq!(
-        reason(l.run(ALICE, pledge(flat, BANK), &[BANK])),
+        reason(l.run(ALICE, pledge(system, BANK), &[BANK])),
         "record.owner_consent_missing"
     );
-    let end = Payload::Terminate { record: flat };
+    let end = Payload::Terminate { record: system };
     assert_eq!(reason(l.run(BOB, end, &[ALICE, CAROL])), "record.not_owner");
-    assert_eq!(l.record(&flat).owner, account_of(&id));
-    assert!(l.record(&flat).encumbrances.is_empty());
+    assert_eq!(l.record(&system).owner, account_of(&id));
+    assert!(l.record(&system).encumbrances.is_empty());
     // Nor does anything reach the condominium except by attaching it.
     let car = l.register_tangible(BOB, false);
     let into = Payload::Transfer {
@@ -354,7 +370,9 @@ fn participants_have_pre_emption_then_an_outsider_may_buy() {
     // Carol offers one sixth of her three; no participant takes it in the window.
     let second = offer(&mut l, CAROL, id, shares[1], 1, &[]);
     l.height += 6;
-    let events = take(&mut l, DAVE, id, second, &[]).unwrap();
+    let alone = take(&mut l, DAVE, id, second, &[]);
+    assert_eq!(reason(alone), "condo.seller_consent_missing");
+    let events = take(&mut l, DAVE, id, second, &[CAROL]).unwrap();
     let Event::SplitOff { record: split, .. } = events[0] else {
         panic!("{events:?}")
     };
@@ -377,7 +395,7 @@ fn participants_have_pre_emption_then_an_outsider_may_buy() {
     // A second part Dave buys joins his own share record: records do not pile up.
     let third = offer(&mut l, ALICE, id, shares[0], 1, &[]);
     l.height += 6;
-    take(&mut l, DAVE, id, third, &[]).unwrap();
+    take(&mut l, DAVE, id, third, &[ALICE]).unwrap();
     assert_eq!(
         l.record(&split).asset,
         Asset::Share {
@@ -416,7 +434,7 @@ fn a_pledged_share_does_not_move_without_the_pledgee() {
 #[test]
 fn admission_needs_the_admitted_and_dilutes_every_share() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     let admit = Action::Admit {
         subject: sid(DAVE),
         numerator: 6,
@@ -438,22 +456,25 @@ fn admission_needs_the_admitted_and_dilutes_every_share() {
     assert_eq!(condo(&l, &id).denominator, 12);
     // Dave now holds half: a lease (2/3) needs him or all three others.
     let lease = Action::Lease {
-        object: flat,
+        object: system,
         lessee: sid(BANK),
         value: 10,
         document: None,
     };
     propose(&mut l, DAVE, id, lease).unwrap();
     vote(&mut l, CAROL, id, 2).unwrap();
-    assert!(l.record(&flat).encumbrances.is_empty(), "6/12 + 1/12 < 2/3");
+    assert!(
+        l.record(&system).encumbrances.is_empty(),
+        "6/12 + 1/12 < 2/3"
+    );
     vote(&mut l, BOB, id, 2).unwrap();
-    assert_eq!(l.record(&flat).encumbrances[0].kind, Kind::Lease);
+    assert_eq!(l.record(&system).encumbrances[0].kind, Kind::Lease);
 }
 
 #[test]
 fn dissolution_distributes_shared_objects_and_ends_participation() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     let shares = condo(&l, &id).shares;
     let wrong = Action::Dissolve {
         distribution: vec![],
@@ -463,7 +484,7 @@ fn dissolution_distributes_shared_objects_and_ends_participation() {
         "condo.bad_distribution"
     );
     let distribution = vec![Allotment {
-        object: flat,
+        object: system,
         to: sid(BOB),
     }];
     propose(&mut l, ALICE, id, Action::Dissolve { distribution }).unwrap();
@@ -475,7 +496,7 @@ fn dissolution_distributes_shared_objects_and_ends_participation() {
         proposal: 1,
     };
     l.run(CAROL, with_bank, &[BANK]).unwrap();
-    assert_eq!(l.record(&flat).owner, sid(BOB));
+    assert_eq!(l.record(&system).owner, sid(BOB));
     for share in &shares {
         assert_eq!(l.record(share).status, RecordStatus::Terminated);
     }
@@ -484,7 +505,7 @@ fn dissolution_distributes_shared_objects_and_ends_participation() {
         CondoStatus::Dissolved { .. }
     ));
     let use_rule = Action::Use {
-        object: flat,
+        object: system,
         terms: "x".into(),
     };
     assert_eq!(
@@ -520,9 +541,9 @@ fn a_threshold_reached_by_shares_bought_after_voting_executes_on_a_revote() {
 #[test]
 fn one_participant_cannot_fill_the_open_proposals() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, voting());
+    let (id, system) = with_shared_system(&mut l, voting());
     let rule = |n: u32| Action::Use {
-        object: flat,
+        object: system,
         terms: format!("rule {n}"),
     };
     for n in 0..4 {
@@ -536,7 +557,7 @@ fn one_participant_cannot_fill_the_open_proposals() {
     l.height += 11;
     propose(&mut l, CAROL, id, rule(6)).unwrap();
     let unknown = Action::Sell {
-        object: flat,
+        object: system,
         buyer: sid(STRANGER),
         value: 1,
     };
@@ -544,4 +565,32 @@ fn one_participant_cannot_fill_the_open_proposals() {
         reason(propose(&mut l, BOB, id, unknown)),
         "pki.unknown_subject"
     );
+}
+
+#[test]
+fn only_digital_objects_join_a_digital_condominium() {
+    let mut l = Ledger::new();
+    let (id, _) = create(&mut l, &[(ALICE, 1), (BOB, 1)], 2, voting());
+    let flat = l.register_tangible(ALICE, false);
+    for shared in [true, false] {
+        let attach = Payload::CondoAttach {
+            condo: id,
+            record: flat,
+            shared,
+        };
+        assert_eq!(reason(l.run(ALICE, attach, &[])), "condo.not_digital");
+    }
+    let own = digital(&mut l, BOB, "Bob's storage quota");
+    let attach = Payload::CondoAttach {
+        condo: id,
+        record: own,
+        shared: false,
+    };
+    assert_eq!(
+        reason(l.run(ALICE, attach.clone(), &[])),
+        "record.not_owner"
+    );
+    l.run(BOB, attach, &[]).unwrap();
+    assert_eq!(l.record(&own).owner, sid(BOB));
+    assert_eq!(condo(&l, &id).individual, vec![own]);
 }

@@ -2,7 +2,7 @@
 //! within its written mandate (Art. 35 p.4), or a contract instance whose parties
 //! are the participants (Art. 35 p.3, Art. 67), frozen by a dispute like any other.
 
-use super::condo::{create, proposal, propose, thresholds, with_shared_flat, DAVE, MANAGER};
+use super::condo::{create, proposal, propose, thresholds, with_shared_system, DAVE, MANAGER};
 use super::*;
 use crate::condo::{account_of, Action, DecisionKind, Governance, Mandate, ProposalStatus};
 use crate::contracts::ArbitrationClause;
@@ -23,9 +23,10 @@ fn representative(kinds: Vec<DecisionKind>) -> Governance {
 #[test]
 fn a_representative_acts_alone_only_within_its_mandate() {
     let mut l = Ledger::new();
-    let (id, flat) = with_shared_flat(&mut l, representative(vec![DecisionKind::LeaseOrPledge]));
+    let (id, system) =
+        with_shared_system(&mut l, representative(vec![DecisionKind::LeaseOrPledge]));
     let lease = |value| Action::Lease {
-        object: flat,
+        object: system,
         lessee: sid(DAVE),
         value,
         document: None,
@@ -36,7 +37,7 @@ fn a_representative_acts_alone_only_within_its_mandate() {
         "condo.outside_mandate"
     );
     let sale = Action::Sell {
-        object: flat,
+        object: system,
         buyer: sid(DAVE),
         value: 10,
     };
@@ -49,7 +50,7 @@ fn a_representative_acts_alone_only_within_its_mandate() {
         "condo.not_representative"
     );
     let to_itself = Action::Lease {
-        object: flat,
+        object: system,
         lessee: sid(MANAGER),
         value: 1,
         document: None,
@@ -58,15 +59,15 @@ fn a_representative_acts_alone_only_within_its_mandate() {
         reason(l.run(MANAGER, act(to_itself), &[])),
         "condo.self_dealing"
     );
-    assert_eq!(l.record(&flat).encumbrances.len(), 0);
+    assert_eq!(l.record(&system).encumbrances.len(), 0);
     let events = l.run(MANAGER, act(lease(500)), &[]).unwrap();
     assert!(matches!(
         events.last(),
         Some(Event::CondoDecided { proposal: None, .. })
     ));
-    assert_eq!(l.record(&flat).encumbrances[0].kind, Kind::Lease);
-    assert_eq!(l.record(&flat).encumbrances[0].holder, sid(DAVE));
-    assert_eq!(l.record(&flat).owner, account_of(&id));
+    assert_eq!(l.record(&system).encumbrances[0].kind, Kind::Lease);
+    assert_eq!(l.record(&system).encumbrances[0].holder, sid(DAVE));
+    assert_eq!(l.record(&system).owner, account_of(&id));
 }
 
 #[test]
@@ -129,7 +130,7 @@ fn approve(l: &mut Ledger, instance: Hash32, number: u64) -> Result<Vec<Event>, 
 fn a_governing_contract_decides_a_lease_and_a_dispute_freezes_it() {
     let mut l = Ledger::new();
     let instance = governing_instance(&mut l);
-    let (id, flat) = with_shared_flat(&mut l, Governance::Contract { instance });
+    let (id, system) = with_shared_system(&mut l, Governance::Contract { instance });
     let other = Governance::Contract { instance };
     let again = super::condo::founding(&[(ALICE, 1), (BOB, 1), (CAROL, 1)], 3, other);
     assert_eq!(
@@ -137,7 +138,7 @@ fn a_governing_contract_decides_a_lease_and_a_dispute_freezes_it() {
         "condo.bad_governing_instance"
     );
     let lease = Action::Lease {
-        object: flat,
+        object: system,
         lessee: sid(DAVE),
         value: 1,
         document: None,
@@ -152,9 +153,9 @@ fn a_governing_contract_decides_a_lease_and_a_dispute_freezes_it() {
         reason(approve(&mut l, instance, 7)),
         "condo.proposal_not_found"
     );
-    assert!(l.record(&flat).encumbrances.is_empty());
+    assert!(l.record(&system).encumbrances.is_empty());
     approve(&mut l, instance, 1).unwrap();
-    assert_eq!(l.record(&flat).encumbrances[0].holder, sid(DAVE));
+    assert_eq!(l.record(&system).encumbrances[0].holder, sid(DAVE));
     assert!(matches!(
         proposal(&l, &id, 1).status,
         ProposalStatus::Executed { .. }
@@ -166,7 +167,7 @@ fn a_governing_contract_decides_a_lease_and_a_dispute_freezes_it() {
     };
     l.run(CAROL, dispute, &[]).unwrap();
     assert_eq!(reason(approve(&mut l, instance, 2)), "contract.frozen");
-    assert_eq!(l.record(&flat).encumbrances.len(), 1);
+    assert_eq!(l.record(&system).encumbrances.len(), 1);
 }
 
 #[test]
@@ -188,9 +189,9 @@ fn a_contract_that_governs_nothing_approves_nothing() {
 fn a_participant_who_bought_in_later_may_call_the_governing_contract() {
     let mut l = Ledger::new();
     let instance = governing_instance(&mut l);
-    let (id, flat) = with_shared_flat(&mut l, Governance::Contract { instance });
+    let (id, system) = with_shared_system(&mut l, Governance::Contract { instance });
     let lease = Action::Lease {
-        object: flat,
+        object: system,
         lessee: sid(BANK),
         value: 1,
         document: None,
@@ -217,9 +218,16 @@ fn a_participant_who_bought_in_later_may_call_the_governing_contract() {
             condo: id,
             offer: 1,
         },
-        &[],
+        &[BOB],
     )
     .unwrap();
     l.run(DAVE, call(1), &[]).unwrap();
-    assert_eq!(l.record(&flat).encumbrances[0].holder, sid(BANK));
+    assert_eq!(l.record(&system).encumbrances[0].holder, sid(BANK));
+    // Bob sold out: he no longer calls the instance or disputes on it.
+    assert_eq!(reason(l.run(BOB, call(1), &[])), "contract.not_party");
+    let dispute = Payload::Dispute {
+        instance,
+        reason: Hash32([9; 32]),
+    };
+    assert_eq!(reason(l.run(BOB, dispute, &[])), "contract.not_party");
 }
