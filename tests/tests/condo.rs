@@ -378,6 +378,11 @@ fn the_governance_contract_decides_a_lease_of_a_shared_object_at_two_thirds() {
     assert_eq!(record["encumbrances"][0]["holder"], json!(bank));
     let listed = node.cli(&["query", "proposals", &condo]).ok();
     assert_eq!(listed["proposals"][0]["status"], "executed");
+    assert_eq!(
+        listed["proposals"][0]["tally"],
+        Value::Null,
+        "the contract keeps the votes"
+    );
 }
 
 #[test]
@@ -457,7 +462,23 @@ fn the_readme_condominium_walkthrough_runs_through_the_cli() {
         "alice",
     ]);
     let condo = field(&node.cli_cosigned(&create, &["bob", "bank"]).ok(), "condo");
-    let system = node.register("digital", "alice", "Access-control system, 5 Abai Ave");
+    let register = [
+        "tx",
+        "record",
+        "register",
+        "--from",
+        "alice",
+        "--category",
+        "digital",
+        "--description",
+        "Access-control system, 5 Abai Ave",
+        "--owner",
+        "alice",
+    ];
+    let system = field(
+        &node.cli_in(&node.wallet("alice"), &register).ok(),
+        "record",
+    );
     let tx = |who: &str, args: &[&str]| condo_tx(&node, who, args);
     tx("alice", &["attach", &condo, &system, "--shared"]).ok();
     let ministry = node.subject("ministry").to_hex();

@@ -16,7 +16,7 @@
 //! | `validators_get`    | `[]`                           | set for the next height, scheduled change|
 //! | `block_subscribe`   | `[]` (WebSocket)               | notification `block` per committed block |
 //! | `condo_get`         | `[condo_id]`                   | a digital condominium (Art. 35): agreement, shares, governance, objects, open proposals |
-//! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold, status |
+//! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold (none when a contract decides), status |
 //! | `condo_offers`      | `[condo_id, after?, limit?]` (≤ 100) | its share offers after number `after`: windows, taker, status |
 //!
 //! Contract and certificate methods are listed in their own modules (`contracts`,

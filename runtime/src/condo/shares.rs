@@ -139,7 +139,6 @@ pub struct GovernedView {
     pub open: Vec<(u64, super::DecisionKind)>,
 }
 
-/// The condominium `instance` governs, if any.
 /// The condominium `instance` governs, if any and not dissolved, as it stands
 /// at `height`.
 pub fn governed_view(
