@@ -268,6 +268,37 @@ impl Node {
             .to_owned()
     }
 
+    /// alice deploys the example contract `example` with its terms; arbiters
+    /// arbiter1 and arbiter2 (quorum 2), `deadline` blocks, appeal to `appeal`.
+    /// Returns the contract id.
+    pub fn deploy_example(&self, example: &str, deadline: &str) -> String {
+        let (wasm, terms) = (contract_wasm(example), contract_terms(example));
+        let args = [
+            "contract",
+            "deploy",
+            wasm.to_str().expect("utf-8 path"),
+            "--terms",
+            terms.to_str().expect("utf-8 path"),
+            "--arbiter",
+            "arbiter1",
+            "--arbiter",
+            "arbiter2",
+            "--quorum",
+            "2",
+            "--deadline",
+            deadline,
+            "--appeal",
+            "appeal",
+            "--from",
+            "alice",
+        ];
+        let deployed = self.cli(&args).ok();
+        deployed["contract"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no contract in {deployed}"))
+            .to_owned()
+    }
+
     /// A dev account's wallet home: its key and nothing else.
     pub fn wallet(&self, name: &str) -> PathBuf {
         self.home.join("wallets").join(name)

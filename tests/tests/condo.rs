@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tamga_tests::cluster::Cluster;
-use tamga_tests::{contract_terms, contract_wasm, reason, tamga_bin, CliResult, Node};
+use tamga_tests::{reason, tamga_bin, CliResult, Node};
 
 /// A valid test IIN of a woman born on 15 March 1992 (check digit computed).
 fn carol_iin() -> String {
@@ -276,30 +276,7 @@ fn three_founders_share_a_digital_system_and_sell_it_at_three_quarters() {
 /// Deploys `condo-governance` (two thirds) and starts an instance whose parties
 /// are alice, bob and carol, each accepting from their own wallet.
 fn governing_instance(node: &Node) -> String {
-    let (wasm, terms) = (
-        contract_wasm("condo-governance"),
-        contract_terms("condo-governance"),
-    );
-    let deployed = node
-        .cli(&[
-            "contract",
-            "deploy",
-            wasm.to_str().unwrap(),
-            "--terms",
-            terms.to_str().unwrap(),
-            "--arbiter",
-            "arbiter1",
-            "--arbiter",
-            "arbiter2",
-            "--quorum",
-            "1",
-            "--deadline",
-            "20",
-            "--from",
-            "alice",
-        ])
-        .ok();
-    let contract = field(&deployed, "contract");
+    let contract = node.deploy_example("condo-governance", "20");
     let carol = node
         .cli_in(&node.wallet("carol"), &["keys", "show", "carol"])
         .ok();

@@ -68,31 +68,6 @@ fn flat_and_money(node: &Node) -> (String, String, String) {
     (flat, class, money)
 }
 
-fn deploy(node: &Node, example: &str, deadline: &str) -> String {
-    let wasm = contract_wasm(example);
-    let terms = contract_terms(example);
-    let args = [
-        "contract",
-        "deploy",
-        wasm.to_str().unwrap(),
-        "--terms",
-        terms.to_str().unwrap(),
-        "--arbiter",
-        "arbiter1",
-        "--arbiter",
-        "arbiter2",
-        "--quorum",
-        "2",
-        "--deadline",
-        deadline,
-        "--appeal",
-        "appeal",
-        "--from",
-        "alice",
-    ];
-    id(&node.cli(&args).ok(), "contract")
-}
-
 /// An escrow sale: seller alice, buyer bob, price 1000 of `class`, `deadline`
 /// height; signed by alice, and co-signed by `cosigners` from their wallets.
 fn escrow_instance(
@@ -133,7 +108,7 @@ fn escrow_instance(
 fn escrow_sale_swaps_through_the_cli() {
     let node = Node::dev(100);
     let (flat, class, money) = flat_and_money(&node);
-    let contract = deploy(&node, "escrow-sale", "20");
+    let contract = node.deploy_example("escrow-sale", "20");
     let shown = node.cli(&["contract", "show", &contract]).ok();
     assert!(
         shown["terms"].as_str().unwrap().contains("Escrow sale"),
@@ -200,7 +175,7 @@ fn escrow_sale_swaps_through_the_cli() {
 /// bob rents from alice and deposits 1000 KZT as security; the lease ends at once.
 fn lease(node: &Node, deadline: &str) -> (String, String) {
     let (_, _, money) = flat_and_money(node);
-    let contract = deploy(node, "lease-deposit", deadline);
+    let contract = node.deploy_example("lease-deposit", deadline);
     let instance = id(
         &node
             .cli_cosigned(

@@ -287,22 +287,7 @@ fn wrong_identifiers_expired_certificates_and_missing_roles_are_refused() {
     assert_eq!(late.refused(), "pki.uncertified_signer");
 
     // An arrest only by a court, citing its order.
-    let flat = node
-        .cli(&[
-            "tx",
-            "record",
-            "register",
-            "--from",
-            "registrar",
-            "--category",
-            "tangible",
-            "--description",
-            "Flat 9",
-            "--owner",
-            "alice",
-        ])
-        .ok();
-    let flat = field(&flat, "record");
+    let flat = node.register("tangible", "alice", "Flat 9");
     let order = "11".repeat(32);
     let by_registrar = node.cli(&[
         "tx",

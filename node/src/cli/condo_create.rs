@@ -160,15 +160,7 @@ pub fn founders(items: &[String]) -> Result<(Vec<String>, u64, Vec<u64>)> {
 }
 
 pub fn default_thresholds() -> Thresholds {
-    let f = |num, den| Fraction { num, den };
-    Thresholds {
-        use_object: f(1, 2),
-        lease_or_pledge: f(2, 3),
-        sale_or_termination: f(3, 4),
-        admit: f(1, 1),
-        change_agreement: f(1, 1),
-        dissolve: f(1, 1),
-    }
+    Thresholds::default()
 }
 
 /// The defaults with each `KIND=NUM/DEN` applied.

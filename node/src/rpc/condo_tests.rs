@@ -61,15 +61,7 @@ fn register(app: &App, owner: &str) -> Hash32 {
 }
 
 fn thresholds() -> Thresholds {
-    let f = |num, den| Fraction { num, den };
-    Thresholds {
-        use_object: f(1, 2),
-        lease_or_pledge: f(2, 3),
-        sale_or_termination: f(3, 4),
-        admit: f(1, 1),
-        change_agreement: f(1, 1),
-        dissolve: f(1, 1),
-    }
+    Thresholds::default()
 }
 
 /// alice 3/6, bob 2/6, bank 1/6; returns the id and the share records.

@@ -76,6 +76,22 @@ pub struct Thresholds {
     pub dissolve: Fraction,
 }
 
+impl Default for Thresholds {
+    /// The usual set: ordinary use by half the shares, a lease or pledge by two
+    /// thirds, a sale or termination by three quarters, the rest unanimous.
+    fn default() -> Self {
+        let f = |num, den| Fraction { num, den };
+        Thresholds {
+            use_object: f(1, 2),
+            lease_or_pledge: f(2, 3),
+            sale_or_termination: f(3, 4),
+            admit: f(1, 1),
+            change_agreement: f(1, 1),
+            dissolve: f(1, 1),
+        }
+    }
+}
+
 impl Thresholds {
     pub fn of(&self, kind: DecisionKind) -> Fraction {
         match kind {

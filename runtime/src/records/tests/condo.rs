@@ -19,14 +19,7 @@ pub(super) fn frac(num: u64, den: u64) -> Fraction {
 
 /// Use 1/2, lease or pledge 2/3, sale or termination 3/4, the rest unanimous.
 pub(super) fn thresholds() -> Thresholds {
-    Thresholds {
-        use_object: frac(1, 2),
-        lease_or_pledge: frac(2, 3),
-        sale_or_termination: frac(3, 4),
-        admit: frac(1, 1),
-        change_agreement: frac(1, 1),
-        dissolve: frac(1, 1),
-    }
+    Thresholds::default()
 }
 
 pub(super) fn voting() -> Governance {
