@@ -12,12 +12,12 @@ use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::{begin_block, record_tip};
 use tamga_runtime::limits::TX_BYTES_MAX;
-use tamga_runtime::records::Event;
+use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
 use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
 use tamga_runtime::{
-    apply_tx_metered, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx,
+    apply_tx_recorded, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx,
 };
 use tokio::sync::{broadcast, mpsc};
 
@@ -73,6 +73,7 @@ struct Execution {
     included: Vec<SignedTx>,
     ids: Vec<Hash32>,
     events: Vec<Vec<Event>>,
+    signers: Vec<Vec<Signer>>,
     dropped: Vec<(Hash32, TxError)>,
 }
 
@@ -285,15 +286,17 @@ impl App {
             included: vec![],
             ids: vec![],
             events: vec![],
+            signers: vec![],
             dropped: vec![],
         };
         let fuel = BlockFuel::new(fuel_max);
         for (index, vtx) in txs.into_iter().enumerate() {
-            match apply_tx_metered(&mut state, ctx, &vtx, &fuel) {
-                Ok(events) => {
+            match apply_tx_recorded(&mut state, ctx, &vtx, &fuel) {
+                Ok(applied) => {
                     execution.ids.push(vtx.id);
                     execution.included.push(vtx.tx);
-                    execution.events.push(events);
+                    execution.events.push(applied.events);
+                    execution.signers.push(applied.signers);
                 }
                 Err(error) if error.is_local() => return Err(BlockError::Local { index, error }),
                 Err(error) if strict => return Err(BlockError::Tx { index, error }),
@@ -348,6 +351,7 @@ impl App {
             tree,
             tx_ids: execution.ids,
             events: execution.events,
+            signers: execution.signers,
         };
         Ok((executed, execution.dropped))
     }
@@ -412,6 +416,7 @@ impl App {
             tree,
             tx_ids: execution.ids,
             events: execution.events,
+            signers: execution.signers,
         })
     }
 

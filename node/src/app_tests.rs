@@ -43,21 +43,107 @@ pub(crate) fn open_app(dir: &std::path::Path) -> App {
 /// Builds a block and commits it with the lone validator's own precommit, as a
 /// one-validator consensus would.
 pub(crate) fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError> {
-    let validator = PublicKey::of(key);
-    let (executed, dropped) = app.build_block(now_ms(), validator)?;
+    produce_signed(app, std::slice::from_ref(key))
+}
+
+/// Builds a block proposed by the first of `validators` and commits it with a
+/// precommit from each of them.
+pub(crate) fn produce_signed(app: &App, validators: &[SigningKey]) -> Result<Tip, BlockError> {
+    let (executed, dropped) = app.build_block(now_ms(), PublicKey::of(&validators[0]))?;
     let header = &executed.block.header;
     let block_hash = header.hash();
     let sign_bytes = Commit::sign_bytes(&header.chain_id, header.height, 0, &block_hash);
+    let signatures = validators
+        .iter()
+        .map(|key| tamga_runtime::types::CommitSig {
+            validator: PublicKey::of(key),
+            signature: tamga_runtime::Signature(key.sign(&sign_bytes.0).to_bytes()),
+        })
+        .collect();
     let commit = Commit {
         height: header.height,
         round: 0,
         block_hash,
-        signatures: vec![tamga_runtime::types::CommitSig {
-            validator,
-            signature: tamga_runtime::Signature(key.sign(&sign_bytes.0).to_bytes()),
-        }],
+        signatures,
     };
     app.commit_block(executed, commit, dropped)
+}
+
+/// The dev registrar registers a digital object for `owner` in a block of its own.
+pub(crate) fn register_digital(app: &App, owner: &str, description: String) -> Hash32 {
+    let payload = tamga_runtime::types::Payload::Register {
+        category: ObjectCategory::Digital,
+        description,
+        owner: dev_subject(owner),
+        national: false,
+        quantity: None,
+    };
+    match run(app, "registrar", &[], payload)[0] {
+        tamga_runtime::records::Event::Registered { record, .. } => record,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+/// Signs `payload` as dev account `signer` with `cosigners`, commits it in a
+/// block of its own (precommitted by the dev validator), and returns its events.
+pub(crate) fn run(
+    app: &App,
+    signer: &str,
+    cosigners: &[&str],
+    payload: tamga_runtime::types::Payload,
+) -> Vec<tamga_runtime::records::Event> {
+    let id = submit(app, signer, cosigners, payload);
+    produce_one(app, &dev_key("validator")).unwrap();
+    app.storage
+        .tx_location(&id)
+        .unwrap()
+        .expect("committed")
+        .events
+}
+
+/// Signs `payload` as dev account `signer` with `cosigners` and admits it to the
+/// mempool for the next block.
+pub(crate) fn submit(
+    app: &App,
+    signer: &str,
+    cosigners: &[&str],
+    payload: tamga_runtime::types::Payload,
+) -> Hash32 {
+    try_submit(app, signer, cosigners, payload).unwrap()
+}
+
+/// Like [`submit`], returning the refusal's stable reason.
+pub(crate) fn submit_result(
+    app: &App,
+    signer: &str,
+    payload: tamga_runtime::types::Payload,
+) -> Result<Hash32, &'static str> {
+    try_submit(app, signer, &[], payload).map_err(|e| e.reason())
+}
+
+fn try_submit(
+    app: &App,
+    signer: &str,
+    cosigners: &[&str],
+    payload: tamga_runtime::types::Payload,
+) -> Result<Hash32, crate::mempool::AdmitError> {
+    let key = dev_key(signer);
+    let public = PublicKey::of(&key);
+    let nonce = app.mempool().next_nonce(&app.storage, &public).unwrap();
+    let tx = Transaction {
+        chain_id: app.chain_id.clone(),
+        signer: public,
+        nonce,
+        payload,
+    };
+    let signed = cosigners
+        .iter()
+        .fold(tx.sign(&key), |tx, c| tx.cosign(&dev_key(c)));
+    let vtx = tamga_runtime::verify_tx(signed, &app.chain_id).unwrap();
+    let id = vtx.id;
+    let next = app.next_context(now_ms());
+    app.mempool().admit(&app.storage, &next, vtx, 500)?;
+    Ok(id)
 }
 
 /// The subject dev account `name` is certified for.

@@ -19,16 +19,8 @@ pub fn today() -> (u32, u32, u32) {
 /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
 /// days-to-civil algorithm).
 pub fn civil_date(days: u64) -> (u32, u32, u32) {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
-    (year, month, day)
+    let (year, month, day) = tamga_verify::time::civil_from_days(days as i64);
+    (year as u32, month, day)
 }
 
 #[cfg(test)]

@@ -65,6 +65,18 @@ pub fn peer_id_of(key: &ed25519_dalek::SigningKey) -> libp2p::PeerId {
     keypair.public().to_peer_id()
 }
 
+/// What every written `config.toml` starts with: what the node keeps, so an
+/// operator knows which heights it can certify.
+const CONFIG_HEADER: &str = "\
+# Tamga node configuration.
+#
+# State history: this node keeps every version of the state tree (it never
+# prunes), so it can certify any height it has committed (RPC record_certificate
+# and doc_certificate, `tamga query record ID --certificate`) for as long as its
+# data directory is kept. Blocks and commit certificates are kept as long too.
+
+";
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RpcConfig {
@@ -277,7 +289,8 @@ impl Home {
     }
 
     pub fn save_config(&self, config: &Config) -> Result<()> {
-        std::fs::write(self.config(), toml::to_string_pretty(config)?)?;
+        let text = CONFIG_HEADER.to_owned() + &toml::to_string_pretty(config)?;
+        std::fs::write(self.config(), text)?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! mempool, consensus, peer-to-peer gossip, JSON-RPC and the `tamga` command line.
 
 pub mod app;
+pub mod certify;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -13,7 +13,6 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::sync::Arc;
 use tamga_runtime::contracts::Vm;
-use tamga_runtime::types::{encoding, hashing};
 use tamga_runtime::{Genesis, Hash32};
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -38,7 +37,7 @@ fn contract_vm(home: &Home) -> Result<Vm> {
 }
 
 pub fn genesis_hash(genesis: &Genesis) -> Hash32 {
-    hashing::hash("tamga 2026 genesis v1", &[&encoding::encode(genesis)])
+    genesis.hash()
 }
 
 pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {

@@ -11,13 +11,14 @@
 use crate::condo::{self, CondoError};
 use crate::contracts::vm::BlockFuel;
 use crate::contracts::{self, ContractError, Vm};
+use crate::documents::{self, DocumentError};
 use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
 use crate::pki::{self, Approval, PkiError, Role};
-use crate::records::{self, Event, RecordError};
+use crate::records::provenance::{self, signers_of, ProvenanceAt};
+use crate::records::{self, Event, RecordError, Signer};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
 use crate::types::{encoding, Hash32, Payload, PublicKey, SignedTx, SubjectId};
 use crate::validators::{self, ValidatorError};
-use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 
 /// The block a transaction executes in, and the sandbox contracts run in.
 #[derive(Clone, Debug)]
@@ -106,6 +107,8 @@ pub enum TxError {
     #[error(transparent)]
     Condo(#[from] CondoError),
     #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error(transparent)]
     Corrupt(#[from] CorruptState),
 }
 
@@ -143,6 +146,7 @@ impl TxError {
             TxError::Validators(e) => e.reason(),
             TxError::Pki(e) => e.reason(),
             TxError::Condo(e) => e.reason(),
+            TxError::Document(e) => e.reason(),
             TxError::Corrupt(_) => "node.state_corrupt",
         }
     }
@@ -156,6 +160,7 @@ pub enum ApplyError {
     Validators(ValidatorError),
     Pki(PkiError),
     Condo(CondoError),
+    Document(DocumentError),
     Corrupt(CorruptState),
 }
 
@@ -184,6 +189,11 @@ impl From<CondoError> for ApplyError {
         ApplyError::Condo(e)
     }
 }
+impl From<DocumentError> for ApplyError {
+    fn from(e: DocumentError) -> Self {
+        ApplyError::Document(e)
+    }
+}
 impl From<CorruptState> for ApplyError {
     fn from(e: CorruptState) -> Self {
         ApplyError::Corrupt(e)
@@ -197,6 +207,7 @@ impl From<ApplyError> for TxError {
             ApplyError::Validators(e) => TxError::Validators(e),
             ApplyError::Pki(e) => TxError::Pki(e),
             ApplyError::Condo(e) => TxError::Condo(e),
+            ApplyError::Document(e) => TxError::Document(e),
             ApplyError::Corrupt(corrupt) => TxError::Corrupt(corrupt),
         }
     }
@@ -213,14 +224,7 @@ pub fn decode_tx(bytes: &[u8]) -> Result<SignedTx, TxError> {
     encoding::decode(bytes).map_err(|e| TxError::Malformed(e.to_string()))
 }
 
-/// Strict ed25519: the key must be a usable point, and the signature canonical.
-pub fn verify_signature(key: &PublicKey, hash: &Hash32, signature: &crate::Signature) -> bool {
-    let Ok(key) = VerifyingKey::from_bytes(&key.0) else {
-        return false;
-    };
-    let signature = DalekSignature::from_bytes(&signature.0);
-    key.verify_strict(&hash.0, &signature).is_ok()
-}
+pub use crate::types::verify_signature;
 
 /// Stateless checks: chain id, limits and every signature.
 pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
@@ -276,6 +280,17 @@ pub fn apply_tx_metered(
     vtx: &VerifiedTx,
     fuel: &BlockFuel,
 ) -> Result<Vec<Event>, TxError> {
+    apply_tx_recorded(state, block, vtx, fuel).map(|applied| applied.events)
+}
+
+/// Like [`apply_tx_metered`], also returning who signed under which certificate:
+/// what the node indexes into each record's provenance history.
+pub fn apply_tx_recorded(
+    state: &mut Overlay,
+    block: &BlockContext,
+    vtx: &VerifiedTx,
+    fuel: &BlockFuel,
+) -> Result<Applied, TxError> {
     let signer = vtx.tx.tx.signer;
     let expected = next_nonce(state, &signer)?;
     let got = vtx.tx.tx.nonce;
@@ -309,6 +324,8 @@ pub fn apply_tx_metered(
         validators::apply_change(&mut scratch, &ctx, validators)?
     } else if pki::handles(payload) {
         pki::apply(&mut scratch, &ctx, payload)?
+    } else if let Payload::AnchorDocument { document } = payload {
+        documents::anchor(&mut scratch, &ctx, document)?
     } else if condo::handles(payload) {
         condo::apply(&mut scratch, &ctx, payload)?
     } else if contracts::handles(payload) {
@@ -316,10 +333,25 @@ pub fn apply_tx_metered(
     } else {
         records::apply(&mut scratch, &ctx, payload)?
     };
+    let signers = signers_of(&ctx.approvals);
+    let at = ProvenanceAt {
+        height: block.height,
+        time_ms: block.time_ms,
+        tx: vtx.id,
+        signers: signers.clone(),
+    };
+    provenance::record(&mut scratch, at, &events)?;
     scratch.put(keys::account(&signer), &(expected + 1));
     let writes = scratch.into_writes();
     state.absorb(writes);
-    Ok(events)
+    Ok(Applied { events, signers })
+}
+
+/// What an applied transaction did, and who signed it under which certificate.
+#[derive(Debug)]
+pub struct Applied {
+    pub events: Vec<Event>,
+    pub signers: Vec<Signer>,
 }
 
 /// Opens a block: a validator set scheduled for this height comes into force before

@@ -3,10 +3,15 @@
 //! subject it needs from height 1 (validator operators, a registrar).
 
 use crate::limits::{CHAIN_ID_BYTES_MAX, GENESIS_CERTIFICATES_MAX};
-use crate::pki::{self, GenesisCertificate};
+#[cfg(feature = "execution")]
+use crate::pki;
+use crate::pki::GenesisCertificate;
+#[cfg(feature = "execution")]
 use crate::state::{keys, EmptyState, Overlay, WriteSet};
-use crate::types::PublicKey;
-use crate::validators::{check_set, Validator, ValidatorError, ValidatorSchedule};
+use crate::types::{encoding, hashing, Hash32, PublicKey};
+#[cfg(feature = "execution")]
+use crate::validators::check_set;
+use crate::validators::{Validator, ValidatorError, ValidatorSchedule};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +44,7 @@ pub enum GenesisError {
 }
 
 impl Genesis {
+    #[cfg(feature = "execution")]
     pub fn validate(&self) -> Result<(), GenesisError> {
         let id_ok = !self.chain_id.is_empty()
             && self.chain_id.len() <= CHAIN_ID_BYTES_MAX
@@ -60,6 +66,13 @@ impl Genesis {
         Ok(())
     }
 
+    /// The chain's identity: the hash of its genesis, canonically encoded. Block 1
+    /// extends it, and state keeps it (`cfg/genesis`), so an offline verifier holding
+    /// this file can tell a proof of this chain from a proof of any other.
+    pub fn hash(&self) -> Hash32 {
+        hashing::hash(hashing::DOMAIN_GENESIS, &[&encoding::encode(self)])
+    }
+
     /// The genesis validators as the set in force from height 1.
     pub fn schedule(&self) -> ValidatorSchedule {
         let current = self
@@ -77,9 +90,11 @@ impl Genesis {
     }
 
     /// The state at height 0.
+    #[cfg(feature = "execution")]
     pub fn initial_writes(&self) -> WriteSet {
         let mut state = Overlay::new(&EmptyState);
         state.put(keys::chain_id(), &self.chain_id);
+        state.put(keys::genesis(), &self.hash());
         pki::genesis::write(&mut state, &self.certificates);
         state.put(keys::tip(), &(0u64, self.genesis_time_ms));
         state.put(keys::validators(), &self.schedule());

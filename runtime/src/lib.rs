@@ -8,6 +8,8 @@
 
 pub mod condo;
 pub mod contracts;
+pub mod documents;
+#[cfg(feature = "execution")]
 pub mod execute;
 pub mod genesis;
 pub mod limits;
@@ -17,6 +19,10 @@ pub mod state;
 pub mod types;
 pub mod validators;
 
-pub use execute::{apply_tx, apply_tx_metered, verify_tx, BlockContext, TxError, VerifiedTx};
+#[cfg(feature = "execution")]
+pub use execute::{
+    apply_tx, apply_tx_metered, apply_tx_recorded, verify_tx, Applied, BlockContext, TxError,
+    VerifiedTx,
+};
 pub use genesis::Genesis;
 pub use types::{Hash32, PublicKey, Signature, SubjectId};

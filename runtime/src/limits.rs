@@ -30,6 +30,9 @@ pub const BLOCK_BYTES_MAX: usize = 3 * 1024 * 1024;
 /// Transactions in one block.
 pub const BLOCK_TXS_MAX: usize = 5_000;
 /// Participation records of one condominium: each vote re-reads every one.
+/// Signatures one document may carry (the state value stays small and bounded).
+pub const DOCUMENT_SIGNATURES_MAX: usize = 32;
+/// Most shares one condominium has.
 pub const CONDO_SHARES_MAX: usize = 64;
 /// Individual objects, and separately shared objects, one condominium lists.
 pub const CONDO_OBJECTS_MAX: usize = 64;

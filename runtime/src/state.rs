@@ -193,6 +193,14 @@ pub mod keys {
     pub fn validators() -> Vec<u8> {
         b"cfg/validators".to_vec()
     }
+    /// The hash of the chain's genesis (see `Genesis::hash`).
+    pub fn genesis() -> Vec<u8> {
+        b"cfg/genesis".to_vec()
+    }
+    /// The signatures anchored to a document, by the document's blake3 hash.
+    pub fn document(hash: &Hash32) -> Vec<u8> {
+        key(b"doc/", &hash.0)
+    }
     pub fn chain_id() -> Vec<u8> {
         b"cfg/chain_id".to_vec()
     }

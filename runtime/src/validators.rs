@@ -6,10 +6,14 @@
 //! the current voting power, taking effect [`VALIDATOR_SET_DELAY`] heights later
 //! so every node knows the set for a height before that height starts.
 
+#[cfg(feature = "execution")]
 use crate::execute::{ApplyError, TxContext};
 use crate::limits::{VALIDATORS_MAX, VALIDATOR_POWER_MAX};
+#[cfg(feature = "execution")]
 use crate::records::Event;
-use crate::state::{get_typed, keys, CorruptState, Overlay, StateRead};
+#[cfg(feature = "execution")]
+use crate::state::Overlay;
+use crate::state::{get_typed, keys, CorruptState, StateRead};
 use crate::types::PublicKey;
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +121,7 @@ pub fn set_for_height(state: &dyn StateRead, height: u64) -> Result<Vec<Validato
 }
 
 /// At the start of each block: a scheduled set whose height has come becomes current.
+#[cfg(feature = "execution")]
 pub fn promote(state: &mut Overlay, height: u64) -> Result<(), CorruptState> {
     let mut schedule = schedule(state)?;
     let due = matches!(&schedule.next, Some(next) if next.effective_height <= height);
@@ -130,6 +135,7 @@ pub fn promote(state: &mut Overlay, height: u64) -> Result<(), CorruptState> {
 
 /// A validator set change: the signer and co-signers must be current validators
 /// holding more than 2/3 of the current power.
+#[cfg(feature = "execution")]
 pub fn apply_change(
     state: &mut Overlay,
     ctx: &TxContext,

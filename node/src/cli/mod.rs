@@ -2,12 +2,14 @@
 //! `--rpc-url`/`TAMGA_RPC`, `--output text|json`.
 
 mod cert;
+mod certfile;
 mod client;
 mod condo;
 mod condo_create;
 mod condo_show;
 mod contract;
 mod dev;
+mod doc;
 mod init;
 mod keys;
 mod output;
@@ -16,6 +18,7 @@ mod resolve;
 mod testnet;
 mod tx;
 mod txfile;
+mod verify;
 
 pub use client::RPC_ADDR_FILE;
 pub use dev::dev_genesis;
@@ -76,6 +79,13 @@ enum Command {
     /// Certificates: issue, revoke, status, revocation list, erasure (Art. 41, 55, 59).
     #[command(subcommand)]
     Cert(cert::CertCommand),
+    /// Documents: anchor signatures to a file's hash, check them, certify them
+    /// (Art. 55 p.1(4)).
+    #[command(subcommand)]
+    Doc(doc::DocCommand),
+    /// Check a certificate file offline against a genesis file: no node, no
+    /// network (Art. 62 p.1).
+    Verify(verify::VerifyArgs),
 }
 
 pub struct Globals {
@@ -101,6 +111,8 @@ pub fn main() -> ExitCode {
         Command::Query(cmd) => query::run(&globals, cmd),
         Command::Contract(cmd) => contract::run(&globals, cmd),
         Command::Cert(cmd) => cert::run(&globals, cmd),
+        Command::Doc(cmd) => doc::run(&globals, cmd),
+        Command::Verify(args) => verify::verify(&globals, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,16 @@ pub fn print(output: Output, value: &Value, text: impl FnOnce() -> String) {
     }
 }
 
+/// A negative outcome the command has already printed (a certificate refused, a
+/// document not anchored): the process exits non-zero and prints nothing more.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Reported(pub String);
+
 pub fn error(output: Output, e: &anyhow::Error) {
+    if e.downcast_ref::<Reported>().is_some() {
+        return;
+    }
     let rpc = e.downcast_ref::<RpcError>();
     match output {
         Output::Json => {

@@ -1,6 +1,7 @@
 //! `tamga query ...`: read-only calls; no key needed (Art. 40 p.3: actions that give
 //! rise to no rights need no identification).
 
+use super::certfile;
 use super::client::Client;
 use super::condo_show;
 use super::output::print;
@@ -11,7 +12,9 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use tamga_runtime::Hash32;
+use tamga_verify::Claim;
 
 #[derive(Subcommand)]
 pub enum QueryCommand {
@@ -21,8 +24,18 @@ pub enum QueryCommand {
     Block { height: Option<u64> },
     /// A transaction's status, height and events.
     Tx { hash: Hash32 },
-    /// A record: owner, encumbrances, status.
-    Record { id: Hash32 },
+    /// A record: owner, encumbrances, status; or, with --certificate, a
+    /// certificate of it to check offline (`tamga verify`).
+    Record {
+        id: Hash32,
+        /// Write a certificate of the record's state (or that no record has this
+        /// id) to FILE instead of showing it.
+        #[arg(long, value_name = "FILE")]
+        certificate: Option<PathBuf>,
+        /// With --certificate: the height to certify (default: the node's latest).
+        #[arg(long, requires = "certificate")]
+        height: Option<u64>,
+    },
     /// A record's full provenance history.
     History {
         id: Hash32,
@@ -64,6 +77,17 @@ pub enum QueryCommand {
 pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
     super::runtime()?.block_on(async {
         let client = Client::new(globals)?;
+        if let QueryCommand::Record {
+            id,
+            certificate: Some(path),
+            height,
+        } = &command
+        {
+            let fetched = certfile::fetch(&client, Claim::Record { id: *id }, *height).await?;
+            certfile::write(path, &fetched.bytes)?;
+            certfile::report(globals, path, &fetched);
+            return Ok(());
+        }
         let (method, params) = request(globals, &client, command).await?;
         let value = client.call(method, params).await?;
         let denominators = match globals.output {
@@ -90,7 +114,7 @@ async fn request(
             height.map(|h| vec![json!(h)]).unwrap_or_default(),
         ),
         QueryCommand::Tx { hash } => ("tx_get", vec![json!(hash)]),
-        QueryCommand::Record { id } => ("record_get", vec![json!(id)]),
+        QueryCommand::Record { id, .. } => ("record_get", vec![json!(id)]),
         QueryCommand::History { id, limit } => {
             ("record_history", vec![json!(id), json!(0), json!(limit)])
         }

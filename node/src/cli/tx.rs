@@ -12,6 +12,7 @@ use super::Globals;
 use crate::keyring;
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -365,52 +366,93 @@ pub(super) async fn build(
 }
 
 pub(super) async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()> {
+    if let Some(result) = submit_cosigned(globals, payload, opts, &[]).await? {
+        print(globals.output, &result, || describe(&result));
+    }
+    Ok(())
+}
+
+/// Builds the transaction, signs it with `--from` and each of `cosigners`, then
+/// writes it `--out`, prints it (`--sign-only`) or submits it. Returns the
+/// committed result for the caller to print when it waited for the commit;
+/// everything else it printed itself.
+pub(super) async fn submit_cosigned(
+    globals: &Globals,
+    payload: Payload,
+    opts: TxOpts,
+    cosigners: &[SigningKey],
+) -> Result<Option<Value>> {
     let home = &globals.home.0;
     let client = Client::new(globals)?;
     let tx = build(&client, payload, keyring::resolve_public(home, &opts.from)?).await?;
     let key = keyring::load(home, &opts.from).ok();
     if let Some(path) = &opts.out {
-        let mut file = TxFile::new(tx);
-        if let Some(key) = &key {
-            file.sign(key)?;
-        }
-        file.write(path)?;
-        let value = json!({ "hash": file.hash, "file": path, "signed_by": file.signatures().iter().map(|(k, _)| *k).collect::<Vec<_>>() });
-        print(globals.output, &value, || {
-            format!(
-                "{}\nwritten to {1}: others review and sign it with `tamga tx sign {1} --from NAME`",
-                txfile::review(&file),
-                path.display()
-            )
-        });
-        return Ok(());
+        write_file(globals, tx, key.as_ref(), cosigners, path)?;
+        return Ok(None);
     }
     let Some(key) = key else {
         bail!("no key {:?} in {} to sign with: use --out to write the transaction for its holder to sign", opts.from, keyring::keys_dir(home).display());
     };
-    let signed = tx.sign(&key);
+    let signed = cosigners
+        .iter()
+        .fold(tx.sign(&key), |signed, cosigner| signed.cosign(cosigner));
     if opts.sign_only {
         let hash = signed.id();
         let tx_hex = hex::encode(encoding::encode(&signed));
         let value = json!({ "hash": hash, "tx": tx_hex });
         print(globals.output, &value, || tx_hex.clone());
-        return Ok(());
+        return Ok(None);
     }
-    send(globals, &client, signed, opts.no_wait).await
+    send_wait(globals, &client, signed, opts.no_wait).await
+}
+
+/// `--out`: the transaction with the signatures made here, for others to sign.
+fn write_file(
+    globals: &Globals,
+    tx: Transaction,
+    key: Option<&SigningKey>,
+    cosigners: &[SigningKey],
+    path: &std::path::Path,
+) -> Result<()> {
+    let mut file = TxFile::new(tx);
+    for key in key.into_iter().chain(cosigners) {
+        file.sign(key)?;
+    }
+    file.write(path)?;
+    let value = json!({ "hash": file.hash, "file": path, "signed_by": file.signatures().iter().map(|(k, _)| *k).collect::<Vec<_>>() });
+    print(globals.output, &value, || {
+        format!(
+            "{}\nwritten to {1}: others review and sign it with `tamga tx sign {1} --from NAME`",
+            txfile::review(&file),
+            path.display()
+        )
+    });
+    Ok(())
 }
 
 async fn send(globals: &Globals, client: &Client, signed: SignedTx, no_wait: bool) -> Result<()> {
+    if let Some(result) = send_wait(globals, client, signed, no_wait).await? {
+        print(globals.output, &result, || describe(&result));
+    }
+    Ok(())
+}
+
+/// Submits; with `no_wait` prints that it is pending, else returns the commit.
+async fn send_wait(
+    globals: &Globals,
+    client: &Client,
+    signed: SignedTx,
+    no_wait: bool,
+) -> Result<Option<Value>> {
     let hash = signed.id();
     let tx_hex = hex::encode(encoding::encode(&signed));
     client.call("tx_submit", vec![json!(tx_hex)]).await?;
     if no_wait {
         let value = json!({ "hash": hash, "status": "pending" });
         print(globals.output, &value, || format!("submitted {hash}"));
-        return Ok(());
+        return Ok(None);
     }
-    let result = wait_committed(client, &hash).await?;
-    print(globals.output, &result, || describe(&result));
-    Ok(())
+    wait_committed(client, &hash).await.map(Some)
 }
 
 pub(super) async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {

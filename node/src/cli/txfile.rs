@@ -209,6 +209,7 @@ pub fn describe(payload: &Payload) -> String {
             effective_height.map(|h| h.to_string()).unwrap_or_else(|| "of inclusion".into())
         ),
         Payload::ErasePersonalData { subject } => format!("Erase subject {subject}'s personal data from every vault (Art. 41)"),
+        Payload::AnchorDocument { document } => format!("Anchor your signature to the document whose blake3 hash is {document}, at this block's time (Art. 55 p.1(4))"),
         Payload::CondoCreate { .. }
         | Payload::CondoAttach { .. }
         | Payload::CondoPropose { .. }

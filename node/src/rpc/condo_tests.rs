@@ -2,40 +2,11 @@
 //! the mempool into committed blocks, then each view is read back as JSON.
 
 use super::*;
-use crate::app::tests::{dev_subject, open_app, produce_one};
-use crate::clock::now_ms;
+use crate::app::tests::{dev_subject, open_app, produce_one, register_digital, run};
 use crate::keyring::dev_key;
 use tamga_runtime::condo::Action;
 use tamga_runtime::records::Event;
-use tamga_runtime::types::{Founder, ObjectCategory, Payload, Transaction};
-use tamga_runtime::{verify_tx, PublicKey};
-
-/// Signs `payload` as dev account `signer` with `cosigners`, commits it in a
-/// block of its own, and returns its events.
-fn run(app: &App, signer: &str, cosigners: &[&str], payload: Payload) -> Vec<Event> {
-    let key = dev_key(signer);
-    let public = PublicKey::of(&key);
-    let nonce = app.mempool().next_nonce(&app.storage, &public).unwrap();
-    let tx = Transaction {
-        chain_id: app.chain_id.clone(),
-        signer: public,
-        nonce,
-        payload,
-    };
-    let signed = cosigners
-        .iter()
-        .fold(tx.sign(&key), |tx, c| tx.cosign(&dev_key(c)));
-    let vtx = verify_tx(signed, &app.chain_id).unwrap();
-    let id = vtx.id;
-    let next = app.next_context(now_ms());
-    app.mempool().admit(&app.storage, &next, vtx, 500).unwrap();
-    produce_one(app, &dev_key("validator")).unwrap();
-    app.storage
-        .tx_location(&id)
-        .unwrap()
-        .expect("committed")
-        .events
-}
+use tamga_runtime::types::{Founder, Payload};
 
 fn empty_block(app: &App) {
     produce_one(app, &dev_key("validator")).unwrap();
@@ -47,17 +18,7 @@ fn at(app: &App) -> u64 {
 }
 
 fn register(app: &App, owner: &str) -> Hash32 {
-    let payload = Payload::Register {
-        category: ObjectCategory::Digital,
-        description: format!("parking access system of {owner}"),
-        owner: dev_subject(owner),
-        national: false,
-        quantity: None,
-    };
-    match run(app, "registrar", &[], payload)[0] {
-        Event::Registered { record, .. } => record,
-        ref other => panic!("{other:?}"),
-    }
+    register_digital(app, owner, format!("parking access system of {owner}"))
 }
 
 fn thresholds() -> Thresholds {

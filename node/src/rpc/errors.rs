@@ -14,7 +14,7 @@
 //! | -32003 | mempool full                               | `mempool.full`                       |
 //! | -32004 | node busy (bounded work queue full)        | `node.busy`                          |
 //! | -32005 | forbidden (the node's config does not allow it) | `vault.bad_token`, `vault.disabled` |
-//! | -32010 | node-side failure (storage, resources)     | `node.storage`, `node.local_failure` |
+//! | -32010 | node-side failure (storage, resources)     | `node.storage`, `node.local_failure`, `certificate.too_large` |
 
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::json;

@@ -19,8 +19,9 @@
 //! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold (none when a contract decides), status |
 //! | `condo_offers`      | `[condo_id, after?, limit?]` (≤ 100) | its share offers after number `after`: windows, taker, status |
 //!
-//! Contract and certificate methods are listed in their own modules (`contracts`,
-//! `pki`); the condominium methods' statuses are explained in `condo`.
+//! Contract, certificate, and document and ownership-certificate methods are listed
+//! in their own modules (`contracts`, `pki`, `documents`); the condominium methods'
+//! statuses are explained in `condo`.
 
 use super::errors::*;
 use crate::app::App;

@@ -4,6 +4,7 @@
 
 pub(crate) mod condo;
 mod contracts;
+mod documents;
 pub mod errors;
 mod methods;
 mod pki;
@@ -86,6 +87,7 @@ pub async fn start(
     methods::register(&mut methods, moniker)?;
     contracts::register(&mut methods)?;
     condo::register(&mut methods)?;
+    documents::register(&mut methods)?;
     pki::register(&mut methods, node_config.vault.api_token.clone())?;
     let module = methods.module;
     Ok((server.start(module), addr))

@@ -4,7 +4,7 @@
 use super::*;
 use jmt::storage::TreeUpdateBatch;
 use rocksdb::{WriteBatch, WriteOptions};
-use tamga_runtime::records::Event;
+use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::WriteSet;
 use tamga_runtime::types::{Block, Commit};
 use tamga_runtime::SubjectId;
@@ -17,13 +17,17 @@ pub struct TxLocation {
     pub events: Vec<Event>,
 }
 
-/// One line of a record's provenance history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub height: u64,
-    pub time_ms: u64,
-    pub tx: Hash32,
-    pub event: Event,
+/// One line of a record's provenance history: exactly what the runtime folded
+/// into the record's provenance digest, so a certificate can carry it.
+pub use tamga_runtime::records::ProvenanceEntry as HistoryEntry;
+
+/// Where one transaction's events happened, for the indexes.
+struct IndexAt {
+    height: u64,
+    time_ms: u64,
+    tx: Hash32,
+    index: u32,
+    signers: Vec<Signer>,
 }
 
 /// A block executed against the committed state, ready to commit.
@@ -36,6 +40,8 @@ pub struct ExecutedBlock {
     pub tx_ids: Vec<Hash32>,
     /// Per transaction, in block order.
     pub events: Vec<Vec<Event>>,
+    /// Per transaction: who signed, under which certificate (for provenance).
+    pub signers: Vec<Vec<Signer>>,
 }
 
 /// A 32-byte owner (or subject) followed by a 32-byte id: the pair indexes' key.
@@ -130,7 +136,17 @@ impl Storage {
             executed.events.len(),
             "one id per tx"
         );
-        for (index, (id, events)) in executed.tx_ids.iter().zip(&executed.events).enumerate() {
+        assert_eq!(
+            executed.signers.len(),
+            executed.events.len(),
+            "one signer list per tx"
+        );
+        let txs = executed
+            .tx_ids
+            .iter()
+            .zip(&executed.events)
+            .zip(&executed.signers);
+        for (index, ((id, events), signers)) in txs.enumerate() {
             let index = index as u32;
             let location = TxLocation {
                 height: header.height,
@@ -138,14 +154,14 @@ impl Storage {
                 events: events.clone(),
             };
             batch.put_cf(self.cf(CF_TXS), id.0, encoding::encode(&location));
-            self.put_indexes(
-                &mut batch,
-                header.height,
-                header.time_ms,
-                *id,
+            let at = IndexAt {
+                height: header.height,
+                time_ms: header.time_ms,
+                tx: *id,
                 index,
-                events,
-            );
+                signers: signers.clone(),
+            };
+            self.put_indexes(&mut batch, &at, events);
         }
         let tip = Tip {
             height: header.height,
@@ -181,15 +197,8 @@ impl Storage {
 
     /// Owner index and provenance history, derived from events. Batch operations
     /// apply in order, so A→B→C within one block leaves only C indexed.
-    fn put_indexes(
-        &self,
-        batch: &mut WriteBatch,
-        height: u64,
-        time_ms: u64,
-        tx: Hash32,
-        index: u32,
-        events: &[Event],
-    ) {
+    fn put_indexes(&self, batch: &mut WriteBatch, at: &IndexAt, events: &[Event]) {
+        let height = at.height;
         for (event_index, event) in events.iter().enumerate() {
             match event {
                 Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
@@ -213,17 +222,21 @@ impl Storage {
                     let key = revocation_key(height, certificate);
                     batch.put_cf(self.cf(CF_IDX_REVOCATIONS), key, []);
                 }
+                Event::ValidatorSetScheduled { .. } => {
+                    batch.put_cf(self.cf(CF_IDX_VALSETS), height.to_be_bytes(), []);
+                }
                 _ => {}
             }
             let entry = HistoryEntry {
                 height,
-                time_ms,
-                tx,
+                time_ms: at.time_ms,
+                tx: at.tx,
+                signers: at.signers.clone(),
                 event: event.clone(),
             };
             let bytes = encoding::encode(&entry);
             for record in event.records() {
-                let key = history_key(&record, height, index, event_index as u32);
+                let key = history_key(&record, height, at.index, event_index as u32);
                 batch.put_cf(self.cf(CF_IDX_HISTORY), key, &bytes);
             }
         }

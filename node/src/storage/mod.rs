@@ -8,13 +8,14 @@
 
 mod commit;
 mod precompiled;
+mod proofs;
 mod proposals;
 mod query;
 mod smt;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
 pub use precompiled::DiskModules;
-pub use smt::state_root_after;
+pub use smt::{prove, state_root_after, value_at};
 
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,10 @@ pub(crate) const CF_EVIDENCE: &str = "evidence";
 pub(crate) const CF_IDX_CERTS: &str = "idx_certs";
 /// Revocations in the order they were recorded: height ‖ certificate id.
 pub(crate) const CF_IDX_REVOCATIONS: &str = "idx_revocations";
-const ALL_CFS: [&str; 14] = [
+/// Heights whose block scheduled a validator-set change: the links a certificate
+/// carries from genesis to the height it certifies.
+pub(crate) const CF_IDX_VALSETS: &str = "idx_valsets";
+const ALL_CFS: [&str; 15] = [
     CF_META,
     CF_BLOCKS,
     CF_COMMITS,
@@ -54,6 +58,7 @@ const ALL_CFS: [&str; 14] = [
     CF_EVIDENCE,
     CF_IDX_CERTS,
     CF_IDX_REVOCATIONS,
+    CF_IDX_VALSETS,
 ];
 const META_TIP: &[u8] = b"tip";
 const META_GENESIS: &[u8] = b"genesis_hash";

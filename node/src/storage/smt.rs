@@ -6,30 +6,12 @@
 
 use super::{Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, SimpleHasher, Version};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use tamga_runtime::state::WriteSet;
-use tamga_runtime::types::{encoding, hashing};
+use tamga_runtime::types::encoding;
 use tamga_runtime::Hash32;
 
-/// blake3 for the tree's internal hashing, under Tamga's own domain.
-pub struct Blake3Tree(blake3::Hasher);
-
-impl SimpleHasher for Blake3Tree {
-    fn new() -> Self {
-        Blake3Tree(blake3::Hasher::new_derive_key("tamga 2026 state tree v1"))
-    }
-    fn update(&mut self, data: &[u8]) {
-        self.0.update(data);
-    }
-    fn finalize(self) -> [u8; 32] {
-        *self.0.finalize().as_bytes()
-    }
-}
-
-/// The tree key of a state key.
-pub fn key_hash(key: &[u8]) -> KeyHash {
-    KeyHash(hashing::hash(hashing::DOMAIN_STATE_KEY, &[key]).0)
-}
+pub use tamga_verify::tree::{key_hash, Blake3Tree};
 
 /// `smt_values` key: key hash then big-endian version, so a reverse seek finds the
 /// newest value at or below a version.
@@ -92,4 +74,33 @@ pub fn state_root_after(
         .put_value_set(value_set, version)
         .map_err(|e| StorageError::Tree(e.to_string()))?;
     Ok((Hash32(root.0), batch))
+}
+
+/// A value at tree version `version` (the state after that height) with its proof
+/// against that version's root, for a certificate (Art. 62).
+pub fn prove(
+    storage: &Storage,
+    key: &[u8],
+    version: Version,
+) -> Result<tamga_verify::ProvenValue, StorageError> {
+    let tree = JellyfishMerkleTree::<_, Blake3Tree>::new(storage);
+    let (value, proof) = tree
+        .get_with_proof(key_hash(key), version)
+        .map_err(|e| StorageError::Tree(e.to_string()))?;
+    Ok(tamga_verify::ProvenValue {
+        key: key.to_vec(),
+        value,
+        proof,
+    })
+}
+
+/// The value `key` had at tree version `version`, without a proof.
+pub fn value_at(
+    storage: &Storage,
+    key: &[u8],
+    version: Version,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    storage
+        .get_value_option(version, key_hash(key))
+        .map_err(|e| StorageError::Tree(e.to_string()))
 }

@@ -5,13 +5,18 @@
 //! under the agreement or a smart contract (p.3), directly or through a
 //! representative (p.4).
 
+#[cfg(feature = "execution")]
 mod actions;
+#[cfg(feature = "execution")]
 mod create;
+#[cfg(feature = "execution")]
 mod decide;
 mod error;
 mod model;
+#[cfg(feature = "execution")]
 mod shares;
 
+#[cfg(feature = "execution")]
 pub(crate) use decide::approve_by_contract;
 pub use error::CondoError;
 pub use model::{
@@ -19,14 +24,22 @@ pub use model::{
     Offer, Proposal, ProposalStatus, Thresholds,
 };
 // Read helpers for the node's views (RPC, `tx show`): no rule depends on these exports.
+#[cfg(feature = "execution")]
 pub use create::agreement_hash;
+#[cfg(feature = "execution")]
 pub use decide::tally;
+#[cfg(feature = "execution")]
 pub use shares::{governed_view, share_records, weights, GovernedView};
 
+#[cfg(feature = "execution")]
 use crate::execute::{ApplyError, TxContext};
+#[cfg(feature = "execution")]
 use crate::records::Event;
+#[cfg(feature = "execution")]
 use crate::state::{keys, Overlay, StateRead};
-use crate::types::{Hash32, Payload};
+#[cfg(feature = "execution")]
+use crate::types::Hash32;
+use crate::types::Payload;
 
 /// Whether `payload` is a condominium operation.
 pub fn handles(payload: &Payload) -> bool {
@@ -42,6 +55,7 @@ pub fn handles(payload: &Payload) -> bool {
     )
 }
 
+#[cfg(feature = "execution")]
 pub fn apply(
     state: &mut Overlay,
     ctx: &TxContext,
@@ -97,6 +111,7 @@ pub fn apply(
 }
 
 /// Loads a condominium that is not dissolved.
+#[cfg(feature = "execution")]
 fn load_active(state: &dyn StateRead, id: &Hash32) -> Result<Condo, ApplyError> {
     let condo: Condo =
         crate::state::get_typed(state, &keys::condo(id))?.ok_or(CondoError::NotFound(*id))?;
@@ -106,6 +121,7 @@ fn load_active(state: &dyn StateRead, id: &Hash32) -> Result<Condo, ApplyError> 
     Ok(condo)
 }
 
+#[cfg(feature = "execution")]
 fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), CondoError> {
     if text.trim().is_empty() {
         return Err(CondoError::TextEmpty { field });

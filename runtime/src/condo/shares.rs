@@ -49,6 +49,7 @@ pub(super) fn mint(
         status: RecordStatus::Active,
         registered_by: condo.account(),
         registered_height: ctx.height,
+        provenance: Default::default(),
     };
     state.put(keys::record(&id), &record);
     condo.shares.push(id);

@@ -2,25 +2,38 @@
 //! a mandatory arbitration clause naming human arbiters (p.3); instances that bind
 //! parties, hold assets, and freeze on dispute until a human rules.
 
+#[cfg(feature = "execution")]
 mod abi;
+#[cfg(feature = "execution")]
 mod arbitration;
+#[cfg(feature = "execution")]
 mod custody;
 mod error;
+#[cfg(feature = "execution")]
 pub mod lifecycle;
 mod model;
+#[cfg(feature = "execution")]
 pub mod vm;
 
+#[cfg(feature = "execution")]
 pub use custody::query;
 pub use error::ContractError;
 pub use model::{
     account_of, ArbitrationClause, Contract, Decision, Direction, Dispute, Instance, InstanceStatus,
 };
+#[cfg(feature = "execution")]
 pub use vm::{BlockFuel, CallEnv, CallOutcome, PrecompiledStore, Vm};
 
+#[cfg(feature = "execution")]
 use crate::execute::{ApplyError, TxContext};
+#[cfg(feature = "execution")]
 use crate::records::Event;
+#[cfg(feature = "execution")]
 use crate::state::{keys, Overlay};
-use crate::types::{Hash32, Payload};
+#[cfg(feature = "execution")]
+use crate::types::Hash32;
+use crate::types::Payload;
+#[cfg(feature = "execution")]
 use custody::run_outcome;
 
 /// Whether `payload` is a contract operation (applied here, not by the records rules).
@@ -37,6 +50,7 @@ pub fn handles(payload: &Payload) -> bool {
     )
 }
 
+#[cfg(feature = "execution")]
 pub fn apply(
     state: &mut Overlay,
     ctx: &TxContext,
@@ -84,12 +98,14 @@ pub fn apply(
     }
 }
 
+#[cfg(feature = "execution")]
 fn load_contract(state: &Overlay, id: &Hash32) -> Result<Contract, ApplyError> {
     Ok(state
         .get_typed(&keys::contract(id))?
         .ok_or(ContractError::ContractNotFound(*id))?)
 }
 
+#[cfg(feature = "execution")]
 fn load_instance(state: &Overlay, id: &Hash32) -> Result<Instance, ApplyError> {
     Ok(state
         .get_typed(&keys::instance(id))?

@@ -2,10 +2,16 @@
 //! p.2) and any subject the chain starts with (its validators' operators, a
 //! registrar). They are written as if issued at height 0 by no one.
 
+#[cfg(feature = "execution")]
 use super::error::PkiError;
+#[cfg(feature = "execution")]
 use super::identifier::subject_of;
-use super::model::{Certificate, Point, Role, Subject, SubjectKind};
+#[cfg(feature = "execution")]
+use super::model::{Certificate, Point, Subject};
+use super::model::{Role, SubjectKind};
+#[cfg(feature = "execution")]
 use super::rules::{check_roles, put_certificate};
+#[cfg(feature = "execution")]
 use crate::state::{keys, Overlay};
 use crate::types::{hashing, Hash32, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -37,6 +43,7 @@ impl GenesisCertificate {
 
 /// Checks the genesis certificates: at least one root, roots are authorities,
 /// roles fit kinds, keys usable and bound once.
+#[cfg(feature = "execution")]
 pub fn check(certs: &[GenesisCertificate]) -> Result<(), String> {
     if !certs.iter().any(|c| c.root) {
         return Err("genesis needs at least one root certification authority (root: true)".into());
@@ -60,6 +67,7 @@ pub fn check(certs: &[GenesisCertificate]) -> Result<(), String> {
 }
 
 /// Writes the genesis subjects and certificates.
+#[cfg(feature = "execution")]
 pub fn write(state: &mut Overlay, certs: &[GenesisCertificate]) {
     let mut subjects: std::collections::BTreeMap<_, Subject> = Default::default();
     for (index, c) in certs.iter().enumerate() {
@@ -98,6 +106,7 @@ pub fn write(state: &mut Overlay, certs: &[GenesisCertificate]) {
 }
 
 /// One identifier is one subject: its certificates agree on its kind.
+#[cfg(feature = "execution")]
 fn kinds_agree(certs: &[GenesisCertificate]) -> Result<(), String> {
     let mut kinds: std::collections::HashMap<Hash32, SubjectKind> = Default::default();
     for c in certs {

@@ -12,6 +12,7 @@ mod error;
 pub mod genesis;
 pub mod identifier;
 mod model;
+#[cfg(feature = "execution")]
 mod rules;
 
 pub use error::PkiError;
@@ -20,6 +21,7 @@ pub use model::{
     Approval, CertStatus, Certificate, Point, Revocation, RevocationReason, Role, Subject,
     SubjectKind, SubjectRef,
 };
+#[cfg(feature = "execution")]
 pub use rules::{
     apply, certificate_of_key, certify, handles, holds_role, load_certificate, load_subject,
     require_subject,

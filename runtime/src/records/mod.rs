@@ -4,11 +4,16 @@
 
 mod error;
 mod model;
+pub mod provenance;
+#[cfg(feature = "execution")]
 mod rules;
 
 pub use error::RecordError;
 pub use model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
+pub use provenance::{Provenance, ProvenanceEntry, Signer};
+#[cfg(feature = "execution")]
 pub use rules::apply;
+#[cfg(feature = "execution")]
 pub(crate) use rules::{deposit_into, encumber, load_active, terminate, transfer};
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! What the ledger stores about records and classes, and the events it emits when
 //! rights change (the node indexes events into each record's provenance history).
 
+use super::provenance::Provenance;
 use crate::condo::Action;
 use crate::pki::RevocationReason;
 use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey, SubjectId};
@@ -56,6 +57,9 @@ pub struct Record {
     pub status: RecordStatus,
     pub registered_by: SubjectId,
     pub registered_height: u64,
+    /// Every change so far, as a count and a running digest (see `provenance`):
+    /// under the state root with the record, so a certificate proves its history.
+    pub provenance: Provenance,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +154,11 @@ pub enum Event {
         effective_height: u64,
         validators: Vec<(PublicKey, u64)>,
     },
+    /// Signatures anchored to a document, by its blake3 hash (Art. 55 p.1(4)).
+    DocumentAnchored {
+        document: Hash32,
+        signers: Vec<SubjectId>,
+    },
     /// A certificate bound `key` to `subject` (Art. 55 p.1(2)).
     CertificateIssued {
         certificate: Hash32,
@@ -241,6 +250,7 @@ impl Event {
             | Event::CertificateRevoked { .. }
             | Event::PersonalDataErased { .. }
             | Event::ValidatorSetScheduled { .. }
+            | Event::DocumentAnchored { .. }
             | Event::CondoCreated { .. }
             | Event::CondoProposed { .. }
             | Event::CondoVoted { .. }

@@ -3,6 +3,7 @@
 
 use super::error::RecordError;
 use super::model::{Asset, Class, Encumbrance, Event, Record, RecordStatus};
+use super::provenance::Provenance;
 use crate::execute::{ApplyError, TxContext};
 use crate::limits::{ENCUMBRANCES_PER_RECORD_MAX, TEXT_BYTES_MAX};
 use crate::pki::{self, Role, SubjectKind};
@@ -175,6 +176,7 @@ fn register(
         status: RecordStatus::Active,
         registered_by: ctx.signer,
         registered_height: ctx.height,
+        provenance: Provenance::default(),
     };
     state.put(keys::record(&id), &record);
     Ok(vec![Event::Registered {
@@ -361,6 +363,8 @@ fn split_off(
         amount: part,
     };
     split.next_encumbrance_id = 1;
+    // A new record: its history starts here (the split event is its first entry).
+    split.provenance = Provenance::default();
     split.registered_height = ctx.height;
     record.asset = Asset::Fungible {
         class,

@@ -55,7 +55,7 @@ impl Evidence {
     /// and the two messages really conflict.
     pub fn verify(&self, chain_id: &str) -> bool {
         let check = |hash: Hash32, signature: &Signature| {
-            crate::execute::verify_signature(&self.validator, &hash, signature)
+            super::verify_signature(&self.validator, &hash, signature)
         };
         match &self.equivocation {
             Equivocation::DoubleVote {

@@ -35,6 +35,12 @@ pub const DOMAIN_CONDO_ID: &str = "tamga 2026 condominium id v1";
 pub const DOMAIN_SHARE_ID: &str = "tamga 2026 condominium share id v1";
 /// Hash of a condominium's agreement text.
 pub const DOMAIN_AGREEMENT: &str = "tamga 2026 condominium agreement v1";
+/// A chain's genesis file: the chain's identity.
+pub const DOMAIN_GENESIS: &str = "tamga 2026 genesis v1";
+/// One entry of a record's provenance, as its running digest absorbs it.
+pub const DOMAIN_PROVENANCE_ENTRY: &str = "tamga 2026 provenance entry v1";
+/// A record's running provenance digest: previous digest, then the entry's hash.
+pub const DOMAIN_PROVENANCE: &str = "tamga 2026 provenance v1";
 /// Key hashes in the authenticated state tree.
 pub const DOMAIN_STATE_KEY: &str = "tamga 2026 state key v1";
 

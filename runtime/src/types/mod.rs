@@ -17,3 +17,12 @@ pub use ids::{Bytes, Hash32, ParseIdError, PublicKey, Signature, SubjectId};
 pub use tx::{
     Cosignature, EncumbranceKind, Founder, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };
+
+/// Strict ed25519: the key must be a usable point, and the signature canonical.
+pub fn verify_signature(key: &PublicKey, hash: &Hash32, signature: &Signature) -> bool {
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&key.0) else {
+        return false;
+    };
+    let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
+    key.verify_strict(&hash.0, &signature).is_ok()
+}

@@ -180,6 +180,9 @@ pub enum Payload {
     },
     /// Take an offered share.
     CondoTake { condo: Hash32, offer: u64 },
+    /// Anchor the signer's (and each co-signer's) signature to a document, by its
+    /// blake3 hash, at this block's time (Art. 55 p.1(4)).
+    AnchorDocument { document: Hash32 },
 }
 
 /// A founder of a condominium and its share's numerator.

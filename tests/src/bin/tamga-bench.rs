@@ -6,7 +6,9 @@
 //! * node: the same kind of transfers submitted over JSON-RPC (`tx_submitBatch`)
 //!   to a real `tamga dev` process, counted when committed;
 //! * contracts: committed `escrow-sale` calls per second on the same node, beside
-//!   the sandbox's own instantiate + call rate for that module.
+//!   the sandbox's own instantiate + call rate for that module;
+//! * certificates: the size of an ownership certificate for a record with a
+//!   100-entry history, and the offline verifier's time per certificate.
 
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -201,6 +203,94 @@ fn contracts_section(node: &Node, calls: usize) {
     );
 }
 
+/// Signs each payload as `signer` with consecutive nonces, co-signed by `cosigners`.
+fn signed_by(node: &Node, signer: &str, cosigners: &[&str], payloads: &[Payload]) -> Vec<SignedTx> {
+    let key = node.key(signer);
+    let first = node.next_nonce(&PublicKey::of(&key));
+    let payloads = payloads.iter().enumerate();
+    payloads
+        .map(|(i, payload)| {
+            let tx = Transaction {
+                chain_id: CHAIN.into(),
+                signer: PublicKey::of(&key),
+                nonce: first + i as u64,
+                payload: payload.clone(),
+            };
+            let signed = tx.sign(&key);
+            cosigners
+                .iter()
+                .fold(signed, |tx, c| tx.cosign(&node.key(c)))
+        })
+        .collect()
+}
+
+/// A record with a 100-entry history (registered, then 50 leases to bob and 49
+/// releases), its certificate's size, and the offline verifier's time for it.
+fn certificates_section(node: &Node) {
+    let first = node.next_nonce(&PublicKey::of(&node.key("registrar")));
+    let setup = registrations(
+        CHAIN,
+        &node.key("registrar"),
+        node.subject("alice"),
+        1,
+        first,
+    );
+    submit_all(node, &setup);
+    wait_committed(node, &setup[0]);
+    let done = node.rpc("tx_get", json!([setup[0].id()])).unwrap();
+    let record = done["events"][0]["registered"]["record"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let record = Hash32::from_hex(&record).unwrap();
+    let holder = node.subject("bob");
+    let kind = tamga_runtime::types::EncumbranceKind::Lease;
+    for id in 1..=50u32 {
+        let lease = Payload::Encumber {
+            record,
+            kind,
+            holder,
+            document: None,
+        };
+        let lease = signed_by(node, "alice", &["bob"], &[lease]);
+        submit_all(node, &lease);
+        wait_committed(node, &lease[0]);
+        if id < 50 {
+            let release = signed_by(
+                node,
+                "bob",
+                &[],
+                &[Payload::Release {
+                    record,
+                    encumbrance: id,
+                }],
+            );
+            submit_all(node, &release);
+            wait_committed(node, &release[0]);
+        }
+    }
+    let answer = node.rpc("record_certificate", json!([record])).unwrap();
+    let bytes = hex::decode(answer["certificate"].as_str().unwrap()).unwrap();
+    let genesis = std::fs::read(node.home.join("genesis.json")).unwrap();
+    let genesis: tamga_runtime::Genesis = serde_json::from_slice(&genesis).unwrap();
+    let verified = tamga_verify::verify_bytes(&bytes, &genesis).expect("the certificate verifies");
+    let rounds = 200;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        tamga_verify::verify_bytes(&bytes, &genesis).expect("the certificate verifies");
+    }
+    let per_cert_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds);
+    let entries = match &verified.finding {
+        tamga_verify::report::Finding::Record(r) => r.provenance.as_ref().map_or(0, |p| p.total),
+        _ => 0,
+    };
+    println!(
+        "certificate, {entries}-entry history: {:>7} bytes",
+        bytes.len()
+    );
+    println!("offline verify per certificate:   {per_cert_us:>7.0} us (one core, {rounds} rounds)");
+}
+
 fn main() {
     let (count, block_time_ms, calls) =
         (arg(1, 20_000) as usize, arg(2, 100), arg(3, 2_000) as usize);
@@ -217,4 +307,6 @@ fn main() {
     let node = Node::dev_with(block_time_ms, &["--mempool-signer-txs-max", "20000"]);
     transfers_section(&node, count, block_time_ms);
     contracts_section(&node, calls);
+    println!();
+    certificates_section(&node);
 }

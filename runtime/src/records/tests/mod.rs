@@ -5,6 +5,7 @@
 mod condo;
 mod condo_governance;
 mod contracts;
+mod documents;
 mod envelope;
 mod fungible;
 mod legal;
