@@ -33,6 +33,11 @@ fn pledge(app: &App, record: Hash32, owner: &str, holder: &str) {
     run(app, owner, &[holder], payload);
 }
 
+/// A certificate for `record` at the tip.
+fn certificate_at_tip(app: &App, record: &Hash32) -> tamga_verify::Certificate {
+    crate::certify::record(&app.storage, record, app.tip().height).unwrap()
+}
+
 fn record_finding(verified: &tamga_verify::Verified) -> &RecordFinding {
     match &verified.finding {
         Finding::Record(r) => r,
@@ -64,9 +69,7 @@ fn a_record_certificate_verifies_offline_with_owner_encumbrances_provenance_and_
     let dir = tempfile::tempdir().unwrap();
     let (app, record) = chain_with_a_record(dir.path());
     let height = app.tip().height;
-    let bytes = crate::certify::record(&app.storage, &record, height)
-        .unwrap()
-        .to_bytes();
+    let bytes = certificate_at_tip(&app, &record).to_bytes();
     drop(app);
     let verified = verify_bytes(&bytes, &dev_genesis().unwrap()).unwrap();
     assert_eq!(verified.height, height);
@@ -169,10 +172,7 @@ fn an_anchored_document_shows_each_signer_with_the_certificate_it_signed_under()
 fn every_single_byte_change_to_a_certificate_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (app, record) = chain_with_a_record(dir.path());
-    let height = app.tip().height;
-    let bytes = crate::certify::record(&app.storage, &record, height)
-        .unwrap()
-        .to_bytes();
+    let bytes = certificate_at_tip(&app, &record).to_bytes();
     let genesis = dev_genesis().unwrap();
     verify_bytes(&bytes, &genesis).unwrap();
     for i in 0..bytes.len() {

@@ -17,12 +17,20 @@ const WAIT: Duration = Duration::from_secs(90);
 
 /// `tamga verify`, as someone with no node and no network runs it.
 fn verify(cert: &Path, genesis: &Path, json: bool) -> Output {
+    verify_document(cert, genesis, None, json)
+}
+
+/// `tamga verify`, with `--document FILE` when given.
+fn verify_document(cert: &Path, genesis: &Path, document: Option<&Path>, json: bool) -> Output {
     let mut command = Command::new(tamga_bin());
     command
         .arg("verify")
         .arg(cert)
         .arg("--genesis")
         .arg(genesis);
+    if let Some(document) = document {
+        command.arg("--document").arg(document);
+    }
     if json {
         command.args(["--output", "json"]);
     }
@@ -170,19 +178,7 @@ fn an_anchored_document_is_proven_offline_and_a_changed_byte_is_not() {
     let (alice, bob) = (node.subject("alice"), node.subject("bob"));
     node.stop();
 
-    let mut command = Command::new(tamga_bin());
-    command
-        .arg("verify")
-        .arg(&cert)
-        .arg("--genesis")
-        .arg(&genesis)
-        .arg("--document")
-        .arg(&file);
-    let output = command
-        .args(["--output", "json"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let output = verify_document(&cert, &genesis, Some(&file), true);
     assert!(output.status.success(), "{}", text(&output));
     let verified: Value = serde_json::from_slice(&output.stdout).unwrap();
     let signatures = &verified["finding"]["signatures"];
@@ -194,15 +190,7 @@ fn an_anchored_document_is_proven_offline_and_a_changed_byte_is_not() {
     bytes[31] ^= 0x01;
     let changed = dir.path().join("changed.txt");
     std::fs::write(&changed, bytes).unwrap();
-    let mut command = Command::new(tamga_bin());
-    command
-        .arg("verify")
-        .arg(&cert)
-        .arg("--genesis")
-        .arg(&genesis)
-        .arg("--document")
-        .arg(&changed);
-    let output = command.stdin(Stdio::null()).output().unwrap();
+    let output = verify_document(&cert, &genesis, Some(&changed), false);
     assert!(!output.status.success());
     assert!(
         text(&output).contains("is not the certified file"),
