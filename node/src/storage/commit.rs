@@ -103,7 +103,18 @@ impl Storage {
         );
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
         self.write(batch)?;
+        self.cache_committed(writes, &tree);
         Ok(tip)
+    }
+
+    /// After a commit's write: what it wrote replaces what the caches held, and
+    /// the new tree nodes (the ones the next block's paths start from) go in.
+    fn cache_committed(&self, writes: &WriteSet, tree: &TreeUpdateBatch) {
+        self.values
+            .update(writes.iter().map(|(key, value)| (key.clone(), value.clone())));
+        let nodes = tree.node_batch.nodes().iter();
+        self.nodes
+            .update(nodes.map(|(key, node)| (key.clone(), node.clone())));
     }
 
     /// Commits a decided block and everything it changed, atomically and durably.
@@ -172,6 +183,7 @@ impl Storage {
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
         self.prune_proposals(&mut batch, header.height);
         self.write(batch)?;
+        self.cache_committed(&executed.writes, &executed.tree);
         Ok(tip)
     }
 

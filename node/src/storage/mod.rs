@@ -6,6 +6,7 @@
 //! [`commit`]), so after a crash the node restarts at the last committed height with
 //! exactly that height's state: there is no partial block on disk.
 
+mod cache;
 mod commit;
 mod precompiled;
 mod proofs;
@@ -86,6 +87,10 @@ pub enum StorageError {
 
 pub struct Storage {
     db: DB,
+    /// Committed state values (`None`: known absent), in front of `CF_STATE`.
+    values: cache::Cache<Vec<u8>, Option<Vec<u8>>>,
+    /// State-tree nodes, in front of `CF_SMT_NODES` (immutable once written).
+    nodes: cache::Cache<jmt::storage::NodeKey, jmt::storage::Node>,
 }
 
 impl Storage {
@@ -96,11 +101,16 @@ impl Storage {
         // Bounded background work and open files: the node shares a small machine.
         options.set_max_background_jobs(2);
         options.set_max_open_files(512);
+        let block_cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         let cfs = ALL_CFS
             .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &block_cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        Ok(Storage { db })
+        Ok(Storage {
+            db,
+            values: cache::Cache::new(cache::STATE_CACHE_BYTES_MAX, cache::weigh_state),
+            nodes: cache::Cache::new(cache::NODE_CACHE_BYTES_MAX, smt::weigh_node),
+        })
     }
 
     pub(crate) fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -140,6 +150,7 @@ impl Storage {
         self.db
             .put_cf(self.cf(CF_STATE), key, bytes)
             .expect("test write");
+        self.values.forget(&key.to_vec());
     }
 
     pub fn genesis_hash(&self) -> Result<Option<Hash32>, StorageError> {
@@ -147,12 +158,41 @@ impl Storage {
     }
 }
 
+/// RocksDB's block cache, shared by every column family: uncompressed data blocks
+/// (this build has no compression libraries) plus index and filter blocks.
+const BLOCK_CACHE_BYTES: usize = 128 * 1024 * 1024;
+
+/// Column families read by exact key on the hot path (state values, tree nodes,
+/// transaction locations for admission's "already committed?") get a bloom filter,
+/// so a key that is not in an SST file costs no data-block read: at a million
+/// records most look-ups of a new transaction id or record id are such misses.
+fn cf_options(name: &str, block_cache: &rocksdb::Cache) -> Options {
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_block_cache(block_cache);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    if [CF_STATE, CF_SMT_NODES, CF_TXS, CF_META].contains(&name) {
+        table.set_bloom_filter(10.0, false);
+    }
+    let mut options = Options::default();
+    options.set_block_based_table_factory(&table);
+    options
+}
+
 /// Committed state, as the runtime reads it. A failing disk read cannot be turned
 /// into "no value" without forking from other nodes, so it stops the node.
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.get_raw(CF_STATE, key) {
-            Ok(value) => value,
+        let key = key.to_vec();
+        let epoch = match self.values.get(&key) {
+            Ok(value) => return value,
+            Err(epoch) => epoch,
+        };
+        match self.get_raw(CF_STATE, &key) {
+            Ok(value) => {
+                self.values.fill(key, value.clone(), epoch);
+                value
+            }
             Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),
         }
     }

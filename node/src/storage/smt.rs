@@ -24,7 +24,17 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        Ok(self.get_decoded(CF_SMT_NODES, &encoding::encode(node_key), "tree node")?)
+        let epoch = match self.nodes.get(node_key) {
+            Ok(node) => return Ok(Some(node)),
+            Err(epoch) => epoch,
+        };
+        let node: Option<Node> =
+            self.get_decoded(CF_SMT_NODES, &encoding::encode(node_key), "tree node")?;
+        // Only nodes that exist: an absent key may be written by a later block.
+        if let Some(node) = &node {
+            self.nodes.fill(node_key.clone(), node.clone(), epoch);
+        }
+        Ok(node)
     }
 
     fn get_value_option(
@@ -53,6 +63,17 @@ impl TreeReader for Storage {
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("state-tree restoration is not supported: nodes catch up by replaying blocks")
     }
+}
+
+/// A tree node's weight in the node cache: an internal node boxes 16 child slots
+/// of about 64 bytes each; a leaf holds two hashes.
+pub(super) fn weigh_node(key: &NodeKey, node: &Node) -> usize {
+    let node_bytes = match node {
+        Node::Internal(_) => 16 * 64,
+        Node::Leaf(_) => 96,
+        Node::Null => 8,
+    };
+    key.nibble_path().num_nibbles() / 2 + 16 + node_bytes
 }
 
 /// The state root after applying `writes` as tree version `version`, and the tree

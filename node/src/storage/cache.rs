@@ -1,0 +1,171 @@
+//! Bounded in-memory caches in front of RocksDB for the two reads a transaction
+//! makes most: committed state values (every rule reads a handful) and state-tree
+//! nodes (every block's root walks the paths of the keys it wrote). A read served
+//! here skips RocksDB's memtable and block lookups; at a million records most
+//! would otherwise go to SST files.
+//!
+//! Each cache keeps two generations: entries land in the *hot* one; when it holds
+//! half the byte budget, it becomes the *cold* one and the old cold one is dropped.
+//! A hit in the cold generation moves the entry back to the hot one. So memory
+//! stays under the budget, every operation is O(1), and what is read often stays.
+//!
+//! Correctness: a cache may only hold what RocksDB holds. Commits update it after
+//! their write ([`Cache::update`]) and bump an epoch; a reader that missed fills
+//! the entry only if no commit happened between its look-up and its disk read
+//! ([`Cache::fill`]), so a value read just before a commit can never be cached
+//! after it.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard};
+
+/// Bytes the state-value cache may hold (keys and values, plus per-entry overhead).
+pub const STATE_CACHE_BYTES_MAX: usize = 96 * 1024 * 1024;
+/// Bytes the tree-node cache may hold.
+pub const NODE_CACHE_BYTES_MAX: usize = 96 * 1024 * 1024;
+/// What an entry costs beyond its key and value bytes (hash slot, allocations).
+pub const ENTRY_OVERHEAD_BYTES: usize = 64;
+
+struct Generations<K, V> {
+    hot: HashMap<K, V>,
+    cold: HashMap<K, V>,
+    hot_bytes: usize,
+    /// Bumped by every commit's update, so a fill can tell it raced one.
+    epoch: u64,
+}
+
+pub struct Cache<K, V> {
+    inner: Mutex<Generations<K, V>>,
+    bytes_max: usize,
+    weigh: fn(&K, &V) -> usize,
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
+    pub fn new(bytes_max: usize, weigh: fn(&K, &V) -> usize) -> Self {
+        assert!(
+            bytes_max >= 1024,
+            "a cache smaller than 1 KiB caches nothing"
+        );
+        Cache {
+            inner: Mutex::new(Generations {
+                hot: HashMap::new(),
+                cold: HashMap::new(),
+                hot_bytes: 0,
+                epoch: 0,
+            }),
+            bytes_max,
+            weigh,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Generations<K, V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached value, or the epoch to pass to [`Cache::fill`] after a disk read.
+    pub fn get(&self, key: &K) -> Result<V, u64> {
+        let mut inner = self.lock();
+        if let Some(value) = inner.hot.get(key) {
+            return Ok(value.clone());
+        }
+        match inner.cold.remove(key) {
+            Some(value) => {
+                self.insert(&mut inner, key.clone(), value.clone());
+                Ok(value)
+            }
+            None => Err(inner.epoch),
+        }
+    }
+
+    /// Caches what a reader found on disk, unless a commit happened since its
+    /// look-up at `epoch` (its value may be older than that commit's).
+    pub fn fill(&self, key: K, value: V, epoch: u64) {
+        let mut inner = self.lock();
+        if inner.epoch == epoch {
+            self.insert(&mut inner, key, value);
+        }
+    }
+
+    /// After a commit's write: its values replace whatever was cached.
+    pub fn update(&self, entries: impl IntoIterator<Item = (K, V)>) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        for (key, value) in entries {
+            inner.cold.remove(&key);
+            self.insert(&mut inner, key, value);
+        }
+    }
+
+    /// Drops one entry (tests that corrupt the disk under the cache).
+    #[cfg(test)]
+    pub fn forget(&self, key: &K) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        inner.hot.remove(key);
+        inner.cold.remove(key);
+    }
+
+    fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) {
+        let bytes = (self.weigh)(&key, &value) + ENTRY_OVERHEAD_BYTES;
+        if inner.hot_bytes + bytes > self.bytes_max / 2 {
+            inner.cold = std::mem::take(&mut inner.hot);
+            inner.hot_bytes = 0;
+        }
+        inner.hot_bytes += bytes;
+        // A replaced entry's bytes stay counted until the generation turns: an
+        // over-estimate, never an under-estimate.
+        inner.hot.insert(key, value);
+        debug_assert!(inner.hot_bytes <= self.bytes_max / 2 + bytes);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.hot.len(), inner.cold.len())
+    }
+}
+
+/// A state value's weight: key and value bytes.
+pub fn weigh_state(key: &Vec<u8>, value: &Option<Vec<u8>>) -> usize {
+    key.len() + value.as_ref().map_or(0, Vec::len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(bytes_max: usize) -> Cache<Vec<u8>, Option<Vec<u8>>> {
+        Cache::new(bytes_max, weigh_state)
+    }
+
+    #[test]
+    fn a_fill_that_raced_a_commit_is_not_kept() {
+        let cache = cache(1 << 20);
+        let epoch = cache.get(&b"k".to_vec()).unwrap_err();
+        // A commit writes the key between the reader's miss and its fill.
+        cache.update([(b"k".to_vec(), Some(b"new".to_vec()))]);
+        cache.fill(b"k".to_vec(), Some(b"old".to_vec()), epoch);
+        assert_eq!(cache.get(&b"k".to_vec()), Ok(Some(b"new".to_vec())));
+        // Without a commit in between, the fill is kept.
+        let epoch = cache.get(&b"j".to_vec()).unwrap_err();
+        cache.fill(b"j".to_vec(), None, epoch);
+        assert_eq!(cache.get(&b"j".to_vec()), Ok(None));
+    }
+
+    #[test]
+    fn memory_stays_within_the_budget_and_recent_entries_stay() {
+        let cache = cache(16 * 1024);
+        for i in 0u32..10_000 {
+            let epoch = cache.get(&i.to_be_bytes().to_vec()).unwrap_err();
+            cache.fill(i.to_be_bytes().to_vec(), Some(vec![0; 60]), epoch);
+            // Entry 0 is read all along: it never leaves.
+            assert!(cache.get(&0u32.to_be_bytes().to_vec()).is_ok(), "at {i}");
+        }
+        let (hot, cold) = cache.len();
+        let entry = 4 + 60 + ENTRY_OVERHEAD_BYTES;
+        assert!((hot + cold) * entry <= 16 * 1024, "{hot} + {cold} entries");
+        assert!(hot + cold > 16 * 1024 / entry / 2, "{hot} + {cold} entries");
+        assert!(cache.get(&9_999u32.to_be_bytes().to_vec()).is_ok());
+        assert!(cache.get(&1u32.to_be_bytes().to_vec()).is_err());
+    }
+}
