@@ -126,6 +126,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
 }
 
 /// A state value's weight: key and value bytes.
+// `&Vec<u8>`: the signature is `fn(&K, &V)` with `K = Vec<u8>`, fixed by `Cache`.
+#[allow(clippy::ptr_arg)]
 pub fn weigh_state(key: &Vec<u8>, value: &Option<Vec<u8>>) -> usize {
     key.len() + value.as_ref().map_or(0, Vec::len)
 }

@@ -109,9 +109,12 @@ impl Storage {
 
     /// After a commit's write: what it wrote replaces what the caches held, and
     /// the new tree nodes (the ones the next block's paths start from) go in.
-    fn cache_committed(&self, writes: &WriteSet, tree: &TreeUpdateBatch) {
-        self.values
-            .update(writes.iter().map(|(key, value)| (key.clone(), value.clone())));
+    pub(super) fn cache_committed(&self, writes: &WriteSet, tree: &TreeUpdateBatch) {
+        self.values.update(
+            writes
+                .iter()
+                .map(|(key, value)| (key.clone(), value.clone())),
+        );
         let nodes = tree.node_batch.nodes().iter();
         self.nodes
             .update(nodes.map(|(key, node)| (key.clone(), node.clone())));
@@ -187,7 +190,12 @@ impl Storage {
         Ok(tip)
     }
 
-    fn put_state(&self, batch: &mut WriteBatch, writes: &WriteSet, tree: &TreeUpdateBatch) {
+    pub(super) fn put_state(
+        &self,
+        batch: &mut WriteBatch,
+        writes: &WriteSet,
+        tree: &TreeUpdateBatch,
+    ) {
         for (key, value) in writes {
             match value {
                 Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
@@ -269,7 +277,7 @@ impl Storage {
         }
     }
 
-    fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
+    pub(super) fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
         let mut options = WriteOptions::default();
         // Durable before the node reports the block committed.
         options.set_sync(true);
