@@ -7,6 +7,7 @@ use crate::mempool::check::{check_bytes, check_parallel};
 use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::time::Instant;
 use tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::contracts::Vm;
@@ -126,6 +127,8 @@ pub struct App {
     pub parts_refused: std::sync::atomic::AtomicU64,
     /// Clear personal data this node keeps as a certification authority (Art. 41).
     pub vault: crate::vault::Vault,
+    /// Time spent per stage of a transaction's path, for status and benchmarks.
+    pub stages: crate::stages::Stages,
 }
 
 impl App {
@@ -155,6 +158,7 @@ impl App {
             parts_executed: Default::default(),
             parts_refused: Default::default(),
             vault,
+            stages: Default::default(),
         }
     }
 
@@ -219,8 +223,11 @@ impl App {
     ) -> Result<Hash32, AdmitError> {
         let id = vtx.id;
         let ctx = self.next_context(crate::clock::now_ms());
-        self.mempool()
-            .admit(&self.storage, &ctx, vtx, bytes.len())?;
+        let mut mempool = self.mempool();
+        self.stages
+            .dry_run
+            .time(1, || mempool.admit(&self.storage, &ctx, vtx, bytes.len()))?;
+        drop(mempool);
         if let (true, Some(gossip)) = (relay, self.gossip.get()) {
             let _ = gossip.try_send(bytes);
         }
@@ -229,7 +236,9 @@ impl App {
 
     /// Admits transactions gossiped by peers, checked on every core, in order.
     pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
-        let checked = check_parallel(txs, |bytes| check_bytes(&self.chain_id, bytes.clone()));
+        let checked = check_parallel(txs, &self.stages.verify, |bytes| {
+            check_bytes(&self.chain_id, bytes.clone())
+        });
         let mut outcome = GossipAdmission::default();
         for result in checked {
             match result {
@@ -270,15 +279,21 @@ impl App {
     /// Applies transactions in order, drawing contract work from one block fuel
     /// budget. `strict` (a proposal from elsewhere) fails on the first invalid
     /// one, the budget's end included; otherwise (building a block) invalid ones
-    /// are dropped and the block closes where the budget ends, the rest waiting
-    /// in the mempool. A node-local failure is never taken for an invalid one.
+    /// are dropped and the block closes where the fuel budget ends or at
+    /// `deadline`, the rest waiting in the mempool. A node-local failure is never
+    /// taken for an invalid one.
     fn execute(
         &self,
         ctx: &BlockContext,
         txs: Vec<VerifiedTx>,
         strict: bool,
         fuel_max: u64,
+        deadline: Option<Instant>,
     ) -> Result<Execution, BlockError> {
+        assert!(
+            !strict || deadline.is_none(),
+            "a proposal is executed whole"
+        );
         let mut state = Overlay::new(&self.storage);
         begin_block(&mut state, ctx)?;
         let mut execution = Execution {
@@ -291,6 +306,9 @@ impl App {
         };
         let fuel = BlockFuel::new(fuel_max);
         for (index, vtx) in txs.into_iter().enumerate() {
+            if deadline.is_some_and(|d| index % 64 == 0 && Instant::now() >= d) {
+                break;
+            }
             match apply_tx_recorded(&mut state, ctx, &vtx, &fuel) {
                 Ok(applied) => {
                     execution.ids.push(vtx.id);
@@ -309,6 +327,19 @@ impl App {
         Ok(execution)
     }
 
+    /// The state root after a block's writes, and the tree nodes to store.
+    fn state_root(
+        &self,
+        height: u64,
+        execution: &Execution,
+    ) -> Result<(Hash32, jmt::storage::TreeUpdateBatch), BlockError> {
+        let count = execution.ids.len();
+        let root = (self.stages.state_root).time(count, || {
+            state_root_after(&self.storage, height, &execution.writes)
+        })?;
+        Ok(root)
+    }
+
     /// *Build a block*: take pending transactions in arrival order, execute them,
     /// and put the resulting state root in the header.
     pub fn build_block(
@@ -316,22 +347,28 @@ impl App {
         time_ms: u64,
         proposer: PublicKey,
     ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
-        self.build_block_within(time_ms, proposer, BLOCK_FUEL_MAX)
+        self.build_block_within(time_ms, proposer, BLOCK_FUEL_MAX, None)
     }
 
     /// [`App::build_block`] within a contract fuel budget of `fuel_max` (a
-    /// faulty proposer's, in tests, may claim more than validators allow).
+    /// faulty proposer's, in tests, may claim more than validators allow) and,
+    /// when given, taking no more transactions once `deadline` has passed: a
+    /// proposal that arrives after its round's timeout is no proposal at all.
     pub fn build_block_within(
         &self,
         time_ms: u64,
         proposer: PublicKey,
         fuel_max: u64,
+        deadline: Option<Instant>,
     ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
         let tip = self.tip();
         let ctx = self.next_context(time_ms);
         let candidates = self.mempool().candidates(self.block_txs_max);
-        let execution = self.execute(&ctx, candidates, false, fuel_max)?;
-        let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
+        let count = candidates.len();
+        let execution = (self.stages.execute).time(count, || {
+            self.execute(&ctx, candidates, false, fuel_max, deadline)
+        })?;
+        let (state_root, tree) = self.state_root(ctx.height, &execution)?;
         let header = BlockHeader {
             chain_id: self.chain_id.clone(),
             height: ctx.height,
@@ -402,8 +439,11 @@ impl App {
         };
         // Every validator holds every block to the same budget, whatever its
         // proposer claims.
-        let execution = self.execute(&ctx, verified, true, BLOCK_FUEL_MAX)?;
-        let (state_root, tree) = state_root_after(&self.storage, ctx.height, &execution.writes)?;
+        let count = verified.len();
+        let execution = (self.stages.execute).time(count, || {
+            self.execute(&ctx, verified, true, BLOCK_FUEL_MAX, None)
+        })?;
+        let (state_root, tree) = self.state_root(ctx.height, &execution)?;
         if state_root != header.state_root {
             return Err(BlockError::StateRoot {
                 expected: state_root,
@@ -434,7 +474,7 @@ impl App {
                 .collect()
         };
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
-        let checked = check_parallel(&missing, |&i| {
+        let checked = check_parallel(&missing, &self.stages.verify, |&i| {
             let len = encoding::encode(&txs[i]).len();
             if len > TX_BYTES_MAX {
                 return Err(TxError::TooLarge {
@@ -468,13 +508,18 @@ impl App {
         commit: Commit,
         dropped: Vec<(Hash32, TxError)>,
     ) -> Result<Tip, BlockError> {
-        let new_tip = self.storage.commit_block(&executed, &commit)?;
+        let count = executed.tx_ids.len();
+        let new_tip =
+            (self.stages.commit).time(count, || self.storage.commit_block(&executed, &commit))?;
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
         self.erase_requested(&executed.events)?;
         let ids = executed.tx_ids.clone();
         let next = self.next_context(new_tip.time_ms + 1);
-        self.mempool()
-            .on_commit(&self.storage, &next, &ids, dropped);
+        let mut mempool = self.mempool();
+        (self.stages.recheck).time(ids.len(), || {
+            mempool.on_commit(&self.storage, &next, &ids, dropped);
+        });
+        drop(mempool);
         let notice = BlockNotice {
             height: new_tip.height,
             hash: new_tip.block_hash,

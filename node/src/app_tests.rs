@@ -309,3 +309,29 @@ fn a_corrupt_state_value_is_a_local_failure_not_a_verdict() {
         "not remembered as rejected"
     );
 }
+
+/// Building stops taking transactions at its deadline: the rest stay pending for
+/// the next block, and a proposal never outlives its round's timeout because
+/// the pool was deep or the state slow.
+#[test]
+fn building_stops_at_its_deadline_and_the_rest_stay_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path());
+    let first = admit_registration(&app, 0);
+    admit_registration(&app, 1);
+    let proposer = PublicKey::of(&dev_key("validator"));
+    let fuel = tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
+    let passed = Some(std::time::Instant::now());
+    let (late, dropped) = app
+        .build_block_within(now_ms(), proposer, fuel, passed)
+        .unwrap();
+    assert!(late.block.txs.is_empty() && dropped.is_empty());
+    assert!(matches!(
+        app.mempool().status(&first),
+        Some(crate::mempool::TxStatus::Pending)
+    ));
+    let (built, _) = app
+        .build_block_within(now_ms(), proposer, fuel, None)
+        .unwrap();
+    assert_eq!(built.block.txs.len(), 2);
+}

@@ -13,5 +13,6 @@ pub mod mempool;
 pub mod node;
 pub mod p2p;
 pub mod rpc;
+pub mod stages;
 pub mod storage;
 pub mod vault;

@@ -100,14 +100,17 @@ pub fn check_body(part: &ProposalPart) -> Result<Block, PartError> {
 }
 
 /// Builds the next block from the mempool at this validator's clock, within a
-/// contract fuel budget of `fuel_max` (the block's, but in fault tests).
+/// contract fuel budget of `fuel_max` (the block's, but in fault tests), taking
+/// transactions for at most `budget`.
 pub fn build(
     app: &App,
     proposer: PublicKey,
     fuel_max: u64,
+    budget: std::time::Duration,
 ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
     let time_ms = crate::clock::now_ms().max(app.tip().time_ms + 1);
-    app.build_block_within(time_ms, proposer, fuel_max)
+    let deadline = std::time::Instant::now() + budget;
+    app.build_block_within(time_ms, proposer, fuel_max, Some(deadline))
 }
 
 /// Signs, as `proposer`, the part that carries `block` for (`height`, `round`,

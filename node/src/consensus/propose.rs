@@ -15,6 +15,7 @@ use arc_malachitebft_app_channel::app::types::LocallyProposedValue;
 use arc_malachitebft_app_channel::{Channels, NetworkMsg, Reply};
 use arc_malachitebft_core_consensus::ProposedValue;
 use arc_malachitebft_core_types::{Round, Validity};
+use std::time::Duration;
 use tamga_runtime::{Hash32, PublicKey};
 
 impl Host {
@@ -181,8 +182,13 @@ impl Host {
         let app = self.app.clone();
         let proposer = PublicKey(self.me.0);
         let fuel_max = self.block_fuel_budget();
+        // A third of the round's propose timeout for taking transactions: the
+        // root, the durable write and the parts' journey to every validator
+        // follow, and must land before the others give up on this round.
+        let budget = Duration::from_millis(self.propose_timeout_ms / 3);
         let (executed, dropped) =
-            tokio::task::spawn_blocking(move || parts::build(&app, proposer, fuel_max)).await??;
+            tokio::task::spawn_blocking(move || parts::build(&app, proposer, fuel_max, budget))
+                .await??;
         #[cfg(feature = "test-faults")]
         let executed = self.faults.tamper(executed);
         let id = Hash32(executed.block.header.hash().0);

@@ -126,7 +126,13 @@ fn proposal_with(
     admit_registration(&proposer, 0);
     let key = dev_key("validator");
     let fuel_max = tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
-    let (mut executed, dropped) = parts::build(&proposer, PublicKey::of(&key), fuel_max).unwrap();
+    let (mut executed, dropped) = parts::build(
+        &proposer,
+        PublicKey::of(&key),
+        fuel_max,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
     tamper(&mut executed.block);
     let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into(), None);
     let at = (Height(1), Round::ZERO, Round::Nil);

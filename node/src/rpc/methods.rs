@@ -2,7 +2,7 @@
 //!
 //! | method              | params                         | result                                   |
 //! |---------------------|--------------------------------|------------------------------------------|
-//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size   |
+//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, storage bytes (below) |
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
@@ -18,6 +18,12 @@
 //! | `condo_get`         | `[condo_id]`                   | a digital condominium (Art. 35): agreement, shares, governance, objects, open proposals |
 //! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold (none when a contract decides), status |
 //! | `condo_offers`      | `[condo_id, after?, limit?]` (≤ 100) | its share offers after number `after`: windows, taker, status |
+//!
+//! `node_status`'s `storage` is `{"column_families": {name: {"sst_bytes",
+//! "memtable_bytes"}}, "wal_bytes"}`: per RocksDB column family the SST files on
+//! disk (`rocksdb.total-sst-files-size`) and the memtables in memory
+//! (`rocksdb.size-all-mem-tables`, not disk), and the write-ahead log files'
+//! total; `{"error"}` instead if the database cannot say (see `storage::usage`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed
 //! in their own modules (`contracts`, `pki`, `documents`); the condominium methods'
@@ -102,6 +108,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 
 fn status(app: &App, moniker: &str) -> RpcResult {
     let tip = app.tip();
+    // A status call stays answerable when the database cannot report its sizes.
+    let storage = match app.storage.usage() {
+        Ok(usage) => to_json(&usage),
+        Err(e) => json!({ "error": e.to_string() }),
+    };
     let (consensus_height, round) = app.round();
     let signed = app.signing.get().and_then(|s| s.last());
     let signed = signed
@@ -120,6 +131,8 @@ fn status(app: &App, moniker: &str) -> RpcResult {
         "state_root": tip.state_root,
         "time_ms": tip.time_ms,
         "mempool_txs": app.mempool().len(),
+        "storage": storage,
+        "stages": app.stages.report(),
     }))
 }
 
@@ -152,15 +165,17 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
             "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
         )));
     }
-    let results: Vec<Value> = check_parallel(&txs, |tx| check_hex(&app.chain_id, tx))
-        .into_iter()
-        .map(|checked| match admit(app, checked) {
-            Ok(hash) => json!({ "hash": hash }),
-            Err(e) => {
-                json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
-            }
-        })
-        .collect();
+    let results: Vec<Value> = check_parallel(&txs, &app.stages.verify, |tx| {
+        check_hex(&app.chain_id, tx)
+    })
+    .into_iter()
+    .map(|checked| match admit(app, checked) {
+        Ok(hash) => json!({ "hash": hash }),
+        Err(e) => {
+            json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
+        }
+    })
+    .collect();
     Ok(Value::Array(results))
 }
 

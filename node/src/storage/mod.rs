@@ -13,6 +13,7 @@ mod proofs;
 mod proposals;
 mod query;
 mod smt;
+pub mod usage;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
 pub use precompiled::DiskModules;
