@@ -7,7 +7,14 @@
 # - four validators (four processes on this machine): committed transfers per
 #   second beside the machine limit cores / (validators x verify+apply cost), and
 #   submit-to-final latency p50/p99 at half that load, seen over the WebSocket.
+# - the same node grown to RECORDS records (default 1,000,000; registrations in
+#   mempool-sized chunks, a few minutes and a few GB under /tmp): the same
+#   transfers on random records of it beside the small state's rate, disk bytes
+#   per transfer by column family, the node's peak RSS, and record_get queries
+#   per second beside a bare jsonrpsee server answering the same JSON (plus
+#   record_byOwner and record_history rates).
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]
+#                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +22,6 @@ cd "$(dirname "$0")/.."
 
 cargo build --release --workspace --bins --locked
 bash scripts/build-contracts.sh >/dev/null
-"$CARGO_TARGET_DIR/release/tamga-bench" "${1:-20000}" "${2:-100}" "${3:-2000}"
+"$CARGO_TARGET_DIR/release/tamga-bench" "${1:-20000}" "${2:-100}" "${3:-2000}" "${4:-1000000}"
 echo
-"$CARGO_TARGET_DIR/release/tamga-bench-cluster" "${4:-16000}" "${5:-200}" 2>/dev/null
+"$CARGO_TARGET_DIR/release/tamga-bench-cluster" "${5:-16000}" "${6:-200}" 2>/dev/null

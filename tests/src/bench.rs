@@ -122,3 +122,50 @@ pub fn submit_all(node: &Node, txs: &[SignedTx]) {
         assert!(refused.is_empty(), "refused: {:?}", refused.first());
     }
 }
+
+/// A node's cumulative stage timings (`node_status`'s `stages`) and its process
+/// CPU time: two readings give where a workload's time went, per transaction.
+#[derive(Clone, Debug, Default)]
+pub struct StageReading {
+    /// Per stage: microseconds and transactions since the node started.
+    pub stages: BTreeMap<String, (u64, u64)>,
+    pub cpu: Option<std::time::Duration>,
+}
+
+impl StageReading {
+    pub fn of(node: &Node) -> StageReading {
+        let status = node.rpc("node_status", json!([])).expect("node_status");
+        let stages = status["stages"].as_object().into_iter().flatten();
+        let stages = stages
+            .filter_map(|(name, s)| Some((name.clone(), (s["us"].as_u64()?, s["txs"].as_u64()?))))
+            .collect();
+        StageReading {
+            stages,
+            cpu: crate::cluster::cpu_time(node),
+        }
+    }
+
+    /// "verify 52.1, dry_run 24.0, … ; node CPU 180.2 (other 40.3)": µs per
+    /// transaction between `before` and this reading, over `txs` transactions.
+    /// "other" is the node's CPU not in any stage: RPC and JSON, consensus,
+    /// gossip, the runtime's threads.
+    pub fn per_tx_since(&self, before: &StageReading, txs: usize) -> String {
+        let mut staged_us = 0.0;
+        let mut parts = vec![];
+        for (name, (us, _)) in &self.stages {
+            let was = before.stages.get(name).map_or(0, |s| s.0);
+            let per_tx = us.saturating_sub(was) as f64 / txs as f64;
+            staged_us += per_tx;
+            parts.push(format!("{name} {per_tx:.1}"));
+        }
+        let mut line = parts.join(", ");
+        if let (Some(now), Some(was)) = (self.cpu, before.cpu) {
+            let cpu_us = (now - was).as_secs_f64() * 1e6 / txs as f64;
+            line.push_str(&format!(
+                "; node CPU {cpu_us:.1} (outside the stages {:.1})",
+                cpu_us - staged_us
+            ));
+        }
+        line
+    }
+}

@@ -392,3 +392,17 @@ pub fn round_zero_proposer(keys: &[PublicKey], height: u64) -> PublicKey {
     let draw = u128::from_le_bytes(hash.0[..16].try_into().expect("16 bytes"));
     sorted[(draw % sorted.len() as u128) as usize]
 }
+
+/// CPU time (user + system, all threads) a running node's process has used so
+/// far, read from `/proc/<pid>/stat` at the usual 100 ticks per second; `None`
+/// when it is not running or the file cannot be read (not Linux).
+pub fn cpu_time(node: &Node) -> Option<Duration> {
+    let pid = node.child.as_ref()?.id();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    // utime and stime are fields 14 and 15; the first after ')' is field 3.
+    let total = ticks(11)? + ticks(12)?;
+    Some(Duration::from_millis(total * 10))
+}

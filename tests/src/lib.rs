@@ -19,6 +19,7 @@ pub mod bench;
 pub mod chain;
 pub mod cluster;
 pub mod proxy;
+pub mod scale;
 
 /// How long a node may take to print its RPC URL.
 const START_TIMEOUT: Duration = Duration::from_secs(60);

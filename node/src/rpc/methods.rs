@@ -2,7 +2,7 @@
 //!
 //! | method              | params                         | result                                   |
 //! |---------------------|--------------------------------|------------------------------------------|
-//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, storage bytes (below) |
+//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, storage bytes and stage timings (below) |
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
@@ -24,6 +24,7 @@
 //! disk (`rocksdb.total-sst-files-size`) and the memtables in memory
 //! (`rocksdb.size-all-mem-tables`, not disk), and the write-ahead log files'
 //! total; `{"error"}` instead if the database cannot say (see `storage::usage`).
+//! Its `stages` are the time per stage of a transaction's path (see `stages`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed
 //! in their own modules (`contracts`, `pki`, `documents`); the condominium methods'

@@ -1,0 +1,76 @@
+//! Disk bytes per committed transfer, explained: `node_status`'s `storage` object
+//! (RocksDB's own per-column-family SST and memtable sizes, and the WAL) read
+//! before and after a workload, the difference divided by the workload's size.
+
+use crate::Node;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// One `node_status` reading: per column family (SST bytes, memtable bytes), and
+/// the WAL's bytes.
+pub struct Usage {
+    pub column_families: BTreeMap<String, (u64, u64)>,
+    pub wal_bytes: u64,
+}
+
+/// Reads the node's storage usage (`node_status`'s `storage`).
+pub fn usage(node: &Node) -> Usage {
+    let status = node.rpc("node_status", json!([])).expect("node_status");
+    let storage = &status["storage"];
+    let families = storage["column_families"]
+        .as_object()
+        .unwrap_or_else(|| panic!("node_status has no storage usage: {storage}"));
+    let int = |v: &Value| v.as_u64().expect("a byte count");
+    let column_families = families
+        .iter()
+        .map(|(name, cf)| {
+            let bytes = (int(&cf["sst_bytes"]), int(&cf["memtable_bytes"]));
+            (name.clone(), bytes)
+        })
+        .collect();
+    Usage {
+        column_families,
+        wal_bytes: int(&storage["wal_bytes"]),
+    }
+}
+
+impl Usage {
+    /// SST plus memtable bytes over every column family.
+    pub fn total(&self) -> u64 {
+        self.column_families.values().map(|(s, m)| s + m).sum()
+    }
+}
+
+fn signed(after: u64, before: u64) -> f64 {
+    after as f64 - before as f64
+}
+
+/// Prints bytes per transfer between two readings around `count` transfers:
+/// the total, then each column family that moved, largest first.
+pub fn print_per_transfer(before: &Usage, after: &Usage, count: usize) {
+    let n = count as f64;
+    println!(
+        "bytes per transfer, SST + memtable (memtable = in-memory size, not disk), all column families: {:>8.0}",
+        signed(after.total(), before.total()) / n
+    );
+    let mut rows: Vec<(&String, f64, f64)> = after
+        .column_families
+        .iter()
+        .map(|(name, &(sst, mem))| {
+            let (sst0, mem0) = before.column_families.get(name).copied().unwrap_or((0, 0));
+            (name, signed(sst, sst0) / n, signed(mem, mem0) / n)
+        })
+        .filter(|(_, sst, mem)| sst.abs() + mem.abs() >= 0.5)
+        .collect();
+    rows.sort_by(|a, b| (b.1 + b.2).total_cmp(&(a.1 + a.2)));
+    for (name, sst, mem) in rows {
+        println!(
+            "  {name:<16} {:>8.0} B/transfer  (SST {sst:>8.0}, memtable {mem:>8.0})",
+            sst + mem
+        );
+    }
+    println!(
+        "  write-ahead log  {:>8.0} B/transfer  (WAL files, deleted once flushed)",
+        signed(after.wal_bytes, before.wal_bytes) / n
+    );
+}

@@ -1,0 +1,148 @@
+//! Benchmark rows for a ledger that has grown (issue 13): committed transfers per
+//! second at a small and at a large state and their ratio, the growth between,
+//! disk bytes per committed transfer by column family, and JSON-RPC queries per
+//! second against a bare jsonrpsee server answering the same JSON. `tamga-bench`
+//! calls these; they live here so the binary stays one screen of sections.
+
+pub mod disk;
+pub mod growth;
+pub mod query;
+pub mod rows;
+
+use crate::bench::{submit_all, transfers, StageReading};
+use crate::Node;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use tamga_runtime::types::SignedTx;
+use tamga_runtime::{Hash32, PublicKey, SubjectId};
+
+/// The node's mempool bound in transactions (`tamga dev` default `txs_max`, and
+/// the per-signer quota the benchmark lifts to it).
+pub const POOL_TXS: usize = 20_000;
+
+/// Waits until `tx` is committed, for up to `timeout` (a chunk at a large state
+/// may take longer than [`Node::wait_tx`]'s 30 s).
+pub fn wait_committed(node: &Node, tx: &SignedTx, timeout: Duration) {
+    let hash = tx.id().to_hex();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let result = node.rpc("tx_get", json!([hash])).expect("tx_get");
+        if result["status"] == "committed" {
+            return;
+        }
+        assert!(result["status"] == "pending", "tx {hash}: {result}");
+        assert!(
+            Instant::now() < deadline,
+            "tx {hash} not committed in {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What one timed workload of transfers measured.
+pub struct TransferRun {
+    /// Transactions per second admitted over JSON-RPC (submission only).
+    pub admitted: f64,
+    /// Transactions per second from the first submission to the last commit.
+    pub committed: f64,
+    /// Where the node's time went, µs per transfer (see [`StageReading`]).
+    pub stages: String,
+}
+
+/// `signer` transfers each of `records` (all its own, fewer than the mempool
+/// bound) to `to`, submitted at once; timed until the last one commits.
+pub fn transfer_run(
+    node: &Node,
+    chain: &str,
+    signer: &ed25519_dalek::SigningKey,
+    records: &[Hash32],
+    to: SubjectId,
+) -> TransferRun {
+    assert!(records.len() <= POOL_TXS, "a workload fits the mempool");
+    let first = node.next_nonce(&PublicKey::of(signer));
+    let txs = transfers(chain, signer, records, to, first);
+    let before = StageReading::of(node);
+    let started = Instant::now();
+    submit_all(node, &txs);
+    let admitted = txs.len() as f64 / started.elapsed().as_secs_f64();
+    wait_committed(
+        node,
+        txs.last().expect("a workload"),
+        Duration::from_secs(120),
+    );
+    let committed = txs.len() as f64 / started.elapsed().as_secs_f64();
+    TransferRun {
+        admitted,
+        committed,
+        stages: StageReading::of(node).per_tx_since(&before, txs.len()),
+    }
+}
+
+/// A small deterministic generator (splitmix64): the benchmark needs repeatable
+/// random picks, not a cryptographic source or another dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (`n` > 0; the modulo bias is negligible here).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// `k` distinct items of `items`, uniformly (a partial Fisher-Yates shuffle of
+    /// the indices).
+    pub fn distinct<T: Copy>(&mut self, items: &[T], k: usize) -> Vec<T> {
+        assert!(k <= items.len(), "cannot pick {k} of {}", items.len());
+        let mut index: Vec<usize> = (0..items.len()).collect();
+        (0..k)
+            .map(|i| {
+                let j = i + self.below(items.len() - i);
+                index.swap(i, j);
+                items[index[i]]
+            })
+            .collect()
+    }
+}
+
+/// Total bytes of the files under `dir` (the node's data directory, say).
+pub fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_bytes(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Free bytes on the file system holding `dir`, as `df` reports it.
+pub fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    let out = std::process::Command::new("df")
+        .args(["-k", "--output=avail"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kib: u64 = text.lines().nth(1)?.trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Bytes as MiB, for printing.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}

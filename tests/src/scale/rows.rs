@@ -1,0 +1,177 @@
+//! The printed rows of issue 13's benchmark: the state grown to a large number of
+//! records, transfers on it beside the same workload at a small state, where the
+//! disk bytes of a transfer go, and query rates beside a bare jsonrpsee server.
+
+use super::query::{call, load, request, BareServer};
+use super::{dir_bytes, disk, free_bytes, growth, mib, transfer_run, Rng};
+use crate::Node;
+use serde_json::json;
+use std::time::Duration;
+use tamga_runtime::Hash32;
+
+/// The records of the large state, as the query rows draw from them.
+pub struct LargeState {
+    /// Every record the benchmark registered.
+    pub all: Vec<Hash32>,
+    /// Records alice still owns (registered in the growth, never transferred).
+    pub alices: Vec<Hash32>,
+    /// Records that were transferred once (a two-entry history).
+    pub moved: Vec<Hash32>,
+}
+
+/// Grows the state from `small.len()` to `large` records (all new ones alice's),
+/// then transfers `count` of them, picked at random, to bob: the committed rate
+/// beside `small_rate` (the same workload at the small state), the disk bytes per
+/// transfer by column family, and the node's memory and data directory.
+pub fn large_state(
+    node: &Node,
+    chain: &str,
+    count: usize,
+    small: &[Hash32],
+    small_rate: f64,
+    large: usize,
+) -> LargeState {
+    let grow_by = large - small.len();
+    let alice = node.subject("alice");
+    let grown = growth::grow(node, chain, alice, grow_by);
+    println!(
+        "state growth:                  {grow_by} registrations committed in {:.0} s ({:.0} tx/s; client signing before it: {:.0} s)",
+        grown.secs,
+        grow_by as f64 / grown.secs,
+        grown.signing_secs
+    );
+    let data = node.home.join("data");
+    let free = free_bytes(&node.home).map_or(f64::NAN, mib);
+    println!(
+        "node home on disk at {large} records: {:>7.0} MiB (file system free: {free:.0} MiB)",
+        mib(dir_bytes(&node.home))
+    );
+    if data.is_dir() {
+        println!(
+            "  of which data/:               {:>7.0} MiB",
+            mib(dir_bytes(&data))
+        );
+    }
+    let rss = |kib: Option<u64>| kib.map_or(f64::NAN, |k| k as f64 / 1024.0);
+    println!(
+        "node peak RSS after growth:    {:>9.0} MiB",
+        rss(grown.peak_rss_kib)
+    );
+
+    let mut rng = Rng::new(13);
+    let picked = rng.distinct(&grown.records, count);
+    let before = disk::usage(node);
+    let run = transfer_run(
+        node,
+        chain,
+        &node.key("alice"),
+        &picked,
+        node.subject("bob"),
+    );
+    let after = disk::usage(node);
+    println!(
+        "node committed transfers at {large} records: {:>9.0} tx/s ({count} random records of the growth; admitted {:.0} tx/s)",
+        run.committed, run.admitted
+    );
+    println!(
+        "ratio large / small state:     {:>9.2}  (target >= 0.80)",
+        run.committed / small_rate
+    );
+    println!("where the time goes, µs per transfer: {}", run.stages);
+    disk::print_per_transfer(&before, &after, count);
+    println!(
+        "node peak RSS so far:          {:>9.0} MiB",
+        rss(node.peak_rss_kib())
+    );
+
+    let moved_set: std::collections::HashSet<Hash32> = picked.iter().copied().collect();
+    let alices = grown
+        .records
+        .iter()
+        .copied()
+        .filter(|r| !moved_set.contains(r))
+        .collect();
+    let mut moved = small.to_vec();
+    moved.extend(picked);
+    let mut all = small.to_vec();
+    all.extend(grown.records);
+    LargeState { all, alices, moved }
+}
+
+/// Requests for `method` with parameters from `params`, `n` of them, to `addr`.
+fn requests(
+    addr: &str,
+    method: &str,
+    n: usize,
+    mut params: impl FnMut() -> serde_json::Value,
+) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|_| request(addr, &call(method, params())))
+        .collect()
+}
+
+/// Queries per second on the node: `record_get` beside a bare jsonrpsee server
+/// answering the same JSON, then `record_byOwner` and `record_history`.
+pub fn queries(node: &Node, state: &LargeState) {
+    const REQUESTS: usize = 50_000;
+    let duration = Duration::from_secs(3);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let connections = 2 * cores;
+    let mut rng = Rng::new(62);
+    let all = &state.all;
+    let ids: Vec<Hash32> = (0..REQUESTS).map(|_| all[rng.below(all.len())]).collect();
+    let mut next = ids.iter();
+    let to_node = requests(&node.addr, "record_get", REQUESTS, || {
+        json!([next.next().expect("an id per request")])
+    });
+    let fixed = node.rpc("record_get", json!([ids[0]])).expect("record_get");
+    let bare = BareServer::start(fixed, cores);
+    let bare_addr = bare.addr.to_string();
+    let mut next = ids.iter();
+    let to_bare = requests(&bare_addr, "record_get", REQUESTS, || {
+        json!([next.next().expect("an id per request")])
+    });
+    let on_node = load(&node.addr, &to_node, connections, duration);
+    let on_bare = load(&bare_addr, &to_bare, connections, duration);
+    drop(bare);
+    let secs = duration.as_secs();
+    println!(
+        "record_get, node:              {:>9.0} q/s (random of {} records; {connections} keep-alive connections, {secs} s)",
+        on_node.qps,
+        all.len()
+    );
+    println!(
+        "record_get, bare jsonrpsee:    {:>9.0} q/s (same JSON, same client)",
+        on_bare.qps
+    );
+    println!(
+        "ratio node / bare:             {:>9.2}  (target >= 0.70)",
+        on_node.qps / on_bare.qps
+    );
+
+    let alice = node.subject("alice");
+    let alices = &state.alices;
+    let pages = requests(&node.addr, "record_byOwner", REQUESTS / 10, || {
+        json!([alice, alices[rng.below(alices.len())], 100])
+    });
+    let by_owner = load(&node.addr, &pages, connections, duration);
+    println!(
+        "record_byOwner, node:          {:>9.0} q/s (100-record pages of alice's {}, random cursor)",
+        by_owner.qps,
+        alices.len()
+    );
+    let moved = &state.moved;
+    let histories = requests(&node.addr, "record_history", REQUESTS, || {
+        json!([moved[rng.below(moved.len())]])
+    });
+    let history = load(&node.addr, &histories, connections, duration);
+    println!(
+        "record_history, node:          {:>9.0} q/s (2-entry histories, random of {} records)",
+        history.qps,
+        moved.len()
+    );
+    let errors = on_node.errors + on_bare.errors + by_owner.errors + history.errors;
+    if errors > 0 {
+        println!("query errors (not counted above): {errors}");
+    }
+}
