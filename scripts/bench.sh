@@ -5,8 +5,12 @@
 #   committed escrow-contract calls per second beside the sandbox's own
 #   instantiate + call rate for the same module, and their ratio;
 # - four validators (four processes on this machine): committed transfers per
-#   second beside the machine limit cores / (validators x verify+apply cost), and
-#   submit-to-final latency p50/p99 at half that load, seen over the WebSocket.
+#   second beside the machine limit cores / (validators x verify+apply cost);
+#   submit-to-final latency p50/p99 at half that load, seen over the WebSocket, at
+#   CLUSTER_BLOCK_TIME_MS and again at FAST_BLOCK_TIME_MS blocks; a late full
+#   node's catch-up (transactions replayed per second beside the one-core limit);
+# - every section prints where the node's time went, in microseconds per
+#   transaction per stage (node_status' `stages`) and its whole CPU time.
 # - the same node grown to RECORDS records (default 1,000,000; registrations in
 #   mempool-sized chunks, a few minutes and a few GB under /tmp): the same
 #   transfers on random records of it beside the small state's rate, disk bytes
@@ -15,7 +19,7 @@
 #   record_byOwner and record_history rates).
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]
 #                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
-#                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS]
+#                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -24,4 +28,4 @@ cargo build --release --workspace --bins --locked
 bash scripts/build-contracts.sh >/dev/null
 "$CARGO_TARGET_DIR/release/tamga-bench" "${1:-20000}" "${2:-100}" "${3:-2000}" "${4:-1000000}"
 echo
-"$CARGO_TARGET_DIR/release/tamga-bench-cluster" "${5:-16000}" "${6:-200}" 2>/dev/null
+"$CARGO_TARGET_DIR/release/tamga-bench-cluster" "${5:-16000}" "${6:-200}" "${7:-100}" 2>/dev/null

@@ -2,7 +2,8 @@
 //!
 //! | method              | params                         | result                                   |
 //! |---------------------|--------------------------------|------------------------------------------|
-//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, storage bytes and stage timings (below) |
+//! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, stage timings (below) |
+//! | `node_storage`      | `[]`                           | RocksDB's bytes per column family, the WAL, pending compaction (below) |
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
@@ -19,12 +20,12 @@
 //! | `condo_proposals`   | `[condo_id, after?, limit?]` (≤ 100) | its proposals after number `after`: action, voters, tally against threshold (none when a contract decides), status |
 //! | `condo_offers`      | `[condo_id, after?, limit?]` (≤ 100) | its share offers after number `after`: windows, taker, status |
 //!
-//! `node_status`'s `storage` is `{"column_families": {name: {"sst_bytes",
-//! "memtable_bytes"}}, "wal_bytes"}`: per RocksDB column family the SST files on
-//! disk (`rocksdb.total-sst-files-size`) and the memtables in memory
+//! `node_storage` is `{"column_families": {name: {"sst_bytes",
+//! "memtable_bytes"}}, "wal_bytes", "compaction_pending"}`: per RocksDB column
+//! family the live SST files on disk and the memtables in memory
 //! (`rocksdb.size-all-mem-tables`, not disk), and the write-ahead log files'
-//! total; `{"error"}` instead if the database cannot say (see `storage::usage`).
-//! Its `stages` are the time per stage of a transaction's path (see `stages`).
+//! total, and whether compaction work is queued (see `storage::usage`).
+//! `node_status`'s `stages` are the time per stage of a transaction's path (see `stages`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed
 //! in their own modules (`contracts`, `pki`, `documents`); the condominium methods'
@@ -51,6 +52,7 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 
 pub(super) fn register(m: &mut super::Methods, moniker: String) -> anyhow::Result<()> {
     m.add("node_status", move |app, _| status(app, &moniker))?;
+    m.add("node_storage", |app, _| storage_usage(app))?;
     m.add("tx_submit", submit_one)?;
     m.add("tx_submitBatch", submit_batch)?;
     m.add("tx_get", tx_get)?;
@@ -109,11 +111,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 
 fn status(app: &App, moniker: &str) -> RpcResult {
     let tip = app.tip();
-    // A status call stays answerable when the database cannot report its sizes.
-    let storage = match app.storage.usage() {
-        Ok(usage) => to_json(&usage),
-        Err(e) => json!({ "error": e.to_string() }),
-    };
     let (consensus_height, round) = app.round();
     let signed = app.signing.get().and_then(|s| s.last());
     let signed = signed
@@ -132,9 +129,15 @@ fn status(app: &App, moniker: &str) -> RpcResult {
         "state_root": tip.state_root,
         "time_ms": tip.time_ms,
         "mempool_txs": app.mempool().len(),
-        "storage": storage,
         "stages": app.stages.report(),
     }))
+}
+
+/// What the database holds per column family (see `storage::usage`): a call
+/// apart from `node_status`, which tools poll for the height.
+fn storage_usage(app: &App) -> RpcResult {
+    let usage = app.storage.usage().map_err(node_error)?;
+    Ok(to_json(&usage))
 }
 
 /// A transaction decoded and verified, or why not, as the RPC error.

@@ -68,13 +68,13 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         if let Some(value) = inner.hot.get(key) {
             return Ok(value.clone());
         }
-        match inner.cold.remove(key) {
-            Some(value) => {
-                self.insert(&mut inner, key.clone(), value.clone());
-                Ok(value)
-            }
-            None => Err(inner.epoch),
-        }
+        let Some(value) = inner.cold.remove(key) else {
+            return Err(inner.epoch);
+        };
+        let retired = self.insert(&mut inner, key.clone(), value.clone());
+        drop(inner);
+        drop(retired);
+        Ok(value)
     }
 
     /// Caches what a reader found on disk, unless a commit happened since its
@@ -82,18 +82,27 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     pub fn fill(&self, key: K, value: V, epoch: u64) {
         let mut inner = self.lock();
         if inner.epoch == epoch {
-            self.insert(&mut inner, key, value);
+            let retired = self.insert(&mut inner, key, value);
+            drop(inner);
+            drop(retired);
         }
     }
 
-    /// After a commit's write: its values replace whatever was cached.
-    pub fn update(&self, entries: impl IntoIterator<Item = (K, V)>) {
+    /// After a commit's write: its values replace whatever was cached, and the
+    /// keys it deleted (`None`) leave the cache.
+    pub fn update(&self, entries: impl IntoIterator<Item = (K, Option<V>)>) {
         let mut inner = self.lock();
         inner.epoch += 1;
+        let mut retired = vec![];
         for (key, value) in entries {
             inner.cold.remove(&key);
-            self.insert(&mut inner, key, value);
+            match value {
+                Some(value) => retired.extend(self.insert(&mut inner, key, value)),
+                None => drop(inner.hot.remove(&key)),
+            }
         }
+        drop(inner);
+        drop(retired);
     }
 
     /// Drops one entry (tests that corrupt the disk under the cache).
@@ -105,10 +114,16 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         inner.cold.remove(key);
     }
 
-    fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) {
+    /// Inserts into the hot generation; when that turns cold, returns the old
+    /// cold one, for the caller to free after releasing the lock (tens of MiB of
+    /// frees must not stall execution waiting for it).
+    #[must_use]
+    fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) -> Option<HashMap<K, V>> {
         let bytes = (self.weigh)(&key, &value) + ENTRY_OVERHEAD_BYTES;
+        let mut retired = None;
         if inner.hot_bytes + bytes > self.bytes_max / 2 {
-            inner.cold = std::mem::take(&mut inner.hot);
+            let hot = std::mem::take(&mut inner.hot);
+            retired = Some(std::mem::replace(&mut inner.cold, hot));
             inner.hot_bytes = 0;
         }
         inner.hot_bytes += bytes;
@@ -116,6 +131,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         // over-estimate, never an under-estimate.
         inner.hot.insert(key, value);
         debug_assert!(inner.hot_bytes <= self.bytes_max / 2 + bytes);
+        retired
     }
 
     #[cfg(test)]
@@ -126,17 +142,17 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
 }
 
 /// A state value's weight: key and value bytes.
-// `&Vec<u8>`: the signature is `fn(&K, &V)` with `K = Vec<u8>`, fixed by `Cache`.
+// `&Vec<u8>`: the signature is `fn(&K, &V)` with `K = V = Vec<u8>`, fixed by `Cache`.
 #[allow(clippy::ptr_arg)]
-pub fn weigh_state(key: &Vec<u8>, value: &Option<Vec<u8>>) -> usize {
-    key.len() + value.as_ref().map_or(0, Vec::len)
+pub fn weigh_state(key: &Vec<u8>, value: &Vec<u8>) -> usize {
+    key.len() + value.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn cache(bytes_max: usize) -> Cache<Vec<u8>, Option<Vec<u8>>> {
+    fn cache(bytes_max: usize) -> Cache<Vec<u8>, Vec<u8>> {
         Cache::new(bytes_max, weigh_state)
     }
 
@@ -146,12 +162,15 @@ mod tests {
         let epoch = cache.get(&b"k".to_vec()).unwrap_err();
         // A commit writes the key between the reader's miss and its fill.
         cache.update([(b"k".to_vec(), Some(b"new".to_vec()))]);
-        cache.fill(b"k".to_vec(), Some(b"old".to_vec()), epoch);
-        assert_eq!(cache.get(&b"k".to_vec()), Ok(Some(b"new".to_vec())));
+        cache.fill(b"k".to_vec(), b"old".to_vec(), epoch);
+        assert_eq!(cache.get(&b"k".to_vec()), Ok(b"new".to_vec()));
         // Without a commit in between, the fill is kept.
         let epoch = cache.get(&b"j".to_vec()).unwrap_err();
-        cache.fill(b"j".to_vec(), None, epoch);
-        assert_eq!(cache.get(&b"j".to_vec()), Ok(None));
+        cache.fill(b"j".to_vec(), b"j".to_vec(), epoch);
+        assert_eq!(cache.get(&b"j".to_vec()), Ok(b"j".to_vec()));
+        // A commit that deletes a key takes it out.
+        cache.update([(b"j".to_vec(), None)]);
+        assert!(cache.get(&b"j".to_vec()).is_err());
     }
 
     #[test]
@@ -159,7 +178,7 @@ mod tests {
         let cache = cache(16 * 1024);
         for i in 0u32..10_000 {
             let epoch = cache.get(&i.to_be_bytes().to_vec()).unwrap_err();
-            cache.fill(i.to_be_bytes().to_vec(), Some(vec![0; 60]), epoch);
+            cache.fill(i.to_be_bytes().to_vec(), vec![0; 60], epoch);
             // Entry 0 is read all along: it never leaves.
             assert!(cache.get(&0u32.to_be_bytes().to_vec()).is_ok(), "at {i}");
         }

@@ -117,7 +117,7 @@ impl Storage {
         );
         let nodes = tree.node_batch.nodes().iter();
         self.nodes
-            .update(nodes.map(|(key, node)| (key.clone(), node.clone())));
+            .update(nodes.map(|(key, node)| (key.clone(), Some(node.clone()))));
     }
 
     /// Commits a decided block and everything it changed, atomically and durably.

@@ -88,8 +88,9 @@ pub enum StorageError {
 
 pub struct Storage {
     db: DB,
-    /// Committed state values (`None`: known absent), in front of `CF_STATE`.
-    values: cache::Cache<Vec<u8>, Option<Vec<u8>>>,
+    /// Committed state values, in front of `CF_STATE`. Absent keys are not
+    /// cached: any RPC caller can ask for ids that do not exist.
+    values: cache::Cache<Vec<u8>, Vec<u8>>,
     /// State-tree nodes, in front of `CF_SMT_NODES` (immutable once written).
     nodes: cache::Cache<jmt::storage::NodeKey, jmt::storage::Node>,
 }
@@ -186,12 +187,14 @@ impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         let key = key.to_vec();
         let epoch = match self.values.get(&key) {
-            Ok(value) => return value,
+            Ok(value) => return Some(value),
             Err(epoch) => epoch,
         };
         match self.get_raw(CF_STATE, &key) {
             Ok(value) => {
-                self.values.fill(key, value.clone(), epoch);
+                if let Some(value) = &value {
+                    self.values.fill(key, value.clone(), epoch);
+                }
                 value
             }
             Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),

@@ -1,14 +1,17 @@
 //! What the database holds, per column family, as RocksDB itself counts it: so an
-//! operator (`node_status`) and the benchmark can say where the bytes of a
+//! operator (`node_storage`) and the benchmark can say where the bytes of a
 //! committed transaction go (state, tree nodes, indexes, blocks) instead of
 //! guessing from the size of the data directory.
 //!
-//! `sst_bytes` is RocksDB's `rocksdb.total-sst-files-size` (every SST file of the
-//! column family, at every level, on disk); `memtable_bytes` is
+//! `sst_bytes` is RocksDB's `rocksdb.live-sst-files-size` (the SST files of the
+//! column family's current version, at every level, on disk; files a compaction
+//! made obsolete are not counted); `memtable_bytes` is
 //! `rocksdb.size-all-mem-tables` (active, immutable and pinned memtables: memory,
 //! not disk, allocated in arena blocks, so it moves in steps). `wal_bytes` is the
 //! total size of the write-ahead log files (`*.log` in the database directory),
 //! which RocksDB deletes once the memtables they cover are flushed.
+//! `compaction_pending` says whether RocksDB has compaction work queued or
+//! running, so a measurement can wait for a quiet store.
 
 use super::*;
 use rocksdb::properties;
@@ -28,6 +31,7 @@ pub struct ColumnFamilyUsage {
 pub struct StorageUsage {
     pub column_families: BTreeMap<String, ColumnFamilyUsage>,
     pub wal_bytes: u64,
+    pub compaction_pending: bool,
 }
 
 /// Why the usage could not be read.
@@ -43,21 +47,25 @@ impl Storage {
     /// SST and memtable bytes per column family, and the WAL's total size.
     pub fn usage(&self) -> Result<StorageUsage, UsageError> {
         let mut column_families = BTreeMap::new();
+        let mut compaction_pending = false;
         for name in ALL_CFS {
             let cf = self.cf(name);
             let int = |property| -> Result<u64, UsageError> {
                 Ok(self.db.property_int_value_cf(cf, property)?.unwrap_or(0))
             };
             let usage = ColumnFamilyUsage {
-                sst_bytes: int(properties::TOTAL_SST_FILES_SIZE)?,
+                sst_bytes: int(properties::LIVE_SST_FILES_SIZE)?,
                 memtable_bytes: int(properties::SIZE_ALL_MEM_TABLES)?,
             };
+            compaction_pending |= int(properties::COMPACTION_PENDING)? > 0
+                || int(properties::NUM_RUNNING_COMPACTIONS)? > 0;
             column_families.insert(name.to_owned(), usage);
         }
         let wal_bytes = wal_bytes(self.db.path())?;
         Ok(StorageUsage {
             column_families,
             wal_bytes,
+            compaction_pending,
         })
     }
 }

@@ -1,4 +1,4 @@
-//! Disk bytes per committed transfer, explained: `node_status`'s `storage` object
+//! Disk bytes per committed transfer, explained: `node_storage`
 //! (RocksDB's own per-column-family SST and memtable sizes, and the WAL) read
 //! before and after a workload, the difference divided by the workload's size.
 
@@ -13,10 +13,10 @@ pub struct Usage {
     pub wal_bytes: u64,
 }
 
-/// Reads the node's storage usage (`node_status`'s `storage`).
+/// Reads the node's storage usage (`node_storage`).
 pub fn usage(node: &Node) -> Usage {
-    let status = node.rpc("node_status", json!([])).expect("node_status");
-    let storage = &status["storage"];
+    let storage = node.rpc("node_storage", json!([])).expect("node_storage");
+    let storage = &storage;
     let families = storage["column_families"]
         .as_object()
         .unwrap_or_else(|| panic!("node_status has no storage usage: {storage}"));
@@ -73,4 +73,19 @@ pub fn print_per_transfer(before: &Usage, after: &Usage, count: usize) {
         "  write-ahead log  {:>8.0} B/transfer  (WAL files, deleted once flushed)",
         signed(after.wal_bytes, before.wal_bytes) / n
     );
+}
+
+/// Waits (up to `max`) until the node's RocksDB has no compaction queued or
+/// running, so a measurement after a bulk load does not race its compaction;
+/// returns how long that took.
+pub fn wait_compacted(node: &Node, max: std::time::Duration) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    while started.elapsed() < max {
+        let storage = node.rpc("node_storage", json!([])).expect("node_storage");
+        if storage["compaction_pending"] == json!(false) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    started.elapsed()
 }
