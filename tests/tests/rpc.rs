@@ -88,3 +88,34 @@ fn websocket_subscription_delivers_new_blocks() {
         }
     });
 }
+
+/// `node_status` reports where a committed transaction's time went, stage by
+/// stage, and `node_storage` what RocksDB holds per column family: both move
+/// when a transaction commits.
+#[test]
+fn stages_and_storage_account_for_a_committed_transaction() {
+    let node = Node::dev(100);
+    let stages = |node: &Node| node.rpc("node_status", json!([])).unwrap()["stages"].clone();
+    let before = stages(&node);
+    for stage in [
+        "verify",
+        "dry_run",
+        "execute",
+        "state_root",
+        "commit",
+        "recheck",
+    ] {
+        assert!(before[stage]["us"].is_u64(), "{stage} in {before}");
+    }
+    node.register("tangible", "alice", "a plot");
+    let after = stages(&node);
+    for stage in ["verify", "dry_run", "execute", "state_root", "commit"] {
+        let txs = |v: &Value| v[stage]["txs"].as_u64().unwrap();
+        assert!(txs(&after) > txs(&before), "{stage}: {before} -> {after}");
+    }
+    let storage = node.rpc("node_storage", json!([])).unwrap();
+    let state = &storage["column_families"]["state"];
+    let bytes = state["sst_bytes"].as_u64().unwrap() + state["memtable_bytes"].as_u64().unwrap();
+    assert!(bytes > 0, "{storage}");
+    assert!(storage["wal_bytes"].is_u64() && storage["compaction_pending"].is_boolean());
+}
