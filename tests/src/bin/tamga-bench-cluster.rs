@@ -305,7 +305,7 @@ fn print_catch_up(caught: &CatchUp, one_core: f64, cores: usize) {
     );
     println!("replayed transactions:         {replayed:>9.0} tx/s");
     println!(
-        "ratio replayed / one core:     {:>9.2}  (goal >= 0.80)",
+        "ratio replayed / one core:     {:>9.2}  (target >= 0.80)",
         replayed / one_core
     );
     if let Some(cpu) = caught.cpu {

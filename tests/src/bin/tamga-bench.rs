@@ -211,7 +211,7 @@ fn contracts_section(node: &Node, calls: usize) {
     println!("sandbox instantiate+call:      {raw:>9.0} calls/s (same module, no node)");
     println!("node committed escrow calls:   {node_rate:>9.0} calls/s");
     println!(
-        "node time per call / sandbox:  {:>9.2}x (goal <= 3x)",
+        "node time per call / sandbox:  {:>9.2}x (target <= 1.8x)",
         raw / node_rate
     );
 }
