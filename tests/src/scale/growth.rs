@@ -5,10 +5,10 @@
 //! need no million `tx_get` calls.
 
 use super::{wait_committed, POOL_TXS};
-use crate::bench::submit_all;
+use crate::bench::{registrations, submit_all};
 use crate::Node;
 use std::time::{Duration, Instant};
-use tamga_runtime::types::{hashing, ObjectCategory, Payload, SignedTx, Transaction};
+use tamga_runtime::types::{hashing, SignedTx};
 use tamga_runtime::{Hash32, PublicKey, SubjectId};
 
 /// The record a committed registration creates: `hash(DOMAIN_RECORD_ID, tx id)`,
@@ -28,25 +28,10 @@ pub fn sign_registrations(
 ) -> Vec<SignedTx> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let per = count.div_ceil(cores).max(1);
+    // Each thread signs its slice with the suite's one registration builder.
     let sign = |from: usize| {
-        (from..(from + per).min(count))
-            .map(|i| {
-                let nonce = first_nonce + i as u64;
-                Transaction {
-                    chain_id: chain.into(),
-                    signer: PublicKey::of(registrar),
-                    nonce,
-                    payload: Payload::Register {
-                        category: ObjectCategory::Tangible,
-                        description: format!("bench lot {nonce}"),
-                        owner,
-                        national: false,
-                        quantity: None,
-                    },
-                }
-                .sign(registrar)
-            })
-            .collect::<Vec<_>>()
+        let n = per.min(count - from);
+        registrations(chain, registrar, owner, n, first_nonce + from as u64)
     };
     std::thread::scope(|s| {
         let parts: Vec<_> = (0..count)
