@@ -17,6 +17,7 @@
 //! refused with `data.reason` `condo.not_found`.
 
 use super::errors::*;
+use super::spec::{schema, MethodDef};
 use crate::app::App;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::{json, Value};
@@ -35,19 +36,56 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 pub const PAGE_MAX: u64 = 100;
 
 pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
-    m.add("condo_get", |app, p| {
+    let get_def = MethodDef::new("condo_get", "A digital condominium (Art. 35)")
+        .param("condo_id", schema::hash(), "the condominium's id")
+        .result(
+            "condo",
+            schema::object(&["id", "account", "agreement", "denominator", "status", "governance", "participants", "individual", "shared", "open_proposals", "at_height"]),
+            "agreement and its hash, denominator, status, governance, participants with their shares and share records, individual and shared objects with their owners, open proposals",
+        )
+        .not_found("condo.not_found")
+        .storage();
+    m.add(get_def, |app, p| {
         let (id,): (String,) = p.parse()?;
         condo_view(&app.storage, &id_param(&id)?, at_height(app))
     })?;
-    m.add("condo_proposals", |app, p| {
+    m.add(paged_def("condo_proposals", "A condominium's proposals with their tallies")
+        .result(
+            "proposals",
+            schema::object(&["condo", "denominator", "governance", "proposals", "next", "at_height"]),
+            "proposals numbered after `after`, each with its action, voters, tally, threshold and status (`open`, `expired`, `executed`); `next` resumes",
+        ), |app, p| {
         let (id, page) = paged(&p)?;
         proposals_view(&app.storage, &id, page, at_height(app))
     })?;
-    m.add("condo_offers", |app, p| {
+    m.add(paged_def("condo_offers", "A condominium's share offers under the pre-emption right")
+        .result(
+            "offers",
+            schema::object(&["condo", "offers", "next", "at_height"]),
+            "share offers numbered after `after`, with their windows and status (`preemption`, `open`, `closed`, `taken`); `next` resumes",
+        ), |app, p| {
         let (id, page) = paged(&p)?;
         offers_view(&app.storage, &id, page, at_height(app))
     })?;
     Ok(())
+}
+
+/// A listing by condominium id, `after` a number, at most `limit`.
+fn paged_def(name: &'static str, summary: &'static str) -> MethodDef {
+    MethodDef::new(name, summary)
+        .param("condo_id", schema::hash(), "the condominium's id")
+        .optional(
+            "after",
+            schema::uint(),
+            "list numbers after this one (default 0)",
+        )
+        .optional(
+            "limit",
+            schema::limit(PAGE_MAX as usize),
+            "at most this many (default 100)",
+        )
+        .not_found("condo.not_found")
+        .storage()
 }
 
 /// The height statuses are judged at: the next block's.

@@ -11,6 +11,7 @@
 //! call's fuel. Past that the caller is told the node is busy (`node.busy`).
 
 use super::errors::*;
+use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::clock::now_ms;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
@@ -27,10 +28,41 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 pub const QUERIES_AT_ONCE_MAX: usize = 4;
 
 pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
-    m.add("contract_get", contract_get)?;
-    m.add("contract_instance", instance_get)?;
+    let get_def = MethodDef::new(
+        "contract_get",
+        "A deployed contract: its terms and arbitration clause",
+    )
+    .param("contract_id", schema::hash(), "the contract's id")
+    .result(
+        "contract",
+        json!({ "type": "object" }),
+        "terms text, code and terms hashes, arbitration clause",
+    )
+    .not_found("not_found.contract")
+    .storage();
+    m.add(get_def, contract_get)?;
+    let instance_def = MethodDef::new("contract_instance", "A contract instance: parties, status, holdings")
+        .param("instance_id", schema::hash(), "the instance's id")
+        .result(
+            "instance",
+            schema::object(&["account", "accept"]),
+            "parties, acceptance, status (dispute), holdings, its `account`, and in `accept` the hashes a party accepts",
+        )
+        .not_found("not_found.instance")
+        .not_found("not_found.contract")
+        .storage();
+    m.add(instance_def, instance_get)?;
+    let query_def = MethodDef::new("contract_query", "Runs the instance's read-only `query` export")
+        .describe("No transaction: the contract's `query` export runs on committed state with one call's fuel, at most four at a time across the node (`node.busy` past that).")
+        .param("instance_id", schema::hash(), "the instance's id")
+        .param("input_hex", schema::hex(), "the query's input bytes")
+        .optional("caller", schema::hash(), "the subject the query runs as (default: all zeros)")
+        .result("output", schema::object(&["output", "text"]), "the output as hex, and as text when it is UTF-8 (else null)")
+        .error(TX_REJECTED, "contract.out_of_fuel")
+        .error(NODE_ERROR, "node.local_failure")
+        .busy();
     let slots = Arc::new(tokio::sync::Semaphore::new(QUERIES_AT_ONCE_MAX));
-    m.add("contract_query", move |app, p| {
+    m.add(query_def, move |app, p| {
         let _slot = slots.try_acquire().map_err(|_| {
             app_error(
                 NODE_BUSY,

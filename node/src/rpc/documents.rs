@@ -15,6 +15,7 @@
 //! method it runs on a blocking thread and holds one of the server's call slots.
 
 use super::errors::*;
+use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::certify::{self, CertifyError};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
@@ -28,10 +29,38 @@ use tamga_verify::{Certificate, FORMAT_VERSION};
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
 pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
-    m.add("record_certificate", record_certificate)?;
-    m.add("doc_get", doc_get)?;
-    m.add("doc_certificate", doc_certificate)?;
+    let record_def = certifies(MethodDef::new("record_certificate", "A certificate file proving a record's state at a height")
+        .describe("A record that does not exist gets a certificate proving so; `tamga verify` checks a certificate offline.")
+        .param("record_id", schema::hash(), "the record's id")
+        .optional("height", schema::uint(), "the height to certify (default: the tip)")
+        .result("certificate", certificate_schema(), "the certificate file's bytes as hex, its format version and height"));
+    m.add(record_def, record_certificate)?;
+    let doc_def = MethodDef::new("doc_get", "The signatures anchored to a document")
+        .param("hash", schema::hash(), "the document's blake3 hash")
+        .result(
+            "anchors",
+            schema::object(&["hash", "height", "signatures"]),
+            "the signatures (each `subject`, `key`, `certificate`, `height`, `time_ms`, `tx`), oldest first, empty when none, in committed state at `height` or later",
+        )
+        .storage();
+    m.add(doc_def, doc_get)?;
+    let cert_def = certifies(MethodDef::new("doc_certificate", "A certificate file proving a document's anchored signatures")
+        .param("hash", schema::hash(), "the document's blake3 hash")
+        .optional("height", schema::uint(), "the height to certify (default: the tip)")
+        .result("certificate", certificate_schema(), "as `record_certificate`, for the document's anchored signatures (or that there are none)"));
+    m.add(cert_def, doc_certificate)?;
     Ok(())
+}
+
+fn certificate_schema() -> Value {
+    schema::object(&["format_version", "height", "certificate"])
+}
+
+/// `def` with the errors assembling a certificate may answer.
+fn certifies(def: MethodDef) -> MethodDef {
+    def.error(NODE_ERROR, "certificate.too_large")
+        .error(NODE_ERROR, "certificate.history_too_long")
+        .storage()
 }
 
 fn hash_param(text: &str, what: &str) -> Result<Hash32, ErrorObjectOwned> {

@@ -27,6 +27,23 @@ pub const FORBIDDEN: i32 = -32005;
 pub const NODE_ERROR: i32 = -32010;
 pub const INVALID_PARAMS: i32 = -32602;
 
+/// What a code means, as the table above says (an OpenRPC Error Object's message).
+pub fn meaning(code: i32) -> &'static str {
+    match code {
+        -32700 => "parse error",
+        -32600 => "invalid request",
+        -32601 => "method not found",
+        INVALID_PARAMS => "invalid params",
+        TX_REJECTED => "transaction refused by a rule or its envelope; data.reason names which",
+        NOT_FOUND => "not found",
+        MEMPOOL_FULL => "mempool full",
+        NODE_BUSY => "node busy: its bounded work queue is full; try again",
+        FORBIDDEN => "forbidden by the node's config",
+        NODE_ERROR => "node-side failure (storage, resources)",
+        _ => "application error",
+    }
+}
+
 pub fn app_error(code: i32, reason: &str, message: impl Into<String>) -> ErrorObjectOwned {
     let message = message.into();
     ErrorObjectOwned::owned(

@@ -1,18 +1,25 @@
 //! The JSON-RPC 2.0 server (jsonrpsee): HTTP and WebSocket on one port, bounded
 //! request size, response size and connection count. Method names are
 //! `namespace_method`; see [`methods`] for the list and [`errors`] for error codes.
+//! Every method is registered with its definition ([`spec::MethodDef`]), from which
+//! `rpc.discover` serves the OpenRPC document ([`openrpc`]); requests are checked
+//! against JSON-RPC 2.0's request shape before jsonrpsee sees them ([`conformance`]).
 
 pub(crate) mod condo;
+mod conformance;
 mod contracts;
 mod documents;
 pub mod errors;
 mod methods;
+mod openrpc;
 mod pki;
+mod spec;
 
 use crate::app::App;
 use crate::config::Config;
 use anyhow::{Context, Result};
 use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
+use spec::MethodDef;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -29,21 +36,33 @@ pub const RPC_CALLS_AT_ONCE_MAX: usize = 32;
 type RpcResult = Result<serde_json::Value, jsonrpsee::types::ErrorObjectOwned>;
 
 /// The methods being registered: each runs on a blocking thread and holds one of
-/// [`RPC_CALLS_AT_ONCE_MAX`] slots while it does.
+/// [`RPC_CALLS_AT_ONCE_MAX`] slots while it does. Each comes with its definition,
+/// which `rpc.discover` documents.
 pub(crate) struct Methods {
     pub module: jsonrpsee::RpcModule<()>,
     pub app: Arc<App>,
     slots: Arc<tokio::sync::Semaphore>,
+    defs: Vec<MethodDef>,
 }
 
 impl Methods {
-    pub fn add<F>(&mut self, name: &'static str, method: F) -> Result<()>
+    fn new(app: Arc<App>) -> Methods {
+        Methods {
+            module: jsonrpsee::RpcModule::new(()),
+            app,
+            slots: Arc::new(tokio::sync::Semaphore::new(RPC_CALLS_AT_ONCE_MAX)),
+            defs: Vec::new(),
+        }
+    }
+
+    /// Serves `method` under `def.name`, and documents it as `def` says.
+    pub fn add<F>(&mut self, def: MethodDef, method: F) -> Result<()>
     where
         F: Fn(&App, jsonrpsee::types::Params) -> RpcResult + Clone + Send + Sync + 'static,
     {
         let (slots, app) = (self.slots.clone(), self.app.clone());
         self.module
-            .register_blocking_method(name, move |params, _, _| {
+            .register_blocking_method(def.name, move |params, _, _| {
                 let _slot = slots.try_acquire().map_err(|_| {
                     errors::app_error(
                         errors::NODE_BUSY,
@@ -53,8 +72,67 @@ impl Methods {
                 })?;
                 method(&app, params)
             })?;
+        self.defs.push(def.busy());
         Ok(())
     }
+
+    /// Serves a WebSocket subscription under `subscribe.name` (notifications named
+    /// `notification`, ended by `unsubscribe.name`), and documents both methods.
+    pub fn add_subscription<F, Fut, R>(
+        &mut self,
+        subscribe: MethodDef,
+        notification: &'static str,
+        unsubscribe: MethodDef,
+        callback: F,
+    ) -> Result<()>
+    where
+        F: Fn(
+                jsonrpsee::types::Params<'static>,
+                jsonrpsee::PendingSubscriptionSink,
+                Arc<()>,
+                jsonrpsee::Extensions,
+            ) -> Fut
+            + Send
+            + Sync
+            + Clone
+            + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+        R: jsonrpsee::IntoSubscriptionCloseResponse + Send,
+    {
+        self.module.register_subscription(
+            subscribe.name,
+            notification,
+            unsubscribe.name,
+            callback,
+        )?;
+        self.defs.push(subscribe);
+        self.defs.push(unsubscribe);
+        Ok(())
+    }
+
+    /// The module with `rpc.discover` added, serving the document of every method.
+    fn finish(mut self) -> Result<jsonrpsee::RpcModule<()>> {
+        self.defs.push(openrpc::discover_def());
+        let document = Arc::new(openrpc::document(&self.defs));
+        self.module
+            .register_method(openrpc::DISCOVER, move |_, _, _| (*document).clone())?;
+        Ok(self.module)
+    }
+}
+
+/// Every method the node serves, `rpc.discover` included.
+pub(crate) fn node_methods(
+    app: Arc<App>,
+    node_config: &Config,
+    moniker: String,
+) -> Result<jsonrpsee::RpcModule<()>> {
+    let mut methods = Methods::new(app);
+    methods::register(&mut methods, moniker)?;
+    contracts::register(&mut methods)?;
+    condo::register(&mut methods)?;
+    documents::register(&mut methods)?;
+    pki::register(&mut methods, node_config.vault.api_token.clone())?;
+    methods.finish()
 }
 
 /// Starts the server; returns its handle and the address it actually bound.
@@ -62,6 +140,16 @@ pub async fn start(
     app: Arc<App>,
     node_config: &Config,
     moniker: String,
+) -> Result<(ServerHandle, SocketAddr)> {
+    let module = node_methods(app, node_config, moniker)?;
+    serve(node_config, module).await
+}
+
+/// Binds and starts the server for `module` with the node's limits and HTTP layers
+/// (the JSON-RPC conformance test serves the specification's examples through it).
+pub(crate) async fn serve(
+    node_config: &Config,
+    module: jsonrpsee::RpcModule<()>,
 ) -> Result<(ServerHandle, SocketAddr)> {
     let config = &node_config.rpc;
     let server_config = ServerConfig::builder()
@@ -75,20 +163,20 @@ pub async fn start(
         .build();
     let server = Server::builder()
         .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(
+            conformance::RequestShapeLayer::new(config.max_request_bytes),
+        ))
         .build(&config.listen)
         .await
         .with_context(|| format!("binding JSON-RPC to {}", config.listen))?;
     let addr = server.local_addr()?;
-    let mut methods = Methods {
-        module: jsonrpsee::RpcModule::new(()),
-        app,
-        slots: Arc::new(tokio::sync::Semaphore::new(RPC_CALLS_AT_ONCE_MAX)),
-    };
-    methods::register(&mut methods, moniker)?;
-    contracts::register(&mut methods)?;
-    condo::register(&mut methods)?;
-    documents::register(&mut methods)?;
-    pki::register(&mut methods, node_config.vault.api_token.clone())?;
-    let module = methods.module;
     Ok((server.start(module), addr))
 }
+
+#[cfg(test)]
+#[path = "openrpc_tests.rs"]
+mod openrpc_tests;
+
+#[cfg(test)]
+#[path = "conformance_tests.rs"]
+mod conformance_tests;

@@ -17,6 +17,7 @@
 //! methods are refused; a wrong token is refused and changes nothing.
 
 use super::errors::*;
+use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::vault::{salt_from_hex, token_matches, Identity, NameEntry};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
@@ -34,18 +35,145 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 const PAGE_MAX: usize = 1000;
 
 pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow::Result<()> {
-    m.add("cert_get", cert_get)?;
-    m.add("cert_status", cert_status)?;
-    m.add("cert_revocations", revocations)?;
-    m.add("cert_bySubject", by_subject)?;
-    m.add("subject_get", subject_get)?;
+    let get_def = MethodDef::new("cert_get", "A certificate and its status now")
+        .param("certificate_id", schema::hash(), "the certificate's id")
+        .result(
+            "certificate",
+            status_schema(),
+            "the certificate, its status and the height it was judged at",
+        )
+        .not_found("not_found.certificate")
+        .storage();
+    m.add(get_def, cert_get)?;
+    let status_def = MethodDef::new(
+        "cert_status",
+        "The online certificate status service (Art. 55 p.1(5))",
+    )
+    .param(
+        "id",
+        schema::hash(),
+        "a certificate id, or a public key (its certificate at that height)",
+    )
+    .optional(
+        "height",
+        schema::uint(),
+        "a committed height (default: the next block's)",
+    )
+    .result(
+        "status",
+        status_schema(),
+        "`status`: `valid`, `not_yet_valid`, `expired` or `revoked` (ground, effective height)",
+    )
+    .not_found("not_found.certificate")
+    .storage();
+    m.add(status_def, cert_status)?;
+    let revocations_def = MethodDef::new("cert_revocations", "The revocation list, in the order recorded")
+        .optional("from_height", schema::uint(), "revocations recorded from this height (default 0)")
+        .optional("limit", schema::limit(PAGE_MAX), "at most this many (default 100)")
+        .optional("after", schema::hash(), "resume after this certificate (from the previous page's `next`)")
+        .result("revocations", schema::object(&["revocations", "next"]), "each with its ground and effective height; `next` gives the next page's `from_height` and `after`, or null")
+        .storage();
+    m.add(revocations_def, revocations)?;
+    let by_subject_def = MethodDef::new(
+        "cert_bySubject",
+        "A subject's certificates with their status",
+    )
+    .param("subject", schema::hash(), "the subject's id")
+    .optional(
+        "after",
+        schema::hash(),
+        "the cursor: certificates after this id",
+    )
+    .optional(
+        "limit",
+        schema::limit(PAGE_MAX),
+        "at most this many (default 100)",
+    )
+    .result(
+        "certificates",
+        schema::object(&["subject", "certificates", "next"]),
+        "the certificates with status, and `next`: the cursor of the next page, or null",
+    )
+    .storage();
+    m.add(by_subject_def, by_subject)?;
+    let subject_def = MethodDef::new(
+        "subject_get",
+        "A subject: kind, identifier commitment, erasure",
+    )
+    .param("subject", schema::hash(), "the subject's id")
+    .result(
+        "subject",
+        json!({ "type": "object" }),
+        "kind, identifier commitment, erasure height",
+    )
+    .not_found("not_found.subject")
+    .storage();
+    m.add(subject_def, subject_get)?;
     let t = token.clone();
-    m.add("cert_issue", move |app, p| issue(app, t.as_deref(), p))?;
-    m.add("cert_identity", move |app, p| {
+    m.add(issue_def(), move |app, p| issue(app, t.as_deref(), p))?;
+    let identity_def = MethodDef::new(
+        "cert_identity",
+        "The clear identifier and names this node's vault keeps",
+    )
+    .param("subject", schema::hash(), "the subject's id")
+    .param("token", schema::string(), "the node's `[vault] api_token`")
+    .result(
+        "identity",
+        json!({ "type": "object" }),
+        "the subject's kind, identifier and its salt, names",
+    )
+    .vault()
+    .not_found("not_found.identity")
+    .storage();
+    m.add(identity_def, move |app, p| {
         identity(app, token.as_deref(), p)
     })?;
-    m.add("cert_checkIdentifier", check_identifier)?;
+    let check_def = MethodDef::new(
+        "cert_checkIdentifier",
+        "Whether an identifier and salt open a subject's commitment",
+    )
+    .param("subject", schema::hash(), "the subject's id")
+    .param("identifier", schema::string(), "the IIN or BIN")
+    .param("salt_hex", schema::hex(), "the identifier's salt")
+    .result(
+        "check",
+        schema::object(&["subject", "matches"]),
+        "`matches`: whether they open the commitment",
+    )
+    .not_found("not_found.subject")
+    .storage();
+    m.add(check_def, check_identifier)?;
     Ok(())
+}
+
+fn status_schema() -> Value {
+    schema::object(&["certificate", "status", "at_height"])
+}
+
+fn issue_def() -> MethodDef {
+    MethodDef::new("cert_issue", "An authority's certificate issue, with the subject's clear data for the vault")
+        .describe("The node checks the IIN/BIN (Art. 45 p.2, Art. 60 p.4) and that the name and identifier open the transaction's commitments, keeps the clear data in its vault, and submits the transaction; the vault is put back if admission refuses it.")
+        .param("tx_hex", schema::hex(), "the signed IssueCertificate transaction")
+        .param(
+            "personal",
+            json!({
+                "type": "object",
+                "properties": {
+                    "identifier": { "type": ["string", "null"] },
+                    "identifier_salt": { "type": ["string", "null"] },
+                    "name": { "type": "string" },
+                    "name_salt": { "type": "string" },
+                },
+                "required": ["name", "name_salt"],
+            }),
+            "the clear identifier (required for a new subject) and name, with their salts",
+        )
+        .param("token", schema::string(), "the node's `[vault] api_token`")
+        .result("admitted", schema::object(&["hash", "subject"]), "the transaction's hash and the subject")
+        .vault()
+        .error(TX_REJECTED, "vault.mismatch")
+        .error(TX_REJECTED, "pki.identifier_invalid")
+        .admits()
 }
 
 fn hex32<T: std::str::FromStr<Err = tamga_runtime::types::ParseIdError>>(
