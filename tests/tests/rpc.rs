@@ -1,5 +1,7 @@
-//! JSON-RPC protocol errors get standard codes and leave the node serving; the
-//! WebSocket subscription delivers every committed block.
+//! JSON-RPC protocol errors get standard codes and leave the node serving, and
+//! `rpc.discover` describes the methods; the WebSocket subscription delivers every
+//! committed block. (Every example of the JSON-RPC 2.0 specification is checked
+//! in the node's `rpc::conformance_tests`.)
 
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::rpc_params;
@@ -25,6 +27,26 @@ fn protocol_errors_have_standard_codes_and_node_keeps_going() {
     )
     .unwrap();
     assert_eq!(error_code(&body), -32601, "unknown method");
+    // JSON-RPC 2.0's own example: a malformed request object is an Invalid Request.
+    let (_, body) = http_post(
+        &node.addr,
+        r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#,
+    )
+    .unwrap();
+    assert_eq!(error_code(&body), -32600, "invalid request object: {body}");
+    let document = node.rpc("rpc.discover", json!([])).unwrap();
+    assert_eq!(document["openrpc"], "1.3.2");
+    let documented = |name: &str| {
+        document["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == name)
+    };
+    assert!(
+        documented("tx_submit") && documented("rpc.discover"),
+        "{document}"
+    );
     let wrong = node.rpc("record_get", json!([42])).unwrap_err();
     assert_eq!(wrong["code"], -32602, "wrong param type");
     let wrong = node.rpc("record_get", json!(["not-hex"])).unwrap_err();
