@@ -73,8 +73,18 @@ pub async fn start(
             BATCH_CALLS_MAX,
         ))
         .build();
+    let metrics = app.metrics.clone();
     let server = Server::builder()
         .set_config(server_config)
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(crate::metrics::http::MetricsLayer::new(metrics.clone())),
+        )
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new().layer_fn(move |service| {
+                crate::metrics::rpc::RpcLatency::new(service, metrics.clone())
+            }),
+        )
         .build(&config.listen)
         .await
         .with_context(|| format!("binding JSON-RPC to {}", config.listen))?;
@@ -89,6 +99,7 @@ pub async fn start(
     condo::register(&mut methods)?;
     documents::register(&mut methods)?;
     pki::register(&mut methods, node_config.vault.api_token.clone())?;
+    crate::metrics::rpc::serving(&methods.app.metrics, &methods.module);
     let module = methods.module;
     Ok((server.start(module), addr))
 }
