@@ -355,13 +355,14 @@ fn write_line(lines: Lines, line: &str) {
         Lines::Stderr => {
             let _ = writeln!(std::io::stderr(), "{line}");
         }
-        Lines::Log => tracing::info!(target: "tamga::progress", "{line}"),
+        Lines::Log => tracing::info!("{line}"),
     }
 }
 
 /// Peers must report this many blocks above the node's height for it to count
-/// as catching up (a node in step with them is at most a block or two behind).
-pub const CATCH_UP_MIN_BLOCKS: u64 = 3;
+/// as catching up (a node in step with them is a block or two behind at most,
+/// a few more on a devnet making blocks every few milliseconds).
+pub const CATCH_UP_MIN_BLOCKS: u64 = 10;
 /// A catching-up node's plain lines: one every ten seconds.
 const CATCH_UP_CADENCE: Cadence = Cadence {
     first: Duration::ZERO,
@@ -370,7 +371,9 @@ const CATCH_UP_CADENCE: Cadence = Cadence {
 
 /// Whether a node at `height` whose peers report `target` is catching up.
 pub fn is_catching_up(height: u64, target: u64) -> bool {
-    target >= height.saturating_add(CATCH_UP_MIN_BLOCKS)
+    height
+        .checked_add(CATCH_UP_MIN_BLOCKS)
+        .is_some_and(|behind| target >= behind)
 }
 
 /// Shows a running node's catch-up (height / the highest height its peers
@@ -383,16 +386,11 @@ pub async fn show_catch_up(metrics: std::sync::Arc<crate::metrics::Metrics>) {
         let (height, target) = metrics.sync_position();
         shown = match shown.take() {
             None if is_catching_up(height, target) => {
-                let lines = Lines::Log;
-                let title = "catching up";
-                Some(Progress::counter(
-                    title,
-                    "blocks",
-                    height,
-                    target,
-                    lines,
-                    CATCH_UP_CADENCE,
-                ))
+                let (title, lines) = ("catching up", Lines::Log);
+                let mut progress =
+                    Progress::counter(title, "blocks", height, target, lines, CATCH_UP_CADENCE);
+                progress.set(height, Some(target));
+                Some(progress)
             }
             Some(progress) if height >= target => {
                 progress.finish(&format!("caught up at height {height}"));

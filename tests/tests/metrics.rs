@@ -185,3 +185,62 @@ fn json_logs_are_one_object_a_line() {
         .any(|e| e["fields"]["message"] == "committed" && e["fields"]["height"].is_u64());
     assert!(committed, "no structured `committed` event: {lines:?}");
 }
+
+/// A gauge's value from a scrape of `node`.
+fn gauge(node: &Node, name: &str) -> f64 {
+    value(&scrape(node), name)
+}
+
+#[test]
+fn a_late_node_learns_its_target_from_peers_and_logs_its_catch_up() {
+    let mut cluster = tamga_tests::cluster::Cluster::start_validators(1, 1, 20);
+    cluster
+        .wait_height(400, Duration::from_secs(180))
+        .expect("the validator makes blocks");
+    let log = cluster.homes[1].with_file_name("late-node.log");
+    cluster.logs[1] = Some(log.clone());
+    cluster.start(1);
+    let target = cluster.node(0).height();
+    cluster
+        .node(1)
+        .wait_height(target, Duration::from_secs(120))
+        .expect("the late node catches up");
+    let late = cluster.node(1);
+    // Its sync target is what the validator reports, and it has a peer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while gauge(late, "tamga_sync_target_height") < target as f64 {
+        assert!(Instant::now() < deadline, "no sync target from peers");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The lag is the target less the height, from one scrape.
+    let peers = scrape(late);
+    let (height, target, lag) = (
+        value(&peers, "tamga_height"),
+        value(&peers, "tamga_sync_target_height"),
+        value(&peers, "tamga_sync_lag_blocks"),
+    );
+    assert_eq!(lag, (target - height).max(0.0), "{height} {target} {lag}");
+    let consensus_peers = samples(&peers, "tamga_peers")
+        .find(|s| s.labels.get("network") == Some("consensus"))
+        .map(|s| match s.value {
+            Metric::Gauge(v) => v,
+            _ => 0.0,
+        });
+    assert!(consensus_peers >= Some(1.0), "{consensus_peers:?}");
+    // Off a terminal, its catch-up shows as plain log lines.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let progress = text
+            .lines()
+            .any(|l| l.contains("catching up: ") && l.contains(" blocks ("));
+        if progress && text.contains("caught up at height") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no catch-up lines in the log:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
