@@ -76,6 +76,7 @@ struct Execution {
     events: Vec<Vec<Event>>,
     signers: Vec<Vec<Signer>>,
     dropped: Vec<(Hash32, TxError)>,
+    fuel_used: u64,
 }
 
 /// What became of one gossiped batch.
@@ -129,6 +130,8 @@ pub struct App {
     pub vault: crate::vault::Vault,
     /// Time spent per stage of a transaction's path, for status and benchmarks.
     pub stages: crate::stages::Stages,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {
@@ -143,6 +146,8 @@ impl App {
     ) -> Self {
         assert!(block_txs_max > 0 && block_txs_max <= tamga_runtime::limits::BLOCK_TXS_MAX);
         let (notices, _) = broadcast::channel(256);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        metrics.set_height(tip.height);
         App {
             storage,
             chain_id,
@@ -159,6 +164,7 @@ impl App {
             parts_refused: Default::default(),
             vault,
             stages: Default::default(),
+            metrics,
         }
     }
 
@@ -227,6 +233,7 @@ impl App {
         self.stages
             .dry_run
             .time(1, || mempool.admit(&self.storage, &ctx, vtx, bytes.len()))?;
+        self.metrics.set_mempool(mempool.len(), mempool.bytes());
         drop(mempool);
         if let (true, Some(gossip)) = (relay, self.gossip.get()) {
             let _ = gossip.try_send(bytes);
@@ -304,6 +311,7 @@ impl App {
             events: vec![],
             signers: vec![],
             dropped: vec![],
+            fuel_used: 0,
         };
         let fuel = BlockFuel::new(fuel_max);
         for (index, vtx) in txs.into_iter().enumerate() {
@@ -325,6 +333,7 @@ impl App {
         }
         record_tip(&mut state, ctx);
         execution.writes = state.into_writes();
+        execution.fuel_used = fuel_max.saturating_sub(fuel.left());
         // Counted over the transactions the block holds, not those it left out.
         (self.stages.execute).add(execution.ids.len(), started.elapsed());
         Ok(execution)
@@ -389,6 +398,7 @@ impl App {
             tx_ids: execution.ids,
             events: execution.events,
             signers: execution.signers,
+            fuel_used: execution.fuel_used,
         };
         Ok((executed, execution.dropped))
     }
@@ -454,6 +464,7 @@ impl App {
             tx_ids: execution.ids,
             events: execution.events,
             signers: execution.signers,
+            fuel_used: execution.fuel_used,
         })
     }
 
@@ -506,6 +517,8 @@ impl App {
         dropped: Vec<(Hash32, TxError)>,
     ) -> Result<Tip, BlockError> {
         let count = executed.tx_ids.len();
+        let parent = self.tip();
+        let parent_time_ms = (parent.height > 0).then_some(parent.time_ms);
         let new_tip =
             (self.stages.commit).time(count, || self.storage.commit_block(&executed, &commit))?;
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
@@ -516,7 +529,10 @@ impl App {
         (self.stages.recheck).time(ids.len(), || {
             mempool.on_commit(&self.storage, &next, &ids, dropped);
         });
+        self.metrics.set_mempool(mempool.len(), mempool.bytes());
         drop(mempool);
+        let interval_ms = parent_time_ms.map(|parent| new_tip.time_ms.saturating_sub(parent));
+        (self.metrics).committed(new_tip.height, interval_ms, count, executed.fuel_used);
         let notice = BlockNotice {
             height: new_tip.height,
             hash: new_tip.block_hash,

@@ -80,6 +80,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
     app.erase_from_vault_what_the_ledger_erased()?;
     let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
+    tokio::spawn(crate::progress::show_catch_up(app.metrics.clone()));
     if overrides.json_output {
         let ready = serde_json::json!({
             "event": "ready", "chain_id": genesis.chain_id, "height": tip.height,

@@ -1,5 +1,6 @@
 //! The `tamga` command line (clap). Global flags: `--home`/`TAMGA_HOME`,
-//! `--rpc-url`/`TAMGA_RPC`, `--output text|json`.
+//! `--rpc-url`/`TAMGA_RPC`, `--output text|json`, `--log-format text|json` (a
+//! node's log on stderr) and `--quiet` (no progress bars or progress lines).
 
 mod cert;
 mod certfile;
@@ -44,6 +45,12 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
+    /// Format of a running node's log on stderr: text, or one JSON object a line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Show no progress: no bars, spinners or progress lines on stderr.
+    #[arg(long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +60,15 @@ pub enum Output {
     Text,
     Json,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `--log-format`, for the node commands that start logging.
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -96,6 +112,8 @@ pub struct Globals {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = LOG_FORMAT.set(cli.log_format);
+    crate::progress::init(cli.quiet);
     let globals = Globals {
         home: Home(cli.home.clone().unwrap_or_else(default_home)),
         rpc_url: cli.rpc_url.clone(),
@@ -134,10 +152,13 @@ pub(crate) fn init_logging(lone_validator: bool) {
     let default = format!("info,{engine},arc_malachitebft_network={network}");
     let filter = tracing_subscriber::EnvFilter::try_from_env("TAMGA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(crate::progress::StderrAroundBars);
+    let _ = match LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text) {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    };
 }
 
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

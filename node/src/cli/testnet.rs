@@ -10,6 +10,7 @@ use super::init::write_home;
 use super::Globals;
 use crate::config::{peer_id_of, Config, Home};
 use crate::devnet::{self, DEV_ACCOUNTS};
+use crate::progress::{Cadence, Lines, Progress};
 use crate::vault::{Identity, Vault};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -25,6 +26,11 @@ use tamga_runtime::{Genesis, PublicKey};
 pub const TESTNET_NODES_MAX: usize = 32;
 /// Ports per node: RPC, consensus p2p, transaction gossip.
 const PORTS_PER_NODE: u16 = 10;
+/// Plain progress lines: one a second while homes are written, and the total.
+const TESTNET_CADENCE: Cadence = Cadence {
+    first: std::time::Duration::from_secs(1),
+    every: std::time::Duration::from_secs(1),
+};
 
 #[derive(Args)]
 pub struct TestnetArgs {
@@ -163,6 +169,14 @@ pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
     rand::rngs::OsRng.fill_bytes(&mut token);
     let token = hex::encode(token);
     let mut nodes = Vec::with_capacity(total);
+    let mut progress = Progress::counter(
+        "testnet: writing node homes",
+        "nodes",
+        0,
+        total as u64,
+        Lines::Stderr,
+        TESTNET_CADENCE,
+    );
     for (index, key) in keys.iter().enumerate() {
         let home = Home(args.out.join(format!("node{index}")));
         write_home(
@@ -179,7 +193,9 @@ pub fn testnet(globals: &Globals, args: TestnetArgs) -> Result<()> {
         let rpc = format!("http://127.0.0.1:{}", ports(args.base_port, index).rpc);
         let validator = index < args.validators;
         nodes.push(json!({ "home": home.0, "rpc": rpc, "validator": validator, "public_key": PublicKey::of(key) }));
+        progress.set(index as u64 + 1, None);
     }
+    progress.finish(&format!("testnet: wrote {total} node homes"));
     let value = json!({ "chain_id": genesis.chain_id, "nodes": nodes });
     super::output::print(globals.output, &value, || {
         let mut text = format!("Testnet {} in {}:\n", genesis.chain_id, args.out.display());

@@ -455,13 +455,23 @@ async fn send_wait(
     wait_committed(client, &hash).await.map(Some)
 }
 
+use crate::progress::{Cadence, Lines, Progress};
+/// A wait shows a spinner on a terminal, elsewhere a line after 3 s and every 5 s.
+const WAIT_CADENCE: Cadence = Cadence {
+    first: Duration::from_secs(3),
+    every: Duration::from_secs(5),
+};
+
 pub(super) async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Value> {
     let started = Instant::now();
+    let waiting = format!("waiting for {hash} to commit");
+    let mut progress = Progress::spinner(&waiting, Lines::Stderr, WAIT_CADENCE);
     loop {
         let mut result = client.call("tx_get", vec![json!(hash)]).await?;
         match result["status"].as_str() {
             Some("committed") => {
                 add_created_ids(&mut result);
+                progress.finish(&format!("{hash} committed"));
                 return Ok(result);
             }
             Some("rejected") => bail!(
@@ -472,7 +482,10 @@ pub(super) async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Val
             _ if started.elapsed() > COMMIT_WAIT_MAX => {
                 bail!("transaction {hash} not committed after {COMMIT_WAIT_MAX:?}")
             }
-            _ => tokio::time::sleep(COMMIT_POLL).await,
+            _ => {
+                progress.tick();
+                tokio::time::sleep(COMMIT_POLL).await
+            }
         }
     }
 }

@@ -121,6 +121,7 @@ impl Host {
             } => {
                 self.intake.enter_round(height, round);
                 self.app.enter_round(height.0, round.as_i64());
+                self.app.metrics.round_started(height.0, round.as_i64());
                 for part in self.intake.take_pending(height) {
                     self.accept_part(part).await?;
                 }
@@ -234,6 +235,7 @@ impl Host {
         })
         .await??;
         tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
+        self.app.metrics.decided(certificate.round.as_i64());
         self.values.prune(height);
         self.intake.prune(height);
         Ok(true)

@@ -13,6 +13,7 @@ pub mod faults;
 mod host;
 pub mod mark;
 mod parts;
+mod peers;
 mod propose;
 mod signing;
 mod values;
@@ -23,13 +24,15 @@ use crate::app::App;
 use arc_malachitebft_app_channel::app::config::{
     ConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig, PubSubProtocol, ValueSyncConfig,
 };
+use arc_malachitebft_app_channel::app::metrics::SharedRegistry;
 use arc_malachitebft_app_channel::app::net::Multiaddr;
 use arc_malachitebft_app_channel::app::types::codec::Codec;
 use arc_malachitebft_app_channel::app::types::Keypair;
 use arc_malachitebft_app_channel::{
-    Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity,
-    RequestContext, Signer, SyncContext, WalContext,
+    Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkIdentity, RequestContext,
+    Signer, SyncContext, WalContext,
 };
+use arc_malachitebft_engine::network::NetworkRef;
 use codec::BorshCodec;
 use context::{Address, Height, TamgaContext, ValidatorSet};
 use ed25519_dalek::SigningKey;
@@ -186,7 +189,9 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
     if role == Role::Validator {
         ctx.amnesia = faults::amnesia(&settings.faults, me);
     }
-    let (mut channels, engine) = start_engine(&ctx, settings, role, me, &signer).await?;
+    let metrics = app.metrics.clone();
+    let (mut channels, engine, watcher) =
+        start_engine(&ctx, settings, (role, me), &signer, metrics).await?;
     let is_validator = validator_set(&app, Height(app.tip().height + 1))?.contains(&me);
     tracing::info!(validator = is_validator, address = %me, ?role, "consensus engine started");
     let host = host::Host {
@@ -208,6 +213,9 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
     drop(channels);
     engine.actor.stop(None);
     let _ = engine.handle.await;
+    if let Some(watcher) = watcher {
+        watcher.stop(None);
+    }
     match exit {
         // The engine stops when a signature is refused (the mark is above what
         // this node remembers): follow the chain past the mark instead.
@@ -312,17 +320,30 @@ impl Signer<TamgaContext> for SharedSigner {
 const ENGINE_START_ATTEMPTS: u32 = 50;
 const ENGINE_START_RETRY_MS: u64 = 200;
 
+/// The running engine, its channels, and the watcher of its peers (none behind
+/// a test build's Byzantine proxy).
+type Started = (
+    Channels<TamgaContext>,
+    EngineHandle,
+    Option<ractor::ActorRef<peers::PeerEvent>>,
+);
+
 async fn start_engine(
     ctx: &TamgaContext,
     settings: &Settings,
-    role: Role,
-    me: Address,
+    (role, me): (Role, Address),
     signer: &Arc<signing::KeySigner>,
-) -> eyre::Result<(Channels<TamgaContext>, EngineHandle)> {
+    metrics: Arc<crate::metrics::Metrics>,
+) -> eyre::Result<Started> {
     let mut attempt = 1;
     loop {
-        match build_engine(ctx.clone(), settings, role, me, signer.clone()).await {
-            Ok(started) => return Ok(started),
+        let built = build_engine(ctx.clone(), settings, role, me, signer.clone());
+        match built.await {
+            Ok((channels, engine, Some(network))) => {
+                let watcher = peers::watch(&network, metrics.clone()).await?;
+                return Ok((channels, engine, Some(watcher)));
+            }
+            Ok((channels, engine, None)) => return Ok((channels, engine, None)),
             Err(error) if attempt < ENGINE_START_ATTEMPTS => {
                 tracing::debug!(attempt, %error, "consensus engine not started yet; retrying");
                 tokio::time::sleep(Duration::from_millis(ENGINE_START_RETRY_MS)).await;
@@ -339,9 +360,14 @@ async fn build_engine(
     role: Role,
     me: Address,
     signer: Arc<signing::KeySigner>,
-) -> eyre::Result<(Channels<TamgaContext>, EngineHandle)> {
+) -> eyre::Result<(
+    Channels<TamgaContext>,
+    EngineHandle,
+    Option<NetworkRef<TamgaContext>>,
+)> {
     let (identity, consensus) = identities(settings, role, me, signer.clone()).await?;
-    let builder = EngineBuilder::new(ctx, engine_config(settings))
+    let config = engine_config(settings);
+    let builder = EngineBuilder::new(ctx, config.clone())
         .with_default_wal(WalContext::new(settings.wal_path.clone(), BorshCodec))
         .with_default_sync(SyncContext::new(BorshCodec))
         .with_default_consensus(consensus)
@@ -349,16 +375,35 @@ async fn build_engine(
     #[cfg(feature = "test-faults")]
     if let (Some(config), Role::Validator) = (settings.faults.byzantine.clone(), role) {
         let byzantine = faults::byzantine_context(identity, config, &signer, me);
-        return builder
+        let (channels, engine) = builder
             .with_byzantine_network(byzantine)
             .await?
             .build()
-            .await;
+            .await?;
+        return Ok((channels, engine, None));
     }
-    builder
-        .with_default_network(NetworkContext::new(identity, BorshCodec))
+    // The network actor spawned here, as the builder would, so that this node
+    // can subscribe to its peer events (see `peers`).
+    let registry = SharedRegistry::global().with_moniker(config.moniker());
+    let (network, to_network) = arc_malachitebft_app_channel::spawn::spawn_network_actor(
+        identity,
+        config.consensus(),
+        config.value_sync(),
+        &registry,
+        BorshCodec,
+    )
+    .await?;
+    let built = builder
+        .with_custom_network(network.clone(), to_network)
         .build()
-        .await
+        .await;
+    match built {
+        Ok((channels, engine)) => Ok((channels, engine, Some(network))),
+        Err(error) => {
+            network.stop(None);
+            Err(error)
+        }
+    }
 }
 
 #[cfg(test)]

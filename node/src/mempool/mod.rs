@@ -153,6 +153,11 @@ impl Mempool {
         self.queue.len()
     }
 
+    /// Encoded bytes of the pending transactions.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }

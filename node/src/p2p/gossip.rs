@@ -149,6 +149,7 @@ pub async fn start(
         batches: in_tx,
         bytes: queued.clone(),
     };
+    let metrics = app.metrics.clone();
     tokio::spawn(admit_worker(app, in_rx, verdict_tx, queued));
     let task = tokio::spawn(run(
         swarm,
@@ -157,6 +158,7 @@ pub async fn start(
         out_rx,
         incoming,
         verdict_rx,
+        metrics,
     ));
     Ok((out_tx, task))
 }
@@ -197,6 +199,7 @@ async fn run(
     mut outgoing: mpsc::Receiver<Vec<u8>>,
     incoming: Incoming,
     mut verdicts: mpsc::Receiver<Verdict>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
     let mut batch = Batch::default();
     let mut flush = tokio::time::interval(Duration::from_millis(FLUSH_MS));
@@ -226,12 +229,20 @@ async fn run(
                     .report_message_validation_result(&id, &source, verdict);
             }
             event = swarm.select_next_some() => {
+                let peers_changed = matches!(
+                    event,
+                    SwarmEvent::ConnectionEstablished { .. } | SwarmEvent::ConnectionClosed { .. }
+                );
                 if let Some(verdict) = on_event(event, &mut connected, &incoming) {
                     let (id, source, acceptance) = verdict;
                     let _ = swarm
                         .behaviour_mut()
                         .gossipsub
                         .report_message_validation_result(&id, &source, acceptance);
+                }
+                if peers_changed {
+                    let count = swarm.connected_peers().count();
+                    metrics.set_peers(crate::metrics::GOSSIP_NETWORK, count);
                 }
             }
         }

@@ -141,8 +141,9 @@ pub async fn start(
     node_config: &Config,
     moniker: String,
 ) -> Result<(ServerHandle, SocketAddr)> {
+    let metrics = app.metrics.clone();
     let module = node_methods(app, node_config, moniker)?;
-    serve(node_config, module).await
+    serve(node_config, module, metrics).await
 }
 
 /// Binds and starts the server for `module` with the node's limits and HTTP layers
@@ -150,6 +151,7 @@ pub async fn start(
 pub(crate) async fn serve(
     node_config: &Config,
     module: jsonrpsee::RpcModule<()>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<(ServerHandle, SocketAddr)> {
     let config = &node_config.rpc;
     let server_config = ServerConfig::builder()
@@ -161,15 +163,24 @@ pub(crate) async fn serve(
             BATCH_CALLS_MAX,
         ))
         .build();
+    let metrics_for_names = metrics.clone();
     let server = Server::builder()
         .set_config(server_config)
-        .set_http_middleware(tower::ServiceBuilder::new().layer(
-            conformance::RequestShapeLayer::new(config.max_request_bytes),
-        ))
+        .set_http_middleware(
+            tower::ServiceBuilder::new()
+                .layer(crate::metrics::http::MetricsLayer::new(metrics.clone()))
+                .layer(conformance::RequestShapeLayer::new(config.max_request_bytes)),
+        )
+        .set_rpc_middleware(
+            jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new().layer_fn(move |service| {
+                crate::metrics::rpc::RpcLatency::new(service, metrics.clone())
+            }),
+        )
         .build(&config.listen)
         .await
         .with_context(|| format!("binding JSON-RPC to {}", config.listen))?;
     let addr = server.local_addr()?;
+    crate::metrics::rpc::serving(&metrics_for_names, &module);
     Ok((server.start(module), addr))
 }
 

@@ -42,6 +42,8 @@ pub struct ExecutedBlock {
     pub events: Vec<Vec<Event>>,
     /// Per transaction: who signed, under which certificate (for provenance).
     pub signers: Vec<Vec<Signer>>,
+    /// Contract fuel the block's transactions spent (for metrics; not stored).
+    pub fuel_used: u64,
 }
 
 /// A 32-byte owner (or subject) followed by a 32-byte id: the pair indexes' key.
