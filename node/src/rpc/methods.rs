@@ -35,6 +35,7 @@
 //! statuses are explained in `condo`.
 
 use super::errors::*;
+use super::methods_defs::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::mempool::check::{check_bytes, check_parallel};
@@ -48,151 +49,26 @@ use tamga_runtime::types::SignedTx;
 use tamga_runtime::{Hash32, PublicKey, SubjectId, VerifiedTx};
 
 /// Largest page any listing returns.
-const PAGE_MAX: usize = 1000;
+pub(super) const PAGE_MAX: usize = 1000;
 /// Largest batch `tx_submitBatch` takes.
-const SUBMIT_BATCH_MAX: usize = 1000;
+pub(super) const SUBMIT_BATCH_MAX: usize = 1000;
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
 pub(super) fn register(m: &mut super::Methods, moniker: String) -> anyhow::Result<()> {
-    let status_def = MethodDef::new("node_status", "Where this node is: chain, height, consensus, mempool, stage timings")
-        .result(
-            "status",
-            schema::object(&["chain_id", "moniker", "height", "block_hash", "state_root", "time_ms", "mempool_txs", "consensus", "stages"]),
-            "chain id, height, block hash, state root, mempool size; consensus height, round, last signature, parts dropped; `stages`: per stage of a transaction's path `{us, txs}`",
-        );
-    m.add(status_def, move |app, _| status(app, &moniker))?;
-    let storage_def = MethodDef::new("node_storage", "What RocksDB holds per column family")
-        .result(
-            "usage",
-            schema::object(&["column_families", "wal_bytes", "compaction_pending"]),
-            "per column family `{sst_bytes, memtable_bytes}`, the write-ahead log's bytes, whether compaction is queued",
-        )
-        .storage();
-    m.add(storage_def, |app, _| storage_usage(app))?;
+    m.add(status_def(), move |app, _| status(app, &moniker))?;
+    m.add(storage_def(), |app, _| storage_usage(app))?;
     m.add(submit_def(), submit_one)?;
     m.add(submit_batch_def(), submit_batch)?;
-    let tx_def = MethodDef::new("tx_get", "A transaction's status: committed, pending, dropped or rejected")
-        .param("hash", schema::hash(), "the transaction's hash")
-        .result(
-            "transaction",
-            schema::object(&["hash", "status"]),
-            "`status` `committed` (with height, index, events), `pending`, `dropped` or `rejected` (with `error.reason`)",
-        )
-        .not_found("not_found.transaction")
-        .storage();
-    m.add(tx_def, tx_get)?;
+    m.add(tx_def(), tx_get)?;
     m.add(block_def(), block_get)?;
-    let raw_def = MethodDef::new(
-        "block_getRaw",
-        "A block and its commit certificate in canonical bytes",
-    )
-    .param("height", schema::uint(), "the block's height")
-    .result(
-        "block",
-        schema::object(&["height", "hash", "block", "commit"]),
-        "the block and its commit certificate, each as hex of its canonical encoding",
-    )
-    .not_found("not_found.block")
-    .storage();
-    m.add(raw_def, block_get_raw)?;
-    let evidence_def = MethodDef::new(
-        "evidence_list",
-        "Equivocation evidence this node saw, by height",
-    )
-    .optional("from", schema::uint(), "the first height (default 1)")
-    .optional("to", schema::uint(), "the last height (default: no bound)")
-    .optional(
-        "limit",
-        schema::limit(PAGE_MAX),
-        "at most this many (default 100)",
-    )
-    .result(
-        "evidence",
-        schema::object(&["evidence"]),
-        "`evidence`: what this node saw (node-local)",
-    )
-    .storage();
-    m.add(evidence_def, evidence_list)?;
-    let record_def = MethodDef::new("record_get", "A title-certification record")
-        .param("record_id", schema::hash(), "the record's id")
-        .result(
-            "record",
-            schema::object(&[
-                "id",
-                "category",
-                "description",
-                "owner",
-                "asset",
-                "encumbrances",
-                "status",
-                "registered_height",
-                "provenance",
-            ]),
-            "the record: owner, asset, encumbrances, status (arrest), provenance digest",
-        )
-        .not_found("not_found.record")
-        .storage();
-    m.add(record_def, record_get)?;
-    let history_def = MethodDef::new("record_history", "A record's provenance, oldest first")
-        .param("record_id", schema::hash(), "the record's id")
-        .optional("skip", schema::uint(), "entries to skip (default 0)")
-        .optional(
-            "limit",
-            schema::limit(PAGE_MAX),
-            "at most this many (default 100)",
-        )
-        .result(
-            "history",
-            schema::object(&["record", "entries"]),
-            "the record's id and its provenance entries",
-        )
-        .not_found("not_found.record")
-        .storage();
-    m.add(history_def, record_history)?;
-    let by_owner_def = MethodDef::new("record_byOwner", "The records a subject owns, in id order")
-        .param(
-            "owner",
-            schema::hash(),
-            "a subject id, or a certified public key (for the subject it speaks for)",
-        )
-        .optional("after", schema::hash(), "the cursor: records after this id")
-        .optional(
-            "limit",
-            schema::limit(PAGE_MAX),
-            "at most this many (default 100)",
-        )
-        .result(
-            "records",
-            schema::object(&["owner", "records", "next"]),
-            "the owner, its records, and `next`: the cursor of the next page, or null",
-        )
-        .storage();
-    m.add(by_owner_def, records_by_owner)?;
-    let account_def = MethodDef::new(
-        "account_get",
-        "A key's next nonce, counting its pending transactions",
-    )
-    .param(
-        "public_key",
-        schema::hash(),
-        "the signer's ed25519 public key",
-    )
-    .result(
-        "account",
-        schema::object(&["public_key", "next_nonce"]),
-        "the key and its next nonce",
-    )
-    .storage();
-    m.add(account_def, account_get)?;
-    let validators_def = MethodDef::new("validators_get", "The validator set for the next height")
-        .result(
-            "validators",
-            schema::object(&["height", "total_power", "validators", "scheduled"]),
-            "the set, its total power, and a scheduled change (or null)",
-        )
-        .storage();
-    m.add(validators_def, |app, _| validators_get(app))?;
+    m.add(raw_def(), block_get_raw)?;
+    m.add(evidence_def(), evidence_list)?;
+    m.add(record_def(), record_get)?;
+    m.add(history_def(), record_history)?;
+    m.add(by_owner_def(), records_by_owner)?;
+    m.add(account_def(), account_get)?;
+    m.add(validators_def(), |app, _| validators_get(app))?;
     let app = m.app.clone();
     m.add_subscription(
         MethodDef::new("block_subscribe", "Over WebSocket: a `block` notification per committed block")
@@ -205,57 +81,6 @@ pub(super) fn register(m: &mut super::Methods, moniker: String) -> anyhow::Resul
         move |params, pending, _, ext| subscribe_blocks(params, pending, app.clone(), ext),
     )?;
     Ok(())
-}
-
-fn submit_def() -> MethodDef {
-    MethodDef::new("tx_submit", "Admits a signed transaction to the mempool")
-        .param(
-            "tx_hex",
-            schema::hex(),
-            "the signed transaction, canonical bytes as hex",
-        )
-        .result(
-            "admitted",
-            schema::object(&["hash"]),
-            "the transaction's hash, once admitted",
-        )
-        .admits()
-}
-
-fn submit_batch_def() -> MethodDef {
-    MethodDef::new(
-        "tx_submitBatch",
-        "Admits signed transactions, each on its own",
-    )
-    .param(
-        "txs",
-        schema::array_max(schema::hex(), SUBMIT_BATCH_MAX),
-        "signed transactions as hex",
-    )
-    .result(
-        "results",
-        schema::array(json!({ "type": "object" })),
-        "per transaction, in order, `{hash}` or `{error: {code, message, data}}`",
-    )
-}
-
-fn block_def() -> MethodDef {
-    MethodDef::new(
-        "block_get",
-        "A block with its transactions, commit certificate and evidence",
-    )
-    .optional(
-        "height",
-        schema::uint(),
-        "the block's height (default: the latest)",
-    )
-    .result(
-        "block",
-        schema::object(&["hash", "header", "txs", "commit", "evidence"]),
-        "header, hash, transactions, commit certificate, evidence seen at that height",
-    )
-    .not_found("not_found.block")
-    .storage()
 }
 
 fn hash_param(text: &str, what: &str) -> Result<Hash32, ErrorObjectOwned> {

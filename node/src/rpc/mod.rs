@@ -11,6 +11,7 @@ mod contracts;
 mod documents;
 pub mod errors;
 mod methods;
+mod methods_defs;
 mod openrpc;
 mod pki;
 mod spec;

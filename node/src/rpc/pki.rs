@@ -35,7 +35,22 @@ type RpcResult = Result<Value, ErrorObjectOwned>;
 const PAGE_MAX: usize = 1000;
 
 pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow::Result<()> {
-    let get_def = MethodDef::new("cert_get", "A certificate and its status now")
+    m.add(get_def(), cert_get)?;
+    m.add(status_def(), cert_status)?;
+    m.add(revocations_def(), revocations)?;
+    m.add(by_subject_def(), by_subject)?;
+    m.add(subject_def(), subject_get)?;
+    let t = token.clone();
+    m.add(issue_def(), move |app, p| issue(app, t.as_deref(), p))?;
+    m.add(identity_def(), move |app, p| {
+        identity(app, token.as_deref(), p)
+    })?;
+    m.add(check_def(), check_identifier)?;
+    Ok(())
+}
+
+fn get_def() -> MethodDef {
+    MethodDef::new("cert_get", "A certificate and its status now")
         .param("certificate_id", schema::hash(), "the certificate's id")
         .result(
             "certificate",
@@ -43,9 +58,11 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
             "the certificate, its status and the height it was judged at",
         )
         .not_found("not_found.certificate")
-        .storage();
-    m.add(get_def, cert_get)?;
-    let status_def = MethodDef::new(
+        .storage()
+}
+
+fn status_def() -> MethodDef {
+    MethodDef::new(
         "cert_status",
         "The online certificate status service (Art. 55 p.1(5))",
     )
@@ -65,16 +82,20 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
         "`status`: `valid`, `not_yet_valid`, `expired` or `revoked` (ground, effective height)",
     )
     .not_found("not_found.certificate")
-    .storage();
-    m.add(status_def, cert_status)?;
-    let revocations_def = MethodDef::new("cert_revocations", "The revocation list, in the order recorded")
+    .storage()
+}
+
+fn revocations_def() -> MethodDef {
+    MethodDef::new("cert_revocations", "The revocation list, in the order recorded")
         .optional("from_height", schema::uint(), "revocations recorded from this height (default 0)")
         .optional("limit", schema::limit(PAGE_MAX), "at most this many (default 100)")
         .optional("after", schema::hash(), "resume after this certificate (from the previous page's `next`)")
         .result("revocations", schema::object(&["revocations", "next"]), "each with its ground and effective height; `next` gives the next page's `from_height` and `after`, or null")
-        .storage();
-    m.add(revocations_def, revocations)?;
-    let by_subject_def = MethodDef::new(
+        .storage()
+}
+
+fn by_subject_def() -> MethodDef {
+    MethodDef::new(
         "cert_bySubject",
         "A subject's certificates with their status",
     )
@@ -94,9 +115,11 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
         schema::object(&["subject", "certificates", "next"]),
         "the certificates with status, and `next`: the cursor of the next page, or null",
     )
-    .storage();
-    m.add(by_subject_def, by_subject)?;
-    let subject_def = MethodDef::new(
+    .storage()
+}
+
+fn subject_def() -> MethodDef {
+    MethodDef::new(
         "subject_get",
         "A subject: kind, identifier commitment, erasure",
     )
@@ -107,11 +130,11 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
         "kind, identifier commitment, erasure height",
     )
     .not_found("not_found.subject")
-    .storage();
-    m.add(subject_def, subject_get)?;
-    let t = token.clone();
-    m.add(issue_def(), move |app, p| issue(app, t.as_deref(), p))?;
-    let identity_def = MethodDef::new(
+    .storage()
+}
+
+fn identity_def() -> MethodDef {
+    MethodDef::new(
         "cert_identity",
         "The clear identifier and names this node's vault keeps",
     )
@@ -124,11 +147,11 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
     )
     .vault()
     .not_found("not_found.identity")
-    .storage();
-    m.add(identity_def, move |app, p| {
-        identity(app, token.as_deref(), p)
-    })?;
-    let check_def = MethodDef::new(
+    .storage()
+}
+
+fn check_def() -> MethodDef {
+    MethodDef::new(
         "cert_checkIdentifier",
         "Whether an identifier and salt open a subject's commitment",
     )
@@ -141,9 +164,7 @@ pub(super) fn register(m: &mut super::Methods, token: Option<String>) -> anyhow:
         "`matches`: whether they open the commitment",
     )
     .not_found("not_found.subject")
-    .storage();
-    m.add(check_def, check_identifier)?;
-    Ok(())
+    .storage()
 }
 
 fn status_schema() -> Value {
