@@ -75,6 +75,7 @@ pub async fn start(
         .build();
     let server = Server::builder()
         .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(crate::explorer::ExplorerLayer))
         .build(&config.listen)
         .await
         .with_context(|| format!("binding JSON-RPC to {}", config.listen))?;
