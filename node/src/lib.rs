@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod consensus;
 pub mod devnet;
+pub mod explorer;
 pub mod keyring;
 pub mod mempool;
 pub mod metrics;

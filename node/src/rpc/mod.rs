@@ -169,6 +169,7 @@ pub(crate) async fn serve(
         .set_config(server_config)
         .set_http_middleware(
             tower::ServiceBuilder::new()
+                .layer(crate::explorer::ExplorerLayer)
                 .layer(crate::metrics::http::MetricsLayer::new(metrics.clone()))
                 .layer(conformance::RequestShapeLayer::new(config.max_request_bytes)),
         )
