@@ -526,6 +526,11 @@ pub fn post_raw_jsonrpc(addr: &str, body: &str) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
+/// An id as the CLI prints it (64 hex), parsed for the client.
+pub fn id(text: &str) -> Hash32 {
+    Hash32::from_hex(text).unwrap_or_else(|e| panic!("{text:?} is not an id: {e}"))
+}
+
 /// The node's stable `reason` for refusing a call ("" if it did not refuse).
 pub fn reason(error: &tamga_client::Error) -> &str {
     error.reason().unwrap_or("")

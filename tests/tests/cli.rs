@@ -85,8 +85,8 @@ fn init_keys_and_start_a_node_of_ones_own() {
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))
         .unwrap();
-    let status = node.rpc("node_status", serde_json::json!([])).unwrap();
-    assert_eq!(status["chain_id"], "my-chain");
+    let status = node.client().node_status().unwrap();
+    assert_eq!(status.chain_id, "my-chain");
     // Without --rpc-url, the CLI finds the node through its home.
     let (ok, status, err) = tamga(&home, &["query", "status"]);
     assert!(ok, "{err}");
