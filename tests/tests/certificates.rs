@@ -63,7 +63,7 @@ fn add_fifth_validator(cluster: &Cluster) -> u64 {
     match result.events() {
         [tamga_runtime::records::Event::ValidatorSetScheduled {
             effective_height, ..
-        }] => *effective_height,
+        }, ..] => *effective_height,
         other => panic!("no validator set scheduled: {other:?}"),
     }
 }

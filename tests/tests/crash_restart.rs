@@ -56,7 +56,7 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         assert_eq!(after.status, TxStatus::Committed, "{hash} lost");
         assert_eq!(after.height, Some(*height));
         assert_eq!(&after, before);
-        let [Event::Registered { record, .. }] = after.events() else {
+        let [Event::Registered { record, .. }, ..] = after.events() else {
             panic!("{hash}: not one registration: {after:?}")
         };
         assert_eq!(restarted.client().record_get(*record).unwrap().owner, owner);

@@ -365,7 +365,7 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
             appeal: None,
         },
     });
-    let [Event::ContractDeployed { contract, .. }] = deployed.events() else {
+    let [Event::ContractDeployed { contract, .. }, ..] = deployed.events() else {
         panic!("not deployed: {deployed:?}")
     };
     let done = run(Payload::Instantiate {
@@ -373,7 +373,7 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
         parties: vec![node.subject("alice")],
         init_args: Bytes(vec![]),
     });
-    let [Event::InstanceProposed { instance, .. }] = done.events() else {
+    let [Event::InstanceProposed { instance, .. }, ..] = done.events() else {
         panic!("not instantiated: {done:?}")
     };
     *instance
@@ -420,7 +420,7 @@ fn a_block_past_its_fuel_budget_is_refused_by_every_validator() {
             .collect();
         for hash in &hashes {
             let done = wait_committed(node1, *hash, WAIT).unwrap();
-            let [Event::ContractCalled { fuel_used, .. }] = done.events() else {
+            let [Event::ContractCalled { fuel_used, .. }, ..] = done.events() else {
                 panic!("not called: {done:?}")
             };
             *fuel_by_height.entry(done.height.unwrap()).or_default() += fuel_used;

@@ -17,7 +17,7 @@ fn register(node: &Node, owner: &str, national: bool) -> Hash32 {
     let tx = node.sign("registrar", payload, &[]);
     let done = node.wait_tx(node.submit(&tx).unwrap());
     match done.events() {
-        [Event::Registered { record, .. }] => *record,
+        [Event::Registered { record, .. }, ..] => *record,
         other => panic!("not registered: {other:?}"),
     }
 }

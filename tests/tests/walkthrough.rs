@@ -133,7 +133,7 @@ fn readme_walkthrough_with_json_rpc() {
         ],
     )
     .unwrap();
-    let [Event::Registered { record, .. }] = done.events() else {
+    let [Event::Registered { record, .. }, ..] = done.events() else {
         panic!("not registered: {done:?}")
     };
     let rec = record.to_hex();
