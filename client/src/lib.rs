@@ -131,3 +131,6 @@ impl Params {
         Ok(self)
     }
 }
+
+#[cfg(test)]
+mod tests;
