@@ -2,11 +2,10 @@
 //! verify+apply rate measured with no node around it, and batch submission.
 
 use super::{registration, Node};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
+use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey, SubjectId};
 
 /// Positional argument `n` as a number, or `default`.
@@ -106,19 +105,11 @@ pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
 /// every transaction must be admitted.
 pub fn submit_all(node: &Node, txs: &[SignedTx]) {
     for chunk in txs.chunks(BATCH) {
-        let hexes: Vec<String> = chunk
-            .iter()
-            .map(|tx| hex::encode(encoding::encode(tx)))
-            .collect();
         let results = node
-            .rpc("tx_submitBatch", json!([hexes]))
+            .client()
+            .tx_submit_batch(chunk)
             .expect("batch accepted");
-        let refused: Vec<_> = results
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| !r["hash"].is_string())
-            .collect();
+        let refused: Vec<_> = results.iter().filter(|r| r.hash().is_none()).collect();
         assert!(refused.is_empty(), "refused: {:?}", refused.first());
     }
 }
@@ -134,10 +125,11 @@ pub struct StageReading {
 
 impl StageReading {
     pub fn of(node: &Node) -> StageReading {
-        let status = node.rpc("node_status", json!([])).expect("node_status");
-        let stages = status["stages"].as_object().into_iter().flatten();
-        let stages = stages
-            .filter_map(|(name, s)| Some((name.clone(), (s["us"].as_u64()?, s["txs"].as_u64()?))))
+        let status = node.client().node_status().expect("node_status");
+        let stages = status
+            .stages
+            .into_iter()
+            .map(|(name, s)| (name, (s.us, s.txs)))
             .collect();
         StageReading {
             stages,

@@ -6,10 +6,10 @@
 //! acknowledged as committed is on every node at the same height.
 
 use super::Node;
-use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use tamga_client::{RawBlock, TxStatus};
 use tamga_runtime::types::{encoding, Block, Commit};
-use tamga_runtime::{Genesis, PublicKey};
+use tamga_runtime::{Genesis, Hash32, PublicKey};
 
 /// The genesis a node started from.
 pub fn genesis_of(node: &Node) -> Genesis {
@@ -58,21 +58,17 @@ pub fn assert_chains_identical(nodes: &[&Node], up_to: u64) {
         .map(|v| (v.public_key, v.power))
         .collect();
     for height in 1..=up_to {
-        let raws: Vec<Value> = nodes
+        let raws: Vec<RawBlock> = nodes
             .iter()
-            .map(|n| {
-                n.rpc("block_getRaw", json!([height]))
-                    .expect("block_getRaw")
-            })
+            .map(|n| n.client().block_get_raw(height).expect("block_getRaw"))
             .collect();
-        let bytes = |raw: &Value, field: &str| hex::decode(raw[field].as_str().unwrap()).unwrap();
-        let block: Block = encoding::decode(&bytes(&raws[0], "block")).unwrap();
+        let block: Block = encoding::decode(&raws[0].block.0).unwrap();
         for (i, raw) in raws.iter().enumerate() {
             assert_eq!(
-                raw["block"], raws[0]["block"],
+                raw.block, raws[0].block,
                 "node {i}: other block bytes at {height}"
             );
-            let commit: Commit = encoding::decode(&bytes(raw, "commit")).unwrap();
+            let commit: Commit = encoding::decode(&raw.commit.0).unwrap();
             if let Err(why) = verify_commit(&genesis.chain_id, &block, &commit, &validators) {
                 panic!("node {i}, height {height}: the commit certificate does not verify: {why}");
             }
@@ -82,16 +78,17 @@ pub fn assert_chains_identical(nodes: &[&Node], up_to: u64) {
 
 /// Every `(hash, height)` acknowledged as committed is committed on every node,
 /// at that height.
-pub fn assert_committed_everywhere(nodes: &[&Node], acknowledged: &[(String, u64)]) {
+pub fn assert_committed_everywhere(nodes: &[&Node], acknowledged: &[(Hash32, u64)]) {
     for node in nodes {
         for (hash, height) in acknowledged {
-            let result = node.rpc("tx_get", json!([hash])).expect("tx_get");
+            let result = node.client().tx_get(*hash).expect("tx_get");
             assert_eq!(
-                result["status"], "committed",
+                result.status,
+                TxStatus::Committed,
                 "{hash} missing on {}",
                 node.rpc_url
             );
-            assert_eq!(result["height"], json!(height), "{hash} moved height");
+            assert_eq!(result.height, Some(*height), "{hash} moved height");
         }
     }
 }

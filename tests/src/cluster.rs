@@ -8,14 +8,14 @@
 use super::proxy::Link;
 use super::{tamga_bin, Node};
 use anyhow::{bail, Result};
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tamga_runtime::types::{encoding, ObjectCategory, Payload, SignedTx, Transaction};
-use tamga_runtime::PublicKey;
+use tamga_client::{LastSigned, NodeStatus, TxInfo, TxStatus};
+use tamga_runtime::types::{ObjectCategory, Payload, SignedTx, Transaction};
+use tamga_runtime::{Hash32, PublicKey};
 
 /// Ports per node in `tamga testnet` (RPC, consensus, gossip at +0, +1, +2).
 const PORTS_PER_NODE: u16 = 10;
@@ -206,20 +206,21 @@ impl Cluster {
         // Votes already in flight when the others went down (a polka of three)
         // may still move a node from its prevote to a precommit: settled means
         // voted, and unchanged for a second.
-        let mut last: Option<(Vec<Value>, Instant)> = None;
+        let mut last: Option<(Vec<NodeStatus>, Instant)> = None;
         let settled = loop {
-            let statuses: Vec<Value> = self
+            let statuses: Vec<NodeStatus> = self
                 .running()
-                .map(|n| n.rpc("node_status", json!([])).unwrap())
+                .map(|n| n.client().node_status().unwrap())
                 .collect();
             let voted = statuses.iter().all(|s| {
-                let signed = &s["consensus"]["last_signed"];
-                signed["height"].as_u64() == s["height"].as_u64().map(|h| h + 1)
-                    && signed["step"] != "proposal"
+                let signed = s.consensus.last_signed.as_ref();
+                signed.is_some_and(|signed| {
+                    signed.height == s.height + 1 && signed.step != "proposal"
+                })
             });
-            let position = |all: &[Value]| -> Vec<Value> {
+            let position = |all: &[NodeStatus]| -> Vec<(u64, Option<LastSigned>)> {
                 all.iter()
-                    .map(|s| json!([s["height"], s["consensus"]["last_signed"]]))
+                    .map(|s| (s.height, s.consensus.last_signed.clone()))
                     .collect()
             };
             let same = last
@@ -241,35 +242,30 @@ impl Cluster {
         let window = Instant::now() + 2 * round_timeouts;
         while Instant::now() < window {
             for (node, before) in self.running().zip(&settled) {
-                let status = node.rpc("node_status", json!([])).unwrap();
+                let status = node.client().node_status().unwrap();
                 assert_eq!(
-                    status["height"], before["height"],
-                    "committed without enough power: {status}"
+                    status.height, before.height,
+                    "committed without enough power: {status:?}"
                 );
-                let signed = &status["consensus"]["last_signed"];
                 assert_eq!(
-                    signed, &before["consensus"]["last_signed"],
-                    "voted on without a quorum: {status}"
+                    status.consensus.last_signed, before.consensus.last_signed,
+                    "voted on without a quorum: {status:?}"
                 );
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        settled
-            .iter()
-            .map(|s| s["height"].as_u64().unwrap())
-            .max()
-            .unwrap()
+        settled.iter().map(|s| s.height).max().unwrap()
     }
 
     /// Asserts every running node holds the same block hash and state root at each
     /// height up to `height` (no fork, no divergence).
     pub fn assert_agree_up_to(&self, height: u64) {
         for h in 1..=height {
-            let mut seen: Option<(Value, Value)> = None;
+            let mut seen: Option<(Hash32, Hash32)> = None;
             for node in self.running() {
-                let block = node.rpc("block_get", json!([h])).expect("block_get");
-                let pair = (block["hash"].clone(), block["header"]["state_root"].clone());
-                assert!(pair.0.is_string(), "node has no block {h}: {block}");
+                let block = node.client().block_get(Some(h));
+                let block = block.unwrap_or_else(|e| panic!("node has no block {h}: {e}"));
+                let pair = (block.hash, block.header.state_root);
                 match &seen {
                     None => seen = Some(pair),
                     Some(first) => assert_eq!(first, &pair, "nodes disagree at height {h}"),
@@ -281,13 +277,13 @@ impl Cluster {
 
 /// Waits until `node` reports `hash` committed, tolerating "not found" while the
 /// transaction is still travelling to it.
-pub fn wait_committed(node: &Node, hash: &str, timeout: Duration) -> Result<Value> {
+pub fn wait_committed(node: &Node, hash: Hash32, timeout: Duration) -> Result<TxInfo> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(result) = node.rpc("tx_get", json!([hash])) {
-            match result["status"].as_str() {
-                Some("committed") => return Ok(result),
-                Some("rejected") => bail!("tx {hash} rejected: {result}"),
+        if let Ok(result) = node.client().tx_get(hash) {
+            match result.status {
+                TxStatus::Committed => return Ok(result),
+                TxStatus::Rejected => bail!("tx {hash} rejected: {result:?}"),
                 _ => {}
             }
         }
@@ -304,7 +300,7 @@ pub const SIGNERS: [&str; 4] = ["alice", "bob", "bank", "arbiter1"];
 /// `signer` registers a digital object it owns (no registrar needed).
 pub fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx {
     let key = node.key(signer);
-    let chain = node.rpc("node_status", json!([])).unwrap()["chain_id"].clone();
+    let chain = node.client().node_status().unwrap().chain_id;
     let payload = Payload::Register {
         category: ObjectCategory::Digital,
         description: text,
@@ -313,7 +309,7 @@ pub fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx 
         quantity: None,
     };
     let tx = Transaction {
-        chain_id: chain.as_str().unwrap().into(),
+        chain_id: chain,
         signer: PublicKey::of(&key),
         nonce,
         payload,
@@ -321,12 +317,8 @@ pub fn digital(node: &Node, signer: &str, nonce: u64, text: String) -> SignedTx 
     tx.sign(&key)
 }
 
-pub fn submit(node: &Node, tx: &SignedTx) -> String {
-    let result = node.rpc("tx_submit", json!([hex::encode(encoding::encode(tx))]));
-    result.expect("tx_submit")["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+pub fn submit(node: &Node, tx: &SignedTx) -> Hash32 {
+    node.submit(tx).expect("tx_submit")
 }
 
 /// Appends the `[test_faults]` section to a home's config (once).

@@ -1,7 +1,9 @@
 //! Test harness: starts real `tamga` processes on loopback ports the OS picks
 //! (`--rpc-addr 127.0.0.1:0`, the bound URL read from the node's stdout), talks to
-//! them over plain HTTP JSON-RPC and the CLI, and kills them when dropped, so a
-//! failing test leaves no process behind.
+//! them through the typed client (`tamga-client`, [`Node::client`]) and the CLI,
+//! and kills them when dropped, so a failing test leaves no process behind. Only
+//! tests of the JSON-RPC protocol itself (malformed or oversized bodies) write
+//! bodies by hand, through [`post_raw_jsonrpc`].
 
 use anyhow::{anyhow, bail, Context, Result};
 use ed25519_dalek::SigningKey;
@@ -12,8 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tamga_runtime::types::{encoding, Payload, SignedTx, Transaction};
-use tamga_runtime::{PublicKey, SubjectId};
+use tamga_client::blocking::Client;
+use tamga_client::TxInfo;
+use tamga_runtime::types::{Payload, SignedTx, Transaction};
+use tamga_runtime::{Hash32, PublicKey, SubjectId};
 
 pub mod bench;
 pub mod chain;
@@ -65,6 +69,7 @@ pub struct Node {
     pub addr: String,
     /// Height the node printed at start ("Chain: … at height N").
     pub start_height: u64,
+    client: Option<Client>,
     _tempdir: Option<tempfile::TempDir>,
 }
 
@@ -152,6 +157,7 @@ impl Node {
             rpc_url: String::new(),
             addr: String::new(),
             start_height: 0,
+            client: None,
             _tempdir: None,
         };
         let deadline = Instant::now() + START_TIMEOUT;
@@ -172,6 +178,7 @@ impl Node {
                 node.addr = node.rpc_url.trim_start_matches("http://").to_owned();
             }
         }
+        node.client = Some(Client::new(&node.rpc_url)?);
         Ok(node)
     }
 
@@ -332,30 +339,13 @@ impl Node {
         self.cli(&["tx", "submit", file])
     }
 
-    /// One JSON-RPC call: `Ok(result)` or `Err(error object)`.
-    pub fn rpc(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let body =
-            json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
-        let (_, response) = self
-            .post(&body)
-            .map_err(|e| json!({ "transport": e.to_string() }))?;
-        let response: Value = serde_json::from_str(&response)
-            .map_err(|e| json!({ "parse": e.to_string(), "body": response }))?;
-        match response.get("error") {
-            Some(error) => Err(error.clone()),
-            None => Ok(response["result"].clone()),
-        }
-    }
-
-    /// POSTs raw bytes as a JSON-RPC body; returns HTTP status and body.
-    pub fn post(&self, body: &str) -> Result<(u16, String)> {
-        http_post(&self.addr, body)
+    /// The typed client of this node's JSON-RPC: one function per method.
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("a started node has a client")
     }
 
     pub fn height(&self) -> u64 {
-        self.rpc("node_status", json!([])).expect("node_status")["height"]
-            .as_u64()
-            .expect("height")
+        self.client().node_status().expect("node_status").height
     }
 
     /// Waits until the node reaches `height`.
@@ -399,17 +389,15 @@ impl Node {
         if let Some((_, subject)) = known.iter().find(|(k, _)| k == key) {
             return *subject;
         }
-        let found = self.rpc("cert_status", json!([key])).expect("cert_status");
-        let subject = found["certificate"]["subject"].as_str().expect("subject");
-        let subject = SubjectId::from_hex(subject).expect("subject id");
+        let found = self.client().cert_status(*key, None);
+        let subject = found.expect("cert_status").certificate.subject;
         known.push((*key, subject));
         subject
     }
 
     pub fn next_nonce(&self, who: &PublicKey) -> u64 {
-        self.rpc("account_get", json!([who])).expect("account_get")["next_nonce"]
-            .as_u64()
-            .expect("nonce")
+        let account = self.client().account_get(*who);
+        account.expect("account_get").next_nonce
     }
 
     /// Signs `payload` as `signer` with the next nonce, co-signed by `cosigners`.
@@ -425,9 +413,9 @@ impl Node {
         payload: Payload,
         cosigners: &[SigningKey],
     ) -> SignedTx {
-        let status = self.rpc("node_status", json!([])).expect("node_status");
+        let status = self.client().node_status().expect("node_status");
         let tx = Transaction {
-            chain_id: status["chain_id"].as_str().expect("chain_id").into(),
+            chain_id: status.chain_id,
             signer: PublicKey::of(key),
             nonce: self.next_nonce(&PublicKey::of(key)),
             payload,
@@ -435,19 +423,23 @@ impl Node {
         cosigners.iter().fold(tx.sign(key), |tx, c| tx.cosign(c))
     }
 
-    pub fn submit(&self, tx: &SignedTx) -> Result<Value, Value> {
-        self.rpc("tx_submit", json!([hex::encode(encoding::encode(tx))]))
+    /// Submits a signed transaction; its hash once admitted.
+    pub fn submit(&self, tx: &SignedTx) -> Result<Hash32, tamga_client::Error> {
+        self.client().tx_submit(tx).map(|submitted| submitted.hash)
     }
 
     /// Waits for a transaction to commit; returns its `tx_get` result.
-    pub fn wait_tx(&self, hash: &str) -> Value {
+    pub fn wait_tx(&self, hash: Hash32) -> TxInfo {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let result = self.rpc("tx_get", json!([hash])).expect("tx_get");
-            if result["status"] == "committed" {
+            let result = self.client().tx_get(hash).expect("tx_get");
+            if result.is_committed() {
                 return result;
             }
-            assert!(result["status"] == "pending", "tx {hash}: {result}");
+            assert!(
+                result.status == tamga_client::TxStatus::Pending,
+                "tx {hash}: {result:?}"
+            );
             assert!(Instant::now() < deadline, "tx {hash} not committed in 30 s");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -504,8 +496,11 @@ impl CliResult {
     }
 }
 
-/// A minimal HTTP/1.1 POST, so tests can send bytes no JSON library would produce.
-pub fn http_post(addr: &str, body: &str) -> Result<(u16, String)> {
+/// POSTs `body` as it is to the JSON-RPC server at `addr` (a minimal HTTP/1.1
+/// client); returns the HTTP status and body. Only for tests of the protocol
+/// itself: bytes no JSON library would produce, bodies over the size limit,
+/// parameters of the wrong type. Everything else goes through [`Node::client`].
+pub fn post_raw_jsonrpc(addr: &str, body: &str) -> Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let request = format!(
@@ -531,9 +526,14 @@ pub fn http_post(addr: &str, body: &str) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
-/// The `reason` of a JSON-RPC error object.
-pub fn reason(error: &Value) -> &str {
-    error["data"]["reason"].as_str().unwrap_or("")
+/// An id as the CLI prints it (64 hex), parsed for the client.
+pub fn id(text: &str) -> Hash32 {
+    Hash32::from_hex(text).unwrap_or_else(|e| panic!("{text:?} is not an id: {e}"))
+}
+
+/// The node's stable `reason` for refusing a call ("" if it did not refuse).
+pub fn reason(error: &tamga_client::Error) -> &str {
+    error.reason().unwrap_or("")
 }
 
 /// The libp2p peer id a home's node uses (derived from its validator key).

@@ -3,7 +3,6 @@
 //! Byzantine proxy and amnesia tracker). The three honest validators keep
 //! committing, never disagree, and keep the equivocation as evidence.
 
-use serde_json::json;
 use std::time::Duration;
 use tamga_runtime::types::{Equivocation, Evidence};
 use tamga_runtime::PublicKey;
@@ -31,7 +30,7 @@ fn start_with_faulty_node0(mut cluster: Cluster, faults: &str, heights: u64) -> 
         let node = cluster.node(i);
         let tx = digital(node, SIGNERS[i], 0, format!("object {k}"));
         let hash = submit(node, &tx);
-        wait_committed(node, &hash, WAIT).expect("honest validators commit");
+        wait_committed(node, hash, WAIT).expect("honest validators commit");
     }
     let start = honest
         .iter()
@@ -52,8 +51,8 @@ fn honest(cluster: &Cluster) -> Vec<&Node> {
 }
 
 fn executed(node: &Node) -> u64 {
-    let status = node.rpc("node_status", json!([])).unwrap();
-    status["consensus"]["parts_executed"].as_u64().unwrap()
+    let status = node.client().node_status().unwrap();
+    status.consensus.parts_executed
 }
 
 /// A validator that signs 64 distinct valid blocks for round 0 of every height:
@@ -90,10 +89,10 @@ fn a_validator_spamming_signed_proposals_does_not_stop_the_others() {
     let nodes = honest(&cluster);
     let top = nodes.iter().map(|n| n.height()).min().unwrap();
     assert_chains_identical(&nodes, top);
-    let status = node1.rpc("node_status", json!([])).unwrap();
+    let status = node1.client().node_status().unwrap();
     assert!(
-        status["consensus"]["parts_dropped"].as_u64().unwrap() >= 64,
-        "the spam reached node1 and was dropped: {status}"
+        status.consensus.parts_dropped >= 64,
+        "the spam reached node1 and was dropped: {status:?}"
     );
     let honest_heights: Vec<u64> = (from..=to)
         .filter(|&h| round_zero_proposer(&keys, h) != keys[0])
@@ -102,8 +101,8 @@ fn a_validator_spamming_signed_proposals_does_not_stop_the_others() {
         .iter()
         .copied()
         .filter(|h| {
-            let block = node1.rpc("block_get", json!([h])).unwrap();
-            block["commit"]["round"].as_u64() != Some(0)
+            let block = node1.client().block_get(Some(*h)).unwrap();
+            block.commit.map(|c| c.round) != Some(0)
         })
         .collect();
     assert!(
@@ -119,9 +118,10 @@ fn both_kinds_of_evidence(node: &Node) -> Vec<Evidence> {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let listed = node
-            .rpc("evidence_list", json!([1, u64::MAX, 1000]))
+            .client()
+            .evidence_list(Some(1), Some(u64::MAX), Some(1000))
             .unwrap();
-        let evidence: Vec<Evidence> = serde_json::from_value(listed["evidence"].clone()).unwrap();
+        let evidence: Vec<Evidence> = listed.evidence.clone();
         let kinds = |proposal: bool| {
             evidence
                 .iter()
@@ -132,7 +132,7 @@ fn both_kinds_of_evidence(node: &Node) -> Vec<Evidence> {
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "evidence so far: {listed}"
+            "evidence so far: {listed:?}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -150,19 +150,16 @@ fn an_equivocating_validator_is_caught_and_the_others_stay_safe() {
     let evidence = both_kinds_of_evidence(node1);
     let nodes = honest(&cluster);
     assert_chains_identical(&nodes, nodes.iter().map(|n| n.height()).min().unwrap());
-    let chain = node1.rpc("node_status", json!([])).unwrap()["chain_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let chain = node1.client().node_status().unwrap().chain_id;
     for item in &evidence {
         assert_eq!(item.validator, faulty, "only node0 equivocated");
         assert!(item.verify(&chain), "evidence verifies offline: {item:?}");
     }
     let seen_at = evidence[0].seen_at;
-    let block = node1.rpc("block_get", json!([seen_at])).unwrap();
+    let block = node1.client().block_get(Some(seen_at)).unwrap();
     assert!(
-        !block["evidence"].as_array().unwrap().is_empty(),
-        "the block where it was seen shows it: {block}"
+        !block.evidence.is_empty(),
+        "the block where it was seen shows it: {block:?}"
     );
 }
 

@@ -58,14 +58,14 @@ fn add_fifth_validator(cluster: &Cluster) -> u64 {
         .collect();
     let node0 = cluster.node(0);
     let tx = node0.sign_with(&keys[0], Payload::SetValidators { validators }, &keys[1..3]);
-    let hash = node0.submit(&tx).unwrap()["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let result = wait_committed(node0, &hash, WAIT).unwrap();
-    result["events"][0]["validator_set_scheduled"]["effective_height"]
-        .as_u64()
-        .unwrap()
+    let hash = node0.submit(&tx).unwrap();
+    let result = wait_committed(node0, hash, WAIT).unwrap();
+    match result.events() {
+        [tamga_runtime::records::Event::ValidatorSetScheduled {
+            effective_height, ..
+        }, ..] => *effective_height,
+        other => panic!("no validator set scheduled: {other:?}"),
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use tamga_tests::{tamga_bin, KillOnDrop, Node};
+use tamga_tests::{id, tamga_bin, KillOnDrop, Node};
 
 /// `tamga init` with the operator it certifies as the chain's root authority.
 const INIT: [&str; 5] = [
@@ -85,8 +85,8 @@ fn init_keys_and_start_a_node_of_ones_own() {
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))
         .unwrap();
-    let status = node.rpc("node_status", serde_json::json!([])).unwrap();
-    assert_eq!(status["chain_id"], "my-chain");
+    let status = node.client().node_status().unwrap();
+    assert_eq!(status.chain_id, "my-chain");
     // Without --rpc-url, the CLI finds the node through its home.
     let (ok, status, err) = tamga(&home, &["query", "status"]);
     assert!(ok, "{err}");
@@ -165,4 +165,74 @@ fn the_release_binary_refuses_test_fault_switches() {
     assert!(!ok, "the release binary must refuse it");
     let message = format!("{refused} {err}");
     assert!(message.contains("test_faults"), "{message}");
+}
+
+/// The CLI in text mode (no `--output json`) against `node`, from its home:
+/// whether it succeeded, and what it printed.
+fn text(node: &Node, args: &[&str]) -> (bool, String) {
+    let out = Command::new(tamga_bin())
+        .args(args)
+        .env("TAMGA_HOME", &node.home)
+        .env("TAMGA_RPC", &node.rpc_url)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let errors = String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), format!("{printed}{errors}"))
+}
+
+/// In text mode a record's history and a transaction's events read as
+/// sentences naming keys and subjects by this keyring's names; `--output json`
+/// prints the node's events as they are.
+#[test]
+fn history_and_transactions_read_as_sentences_with_keyring_names() {
+    let node = Node::dev(100);
+    let rec = node.register("tangible", "alice", "Flat 7");
+    let transfer = [
+        "tx", "record", "transfer", &rec, "--to", "bob", "--from", "alice",
+    ];
+    let (ok, out) = text(&node, &transfer);
+    assert!(ok, "{out}");
+    let short = &rec[..12];
+    assert!(
+        out.contains(&format!(
+            "event: record {short}…: transferred from alice to bob"
+        )),
+        "{out}"
+    );
+    let entries = node
+        .client()
+        .record_history(id(&rec), None, None)
+        .unwrap()
+        .entries;
+    let (registered, transferred) = (entries[0].height, entries[1].height);
+    let (ok, history) = text(&node, &["query", "history", &rec]);
+    assert!(ok, "{history}");
+    assert!(
+        history.contains(&format!(
+            "registered to alice by registrar at height {registered}"
+        )),
+        "{history}"
+    );
+    assert!(
+        history.contains(&format!(
+            "transferred from alice to bob at height {transferred}"
+        )),
+        "{history}"
+    );
+    assert!(!history.contains('{'), "no raw JSON in text: {history}");
+
+    // JSON is the node's: subjects as hex, events as the ledger names them.
+    let json = node.cli(&["query", "history", &rec]).ok();
+    let event = &json["entries"][0]["event"]["registered"];
+    assert_eq!(event["owner"], serde_json::json!(node.subject("alice")));
+    assert_eq!(
+        event["registrar"],
+        serde_json::json!(node.subject("registrar"))
+    );
+    assert_eq!(json["entries"].as_array().unwrap().len(), 2, "{json}");
+    assert!(
+        !json.to_string().contains("alice"),
+        "no names in JSON: {json}"
+    );
 }

@@ -2,7 +2,6 @@
 //! block, survive one crash, stop (without diverging) at two, resume on restart,
 //! and refuse a proposal whose state root is wrong.
 
-use serde_json::json;
 use std::time::Duration;
 use tamga_runtime::PublicKey;
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
@@ -26,10 +25,10 @@ fn four_validators_commit_every_transaction_and_agree_at_every_height() {
     for (index, hash) in &hashes {
         // Committed as seen from another node.
         let other = cluster.node((index + 1) % 4);
-        let result = wait_committed(other, hash, WAIT).unwrap();
-        let block = other.rpc("block_get", json!([result["height"]])).unwrap();
+        let result = wait_committed(other, *hash, WAIT).unwrap();
+        let block = other.client().block_get(result.height).unwrap();
         let submitted_to = PublicKey::of(&cluster.node(*index).validator_key());
-        if block["header"]["proposer"] != json!(submitted_to) {
+        if block.header.proposer != submitted_to {
             relayed += 1;
         }
     }
@@ -41,7 +40,7 @@ fn four_validators_commit_every_transaction_and_agree_at_every_height() {
     let (_, last) = hashes.last().unwrap();
     let results: Vec<_> = cluster
         .running()
-        .map(|n| wait_committed(n, last, WAIT).unwrap())
+        .map(|n| wait_committed(n, *last, WAIT).unwrap())
         .collect();
     assert!(
         results.windows(2).all(|w| w[0] == w[1]),
@@ -79,16 +78,15 @@ fn a_proposal_with_a_wrong_state_root_is_refused_and_the_round_moves_on() {
         cluster.start(i);
     }
     cluster.wait_height(10, WAIT).unwrap();
-    let faulty = PublicKey::of(&cluster.node(0).validator_key()).to_string();
+    let faulty = PublicKey::of(&cluster.node(0).validator_key());
     let mut later_rounds = 0;
     for h in 1..=10u64 {
-        let block = cluster.node(1).rpc("block_get", json!([h])).unwrap();
+        let block = cluster.node(1).client().block_get(Some(h)).unwrap();
         assert_ne!(
-            block["header"]["proposer"],
-            json!(faulty),
+            block.header.proposer, faulty,
             "height {h}: a bad block was committed"
         );
-        if block["commit"]["round"].as_u64().unwrap() > 0 {
+        if block.commit.unwrap().round > 0 {
             later_rounds += 1;
         }
     }

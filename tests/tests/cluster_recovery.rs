@@ -3,9 +3,9 @@
 //! and vote type (the WAL at work); a node started after height 200 catches up
 //! from its peers and holds the same state root.
 
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tamga_client::TxStatus;
 use tamga_runtime::PublicKey;
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
 
@@ -72,9 +72,9 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
         }
         let node = cluster.node(target);
         for hash in hashes {
-            let result = wait_committed(node, &hash, WAIT)
+            let result = wait_committed(node, hash, WAIT)
                 .unwrap_or_else(|e| panic!("seed {seed}, round {round}: {e}"));
-            committed.push((hash, result["height"].clone()));
+            committed.push((hash, result.height));
         }
         cluster.start(victim);
     }
@@ -82,9 +82,9 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
     cluster.wait_height(height, WAIT).unwrap();
     for node in cluster.running() {
         for (hash, height) in &committed {
-            let result = node.rpc("tx_get", json!([hash])).unwrap();
-            assert_eq!(result["status"], "committed", "{hash} lost on a node");
-            assert_eq!(&result["height"], height, "{hash} moved height");
+            let result = node.client().tx_get(*hash).unwrap();
+            assert_eq!(result.status, TxStatus::Committed, "{hash} lost on a node");
+            assert_eq!(&result.height, height, "{hash} moved height");
         }
     }
     cluster.assert_agree_up_to(height);
@@ -104,12 +104,9 @@ fn a_node_started_after_height_200_catches_up_and_matches_the_state_root() {
         .node(4)
         .wait_height(target, WAIT)
         .expect("the late node catches up");
-    let status = |i: usize| cluster.node(i).rpc("block_get", json!([target])).unwrap();
-    assert_eq!(
-        status(4)["header"]["state_root"],
-        status(0)["header"]["state_root"]
-    );
-    assert_eq!(status(4)["hash"], status(0)["hash"]);
+    let status = |i: usize| cluster.node(i).client().block_get(Some(target)).unwrap();
+    assert_eq!(status(4).header.state_root, status(0).header.state_root);
+    assert_eq!(status(4).hash, status(0).hash);
     // Then it follows: it keeps up with new blocks as a full node.
     cluster.node(4).wait_height(target + 5, WAIT).unwrap();
     cluster.assert_agree_up_to(target);

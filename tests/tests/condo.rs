@@ -11,8 +11,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tamga_runtime::records::{Asset, Event, RecordStatus};
+use tamga_runtime::types::EncumbranceKind;
 use tamga_tests::cluster::Cluster;
-use tamga_tests::{reason, tamga_bin, CliResult, Node};
+use tamga_tests::{id, reason, tamga_bin, CliResult, Node};
 
 /// A valid test IIN of a woman born on 15 March 1992 (check digit computed).
 fn carol_iin() -> String {
@@ -74,7 +76,7 @@ fn condo_tx_from(node: &Node, wallet: &Path, who: &str, args: &[&str]) -> CliRes
 }
 
 fn owner_of(node: &Node, record: &str) -> Value {
-    node.rpc("record_get", json!([record])).unwrap()["owner"].clone()
+    json!(node.client().record_get(id(record)).unwrap().owner)
 }
 
 /// The founders write, review and sign the founding transaction, each on their
@@ -256,20 +258,22 @@ fn three_founders_share_a_digital_system_and_sell_it_at_three_quarters() {
 
     // alice's participation is a record of her own (Art. 35 p.5).
     let alice = node.subject("alice");
-    let owned = node.rpc("record_byOwner", json!([alice])).unwrap();
-    let share = owned["records"]
-        .as_array()
-        .unwrap()
+    let owned = node.client().record_by_owner(alice, None, None).unwrap();
+    let share = owned
+        .records
         .iter()
-        .find(|r| r["asset"]["share"].is_object())
-        .unwrap_or_else(|| panic!("no share record in {owned}"));
+        .find(|r| matches!(r.asset, Asset::Share { .. }))
+        .unwrap_or_else(|| panic!("no share record in {owned:?}"));
     assert_eq!(
-        share["asset"]["share"],
-        json!({"condo": condo, "numerator": 3})
+        share.asset,
+        Asset::Share {
+            condo: id(&condo),
+            numerator: 3
+        }
     );
-    assert_eq!(shown["participants"][0]["records"], json!([share["id"]]));
+    assert_eq!(shown["participants"][0]["records"], json!([share.id]));
 
-    let unknown = node.rpc("condo_get", json!([system])).unwrap_err();
+    let unknown = node.client().condo_get(id(&system)).unwrap_err();
     assert_eq!(reason(&unknown), "condo.not_found");
 }
 
@@ -344,15 +348,15 @@ fn the_governance_contract_decides_a_lease_of_a_shared_object_at_two_thirds() {
     assert_eq!(early, "contract.aborted");
     // alice's 1/2 is short of 2/3: nothing is leased yet.
     contract_vote(&node, "alice", &instance, "1").ok();
-    let record = node.rpc("record_get", json!([system])).unwrap();
-    assert_eq!(record["encumbrances"], json!([]));
+    let record = node.client().record_get(id(&system)).unwrap();
+    assert_eq!(record.encumbrances, vec![]);
     let again = contract_vote(&node, "alice", &instance, "1").refused();
     assert_eq!(again, "contract.aborted");
     // bob's 1/3 makes 5/6: the contract approves and the lease is on the system.
     contract_vote(&node, "bob", &instance, "1").ok();
-    let record = node.rpc("record_get", json!([system])).unwrap();
-    assert_eq!(record["encumbrances"][0]["kind"], "lease");
-    assert_eq!(record["encumbrances"][0]["holder"], json!(bank));
+    let record = node.client().record_get(id(&system)).unwrap();
+    assert_eq!(record.encumbrances[0].kind, EncumbranceKind::Lease);
+    assert_eq!(json!(record.encumbrances[0].holder), json!(bank));
     let listed = node.cli(&["query", "proposals", &condo]).ok();
     assert_eq!(listed["proposals"][0]["status"], "executed");
     assert_eq!(
@@ -388,11 +392,12 @@ fn on_four_validators_a_condominium_founded_on_one_node_and_voted_on_the_others_
         .wait_height(height + 1, Duration::from_secs(60))
         .unwrap();
     let view = |node: &Node| {
-        let mut shown = node.rpc("condo_get", json!([condo])).unwrap();
-        let mut proposals = node.rpc("condo_proposals", json!([condo])).unwrap();
+        let mut shown = json!(node.client().condo_get(id(&condo)).unwrap());
+        let proposals = node.client().condo_proposals(id(&condo), None, None);
+        let mut proposals = json!(proposals.unwrap());
         shown["at_height"] = Value::Null;
         proposals["at_height"] = Value::Null;
-        let system = node.rpc("record_get", json!([system])).unwrap();
+        let system = json!(node.client().record_get(id(&system)).unwrap());
         (shown, proposals, system)
     };
     let first = view(n0);
@@ -468,8 +473,8 @@ fn the_readme_condominium_walkthrough_runs_through_the_cli() {
         "condo.already_voted"
     );
     assert!(tx("bank", &["vote", &condo, "1"]).ok()["decided"]["lease"].is_object());
-    let record = node.rpc("record_get", json!([system])).unwrap();
-    assert_eq!(record["encumbrances"][0]["holder"], json!(ministry));
+    let record = node.client().record_get(id(&system)).unwrap();
+    assert_eq!(json!(record.encumbrances[0].holder), json!(ministry));
 
     let shown = node.cli(&["query", "condo", &condo]).ok();
     let bank_share = shown["participants"][2]["records"][0]
@@ -493,10 +498,14 @@ fn the_readme_condominium_walkthrough_runs_through_the_cli() {
     let offers = node.cli(&["query", "offers", &condo]).ok();
     assert_eq!(offers["offers"][0]["status"], "taken");
     assert_eq!(owner_of(&node, &bank_share), json!(node.subject("bob")));
-    let history = node.rpc("record_history", json!([bank_share])).unwrap();
+    let history = node.client().record_history(id(&bank_share), None, None);
+    let history = history.unwrap();
     assert!(
-        history.to_string().contains("condo_share_taken"),
-        "{history}"
+        history
+            .entries
+            .iter()
+            .any(|e| matches!(e.event, Event::CondoShareTaken { .. })),
+        "{history:?}"
     );
 
     let allot = format!("{system}=alice");
@@ -508,8 +517,8 @@ fn the_readme_condominium_walkthrough_runs_through_the_cli() {
     let shown = node.cli(&["query", "condo", &condo]).ok();
     assert_eq!(shown["status"], "dissolved");
     assert_eq!(owner_of(&node, &system), json!(node.subject("alice")));
-    let share = node.rpc("record_get", json!([bank_share])).unwrap();
-    assert_eq!(share["status"], "terminated");
+    let share = node.client().record_get(id(&bank_share)).unwrap();
+    assert_eq!(share.status, RecordStatus::Terminated);
 }
 
 /// A representative (the bank) leases alone within its mandate; a sale, outside
@@ -555,9 +564,9 @@ fn a_representative_acts_alone_only_within_its_mandate() {
         act(deal("lease", "50000")).refused(),
         "condo.outside_mandate"
     );
-    let record = node.rpc("record_get", json!([system])).unwrap();
-    assert_eq!(record["encumbrances"], json!([]));
+    let record = node.client().record_get(id(&system)).unwrap();
+    assert_eq!(record.encumbrances, vec![]);
     act(deal("lease", "15000")).ok();
-    let record = node.rpc("record_get", json!([system])).unwrap();
-    assert_eq!(record["encumbrances"][0]["holder"], json!(ministry));
+    let record = node.client().record_get(id(&system)).unwrap();
+    assert_eq!(json!(record.encumbrances[0].holder), json!(ministry));
 }

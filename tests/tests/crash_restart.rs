@@ -2,10 +2,11 @@
 //! last committed height with the same blocks and state, and every transaction it
 //! had reported committed is still there.
 
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tamga_runtime::PublicKey;
+use tamga_client::{TxInfo, TxStatus};
+use tamga_runtime::records::Event;
+use tamga_runtime::{Hash32, PublicKey};
 use tamga_tests::{registration, Node};
 
 #[test]
@@ -15,7 +16,7 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
     let owner = node.subject("alice");
     let mut nonce = node.next_nonce(&PublicKey::of(&registrar));
     let mut submitted = Vec::new();
-    let mut committed: BTreeMap<String, (u64, Value)> = BTreeMap::new();
+    let mut committed: BTreeMap<Hash32, (u64, TxInfo)> = BTreeMap::new();
     let started = Instant::now();
     // Stream registrations for a while, recording what the node reports committed.
     while started.elapsed() < Duration::from_secs(3) {
@@ -27,12 +28,12 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         );
         node.submit(&tx).expect("admitted");
         nonce += 1;
-        submitted.push(tx.id().to_hex());
+        submitted.push(tx.id());
         for hash in submitted.iter().rev().take(20) {
-            let result = node.rpc("tx_get", json!([hash])).unwrap();
-            if result["status"] == "committed" && !committed.contains_key(hash) {
-                let height = result["height"].as_u64().unwrap();
-                committed.insert(hash.clone(), (height, result));
+            let result = node.client().tx_get(*hash).unwrap();
+            if result.is_committed() && !committed.contains_key(hash) {
+                let height = result.height.unwrap();
+                committed.insert(*hash, (height, result));
             }
         }
     }
@@ -41,7 +42,7 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         .map(|(h, _)| *h)
         .max()
         .expect("some transactions committed");
-    let block_before = node.rpc("block_get", json!([top])).unwrap();
+    let block_before = node.client().block_get(Some(top)).unwrap();
     node.kill9();
 
     let mut restarted = Node::start(&node.home, 50).expect("restart");
@@ -51,17 +52,16 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         restarted.start_height
     );
     for (hash, (height, before)) in &committed {
-        let after = restarted.rpc("tx_get", json!([hash])).unwrap();
-        assert_eq!(after["status"], "committed", "{hash} lost");
-        assert_eq!(after["height"].as_u64(), Some(*height));
+        let after = restarted.client().tx_get(*hash).unwrap();
+        assert_eq!(after.status, TxStatus::Committed, "{hash} lost");
+        assert_eq!(after.height, Some(*height));
         assert_eq!(&after, before);
-        let record = after["events"][0]["registered"]["record"].clone();
-        assert_eq!(
-            restarted.rpc("record_get", json!([record])).unwrap()["owner"],
-            json!(owner)
-        );
+        let [Event::Registered { record, .. }, ..] = after.events() else {
+            panic!("{hash}: not one registration: {after:?}")
+        };
+        assert_eq!(restarted.client().record_get(*record).unwrap().owner, owner);
     }
-    let block_after = restarted.rpc("block_get", json!([top])).unwrap();
+    let block_after = restarted.client().block_get(Some(top)).unwrap();
     assert_eq!(
         block_after, block_before,
         "block {top} changed across the crash"
@@ -71,12 +71,14 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         .wait_height(restarted.start_height + 3, Duration::from_secs(20))
         .unwrap();
     let next = restarted
-        .rpc("block_get", json!([restarted.start_height + 1]))
+        .client()
+        .block_get(Some(restarted.start_height + 1))
         .unwrap();
     let at_start = restarted
-        .rpc("block_get", json!([restarted.start_height]))
+        .client()
+        .block_get(Some(restarted.start_height))
         .unwrap();
-    assert_eq!(next["header"]["prev_hash"], at_start["hash"]);
+    assert_eq!(next.header.prev_hash, at_start.hash);
     assert!(restarted.stop(), "SIGTERM exits cleanly");
     assert!(!restarted.is_running());
 }

@@ -12,14 +12,13 @@
 
 use headless_chrome::protocol::cdp::Browser as Cdp;
 use headless_chrome::Tab;
-use jsonrpsee::core::client::SubscriptionClientT;
-use jsonrpsee::rpc_params;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use tamga_runtime::Hash32;
 use tamga_tests::{tamga_bin, Node};
 
 use browser::WAIT;
@@ -79,26 +78,27 @@ fn the_page_is_served_beside_json_rpc_and_the_websocket() {
 
     // JSON-RPC over POST on the same port, and the WebSocket subscription.
     assert_eq!(
-        node.rpc("node_status", json!([])).expect("node_status")["chain_id"],
+        json_of(node.client().node_status())["chain_id"],
         "tamga-dev"
     );
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let client = jsonrpsee_ws_client::WsClientBuilder::default()
-            .build(format!("ws://{}", node.addr))
-            .await
-            .expect("WebSocket on the RPC port");
-        let mut blocks = client
-            .subscribe::<Value, _>("block_subscribe", rpc_params![], "block_unsubscribe")
-            .await
-            .expect("block_subscribe");
-        let notice = tokio::time::timeout(WAIT, blocks.next())
-            .await
-            .expect("a block within the wait")
-            .expect("a notice")
-            .expect("a block notice");
-        assert!(notice["height"].as_u64().is_some(), "{notice}");
-    });
+    let client = node.client();
+    let mut blocks = client
+        .block_subscribe()
+        .expect("block_subscribe over WebSocket");
+    let notice = blocks
+        .next_timeout(WAIT)
+        .expect("a block notice within the wait");
+    assert!(notice.height > 0, "{notice:?}");
+}
+
+/// A typed client's answer as the node's JSON, which the page renders.
+fn json_of<T: serde::Serialize>(answer: Result<T, tamga_client::Error>) -> Value {
+    serde_json::to_value(answer.expect("the node answers")).expect("serializes")
+}
+
+/// A hex id from the fixture.
+fn hash(hex: &str) -> Hash32 {
+    Hash32::from_hex(hex).expect("a 64-hex id")
 }
 
 #[path = "explorer/browser.rs"]
@@ -170,7 +170,7 @@ fn live_blocks(tab: &Tab, node: &Node, dir: &Path) {
         top <= node.height(),
         "the page shows block {top} the node lacks"
     );
-    let hash = node.rpc("block_get", json!([top])).expect("block_get")["hash"].clone();
+    let hash = json_of(node.client().block_get(Some(top)))["hash"].clone();
     assert_eq!(
         newest[1], hash,
         "the newest block's hash differs from RPC's"
@@ -214,9 +214,7 @@ fn search_a_record(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
         ),
         "the record found by search",
     );
-    let record = node
-        .rpc("record_get", json!([fx.record]))
-        .expect("record_get");
+    let record = json_of(node.client().record_get(hash(&fx.record)));
     assert_eq!(
         text(tab, "#record-owner"),
         record["owner"].as_str().expect("owner")
@@ -224,9 +222,7 @@ fn search_a_record(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
     assert_eq!(text(tab, "#record-description"), fixture::DESCRIPTION);
     assert_eq!(count(tab, "#view script, #view img, #view iframe"), 0);
     assert!(text(tab, "#record-arrest").contains("Under arrest"));
-    let history = node
-        .rpc("record_history", json!([fx.record]))
-        .expect("record_history");
+    let history = json_of(node.client().record_history(hash(&fx.record), None, None));
     let entries = history["entries"].as_array().expect("entries");
     let shown = eval(
         tab,
@@ -321,7 +317,7 @@ fn unknown_ids(tab: &Tab, dir: &Path) {
 fn block_view(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
     let height = fx.transfer_height;
     visit(tab, &format!("#/block/{height}"), "block");
-    let block = node.rpc("block_get", json!([height])).expect("block_get");
+    let block = json_of(node.client().block_get(Some(height)));
     let txs = block["txs"].as_array().expect("txs");
     assert_eq!(count(tab, "#block-txs tbody tr"), txs.len() as u64);
     let links = eval(
@@ -358,9 +354,10 @@ fn block_view(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
 fn owner_view(tab: &Tab, node: &Node, dir: &Path) {
     let key = node.public("bob").to_hex();
     visit(tab, &format!("#/owner/{key}"), "owner");
-    let held = node
-        .rpc("record_byOwner", json!([key]))
-        .expect("record_byOwner");
+    let held = json_of(
+        node.client()
+            .record_by_owner(node.public("bob"), None, None),
+    );
     assert_eq!(
         text(tab, "#owner-subject"),
         held["owner"].as_str().expect("owner")
@@ -388,9 +385,7 @@ fn owner_view(tab: &Tab, node: &Node, dir: &Path) {
 /// The contract's terms and clause; the instance's parties and dispute.
 fn contract_views(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
     visit(tab, &format!("#/contract/{}", fx.contract), "contract");
-    let contract = node
-        .rpc("contract_get", json!([fx.contract]))
-        .expect("contract_get");
+    let contract = json_of(node.client().contract_get(hash(&fx.contract)));
     assert_eq!(
         text(tab, "#contract-terms"),
         contract["terms"].as_str().expect("terms")
@@ -420,7 +415,7 @@ fn contract_views(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
 /// Shares as a chart and the open proposal with its tally.
 fn condo_view(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
     visit(tab, &format!("#/condo/{}", fx.condo), "condo");
-    let condo = node.rpc("condo_get", json!([fx.condo])).expect("condo_get");
+    let condo = json_of(node.client().condo_get(hash(&fx.condo)));
     let participants = condo["participants"].as_array().expect("participants");
     assert_eq!(
         count(tab, "#condo-chart path, #condo-chart circle"),
@@ -446,7 +441,7 @@ fn condo_view(tab: &Tab, node: &Node, fx: &Fixture, dir: &Path) {
 fn certificate_view(tab: &Tab, node: &Node, dir: &Path) {
     let key = node.public("bob").to_hex();
     visit(tab, &format!("#/cert/{key}"), "cert");
-    let status = node.rpc("cert_status", json!([key])).expect("cert_status");
+    let status = json_of(node.client().cert_status(node.public("bob"), None));
     assert_eq!(status["status"]["status"], "valid");
     assert!(text(tab, "#cert-status").starts_with("Valid at height"));
     shot(tab, dir, "certificate", SHOT_WIDTH, false);

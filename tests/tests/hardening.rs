@@ -2,8 +2,8 @@
 //! names an unusable key, a validator that lost blocks it accepted, and a
 //! validator whose data directory was restored from an older copy.
 
-use serde_json::json;
 use std::time::Duration;
+use tamga_runtime::records::Event;
 use tamga_runtime::types::Payload;
 use tamga_runtime::validators::Validator;
 use tamga_runtime::PublicKey;
@@ -44,10 +44,8 @@ fn a_flooding_peer_neither_grows_memory_nor_stops_heights() {
         "largest validator peak RSS under the flood: {} MiB",
         rss_max / 1024
     );
-    let dropped = cluster.node(1).rpc("node_status", json!([])).unwrap()["consensus"]
-        ["parts_dropped"]
-        .as_u64()
-        .unwrap();
+    let status = cluster.node(1).client().node_status().unwrap();
+    let dropped = status.consensus.parts_dropped;
     assert!(
         dropped > 100,
         "the flood reached the validators and was dropped: {dropped}"
@@ -91,9 +89,9 @@ fn a_validator_set_with_an_unusable_key_is_refused_and_the_chain_goes_on() {
     cluster
         .wait_height(height + 3, WAIT)
         .expect("the chain goes on");
-    let set = node0.rpc("validators_get", json!([])).unwrap();
-    assert_eq!(set["validators"].as_array().unwrap().len(), 4, "{set}");
-    assert!(set["scheduled"].is_null(), "{set}");
+    let set = node0.client().validators_get().unwrap();
+    assert_eq!(set.validators.len(), 4, "{set:?}");
+    assert!(set.scheduled.is_none(), "{set:?}");
 }
 
 /// node3 keeps none of the blocks it accepts (as if its proposal store were
@@ -114,7 +112,7 @@ fn a_validator_missing_a_decided_block_fetches_it_from_peers() {
     let node3 = cluster.node(3);
     let tx = digital(node3, SIGNERS[3], 0, "through node3".into());
     let hash = submit(node3, &tx);
-    wait_committed(cluster.node(1), &hash, WAIT).unwrap();
+    wait_committed(cluster.node(1), hash, WAIT).unwrap();
     let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
     assert_chains_identical(&nodes, cluster.min_height());
 }
@@ -241,14 +239,14 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
     // The proposer proposes and prevotes, then the height is stuck.
     let deadline = std::time::Instant::now() + WAIT;
     loop {
-        let status = cluster.node(p).rpc("node_status", json!([])).unwrap();
-        let signed = &status["consensus"]["last_signed"];
-        if signed["height"] == json!(height) && signed["step"] != "proposal" {
+        let status = cluster.node(p).client().node_status().unwrap();
+        let signed = status.consensus.last_signed.as_ref();
+        if signed.is_some_and(|s| s.height == height && s.step != "proposal") {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "node{p} never voted at {height}: {status}"
+            "node{p} never voted at {height}: {status:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -355,7 +353,7 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
     let run = |payload| {
         let tx = node.sign("alice", payload, &[]);
         let hash = submit(node, &tx);
-        wait_committed(node, &hash, WAIT).unwrap()
+        wait_committed(node, hash, WAIT).unwrap()
     };
     let deployed = run(Payload::Deploy {
         code: Bytes(wat::parse_str(BURNER).unwrap()),
@@ -367,13 +365,18 @@ fn burner(node: &Node) -> tamga_runtime::Hash32 {
             appeal: None,
         },
     });
-    let contract = deployed["events"][0]["contract_deployed"]["contract"].clone();
+    let [Event::ContractDeployed { contract, .. }, ..] = deployed.events() else {
+        panic!("not deployed: {deployed:?}")
+    };
     let done = run(Payload::Instantiate {
-        contract: serde_json::from_value(contract).unwrap(),
+        contract: *contract,
         parties: vec![node.subject("alice")],
         init_args: Bytes(vec![]),
     });
-    serde_json::from_value(done["events"][0]["instance_proposed"]["instance"].clone()).unwrap()
+    let [Event::InstanceProposed { instance, .. }, ..] = done.events() else {
+        panic!("not instantiated: {done:?}")
+    };
+    *instance
 }
 
 /// node0 builds its blocks as if the contract fuel budget were unlimited. Each
@@ -393,14 +396,14 @@ fn a_block_past_its_fuel_budget_is_refused_by_every_validator() {
     let (node0, node1) = (cluster.node(0), cluster.node(1));
     let instance = burner(node1);
     let refused = |node: &Node| {
-        let status = node.rpc("node_status", json!([])).unwrap();
-        status["consensus"]["parts_refused"].as_u64().unwrap()
+        let status = node.client().node_status().unwrap();
+        status.consensus.parts_refused
     };
     let alice = node0.key("alice");
     let mut fuel_by_height: std::collections::BTreeMap<u64, u64> = Default::default();
     for batch in 0..15 {
         let first = node0.next_nonce(&node0.public("alice"));
-        let hashes: Vec<String> = (0..30u64)
+        let hashes: Vec<_> = (0..30u64)
             .map(|k| {
                 let call = Payload::Call {
                     instance,
@@ -416,13 +419,11 @@ fn a_block_past_its_fuel_budget_is_refused_by_every_validator() {
             })
             .collect();
         for hash in &hashes {
-            let done = wait_committed(node1, hash, WAIT).unwrap();
-            let fuel = done["events"][0]["contract_called"]["fuel_used"]
-                .as_u64()
-                .unwrap();
-            *fuel_by_height
-                .entry(done["height"].as_u64().unwrap())
-                .or_default() += fuel;
+            let done = wait_committed(node1, *hash, WAIT).unwrap();
+            let [Event::ContractCalled { fuel_used, .. }, ..] = done.events() else {
+                panic!("not called: {done:?}")
+            };
+            *fuel_by_height.entry(done.height.unwrap()).or_default() += fuel_used;
         }
         if (1..4).all(|i| refused(cluster.node(i)) > 0) {
             eprintln!("node0's over-budget block refused during batch {batch}");

@@ -1,9 +1,10 @@
 //! Hostile Wasm against a running node: every case is a clear, named refusal, the
 //! node keeps serving, and the next block commits.
 
-use serde_json::Value;
 use std::time::Duration;
+use tamga_client::{Error, TxInfo};
 use tamga_runtime::contracts::ArbitrationClause;
+use tamga_runtime::records::Event;
 use tamga_runtime::types::{Bytes, Payload};
 use tamga_runtime::Hash32;
 use tamga_tests::{reason, Node};
@@ -18,13 +19,21 @@ fn clause(node: &Node) -> ArbitrationClause {
 }
 
 /// Submits as alice and waits for the commit; `Err` is the refusal.
-fn run(node: &Node, payload: Payload) -> Result<Value, Value> {
+fn run(node: &Node, payload: Payload) -> Result<TxInfo, Error> {
     let tx = node.sign("alice", payload, &[]);
-    let hash = node.submit(&tx)?["hash"].as_str().unwrap().to_owned();
-    Ok(node.wait_tx(&hash))
+    let hash = node.submit(&tx)?;
+    Ok(node.wait_tx(hash))
 }
 
-fn deploy(node: &Node, code: Vec<u8>) -> Result<Value, Value> {
+/// The first event of a committed transaction.
+fn first_event(done: &TxInfo) -> Event {
+    done.events()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no event: {done:?}"))
+}
+
+fn deploy(node: &Node, code: Vec<u8>) -> Result<TxInfo, Error> {
     run(
         node,
         Payload::Deploy {
@@ -38,27 +47,22 @@ fn deploy(node: &Node, code: Vec<u8>) -> Result<Value, Value> {
 /// Deploys and instantiates `wat` with alice as the only party; returns the instance.
 fn instance_of(node: &Node, wat: &str) -> Hash32 {
     let deployed = deploy(node, wat::parse_str(wat).unwrap()).expect("valid module deploys");
-    let contract = Hash32::from_hex(
-        deployed["events"][0]["contract_deployed"]["contract"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let Event::ContractDeployed { contract, .. } = first_event(&deployed) else {
+        panic!("not deployed: {deployed:?}")
+    };
     let payload = Payload::Instantiate {
         contract,
         parties: vec![node.subject("alice")],
         init_args: Bytes(vec![]),
     };
     let done = run(node, payload).expect("instantiated");
-    Hash32::from_hex(
-        done["events"][0]["instance_proposed"]["instance"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap()
+    let Event::InstanceProposed { instance, .. } = first_event(&done) else {
+        panic!("not instantiated: {done:?}")
+    };
+    instance
 }
 
-fn call(node: &Node, instance: Hash32) -> Result<Value, Value> {
+fn call(node: &Node, instance: Hash32) -> Result<TxInfo, Error> {
     run(
         node,
         Payload::Call {
@@ -133,10 +137,7 @@ fn hostile_modules_get_clear_errors_and_the_node_goes_on() {
     let recursion = instance_of(&node, &module(r#"(func $f (export "call") (call $f))"#));
     let error = call(&node, recursion).unwrap_err();
     assert_eq!(reason(&error), "contract.trap");
-    assert!(
-        error["message"].as_str().unwrap().contains("stack"),
-        "{error}"
-    );
+    assert!(error.rpc().unwrap().message.contains("stack"), "{error}");
     assert_unaffected(&node);
 
     // 0/0 returns the canonical NaN on every machine.
@@ -147,11 +148,10 @@ fn hostile_modules_get_clear_errors_and_the_node_goes_on() {
         ),
     );
     let done = call(&node, nan).unwrap();
-    let output = done["events"][0]["contract_called"]["output"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(output, hex::encode(0x7ff8_0000_0000_0000u64.to_le_bytes()));
+    let Event::ContractCalled { output, .. } = first_event(&done) else {
+        panic!("not called: {done:?}")
+    };
+    assert_eq!(output.0, 0x7ff8_0000_0000_0000u64.to_le_bytes());
     assert_unaffected(&node);
 }
 
@@ -197,9 +197,9 @@ fn a_block_holds_only_as_much_contract_work_as_its_fuel_budget() {
     );
     let alice = node.key("alice");
     let first = node.next_nonce(&node.public("alice"));
-    let batch: Vec<String> = (0..30u64)
+    let batch: Vec<_> = (0..30u64)
         .map(|k| {
-            let tx = tamga_runtime::types::Transaction {
+            tamga_runtime::types::Transaction {
                 chain_id: "tamga-dev".into(),
                 signer: node.public("alice"),
                 nonce: first + k,
@@ -208,33 +208,27 @@ fn a_block_holds_only_as_much_contract_work_as_its_fuel_budget() {
                     input: Bytes(vec![]),
                 },
             }
-            .sign(&alice);
-            hex::encode(tamga_runtime::types::encoding::encode(&tx))
+            .sign(&alice)
         })
         .collect();
-    let admitted = node
-        .rpc("tx_submitBatch", serde_json::json!([batch]))
-        .unwrap();
-    let hashes: Vec<String> = admitted
-        .as_array()
-        .unwrap()
+    let admitted = node.client().tx_submit_batch(&batch).unwrap();
+    let hashes: Vec<Hash32> = admitted
         .iter()
-        .map(|r| r["hash"].as_str().expect("admitted").to_owned())
+        .map(|r| r.hash().expect("admitted"))
         .collect();
     let mut per_block: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
     let mut fuel_each = 0;
     for hash in &hashes {
-        let done = node.wait_tx(hash);
-        fuel_each = done["events"][0]["contract_called"]["fuel_used"]
-            .as_u64()
-            .unwrap();
+        let done = node.wait_tx(*hash);
+        let Event::ContractCalled { fuel_used, .. } = first_event(&done) else {
+            panic!("not called: {done:?}")
+        };
+        fuel_each = fuel_used;
         assert!(
             fuel_each > FUEL_PER_CALL / 2 && fuel_each <= FUEL_PER_CALL,
             "fuel {fuel_each}"
         );
-        let entry = per_block
-            .entry(done["height"].as_u64().unwrap())
-            .or_default();
+        let entry = per_block.entry(done.height.unwrap()).or_default();
         entry.0 += 1;
         entry.1 += fuel_each;
     }

@@ -3,12 +3,12 @@
 //! json`, where every line a starting node writes on stderr is a JSON object.
 
 use prometheus_parse::{Sample, Scrape, Value as Metric};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tamga_tests::{tamga_bin, KillOnDrop, Node};
+use tamga_tests::{post_raw_jsonrpc, tamga_bin, KillOnDrop, Node};
 
 /// A plain HTTP/1.1 GET; returns status, headers and body.
 fn http_get(addr: &str, path: &str) -> (u16, String, String) {
@@ -110,11 +110,13 @@ fn rpc_latency_is_counted_per_served_method_only() {
     let method = Some(("method", "node_status"));
     let before = histogram_count(&scrape(&node), "tamga_rpc_request_duration_seconds", method);
     for _ in 0..5 {
-        node.rpc("node_status", json!([])).expect("node_status");
+        node.client().node_status().expect("node_status");
     }
     let made_up = "no_such_method_at_all";
     for _ in 0..3 {
-        node.rpc(made_up, json!([])).expect_err("unknown method");
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{made_up}","params":[]}}"#);
+        let (_, answer) = post_raw_jsonrpc(&node.addr, &body).expect("post");
+        assert!(answer.contains("-32601"), "an unknown method: {answer}");
     }
     let after = scrape(&node);
     let name = "tamga_rpc_request_duration_seconds";
@@ -125,9 +127,11 @@ fn rpc_latency_is_counted_per_served_method_only() {
         "an unserved method name became a label"
     );
     // Everything but `GET /metrics` still reaches the JSON-RPC server.
-    let (status, _) = node
-        .post(r#"{"jsonrpc":"2.0","id":1,"method":"node_status","params":[]}"#)
-        .expect("post");
+    let (status, _) = post_raw_jsonrpc(
+        &node.addr,
+        r#"{"jsonrpc":"2.0","id":1,"method":"node_status","params":[]}"#,
+    )
+    .expect("post");
     assert_eq!(status, 200);
 }
 

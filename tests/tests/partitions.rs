@@ -7,6 +7,7 @@
 //! verified on its own, and every acknowledged transaction is on every node.
 
 use std::time::{Duration, Instant};
+use tamga_runtime::Hash32;
 use tamga_tests::chain::{assert_chains_identical, assert_committed_everywhere};
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
 use tamga_tests::Node;
@@ -15,20 +16,20 @@ const WAIT: Duration = Duration::from_secs(120);
 
 /// Submits one transaction per signer through `via` and waits for each to
 /// commit there; returns (hash, height) of each.
-fn load(cluster: &Cluster, via: &[usize], round: u64) -> Vec<(String, u64)> {
+fn load(cluster: &Cluster, via: &[usize], round: u64) -> Vec<(Hash32, u64)> {
     let mut acknowledged = vec![];
     for &i in via {
         let node = cluster.node(i);
         let nonce = node.next_nonce(&node.public(SIGNERS[i]));
         let tx = digital(node, SIGNERS[i], nonce, format!("round {round} via {i}"));
         let hash = submit(node, &tx);
-        let done = wait_committed(node, &hash, WAIT).unwrap();
-        acknowledged.push((hash, done["height"].as_u64().unwrap()));
+        let done = wait_committed(node, hash, WAIT).unwrap();
+        acknowledged.push((hash, done.height.unwrap()));
     }
     acknowledged
 }
 
-fn check_all(cluster: &Cluster, acknowledged: &[(String, u64)]) {
+fn check_all(cluster: &Cluster, acknowledged: &[(Hash32, u64)]) {
     let top = cluster.running().map(Node::height).max().unwrap();
     cluster.wait_height(top, WAIT).unwrap();
     let nodes: Vec<&Node> = cluster.running().collect();

@@ -8,6 +8,7 @@
 use serde_json::{json, Value};
 use std::path::Path;
 use tamga_runtime::types::{encoding, Block};
+use tamga_runtime::{PublicKey, SubjectId};
 use tamga_tests::cluster::Cluster;
 use tamga_tests::{files_containing, reason, Node};
 
@@ -28,6 +29,14 @@ fn field(value: &Value, name: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no {name} in {value}"))
         .to_owned()
+}
+
+fn subject_id(hex: &str) -> SubjectId {
+    SubjectId::from_hex(hex).unwrap()
+}
+
+fn public_key(hex: &str) -> PublicKey {
+    PublicKey::from_hex(hex).unwrap()
 }
 
 /// dana, certified by the dev root authority with a key of her own.
@@ -56,8 +65,8 @@ fn certify_dana(node: &Node, wallet: &Path) -> (String, String, String) {
 
 /// Every signature in the block at `height` verifies over its transaction's hash.
 fn block_signature_verifies(node: &Node, height: u64, signer: &str) -> bool {
-    let raw = node.rpc("block_getRaw", json!([height])).unwrap();
-    let block: Block = encoding::decode(&hex::decode(field(&raw, "block")).unwrap()).unwrap();
+    let raw = node.client().block_get_raw(height).unwrap();
+    let block: Block = encoding::decode(&raw.block.0).unwrap();
     block.txs.iter().any(|tx| {
         tx.tx.signer.to_hex() == signer
             && tamga_runtime::execute::verify_signature(&tx.tx.signer, &tx.id(), &tx.signature)
@@ -71,9 +80,9 @@ fn issue_act_revoke_and_a_new_key_for_the_same_subject_keeps_its_records() {
     let wallet = dir.path().join("dana");
     let (key, first, dana) = certify_dana(&node, &wallet);
     // The ledger holds no IIN, only its commitment.
-    let subject = node.rpc("subject_get", json!([dana])).unwrap();
-    assert_eq!(subject["kind"], "individual");
-    assert!(!subject.to_string().contains(DANA_IIN));
+    let subject = node.client().subject_get(subject_id(&dana)).unwrap();
+    assert_eq!(subject.kind, tamga_runtime::pki::SubjectKind::Individual);
+    assert!(!json!(subject).to_string().contains(DANA_IIN));
 
     let flat = node.register("tangible", &dana, "Flat 7");
     let acted = node
@@ -186,7 +195,11 @@ fn ten_year_old_iin() -> String {
 
 /// A certificate issue signed by the dev authority and sent to `cert_issue`
 /// directly, with `iin` in clear beside its commitment.
-fn hand_made_issue(node: &Node, key: &str, iin: &str) -> Result<Value, Value> {
+fn hand_made_issue(
+    node: &Node,
+    key: &str,
+    iin: &str,
+) -> Result<tamga_client::Issued, tamga_client::Error> {
     use tamga_runtime::pki::identifier::{identifier_commitment, name_commitment};
     use tamga_runtime::pki::{Point, SubjectKind, SubjectRef};
     let (salt, name_salt) = ([7u8; 32], [8u8; 32]);
@@ -202,15 +215,14 @@ fn hand_made_issue(node: &Node, key: &str, iin: &str) -> Result<Value, Value> {
         valid_until: Point::Height(1_000_000),
     };
     let tx = node.sign_with(&node.key("authority"), payload, &[]);
-    let personal = json!({
-        "identifier": iin, "identifier_salt": hex::encode(salt),
-        "name": "X", "name_salt": hex::encode(name_salt),
-    });
-    let tx_hex = hex::encode(encoding::encode(&tx));
-    node.rpc(
-        "cert_issue",
-        json!([tx_hex, personal, "tamga-dev-api-token-public"]),
-    )
+    let personal = tamga_client::PersonalData {
+        identifier: Some(iin.into()),
+        identifier_salt: Some(hex::encode(salt)),
+        name: "X".into(),
+        name_salt: hex::encode(name_salt),
+    };
+    node.client()
+        .cert_issue(&tx, &personal, "tamga-dev-api-token-public")
 }
 
 #[test]
@@ -464,21 +476,24 @@ fn an_erasure_leaves_no_clear_identifier_and_every_block_still_verifies() {
     let wallet = dir.path().join("dana");
     let (_, _, dana) = certify_dana(&node, &wallet);
     let token = "tamga-dev-api-token-public";
-    let identity = node.rpc("cert_identity", json!([dana, token])).unwrap();
-    assert_eq!(identity["identifier"], DANA_IIN);
+    let dana_id = subject_id(&dana);
+    let identity = node.client().cert_identity(dana_id, token).unwrap();
+    assert_eq!(identity.identifier, DANA_IIN);
     assert_eq!(
         reason(
             &node
-                .rpc("cert_identity", json!([dana, "wrong-token-wrong-token"]))
+                .client()
+                .cert_identity(dana_id, "wrong-token-wrong-token")
                 .unwrap_err()
         ),
         "vault.bad_token"
     );
-    let salt = field(&identity, "identifier_salt");
+    let salt = identity.identifier_salt;
     let check = node
-        .rpc("cert_checkIdentifier", json!([dana, DANA_IIN, salt]))
+        .client()
+        .cert_check_identifier(dana_id, DANA_IIN, &salt)
         .unwrap();
-    assert_eq!(check["matches"], true);
+    assert!(check.matches);
     assert!(
         !files_containing(&node.home.join("data"), DANA_IIN.as_bytes()).is_empty(),
         "the vault had it"
@@ -508,18 +523,18 @@ fn an_erasure_leaves_no_clear_identifier_and_every_block_still_verifies() {
         let found = files_containing(&node.home, clear.as_bytes());
         assert!(found.is_empty(), "{clear} still in {found:?}");
     }
-    assert!(node.rpc("cert_identity", json!([dana, token])).is_err());
-    let erased = node.rpc("subject_get", json!([dana])).unwrap();
-    assert!(erased["erased_height"].as_u64().is_some());
+    assert!(node.client().cert_identity(dana_id, token).is_err());
+    let erased = node.client().subject_get(dana_id).unwrap();
+    assert!(erased.erased_height.is_some());
     for height in 1..=tip {
-        let block = node.rpc("block_get", json!([height])).unwrap();
-        assert!(!block.to_string().contains(DANA_IIN), "block {height}");
+        let block = node.client().block_get(Some(height)).unwrap();
+        assert!(
+            !json!(block).to_string().contains(DANA_IIN),
+            "block {height}"
+        );
     }
-    assert!(!node
-        .rpc("cert_bySubject", json!([dana]))
-        .unwrap()
-        .to_string()
-        .contains(DANA_IIN));
+    let certificates = node.client().cert_by_subject(dana_id, None, None).unwrap();
+    assert!(!json!(certificates).to_string().contains(DANA_IIN));
     // The ledger is whole: every block and certificate verifies, and her record
     // is still hers.
     tamga_tests::chain::assert_chains_identical(&[&node], tip);
@@ -586,10 +601,10 @@ fn on_four_validators_a_certificate_is_issued_used_revoked_and_erased_alike() {
     cluster.wait_height(tip + 2, wait).unwrap();
     for i in 0..4 {
         let node = cluster.node(i);
-        let status = node.rpc("cert_status", json!([key])).unwrap();
-        assert_eq!(status["status"]["reason"], "false_data", "node {i}");
-        let subject = node.rpc("subject_get", json!([dana])).unwrap();
-        assert!(subject["erased_height"].as_u64().is_some(), "node {i}");
+        let status = node.client().cert_status(public_key(&key), None).unwrap();
+        assert_eq!(json!(status.status)["reason"], "false_data", "node {i}");
+        let subject = node.client().subject_get(subject_id(&dana)).unwrap();
+        assert!(subject.erased_height.is_some(), "node {i}");
         let found = files_containing(&node.home, DANA_IIN.as_bytes());
         assert!(found.is_empty(), "node {i}: the IIN is still in {found:?}");
     }

@@ -1,7 +1,7 @@
 //! Every refusal over JSON-RPC carries its reason and changes nothing: the record
 //! and the signer's nonce are exactly as before.
 
-use serde_json::{json, Value};
+use tamga_runtime::records::Event;
 use tamga_runtime::types::{EncumbranceKind, ObjectCategory, Payload};
 use tamga_runtime::Hash32;
 use tamga_tests::{reason, Node};
@@ -15,12 +15,11 @@ fn register(node: &Node, owner: &str, national: bool) -> Hash32 {
         quantity: None,
     };
     let tx = node.sign("registrar", payload, &[]);
-    let hash = node.submit(&tx).unwrap()["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let done = node.wait_tx(&hash);
-    Hash32::from_hex(done["events"][0]["registered"]["record"].as_str().unwrap()).unwrap()
+    let done = node.wait_tx(node.submit(&tx).unwrap());
+    match done.events() {
+        [Event::Registered { record, .. }, ..] => *record,
+        other => panic!("not registered: {other:?}"),
+    }
 }
 
 /// Submits, expects refusal with `expected` reason, and checks nothing changed.
@@ -30,16 +29,16 @@ fn assert_refused(
     record: &Hash32,
     expected: &str,
 ) {
-    let before: Value = node.rpc("record_get", json!([record])).unwrap();
+    let before = node.client().record_get(*record).unwrap();
     let nonce_before = node.next_nonce(&tx.tx.signer);
     let error = node.submit(tx).unwrap_err();
-    assert_eq!(error["code"], -32001, "{error}");
+    assert_eq!(error.code(), Some(-32001), "{error}");
     assert_eq!(reason(&error), expected, "{error}");
-    assert!(!error["message"].as_str().unwrap().is_empty());
+    assert!(!error.rpc().unwrap().message.is_empty());
     node.wait_height(node.height() + 2, std::time::Duration::from_secs(20))
         .unwrap();
     assert_eq!(
-        node.rpc("record_get", json!([record])).unwrap(),
+        node.client().record_get(*record).unwrap(),
         before,
         "state changed"
     );
@@ -72,7 +71,7 @@ fn refusals_name_the_rule_and_change_nothing() {
         document: None,
     };
     let tx = node.sign("alice", pledge, &[]);
-    node.wait_tx(node.submit(&tx).unwrap()["hash"].as_str().unwrap());
+    node.wait_tx(node.submit(&tx).unwrap());
     let tx = node.sign("alice", to_bob.clone(), &[]);
     assert_refused(&node, &tx, &rec, "record.encumbrance_consent_missing");
 
@@ -89,7 +88,7 @@ fn refusals_name_the_rule_and_change_nothing() {
 
     // With consent the transfer goes through; replaying it is refused.
     let tx = node.sign("alice", to_bob, &["bank"]);
-    node.wait_tx(node.submit(&tx).unwrap()["hash"].as_str().unwrap());
+    node.wait_tx(node.submit(&tx).unwrap());
     assert_refused(&node, &tx, &rec, "tx.already_committed");
     // Same nonce, different transaction: a replayed nonce.
     let mut same_nonce = tx.tx.clone();

@@ -1,45 +1,53 @@
 //! JSON-RPC protocol errors get standard codes and leave the node serving, and
 //! `rpc.discover` describes the methods; the WebSocket subscription delivers every
-//! committed block. (Every example of the JSON-RPC 2.0 specification is checked
-//! in the node's `rpc::conformance_tests`.)
+//! committed block. Malformed bodies and parameters of the wrong type are what this
+//! file tests, so it writes those bodies by hand (`post_raw_jsonrpc`); everything
+//! else goes through the client. (Every example of the JSON-RPC 2.0 specification
+//! is checked in the node's `rpc::conformance_tests`.)
 
-use jsonrpsee::core::client::SubscriptionClientT;
-use jsonrpsee::rpc_params;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::time::Duration;
-use tamga_tests::{http_post, reason, Node};
+use tamga_runtime::Hash32;
+use tamga_tests::{post_raw_jsonrpc, reason, Node};
+
+fn error_of(body: &str) -> Value {
+    let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    value["error"].clone()
+}
 
 fn error_code(body: &str) -> i64 {
-    let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    value["error"]["code"]
+    error_of(body)["code"]
         .as_i64()
         .unwrap_or_else(|| panic!("no error code in {body}"))
+}
+
+/// The error object for a raw call body.
+fn raw_error(node: &Node, body: &str) -> Value {
+    let (_, response) = post_raw_jsonrpc(&node.addr, body).unwrap();
+    error_of(&response)
 }
 
 #[test]
 fn protocol_errors_have_standard_codes_and_node_keeps_going() {
     let node = Node::dev(100);
-    let (_, body) = http_post(&node.addr, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":").unwrap();
+    let (_, body) =
+        post_raw_jsonrpc(&node.addr, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":").unwrap();
     assert_eq!(error_code(&body), -32700, "malformed JSON");
-    let (_, body) = http_post(
+    let (_, body) = post_raw_jsonrpc(
         &node.addr,
         r#"{"jsonrpc":"2.0","id":1,"method":"no_such","params":[]}"#,
     )
     .unwrap();
     assert_eq!(error_code(&body), -32601, "unknown method");
     // JSON-RPC 2.0's own example: a malformed request object is an Invalid Request.
-    let (_, body) = http_post(
-        &node.addr,
-        r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#,
-    )
-    .unwrap();
-    assert_eq!(error_code(&body), -32600, "invalid request object: {body}");
-    let document = node.rpc("rpc.discover", json!([])).unwrap();
+    let invalid = raw_error(&node, r#"{"jsonrpc": "2.0", "method": 1, "params": "bar"}"#);
+    assert_eq!(invalid["code"], -32600, "invalid request object: {invalid}");
+    let document = node.client().rpc_discover().expect("rpc.discover");
     assert_eq!(document["openrpc"], "1.3.2");
     let documented = |name: &str| {
         document["methods"]
             .as_array()
-            .unwrap()
+            .expect("methods")
             .iter()
             .any(|m| m["name"] == name)
     };
@@ -47,19 +55,20 @@ fn protocol_errors_have_standard_codes_and_node_keeps_going() {
         documented("tx_submit") && documented("rpc.discover"),
         "{document}"
     );
-    let wrong = node.rpc("record_get", json!([42])).unwrap_err();
+    let call = |method: &str, params: &str| {
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#)
+    };
+    let wrong = raw_error(&node, &call("record_get", "[42]"));
     assert_eq!(wrong["code"], -32602, "wrong param type");
-    let wrong = node.rpc("record_get", json!(["not-hex"])).unwrap_err();
+    let wrong = raw_error(&node, &call("record_get", r#"["not-hex"]"#));
     assert_eq!(wrong["code"], -32602);
-    assert_eq!(reason(&wrong), "params.invalid");
-    let wrong = node.rpc("tx_submit", json!(["zz"])).unwrap_err();
+    assert_eq!(wrong["data"]["reason"], "params.invalid");
+    let wrong = raw_error(&node, &call("tx_submit", r#"["zz"]"#));
     assert_eq!(wrong["code"], -32602);
-    let garbage = node.rpc("tx_submit", json!(["00ff00"])).unwrap_err();
-    assert_eq!(reason(&garbage), "tx.malformed");
-    let missing = node
-        .rpc("record_get", json!(["00".repeat(32)]))
-        .unwrap_err();
-    assert_eq!(missing["code"], -32002);
+    let garbage = node.client().tx_submit_encoded(&[0x00, 0xff, 0x00]);
+    assert_eq!(reason(&garbage.unwrap_err()), "tx.malformed");
+    let missing = node.client().record_get(Hash32([0; 32])).unwrap_err();
+    assert_eq!(missing.code(), Some(-32002));
     assert_eq!(reason(&missing), "not_found.record");
 
     // A body over the 1 MiB limit is refused without being processed.
@@ -67,7 +76,7 @@ fn protocol_errors_have_standard_codes_and_node_keeps_going() {
         r#"{{"jsonrpc":"2.0","id":1,"method":"tx_submit","params":["{}"]}}"#,
         "ab".repeat(1024 * 1024)
     );
-    let (status, body) = http_post(&node.addr, &huge).unwrap();
+    let (status, body) = post_raw_jsonrpc(&node.addr, &huge).unwrap();
     assert!(
         status == 413 || body.contains("-32007"),
         "oversized body: {status} {body}"
@@ -82,33 +91,19 @@ fn protocol_errors_have_standard_codes_and_node_keeps_going() {
 #[test]
 fn websocket_subscription_delivers_new_blocks() {
     let node = Node::dev(100);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let url = format!("ws://{}", node.addr);
-        let client = jsonrpsee_ws_client::WsClientBuilder::default()
-            .build(&url)
-            .await
-            .unwrap();
-        let mut sub = client
-            .subscribe::<Value, _>("block_subscribe", rpc_params![], "block_unsubscribe")
-            .await
-            .unwrap();
-        let mut last = 0;
-        for _ in 0..5 {
-            let notice = tokio::time::timeout(Duration::from_secs(20), sub.next())
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-            let height = notice["height"].as_u64().unwrap();
-            assert!(
-                last == 0 || height == last + 1,
-                "heights {last} then {height}"
-            );
-            assert_eq!(notice["hash"].as_str().unwrap().len(), 64);
-            last = height;
-        }
-    });
+    let mut blocks = node.client().block_subscribe().unwrap();
+    let mut last = 0;
+    for _ in 0..5 {
+        let notice = blocks.next_timeout(Duration::from_secs(20)).unwrap();
+        let height = notice.height;
+        assert!(
+            last == 0 || height == last + 1,
+            "heights {last} then {height}"
+        );
+        let block = node.client().block_get(Some(height)).unwrap();
+        assert_eq!(notice.hash, block.hash, "the notice names the block");
+        last = height;
+    }
 }
 
 /// `node_status` reports where a committed transaction's time went, stage by
@@ -117,7 +112,7 @@ fn websocket_subscription_delivers_new_blocks() {
 #[test]
 fn stages_and_storage_account_for_a_committed_transaction() {
     let node = Node::dev(100);
-    let stages = |node: &Node| node.rpc("node_status", json!([])).unwrap()["stages"].clone();
+    let stages = |node: &Node| node.client().node_status().unwrap().stages;
     let before = stages(&node);
     for stage in [
         "verify",
@@ -127,17 +122,20 @@ fn stages_and_storage_account_for_a_committed_transaction() {
         "commit",
         "recheck",
     ] {
-        assert!(before[stage]["us"].is_u64(), "{stage} in {before}");
+        assert!(before.contains_key(stage), "{stage} in {before:?}");
     }
     node.register("tangible", "alice", "a plot");
     let after = stages(&node);
     for stage in ["verify", "dry_run", "execute", "state_root", "commit"] {
-        let txs = |v: &Value| v[stage]["txs"].as_u64().unwrap();
-        assert!(txs(&after) > txs(&before), "{stage}: {before} -> {after}");
+        let txs = |v: &std::collections::BTreeMap<_, tamga_client::StageTime>| v[stage].txs;
+        assert!(
+            txs(&after) > txs(&before),
+            "{stage}: {before:?} -> {after:?}"
+        );
     }
-    let storage = node.rpc("node_storage", json!([])).unwrap();
-    let state = &storage["column_families"]["state"];
-    let bytes = state["sst_bytes"].as_u64().unwrap() + state["memtable_bytes"].as_u64().unwrap();
-    assert!(bytes > 0, "{storage}");
-    assert!(storage["wal_bytes"].is_u64() && storage["compaction_pending"].is_boolean());
+    // Typed: the byte counts, the WAL and the compaction flag are all there.
+    let storage = node.client().node_storage().unwrap();
+    let state = &storage.column_families["state"];
+    let bytes = state.sst_bytes + state.memtable_bytes;
+    assert!(bytes > 0, "{storage:?}");
 }

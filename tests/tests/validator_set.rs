@@ -2,8 +2,8 @@
 //! 2/3 of the current power, effective two heights later; a fifth validator joins,
 //! then one leaves, and the chain keeps committing throughout.
 
-use serde_json::json;
 use std::time::Duration;
+use tamga_runtime::records::Event;
 use tamga_runtime::types::Payload;
 use tamga_runtime::validators::Validator;
 use tamga_runtime::PublicKey;
@@ -24,12 +24,11 @@ fn set_of(keys: &[PublicKey]) -> Payload {
 }
 
 fn set_keys(cluster: &Cluster, node: usize) -> Vec<String> {
-    let set = cluster.node(node).rpc("validators_get", json!([])).unwrap();
-    let mut keys: Vec<String> = set["validators"]
-        .as_array()
-        .unwrap()
+    let set = cluster.node(node).client().validators_get().unwrap();
+    let mut keys: Vec<String> = set
+        .validators
         .iter()
-        .map(|v| v["public_key"].as_str().unwrap().to_owned())
+        .map(|v| v.public_key.to_string())
         .collect();
     keys.sort();
     keys
@@ -45,29 +44,27 @@ fn a_fifth_validator_joins_then_one_leaves_and_the_chain_keeps_committing() {
     let node0 = cluster.node(0);
     // 3 of 4: more than 2/3. The set grows to five.
     let tx = node0.sign_with(&keys[0], set_of(&public), &keys[1..3]);
-    let hash = node0.submit(&tx).unwrap()["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let result = wait_committed(node0, &hash, WAIT).unwrap();
-    let event = &result["events"][0]["validator_set_scheduled"];
-    let effective = event["effective_height"].as_u64().unwrap();
-    assert_eq!(
-        effective,
-        result["height"].as_u64().unwrap() + 2,
-        "{result}"
-    );
+    let hash = node0.submit(&tx).unwrap();
+    let result = wait_committed(node0, hash, WAIT).unwrap();
+    let Some(Event::ValidatorSetScheduled {
+        effective_height: effective,
+        ..
+    }) = result.events().first().cloned()
+    else {
+        panic!("no validator set scheduled: {result:?}")
+    };
+    assert_eq!(effective, result.height.unwrap() + 2, "{result:?}");
     cluster.wait_height(effective + 2, WAIT).unwrap();
     let mut expected: Vec<String> = public.iter().map(|k| k.to_string()).collect();
     expected.sort();
     assert_eq!(set_keys(&cluster, 4), expected, "node4 now a validator");
     // Node4 now signs commits.
-    let signer4 = json!(public[4]);
+    let signer4 = public[4];
     let signed_by_4 = (effective..effective + 6).any(|h| {
         cluster.wait_height(h, WAIT).unwrap();
-        let block = cluster.node(1).rpc("block_get", json!([h])).unwrap();
-        let sigs = block["commit"]["signatures"].as_array().unwrap().clone();
-        sigs.iter().any(|s| s["validator"] == signer4)
+        let block = cluster.node(1).client().block_get(Some(h)).unwrap();
+        let sigs = block.commit.unwrap().signatures;
+        sigs.iter().any(|s| s.validator == signer4)
     });
     assert!(
         signed_by_4,
@@ -84,12 +81,9 @@ fn a_fifth_validator_joins_then_one_leaves_and_the_chain_keeps_committing() {
     };
     assert_eq!(refused, "validators.insufficient_power");
     let strong = node1.sign_with(&keys[1], remaining, &keys[2..5]);
-    let hash = node1.submit(&strong).unwrap()["hash"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let result = wait_committed(node1, &hash, WAIT).unwrap();
-    let effective = result["height"].as_u64().unwrap() + 2;
+    let hash = node1.submit(&strong).unwrap();
+    let result = wait_committed(node1, hash, WAIT).unwrap();
+    let effective = result.height.unwrap() + 2;
     cluster.wait_height(effective + 1, WAIT).unwrap();
     let mut remaining: Vec<String> = public[1..].iter().map(|k| k.to_string()).collect();
     remaining.sort();
@@ -143,6 +137,6 @@ fn validators_sign_a_set_change_each_in_their_own_home() {
         .as_u64()
         .unwrap();
     cluster.wait_height(effective + 1, WAIT).unwrap();
-    let set = cluster.node(3).rpc("validators_get", json!([])).unwrap();
-    assert_eq!(set["total_power"], 5, "{set}");
+    let set = cluster.node(3).client().validators_get().unwrap();
+    assert_eq!(set.total_power, 5, "{set:?}");
 }

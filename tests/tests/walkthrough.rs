@@ -2,7 +2,9 @@
 //! JSON-RPC (signed hex from `tamga tx … --sign-only`, then `tx_submit`).
 
 use serde_json::json;
-use tamga_tests::{reason, Node};
+use tamga_client::TxInfo;
+use tamga_runtime::records::Event;
+use tamga_tests::{id, reason, Node};
 
 #[test]
 fn readme_walkthrough_with_the_cli() {
@@ -102,14 +104,15 @@ fn readme_walkthrough_with_the_cli() {
         .is_empty());
 }
 
-/// Signs with the CLI, submits and reads with plain JSON-RPC.
-fn rpc_step(node: &Node, args: &[&str]) -> Result<serde_json::Value, serde_json::Value> {
+/// Signs with the CLI, submits the signed bytes and reads over JSON-RPC.
+fn rpc_step(node: &Node, args: &[&str]) -> Result<TxInfo, tamga_client::Error> {
     let mut full = vec!["tx", "record"];
     full.extend_from_slice(args);
     full.push("--sign-only");
     let signed = node.cli(&full).ok();
-    node.rpc("tx_submit", json!([signed["tx"]]))?;
-    Ok(node.wait_tx(signed["hash"].as_str().unwrap()))
+    let bytes = hex::decode(signed["tx"].as_str().unwrap()).unwrap();
+    node.client().tx_submit_encoded(&bytes)?;
+    Ok(node.wait_tx(id(signed["hash"].as_str().unwrap())))
 }
 
 #[test]
@@ -130,10 +133,10 @@ fn readme_walkthrough_with_json_rpc() {
         ],
     )
     .unwrap();
-    let rec = done["events"][0]["registered"]["record"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let [Event::Registered { record, .. }, ..] = done.events() else {
+        panic!("not registered: {done:?}")
+    };
+    let rec = record.to_hex();
     rpc_step(&node, &["transfer", &rec, "--to", "bob", "--from", "alice"]).unwrap();
     rpc_step(
         &node,
@@ -144,9 +147,9 @@ fn readme_walkthrough_with_json_rpc() {
     .unwrap();
     let refused =
         rpc_step(&node, &["transfer", &rec, "--to", "alice", "--from", "bob"]).unwrap_err();
-    assert_eq!(refused["code"], -32001);
+    assert_eq!(refused.code(), Some(-32001));
     assert_eq!(reason(&refused), "record.encumbrance_consent_missing");
-    assert!(refused["message"].as_str().unwrap().contains("Art. 21 p.5"));
+    assert!(refused.rpc().unwrap().message.contains("Art. 21 p.5"));
     rpc_step(
         &node,
         &["release", &rec, "--encumbrance", "1", "--from", "bank"],
@@ -154,14 +157,15 @@ fn readme_walkthrough_with_json_rpc() {
     .unwrap();
     let last = rpc_step(&node, &["transfer", &rec, "--to", "alice", "--from", "bob"]).unwrap();
 
-    let record = node.rpc("record_get", json!([rec])).unwrap();
-    assert_eq!(record["owner"], json!(node.subject("alice")));
-    assert!(record["encumbrances"].as_array().unwrap().is_empty());
-    let history = node.rpc("record_history", json!([rec])).unwrap();
-    assert_eq!(history["entries"].as_array().unwrap().len(), 5);
+    let record = node.client().record_get(id(&rec)).unwrap();
+    assert_eq!(record.owner, node.subject("alice"));
+    assert!(record.encumbrances.is_empty());
+    let history = node.client().record_history(id(&rec), None, None).unwrap();
+    assert_eq!(history.entries.len(), 5);
     // The block that carried the last transfer, with its commit certificate.
-    let block = node.rpc("block_get", json!([last["height"]])).unwrap();
-    assert_eq!(block["txs"][0]["id"], last["hash"]);
-    assert_eq!(block["commit"]["block_hash"], block["hash"]);
-    assert_eq!(block["commit"]["signatures"].as_array().unwrap().len(), 1);
+    let block = node.client().block_get(last.height).unwrap();
+    assert_eq!(block.txs[0].id, last.hash);
+    let commit = block.commit.unwrap();
+    assert_eq!(commit.block_hash, block.hash);
+    assert_eq!(commit.signatures.len(), 1);
 }

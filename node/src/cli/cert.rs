@@ -4,7 +4,6 @@
 //! a ground of Art. 59, check status online, list revocations, and erase a
 //! subject's personal data.
 
-use super::client::Client;
 use super::output::print;
 use super::resolve::Resolver;
 use super::tx::{submit, wait_committed, TxOpts};
@@ -14,9 +13,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use rand::RngCore;
 use serde_json::{json, Value};
+use tamga_client::PersonalData;
 use tamga_runtime::pki::identifier::{self, SALT_BYTES};
 use tamga_runtime::pki::{Point, RevocationReason, Role, SubjectKind, SubjectRef};
-use tamga_runtime::types::{encoding, Payload, Transaction};
+use tamga_runtime::types::{Payload, Transaction};
 use tamga_runtime::Hash32;
 
 /// Default validity of a certificate: one year of block time.
@@ -191,12 +191,12 @@ fn token(globals: &Globals, given: Option<String>) -> Result<String> {
 
 pub fn run(globals: &Globals, command: CertCommand) -> Result<()> {
     super::runtime()?.block_on(async {
-        let client = Client::new(globals)?;
+        let client = super::client::connect(globals)?;
         let r = Resolver {
             client: &client,
             home: &globals.home.0,
         };
-        let (method, params): (&str, Vec<Value>) = match command {
+        let value: Value = match command {
             CertCommand::Issue(args) => return issue(globals, &r, args).await,
             CertCommand::Revoke {
                 certificate,
@@ -222,21 +222,23 @@ pub fn run(globals: &Globals, command: CertCommand) -> Result<()> {
                     Ok(id) => id,
                     Err(_) => Hash32(keyring::resolve_public(r.home, &what)?.0),
                 };
-                ("cert_status", vec![json!(id), json!(height)])
+                serde_json::to_value(client.cert_status(id, height).await?)?
             }
             CertCommand::List {
                 subject: Some(subject),
                 ..
-            } => ("cert_bySubject", vec![json!(r.subject(&subject).await?)]),
+            } => {
+                let subject = r.subject(&subject).await?;
+                serde_json::to_value(client.cert_by_subject(subject, None, None).await?)?
+            }
             CertCommand::List { from_height, .. } => {
-                ("cert_revocations", vec![json!(from_height.unwrap_or(0))])
+                let from = Some(from_height.unwrap_or(0));
+                serde_json::to_value(client.cert_revocations(from, None, None).await?)?
             }
             CertCommand::Identity { subject, token: t } => {
                 let subject = r.subject(&subject).await?;
-                (
-                    "cert_identity",
-                    vec![json!(subject), json!(token(globals, t)?)],
-                )
+                let token = token(globals, t)?;
+                serde_json::to_value(client.cert_identity(subject, &token).await?)?
             }
             CertCommand::Check {
                 subject,
@@ -244,13 +246,10 @@ pub fn run(globals: &Globals, command: CertCommand) -> Result<()> {
                 salt,
             } => {
                 let subject = r.subject(&subject).await?;
-                (
-                    "cert_checkIdentifier",
-                    vec![json!(subject), json!(identifier), json!(salt)],
-                )
+                let checked = client.cert_check_identifier(subject, &identifier, &salt);
+                serde_json::to_value(checked.await?)?
             }
         };
-        let value = client.call(method, params).await?;
         print(globals.output, &value, || {
             serde_json::to_string_pretty(&value).expect("JSON values print")
         });
@@ -262,9 +261,14 @@ pub fn run(globals: &Globals, command: CertCommand) -> Result<()> {
 async fn subject_and_data(
     r: &Resolver<'_>,
     args: &IssueArgs,
-) -> Result<(SubjectRef, Value, Hash32)> {
+) -> Result<(SubjectRef, PersonalData, Hash32)> {
     let name_salt = salt();
-    let mut personal = json!({ "name": args.name, "name_salt": hex::encode(name_salt) });
+    let mut personal = PersonalData {
+        identifier: None,
+        identifier_salt: None,
+        name: args.name.clone(),
+        name_salt: hex::encode(name_salt),
+    };
     let subject = match (&args.subject, args.kind, &args.identifier) {
         (Some(existing), _, _) => SubjectRef::Existing {
             subject: r.subject(existing).await?,
@@ -276,8 +280,8 @@ async fn subject_and_data(
                 identifier::check_age(value, crate::clock::today())?;
             }
             let id_salt = salt();
-            personal["identifier"] = json!(value);
-            personal["identifier_salt"] = json!(hex::encode(id_salt));
+            personal.identifier = Some(value.clone());
+            personal.identifier_salt = Some(hex::encode(id_salt));
             SubjectRef::New {
                 kind: k,
                 identifier: identifier::identifier_commitment(k, value, &id_salt),
@@ -312,17 +316,13 @@ async fn issue(globals: &Globals, r: &Resolver<'_>, args: IssueArgs) -> Result<(
     let tx: Transaction =
         super::tx::build(r.client, payload, tamga_runtime::PublicKey::of(&signer)).await?;
     let signed = tx.sign(&signer);
-    let tx_hex = hex::encode(encoding::encode(&signed));
-    let issued = r
-        .client
-        .call("cert_issue", vec![json!(tx_hex), personal, json!(token)])
-        .await?;
+    let issued = r.client.cert_issue(&signed, &personal, &token).await?;
     let result = wait_committed(r.client, &signed.id()).await?;
     let value = json!({
         "hash": signed.id(),
         "height": result["height"],
         "certificate": result["certificate"],
-        "subject": issued["subject"],
+        "subject": issued.subject,
         "key": key,
     });
     print(globals.output, &value, || {

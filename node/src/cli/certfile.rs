@@ -21,26 +21,20 @@ pub struct Fetched {
 
 /// Asks the node for a certificate of `claim` at `height` (the tip if none).
 pub async fn fetch(client: &Client, claim: Claim, height: Option<u64>) -> Result<Fetched> {
-    let (method, id) = match &claim {
-        Claim::Record { id } => ("record_certificate", id),
-        Claim::Document { hash } => ("doc_certificate", hash),
+    let file = match &claim {
+        Claim::Record { id } => client.record_certificate(*id, height).await?,
+        Claim::Document { hash } => client.doc_certificate(*hash, height).await?,
     };
-    let mut params = vec![json!(id)];
-    params.extend(height.map(|h| json!(h)));
-    let value = client.call(method, params).await?;
-    let text = value["certificate"]
-        .as_str()
-        .with_context(|| format!("{method} returned no certificate"))?;
-    let bytes = hex::decode(text).with_context(|| format!("{method} returned no hex"))?;
+    let bytes = file.certificate.0;
     let cert = Certificate::from_bytes(&bytes)
-        .with_context(|| format!("{method} returned a certificate this tamga cannot read"))?;
+        .context("the node returned a certificate this tamga cannot read")?;
     if cert.claim != claim {
         let (got, asked) = (what(&cert.claim), what(&claim));
-        bail!("{method} returned a certificate of {got}, not of {asked}");
+        bail!("the node returned a certificate of {got}, not of {asked}");
     }
     if height.is_some_and(|h| h != cert.header.height) {
         bail!(
-            "{method} returned a certificate of another height ({})",
+            "the node returned a certificate of another height ({})",
             cert.header.height
         );
     }

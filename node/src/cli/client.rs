@@ -1,29 +1,14 @@
-//! The JSON-RPC client the CLI uses, and where it finds the node: `--rpc-url`,
-//! else the address the node in `--home` wrote when it started, else the default.
+//! Where the CLI finds the node (`--rpc-url`, else the address the node in
+//! `--home` wrote when it started, else the default) and the typed client it
+//! talks to it with (crate `tamga-client`).
 
 use super::Globals;
-use anyhow::{Context, Result};
-use jsonrpsee::core::client::{ClientT, Error as ClientError};
-use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee_http_client::{HttpClient, HttpClientBuilder};
-use serde_json::Value;
+use anyhow::Result;
+
+pub use tamga_client::{Client, RpcError};
 
 /// File in the home where a running node writes its bound RPC address.
 pub const RPC_ADDR_FILE: &str = "rpc.addr";
-
-/// An error the node returned, with its stable reason.
-#[derive(Debug, thiserror::Error)]
-#[error("{message} [{reason}]")]
-pub struct RpcError {
-    pub code: i32,
-    pub reason: String,
-    pub message: String,
-}
-
-pub struct Client {
-    http: HttpClient,
-    pub url: String,
-}
 
 pub fn rpc_url(globals: &Globals) -> String {
     if let Some(url) = &globals.rpc_url {
@@ -35,39 +20,15 @@ pub fn rpc_url(globals: &Globals) -> String {
     format!("http://{}", crate::config::DEFAULT_RPC_ADDR)
 }
 
-impl Client {
-    pub fn new(globals: &Globals) -> Result<Self> {
-        let url = rpc_url(globals);
-        let http = HttpClientBuilder::default()
-            .request_timeout(std::time::Duration::from_secs(30))
-            .build(&url)
-            .with_context(|| format!("RPC URL {url:?}"))?;
-        Ok(Client { http, url })
-    }
+/// A client of the node these flags name.
+pub fn connect(globals: &Globals) -> Result<Client> {
+    Ok(Client::new(&rpc_url(globals))?)
+}
 
-    pub async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value> {
-        let mut array = ArrayParams::new();
-        for param in params {
-            array.insert(param).expect("JSON values serialize");
-        }
-        match self.http.request::<Value, _>(method, array).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(e)) => {
-                let reason = e
-                    .data()
-                    .and_then(|d| serde_json::from_str::<Value>(d.get()).ok())
-                    .and_then(|d| d["reason"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "rpc".into());
-                Err(RpcError {
-                    code: e.code(),
-                    reason,
-                    message: e.message().to_owned(),
-                }
-                .into())
-            }
-            Err(e) => Err(e).with_context(|| {
-                format!("calling {method} at {} (is the node running?)", self.url)
-            }),
-        }
-    }
+/// The node's refusal inside `e`, if the node refused.
+pub fn rpc_error(e: &anyhow::Error) -> Option<&RpcError> {
+    e.downcast_ref::<RpcError>().or_else(|| {
+        e.downcast_ref::<tamga_client::Error>()
+            .and_then(tamga_client::Error::rpc)
+    })
 }

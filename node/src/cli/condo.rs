@@ -14,9 +14,9 @@ use super::tx::{submit, TxOpts};
 use super::Globals;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
 use tamga_runtime::condo::{Action, Allotment};
 use tamga_runtime::limits::{CONDO_WINDOW_BLOCKS_MAX, TEXT_BYTES_MAX};
+use tamga_runtime::records::Asset;
 use tamga_runtime::types::Payload;
 use tamga_runtime::{Hash32, SubjectId};
 
@@ -279,10 +279,7 @@ async fn deadline_height(client: &Client, blocks: u64) -> Result<u64> {
     if blocks == 0 || blocks > CONDO_WINDOW_BLOCKS_MAX {
         bail!("--deadline-blocks must be 1..={CONDO_WINDOW_BLOCKS_MAX}");
     }
-    let status = client.call("node_status", vec![]).await?;
-    let height = status["height"]
-        .as_u64()
-        .context("the node reported no height")?;
+    let height = client.node_status().await?.height;
     Ok(height + 1 + blocks)
 }
 
@@ -309,17 +306,15 @@ async fn dissolution(r: &Resolver<'_>, args: DissolveArgs) -> Result<(Payload, T
 /// The participation record `record` of `condo`: its numerator and the
 /// condominium's pre-emption window.
 async fn share_of(client: &Client, condo: &Hash32, record: &Hash32) -> Result<(u64, u64)> {
-    let shown = client.call("condo_get", vec![json!(condo)]).await?;
-    let preemption = shown["preemption_blocks"]
-        .as_u64()
-        .context("no preemption_blocks")?;
-    let found = client.call("record_get", vec![json!(record)]).await?;
-    let share = &found["asset"]["share"];
-    if share["condo"].as_str() != Some(&condo.to_hex()) {
-        bail!("record {record} is not a participation share of condominium {condo}");
+    let preemption = client.condo_get(*condo).await?.preemption_blocks;
+    let found = client.record_get(*record).await?;
+    match found.asset {
+        Asset::Share {
+            condo: of,
+            numerator,
+        } if of == *condo => Ok((numerator, preemption)),
+        _ => bail!("record {record} is not a participation share of condominium {condo}"),
     }
-    let held = share["numerator"].as_u64().context("no numerator")?;
-    Ok((held, preemption))
 }
 
 async fn offer(client: &Client, a: OfferArgs) -> Result<(Payload, TxOpts)> {
@@ -400,7 +395,7 @@ async fn payload(r: &Resolver<'_>, command: CondoCommand) -> Result<(Payload, Tx
 
 pub fn run(globals: &Globals, command: CondoCommand) -> Result<()> {
     super::runtime()?.block_on(async {
-        let client = Client::new(globals)?;
+        let client = super::client::connect(globals)?;
         let r = Resolver {
             client: &client,
             home: &globals.home.0,

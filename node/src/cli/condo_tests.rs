@@ -16,7 +16,7 @@ use super::super::{Cli, Command, Globals, Output};
 use super::*;
 use crate::config::Home;
 use clap::Parser;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tamga_runtime::condo::{DecisionKind, Fraction, Governance, Mandate};
 use tamga_runtime::types::{hashing, Founder};
 
@@ -270,7 +270,7 @@ fn founding_is_checked_before_the_node_is_asked() {
         rpc_url: Some("http://127.0.0.1:1".into()),
         output: Output::Json,
     };
-    let client = Client::new(&globals).unwrap();
+    let client = super::super::client::connect(&globals).unwrap();
     let r = Resolver {
         client: &client,
         home: home.path(),

@@ -7,14 +7,13 @@
 //! (raw bytes). Parties and arbiters are subjects; arbiters must be certified
 //! with the arbiter role, and never parties (Art. 67 p.3).
 
-use super::client::Client;
 use super::output::print;
 use super::resolve::Resolver;
 use super::tx::{submit, TxOpts};
 use super::Globals;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
+
 use std::path::{Path, PathBuf};
 use tamga_runtime::contracts::{ArbitrationClause, Decision, Direction};
 use tamga_runtime::types::{Bytes, Payload};
@@ -204,17 +203,17 @@ async fn deploy_payload(r: &Resolver<'_>, args: &DeployArgs) -> Result<Payload> 
 
 pub fn run(globals: &Globals, command: ContractCommand) -> Result<()> {
     super::runtime()?.block_on(async {
-        let client = Client::new(globals)?;
+        let client = super::client::connect(globals)?;
         let r = Resolver {
             client: &client,
             home: &globals.home.0,
         };
         let (payload, opts) = match command {
             ContractCommand::Show { contract } => {
-                return show(globals, &client, "contract_get", json!([contract])).await
+                return show(globals, client.contract_get(contract).await?)
             }
             ContractCommand::Instance { instance } => {
-                return show(globals, &client, "contract_instance", json!([instance])).await
+                return show(globals, client.contract_instance(instance).await?)
             }
             ContractCommand::Query {
                 instance,
@@ -225,9 +224,11 @@ pub fn run(globals: &Globals, command: ContractCommand) -> Result<()> {
                     Some(c) => Some(r.subject(&c).await?),
                     None => None,
                 };
-                let input = hex::encode(encode_args(&r, &args).await?);
-                let params = json!([instance, input, caller]);
-                return show(globals, &client, "contract_query", params).await;
+                let input = encode_args(&r, &args).await?;
+                return show(
+                    globals,
+                    client.contract_query(instance, &input, caller).await?,
+                );
             }
             other => transaction(&r, other).await?,
         };
@@ -253,17 +254,12 @@ async fn transaction(r: &Resolver<'_>, command: ContractCommand) -> Result<(Payl
             (payload, opts)
         }
         ContractCommand::Accept { instance, opts } => {
-            let shown = r
-                .client
-                .call("contract_instance", vec![json!(instance)])
-                .await?;
-            let hash =
-                |field: &str| Hash32::from_hex(shown["accept"][field].as_str().unwrap_or_default());
+            let accept = r.client.contract_instance(instance).await?.accept;
             let payload = Payload::Accept {
                 instance,
-                code_hash: hash("code_hash")?,
-                terms_hash: hash("terms_hash")?,
-                init_args_hash: hash("init_args_hash")?,
+                code_hash: accept.code_hash,
+                terms_hash: accept.terms_hash,
+                init_args_hash: accept.init_args_hash,
             };
             (payload, opts)
         }
@@ -331,9 +327,9 @@ async fn transaction(r: &Resolver<'_>, command: ContractCommand) -> Result<(Payl
     })
 }
 
-async fn show(globals: &Globals, client: &Client, method: &str, params: Value) -> Result<()> {
-    let params = params.as_array().cloned().unwrap_or_default();
-    let value = client.call(method, params).await?;
+/// A result as JSON, in both output modes.
+fn show(globals: &Globals, result: impl serde::Serialize) -> Result<()> {
+    let value = serde_json::to_value(result)?;
     print(globals.output, &value, || {
         serde_json::to_string_pretty(&value).expect("JSON values print")
     });

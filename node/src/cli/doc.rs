@@ -6,7 +6,6 @@
 //! has, and `certificate` writes a file proving it offline (`tamga verify`).
 
 use super::certfile;
-use super::client::Client;
 use super::output::{print, Reported};
 use super::tx::{submit_cosigned, TxOpts};
 use super::Globals;
@@ -136,8 +135,8 @@ async fn anchor(globals: &Globals, file: &Path, cosigners: &[String], opts: TxOp
     let Some(mut result) = submit_cosigned(globals, payload, opts, &keys).await? else {
         return Ok(());
     };
-    let client = Client::new(globals)?;
-    let anchors = client.call("doc_get", vec![json!(document)]).await?;
+    let client = super::client::connect(globals)?;
+    let anchors = serde_json::to_value(client.doc_get(document).await?)?;
     let tx = &result["hash"];
     let mut mine: Value = anchors["signatures"]
         .as_array()
@@ -174,8 +173,8 @@ async fn anchor(globals: &Globals, file: &Path, cosigners: &[String], opts: TxOp
 
 async fn verify(globals: &Globals, file: &Path) -> Result<()> {
     let document = hash_file(file)?;
-    let client = Client::new(globals)?;
-    let mut value = client.call("doc_get", vec![json!(document)]).await?;
+    let client = super::client::connect(globals)?;
+    let mut value = serde_json::to_value(client.doc_get(document).await?)?;
     annotate(&mut value["signatures"], &key_names(&globals.home.0));
     let count = value["signatures"].as_array().map_or(0, Vec::len);
     value["file"] = json!(file);
@@ -208,7 +207,7 @@ async fn certificate(
         certfile::check_stdout()?;
     }
     let hash = hash_file(file)?;
-    let client = Client::new(globals)?;
+    let client = super::client::connect(globals)?;
     let fetched = certfile::fetch(&client, Claim::Document { hash }, height).await?;
     match out {
         Some(path) => {

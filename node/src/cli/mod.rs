@@ -11,6 +11,7 @@ mod condo_show;
 mod contract;
 mod dev;
 mod doc;
+mod events;
 mod init;
 mod keys;
 mod output;

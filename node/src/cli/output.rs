@@ -1,7 +1,6 @@
 //! Printing results: `--output json` prints one JSON document on stdout (errors too,
 //! as `{"error": ...}`), text prints lines for people.
 
-use super::client::RpcError;
 use super::Output;
 use serde_json::{json, Value};
 use tamga_runtime::pki::identifier::IdentifierError;
@@ -26,7 +25,7 @@ pub fn error(output: Output, e: &anyhow::Error) {
     if e.downcast_ref::<Reported>().is_some() {
         return;
     }
-    let rpc = e.downcast_ref::<RpcError>();
+    let rpc = super::client::rpc_error(e);
     match output {
         Output::Json => {
             let local = e.downcast_ref::<IdentifierError>();

@@ -4,15 +4,21 @@
 use super::certfile;
 use super::client::Client;
 use super::condo_show;
+use super::events::{self, Names};
 use super::output::print;
 use super::resolve::Resolver;
 use super::Globals;
 use crate::keyring;
 use anyhow::Result;
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use tamga_client::{
+    Account, BlockView, CondoView, NodeStatus, OffersPage, OwnedRecords, ProposalsPage,
+    RecordHistory, TxInfo, ValidatorSet,
+};
+use tamga_runtime::records::Record;
 use tamga_runtime::Hash32;
 use tamga_verify::Claim;
 
@@ -40,13 +46,13 @@ pub enum QueryCommand {
     History {
         id: Hash32,
         #[arg(long)]
-        limit: Option<usize>,
+        limit: Option<u64>,
     },
     /// Records a subject owns (a key name, a certified key or a subject id).
     Owner {
         owner: String,
         #[arg(long)]
-        limit: Option<usize>,
+        limit: Option<u64>,
     },
     /// An account's next nonce.
     Account { key: String },
@@ -76,7 +82,7 @@ pub enum QueryCommand {
 
 pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
     super::runtime()?.block_on(async {
-        let client = Client::new(globals)?;
+        let client = super::client::connect(globals)?;
         if let QueryCommand::Record {
             id,
             certificate: Some(path),
@@ -88,65 +94,83 @@ pub fn run(globals: &Globals, command: QueryCommand) -> Result<()> {
             certfile::report(globals, path, &fetched);
             return Ok(());
         }
-        let (method, params) = request(globals, &client, command).await?;
-        let value = client.call(method, params).await?;
-        let denominators = match globals.output {
-            super::Output::Text => share_denominators(&client, &value).await,
-            super::Output::Json => HashMap::new(),
+        let shown = fetch(globals, &client, command).await?;
+        let value = shown.json()?;
+        let (denominators, names) = match globals.output {
+            super::Output::Text => (
+                share_denominators(&client, &value).await,
+                Names::load(&globals.home.0, &client).await,
+            ),
+            super::Output::Json => (HashMap::new(), Names::default()),
         };
         print(globals.output, &value, || {
-            text(method, &value, &denominators)
+            text(&shown, &value, &denominators, &names)
         });
         Ok(())
     })
 }
 
-async fn request(
-    globals: &Globals,
-    client: &Client,
-    command: QueryCommand,
-) -> Result<(&'static str, Vec<Value>)> {
+/// What a query returned, typed; printed as its JSON or in words.
+enum Shown {
+    Status(NodeStatus),
+    Block(BlockView),
+    Tx(TxInfo),
+    Record(Record),
+    History(RecordHistory),
+    Owner(OwnedRecords),
+    Account(Account),
+    Validators(ValidatorSet),
+    Condo(CondoView),
+    Proposals(ProposalsPage),
+    Offers(OffersPage),
+}
+
+impl Shown {
+    fn json(&self) -> Result<Value> {
+        Ok(match self {
+            Shown::Status(v) => serde_json::to_value(v)?,
+            Shown::Block(v) => serde_json::to_value(v)?,
+            Shown::Tx(v) => serde_json::to_value(v)?,
+            Shown::Record(v) => serde_json::to_value(v)?,
+            Shown::History(v) => serde_json::to_value(v)?,
+            Shown::Owner(v) => serde_json::to_value(v)?,
+            Shown::Account(v) => serde_json::to_value(v)?,
+            Shown::Validators(v) => serde_json::to_value(v)?,
+            Shown::Condo(v) => serde_json::to_value(v)?,
+            Shown::Proposals(v) => serde_json::to_value(v)?,
+            Shown::Offers(v) => serde_json::to_value(v)?,
+        })
+    }
+}
+
+async fn fetch(globals: &Globals, client: &Client, command: QueryCommand) -> Result<Shown> {
     let home = &globals.home.0;
     Ok(match command {
-        QueryCommand::Status => ("node_status", vec![]),
-        QueryCommand::Block { height } => (
-            "block_get",
-            height.map(|h| vec![json!(h)]).unwrap_or_default(),
-        ),
-        QueryCommand::Tx { hash } => ("tx_get", vec![json!(hash)]),
-        QueryCommand::Record { id, .. } => ("record_get", vec![json!(id)]),
+        QueryCommand::Status => Shown::Status(client.node_status().await?),
+        QueryCommand::Block { height } => Shown::Block(client.block_get(height).await?),
+        QueryCommand::Tx { hash } => Shown::Tx(client.tx_get(hash).await?),
+        QueryCommand::Record { id, .. } => Shown::Record(client.record_get(id).await?),
         QueryCommand::History { id, limit } => {
-            ("record_history", vec![json!(id), json!(0), json!(limit)])
+            Shown::History(client.record_history(id, Some(0), limit).await?)
         }
         QueryCommand::Owner { owner, limit } => {
             let resolver = Resolver { client, home };
             let owner = resolver.subject(&owner).await?;
-            (
-                "record_byOwner",
-                vec![json!(owner), Value::Null, json!(limit)],
-            )
+            Shown::Owner(client.record_by_owner(owner, None, limit).await?)
         }
-        QueryCommand::Validators => ("validators_get", vec![]),
-        QueryCommand::Condo { id } => ("condo_get", vec![json!(id)]),
-        QueryCommand::Proposals { id, after, limit } => (
-            "condo_proposals",
-            vec![json!(id), json!(after), json!(limit)],
-        ),
+        QueryCommand::Validators => Shown::Validators(client.validators_get().await?),
+        QueryCommand::Condo { id } => Shown::Condo(client.condo_get(id).await?),
+        QueryCommand::Proposals { id, after, limit } => {
+            Shown::Proposals(client.condo_proposals(id, after, limit).await?)
+        }
         QueryCommand::Offers { id, after, limit } => {
-            ("condo_offers", vec![json!(id), json!(after), json!(limit)])
+            Shown::Offers(client.condo_offers(id, after, limit).await?)
         }
-        QueryCommand::Account { key } => (
-            "account_get",
-            vec![json!(keyring::resolve_public(home, &key)?)],
-        ),
+        QueryCommand::Account { key } => {
+            let key = keyring::resolve_public(home, &key)?;
+            Shown::Account(client.account_get(key).await?)
+        }
     })
-}
-
-fn short(value: &Value) -> String {
-    value
-        .as_str()
-        .map(|s| s.chars().take(16).collect())
-        .unwrap_or_else(|| value.to_string())
 }
 
 /// Each condominium a shown record is a share of, with its denominator (for
@@ -161,40 +185,34 @@ async fn share_denominators(client: &Client, value: &Value) -> HashMap<String, u
         let Some(condo) = record["asset"]["share"]["condo"].as_str() else {
             continue;
         };
+        let Ok(id) = Hash32::from_hex(condo) else {
+            continue;
+        };
         if out.contains_key(condo) {
             continue;
         }
-        if let Ok(shown) = client.call("condo_get", vec![json!(condo)]).await {
-            if let Some(den) = shown["denominator"].as_u64() {
-                out.insert(condo.to_owned(), den);
-            }
+        if let Ok(shown) = client.condo_get(id).await {
+            out.insert(condo.to_owned(), shown.denominator);
         }
     }
     out
 }
 
 /// Lines for people; anything without a dedicated layout prints as indented JSON.
-fn text(method: &str, value: &Value, denominators: &HashMap<String, u64>) -> String {
-    match method {
-        "record_get" => record_text(value, denominators),
-        "condo_get" => condo_show::condo_text(value),
-        "condo_proposals" => condo_show::proposals_text(value),
-        "condo_offers" => condo_show::offers_text(value),
-        "record_history" => value["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                format!(
-                    "height {:>6}  tx {}…  {}",
-                    e["height"],
-                    short(&e["tx"]),
-                    e["event"]
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
-        "record_byOwner" => value["records"]
+fn text(
+    shown: &Shown,
+    value: &Value,
+    denominators: &HashMap<String, u64>,
+    names: &Names,
+) -> String {
+    match shown {
+        Shown::Record(_) => record_text(value, denominators),
+        Shown::Condo(_) => condo_show::condo_text(value),
+        Shown::Proposals(_) => condo_show::proposals_text(value),
+        Shown::Offers(_) => condo_show::offers_text(value),
+        Shown::History(history) => history_text(history, names),
+        Shown::Tx(tx) => tx_text(tx, names),
+        Shown::Owner(_) => value["records"]
             .as_array()
             .into_iter()
             .flatten()
@@ -203,6 +221,50 @@ fn text(method: &str, value: &Value, denominators: &HashMap<String, u64>) -> Str
             .join("\n\n"),
         _ => serde_json::to_string_pretty(value).expect("JSON values print"),
     }
+}
+
+/// A record's provenance, a sentence per change: "registered to alice by
+/// registrar at height 222".
+fn history_text(history: &RecordHistory, names: &Names) -> String {
+    let lines: Vec<String> = history
+        .entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{} at height {} (tx {})",
+                events::sentence(&e.event, names),
+                e.height,
+                events::short(e.tx)
+            )
+        })
+        .collect();
+    match lines.is_empty() {
+        true => "no changes recorded".into(),
+        false => lines.join("\n"),
+    }
+}
+
+/// A transaction's status and, once committed, its events in sentences.
+fn tx_text(tx: &TxInfo, names: &Names) -> String {
+    let status = serde_json::to_value(tx.status).unwrap_or_default();
+    let mut lines = vec![format!(
+        "transaction {} {}{}",
+        tx.hash,
+        status.as_str().unwrap_or_default(),
+        tx.height
+            .map(|h| format!(" at height {h}"))
+            .unwrap_or_default()
+    )];
+    if let Some(error) = &tx.error {
+        lines.push(format!("{} [{}]", error.message, error.reason));
+    }
+    for event in tx.events() {
+        lines.push(format!(
+            "event: {}",
+            events::sentence_with_record(event, names)
+        ));
+    }
+    lines.join("\n")
 }
 
 fn record_text(r: &Value, denominators: &HashMap<String, u64>) -> String {

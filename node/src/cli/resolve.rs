@@ -3,10 +3,9 @@
 //! a key name from the keyring (or a public key) is looked up on the node
 //! (`cert_status`), and a 64-hex id already naming a subject is taken as is.
 
-use super::client::{Client, RpcError};
+use super::client::{rpc_error, Client};
 use crate::keyring;
 use anyhow::{bail, Context, Result};
-use serde_json::json;
 use std::path::Path;
 use tamga_runtime::{PublicKey, SubjectId};
 
@@ -16,9 +15,7 @@ pub struct Resolver<'a> {
 }
 
 fn not_found(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<RpcError>()
-        .is_some_and(|e| e.reason.starts_with("not_found"))
+    rpc_error(error).is_some_and(|e| e.reason.starts_with("not_found"))
 }
 
 impl Resolver<'_> {
@@ -34,7 +31,12 @@ impl Resolver<'_> {
         }
         let id = SubjectId::from_hex(text)
             .with_context(|| format!("{text:?} is neither a key name nor a 64-hex id"))?;
-        match self.client.call("subject_get", vec![json!(id)]).await {
+        match self
+            .client
+            .subject_get(id)
+            .await
+            .map_err(anyhow::Error::from)
+        {
             Ok(_) => Ok(id),
             Err(e) if not_found(&e) => self.subject_of_key(&PublicKey(id.0)).await,
             Err(e) => Err(e),
@@ -45,16 +47,17 @@ impl Resolver<'_> {
     /// a revoked one (for false data, say) may name the wrong person, so a
     /// record is never sent by it; name the subject by its id instead.
     pub async fn subject_of_key(&self, key: &PublicKey) -> Result<SubjectId> {
-        match self.client.call("cert_status", vec![json!(key)]).await {
+        let found = self.client.cert_status(*key, None).await;
+        match found.map_err(anyhow::Error::from) {
             Ok(found) => {
-                let status = &found["status"]["status"];
-                if status != "valid" {
+                if !found.status.is_valid() {
+                    let status = serde_json::to_value(&found.status)?;
                     bail!(
-                        "key {key}'s certificate is {status}: name the subject by its id instead"
+                        "key {key}'s certificate is {}: name the subject by its id instead",
+                        status["status"]
                     );
                 }
-                let subject = found["certificate"]["subject"].as_str().unwrap_or_default();
-                Ok(SubjectId::from_hex(subject)?)
+                Ok(found.certificate.subject)
             }
             Err(e) if not_found(&e) => {
                 bail!("no certificate names key {key}: it speaks for no subject (Art. 49 p.2)")

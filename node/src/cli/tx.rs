@@ -5,6 +5,7 @@
 //! certificate names.
 
 use super::client::Client;
+use super::events::{self, Names};
 use super::output::print;
 use super::resolve::Resolver;
 use super::txfile::{self, TxFile};
@@ -16,6 +17,8 @@ use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tamga_client::{Refusal, TxStatus};
+use tamga_runtime::records::Event;
 use tamga_runtime::types::{
     encoding, EncumbranceKind, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };
@@ -232,14 +235,14 @@ pub fn run(globals: &Globals, command: TxCommand) -> Result<()> {
         TxCommand::Submit { file, no_wait } => {
             let signed = TxFile::read(&file)?.signed()?;
             return super::runtime()?.block_on(async {
-                let client = Client::new(globals)?;
+                let client = super::client::connect(globals)?;
                 send(globals, &client, signed, no_wait).await
             });
         }
         _ => {}
     }
     super::runtime()?.block_on(async {
-        let client = Client::new(globals)?;
+        let client = super::client::connect(globals)?;
         let resolver = Resolver {
             client: &client,
             home: &globals.home.0,
@@ -351,12 +354,8 @@ pub(super) async fn build(
     payload: Payload,
     signer: PublicKey,
 ) -> Result<Transaction> {
-    let status = client.call("node_status", vec![]).await?;
-    let chain_id = status["chain_id"].as_str().unwrap_or_default().to_owned();
-    let account = client.call("account_get", vec![json!(signer)]).await?;
-    let Some(nonce) = account["next_nonce"].as_u64() else {
-        bail!("node returned no next_nonce")
-    };
+    let chain_id = client.node_status().await?.chain_id;
+    let nonce = client.account_get(signer).await?.next_nonce;
     Ok(Transaction {
         chain_id,
         signer,
@@ -367,9 +366,19 @@ pub(super) async fn build(
 
 pub(super) async fn submit(globals: &Globals, payload: Payload, opts: TxOpts) -> Result<()> {
     if let Some(result) = submit_cosigned(globals, payload, opts, &[]).await? {
-        print(globals.output, &result, || describe(&result));
+        print_committed(globals, &super::client::connect(globals)?, &result).await;
     }
     Ok(())
+}
+
+/// A committed transaction: its JSON as is, or in text its ids and its events
+/// in sentences naming keys and subjects this keyring knows.
+pub(super) async fn print_committed(globals: &Globals, client: &Client, result: &Value) {
+    let names = match globals.output {
+        super::Output::Text => Names::load(&globals.home.0, client).await,
+        super::Output::Json => Names::default(),
+    };
+    print(globals.output, result, || describe(result, &names));
 }
 
 /// Builds the transaction, signs it with `--from` and each of `cosigners`, then
@@ -383,7 +392,7 @@ pub(super) async fn submit_cosigned(
     cosigners: &[SigningKey],
 ) -> Result<Option<Value>> {
     let home = &globals.home.0;
-    let client = Client::new(globals)?;
+    let client = super::client::connect(globals)?;
     let tx = build(&client, payload, keyring::resolve_public(home, &opts.from)?).await?;
     let key = keyring::load(home, &opts.from).ok();
     if let Some(path) = &opts.out {
@@ -432,7 +441,7 @@ fn write_file(
 
 async fn send(globals: &Globals, client: &Client, signed: SignedTx, no_wait: bool) -> Result<()> {
     if let Some(result) = send_wait(globals, client, signed, no_wait).await? {
-        print(globals.output, &result, || describe(&result));
+        print_committed(globals, client, &result).await;
     }
     Ok(())
 }
@@ -445,8 +454,7 @@ async fn send_wait(
     no_wait: bool,
 ) -> Result<Option<Value>> {
     let hash = signed.id();
-    let tx_hex = hex::encode(encoding::encode(&signed));
-    client.call("tx_submit", vec![json!(tx_hex)]).await?;
+    client.tx_submit(&signed).await?;
     if no_wait {
         let value = json!({ "hash": hash, "status": "pending" });
         print(globals.output, &value, || format!("submitted {hash}"));
@@ -467,18 +475,25 @@ pub(super) async fn wait_committed(client: &Client, hash: &Hash32) -> Result<Val
     let waiting = format!("waiting for {hash} to commit");
     let mut progress = Progress::spinner(&waiting, Lines::Stderr, WAIT_CADENCE);
     loop {
-        let mut result = client.call("tx_get", vec![json!(hash)]).await?;
-        match result["status"].as_str() {
-            Some("committed") => {
+        let found = client.tx_get(*hash).await?;
+        match found.status {
+            TxStatus::Committed => {
+                let mut result = serde_json::to_value(&found)?;
                 add_created_ids(&mut result);
                 progress.finish(&format!("{hash} committed"));
                 return Ok(result);
             }
-            Some("rejected") => bail!(
-                "transaction {hash} rejected: {} [{}]",
-                result["error"]["message"].as_str().unwrap_or_default(),
-                result["error"]["reason"].as_str().unwrap_or_default()
-            ),
+            TxStatus::Rejected => {
+                let error = found.error.unwrap_or_else(|| Refusal {
+                    reason: String::new(),
+                    message: String::new(),
+                });
+                bail!(
+                    "transaction {hash} rejected: {} [{}]",
+                    error.message,
+                    error.reason
+                )
+            }
             _ if started.elapsed() > COMMIT_WAIT_MAX => {
                 bail!("transaction {hash} not committed after {COMMIT_WAIT_MAX:?}")
             }
@@ -514,7 +529,8 @@ fn add_created_ids(result: &mut Value) {
     super::condo_show::lift_results(result);
 }
 
-fn describe(result: &Value) -> String {
+/// A committed transaction in lines for people.
+pub(super) fn describe(result: &Value, names: &Names) -> String {
     let mut lines = vec![format!(
         "committed {} at height {}",
         result["hash"].as_str().unwrap_or(""),
@@ -537,8 +553,12 @@ fn describe(result: &Value) -> String {
             other => lines.push(format!("{key}: {other}")),
         }
     }
-    for event in result["events"].as_array().into_iter().flatten() {
-        lines.push(format!("event: {event}"));
+    let events: Vec<Event> = serde_json::from_value(result["events"].clone()).unwrap_or_default();
+    for event in &events {
+        lines.push(format!(
+            "event: {}",
+            events::sentence_with_record(event, names)
+        ));
     }
     lines.join("\n")
 }

@@ -143,9 +143,13 @@ async fn post_raw_jsonrpc(addr: SocketAddr, body: &str) -> (u16, String) {
 async fn example_server() -> (ServerHandle, SocketAddr) {
     let mut config = Config::default();
     config.rpc.listen = "127.0.0.1:0".into();
-    serve(&config, example_methods(), std::sync::Arc::new(crate::metrics::Metrics::new()))
-        .await
-        .unwrap()
+    serve(
+        &config,
+        example_methods(),
+        std::sync::Arc::new(crate::metrics::Metrics::new()),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]

@@ -171,7 +171,9 @@ pub(crate) async fn serve(
             tower::ServiceBuilder::new()
                 .layer(crate::explorer::ExplorerLayer)
                 .layer(crate::metrics::http::MetricsLayer::new(metrics.clone()))
-                .layer(conformance::RequestShapeLayer::new(config.max_request_bytes)),
+                .layer(conformance::RequestShapeLayer::new(
+                    config.max_request_bytes,
+                )),
         )
         .set_rpc_middleware(
             jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new().layer_fn(move |service| {

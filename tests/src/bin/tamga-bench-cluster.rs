@@ -17,12 +17,10 @@
 //! Usage: `tamga-bench-cluster [TRANSFERS] [BLOCK_TIME_MS] [SECOND_BLOCK_TIME_MS]`
 //! (16000, 200, 100). Run it through `scripts/bench.sh`.
 
-use jsonrpsee::core::client::SubscriptionClientT;
-use jsonrpsee::rpc_params;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tamga_runtime::records::Event;
 use tamga_runtime::types::SignedTx;
 use tamga_runtime::Hash32;
 use tamga_tests::bench::{arg, one_core_limit, registrations, submit_all, transfers, StageReading};
@@ -54,17 +52,17 @@ fn setup(node: &Node, chain: &str, per_owner: usize) -> Vec<Vec<Hash32>> {
     for txs in &all {
         submit_all(node, txs);
         let last = txs.last().expect("setup txs");
-        wait_committed(node, &last.id().to_hex(), WAIT).expect("setup commits");
+        wait_committed(node, last.id(), WAIT).expect("setup commits");
     }
     all.iter()
         .map(|txs| {
             txs.iter()
                 .map(|tx| {
-                    let done = node.rpc("tx_get", json!([tx.id()])).expect("tx_get");
-                    let id = done["events"][0]["registered"]["record"]
-                        .as_str()
-                        .expect("record");
-                    Hash32::from_hex(id).expect("hex")
+                    let done = node.client().tx_get(tx.id()).expect("tx_get");
+                    match done.events() {
+                        [Event::Registered { record, .. }, ..] => *record,
+                        other => panic!("no record registered: {other:?}"),
+                    }
                 })
                 .collect()
         })
@@ -86,8 +84,8 @@ fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String)
     let mut height = 0;
     for txs in streams {
         let last = txs.last().expect("transfers");
-        let done = wait_committed(cluster.node(0), &last.id().to_hex(), WAIT).expect("commits");
-        height = height.max(done["height"].as_u64().expect("commit height"));
+        let done = wait_committed(cluster.node(0), last.id(), WAIT).expect("commits");
+        height = height.max(done.height.expect("commit height"));
     }
     let rate = count as f64 / started.elapsed().as_secs_f64();
     let stages = StageReading::of(cluster.node(0)).per_tx_since(&before, count);
@@ -97,25 +95,19 @@ fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String)
 /// Commit instants of transaction ids, heard on a WebSocket block subscription.
 fn listen(node: &Node) -> Arc<Mutex<HashMap<String, Instant>>> {
     let heard = Arc::new(Mutex::new(HashMap::new()));
-    let (url, sink) = (format!("ws://{}", node.addr), heard.clone());
+    let (url, sink) = (node.rpc_url.clone(), heard.clone());
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async move {
-            let client = jsonrpsee_ws_client::WsClientBuilder::default()
-                .build(&url)
-                .await
-                .expect("ws connect");
-            let mut sub = client
-                .subscribe::<Value, _>("block_subscribe", rpc_params![], "block_unsubscribe")
-                .await
-                .expect("subscribe");
+            let client = tamga_client::Client::new(&url).expect("client");
+            let mut blocks = client.block_subscribe().await.expect("subscribe");
             let _ = ready_tx.send(());
-            while let Some(Ok(notice)) = sub.next().await {
+            while let Ok(notice) = blocks.next().await {
                 let now = Instant::now();
                 let mut heard = sink.lock().unwrap();
-                for id in notice["txs"].as_array().into_iter().flatten() {
-                    heard.insert(id.as_str().unwrap_or_default().to_owned(), now);
+                for id in notice.txs {
+                    heard.insert(id.to_hex(), now);
                 }
             }
         });
@@ -172,7 +164,7 @@ fn latency(cluster: &Cluster, streams: &[Vec<SignedTx>], rate: f64) -> Latency {
     let sent = paced(cluster, streams, rate);
     for txs in streams {
         let last = txs.last().expect("paced transfers");
-        wait_committed(node0, &last.id().to_hex(), WAIT).expect("commits");
+        wait_committed(node0, last.id(), WAIT).expect("commits");
     }
     std::thread::sleep(Duration::from_millis(500));
     let heard = heard.lock().expect("heard");
@@ -242,8 +234,8 @@ fn catch_up(cluster: &mut Cluster, height: u64) -> CatchUp {
     let blocks = node0.height();
     let txs = (1..=blocks)
         .map(|h| {
-            let block = node0.rpc("block_get", json!([h])).expect("block_get");
-            block["txs"].as_array().expect("block txs").len()
+            let block = node0.client().block_get(Some(h)).expect("block_get");
+            block.txs.len()
         })
         .sum();
     let started = Instant::now();
@@ -345,10 +337,7 @@ fn main() {
     let half = full / 2;
     let (one_core, loaded, slow, fast) = {
         let node0 = cluster.node(0);
-        let chain = node0.rpc("node_status", json!([])).expect("node_status")["chain_id"]
-            .as_str()
-            .expect("chain id")
-            .to_owned();
+        let chain = node0.client().node_status().expect("node_status").chain_id;
         let one_core = one_core_limit(node0, &chain, 5_000);
         let records = setup(node0, &chain, full + 2 * half);
         let to = node0.subject("registrar");

@@ -15,11 +15,11 @@
 //!
 //! Usage: `tamga-bench [TRANSFERS] [BLOCK_TIME_MS] [CONTRACT_CALLS] [RECORDS]`.
 
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::contracts::vm::limits;
 use tamga_runtime::contracts::{ArbitrationClause, BlockFuel, CallEnv, Vm};
+use tamga_runtime::records::Event;
 use tamga_runtime::types::Bytes;
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{Hash32, PublicKey};
@@ -31,8 +31,7 @@ use tamga_tests::{contract_wasm, Node};
 const CHAIN: &str = "tamga-dev";
 
 fn wait_committed(node: &Node, last: &SignedTx) {
-    let hash = last.id().to_hex();
-    node.wait_tx(&hash);
+    node.wait_tx(last.id());
 }
 
 /// Records at the small state: the transfer workload's own, at least this many.
@@ -52,13 +51,12 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
     submit_all(node, &setup);
     wait_committed(node, setup.last().unwrap());
     let records: Vec<Hash32> = setup.iter().map(record_of).collect();
-    let done = node.rpc("tx_get", json!([setup[0].id()])).unwrap();
-    let derived = &done["events"][0]["registered"]["record"];
-    assert_eq!(
-        derived,
-        &json!(records[0]),
-        "record ids derive as the node's"
-    );
+    let done = node.client().tx_get(setup[0].id()).unwrap();
+    let derived = match done.events() {
+        [Event::Registered { record, .. }, ..] => Some(*record),
+        _ => None,
+    };
+    assert_eq!(derived, Some(records[0]), "record ids derive as the node's");
 
     let alice = node.key("alice");
     let run = transfer_run(node, CHAIN, &alice, &records[..count], node.subject("bob"));
@@ -164,13 +162,10 @@ fn contracts_section(node: &Node, calls: usize) {
         }],
     );
     submit_all(node, &deploy);
-    let done = node.wait_tx(&deploy[0].id().to_hex());
-    let contract = Hash32::from_hex(
-        done["events"][0]["contract_deployed"]["contract"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let done = node.wait_tx(deploy[0].id());
+    let Some(Event::ContractDeployed { contract, .. }) = done.events().first().cloned() else {
+        panic!("no contract deployed: {done:?}")
+    };
     // Setup (not timed): `calls` instances, each accepted by both parties.
     let parties = vec![node.subject("alice"), node.subject("bob")];
     let init = (0..calls)
@@ -185,14 +180,9 @@ fn contracts_section(node: &Node, calls: usize) {
     wait_committed(node, setup.last().unwrap());
     let instances: Vec<Hash32> = setup
         .iter()
-        .map(|tx| {
-            Hash32::from_hex(
-                node.rpc("tx_get", json!([tx.id()])).unwrap()["events"][0]["instance_proposed"]
-                    ["instance"]
-                    .as_str()
-                    .unwrap(),
-            )
-            .unwrap()
+        .map(|tx| match node.client().tx_get(tx.id()).unwrap().events() {
+            [Event::InstanceProposed { instance, .. }, ..] => *instance,
+            other => panic!("no instance proposed: {other:?}"),
         })
         .collect();
     let reclaims = instances
@@ -250,12 +240,10 @@ fn certificates_section(node: &Node) {
     );
     submit_all(node, &setup);
     wait_committed(node, &setup[0]);
-    let done = node.rpc("tx_get", json!([setup[0].id()])).unwrap();
-    let record = done["events"][0]["registered"]["record"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let record = Hash32::from_hex(&record).unwrap();
+    let done = node.client().tx_get(setup[0].id()).unwrap();
+    let Some(Event::Registered { record, .. }) = done.events().first().cloned() else {
+        panic!("no record registered: {done:?}")
+    };
     let holder = node.subject("bob");
     let kind = tamga_runtime::types::EncumbranceKind::Lease;
     for id in 1..=50u32 {
@@ -282,8 +270,8 @@ fn certificates_section(node: &Node) {
             wait_committed(node, &release[0]);
         }
     }
-    let answer = node.rpc("record_certificate", json!([record])).unwrap();
-    let bytes = hex::decode(answer["certificate"].as_str().unwrap()).unwrap();
+    let answer = node.client().record_certificate(record, None).unwrap();
+    let bytes = answer.certificate.0;
     let genesis = std::fs::read(node.home.join("genesis.json")).unwrap();
     let genesis: tamga_runtime::Genesis = serde_json::from_slice(&genesis).unwrap();
     let verified = tamga_verify::verify_bytes(&bytes, &genesis).expect("the certificate verifies");

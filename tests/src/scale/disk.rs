@@ -3,7 +3,6 @@
 //! before and after a workload, the difference divided by the workload's size.
 
 use crate::Node;
-use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// One `node_status` reading: per column family (SST bytes, memtable bytes), and
@@ -15,22 +14,15 @@ pub struct Usage {
 
 /// Reads the node's storage usage (`node_storage`).
 pub fn usage(node: &Node) -> Usage {
-    let storage = node.rpc("node_storage", json!([])).expect("node_storage");
-    let storage = &storage;
-    let families = storage["column_families"]
-        .as_object()
-        .unwrap_or_else(|| panic!("node_status has no storage usage: {storage}"));
-    let int = |v: &Value| v.as_u64().expect("a byte count");
-    let column_families = families
-        .iter()
-        .map(|(name, cf)| {
-            let bytes = (int(&cf["sst_bytes"]), int(&cf["memtable_bytes"]));
-            (name.clone(), bytes)
-        })
+    let storage = node.client().node_storage().expect("node_storage");
+    let column_families = storage
+        .column_families
+        .into_iter()
+        .map(|(name, cf)| (name, (cf.sst_bytes, cf.memtable_bytes)))
         .collect();
     Usage {
         column_families,
-        wal_bytes: int(&storage["wal_bytes"]),
+        wal_bytes: storage.wal_bytes,
     }
 }
 
@@ -81,8 +73,8 @@ pub fn print_per_transfer(before: &Usage, after: &Usage, count: usize) {
 pub fn wait_compacted(node: &Node, max: std::time::Duration) -> std::time::Duration {
     let started = std::time::Instant::now();
     while started.elapsed() < max {
-        let storage = node.rpc("node_storage", json!([])).expect("node_storage");
-        if storage["compaction_pending"] == json!(false) {
+        let storage = node.client().node_storage().expect("node_storage");
+        if !storage.compaction_pending {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));

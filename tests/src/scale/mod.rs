@@ -11,7 +11,6 @@ pub mod rows;
 
 use crate::bench::{submit_all, transfers, StageReading};
 use crate::Node;
-use serde_json::json;
 use std::time::{Duration, Instant};
 use tamga_runtime::types::SignedTx;
 use tamga_runtime::{Hash32, PublicKey, SubjectId};
@@ -23,14 +22,17 @@ pub const POOL_TXS: usize = 20_000;
 /// Waits until `tx` is committed, for up to `timeout` (a chunk at a large state
 /// may take longer than [`Node::wait_tx`]'s 30 s).
 pub fn wait_committed(node: &Node, tx: &SignedTx, timeout: Duration) {
-    let hash = tx.id().to_hex();
+    let hash = tx.id();
     let deadline = Instant::now() + timeout;
     loop {
-        let result = node.rpc("tx_get", json!([hash])).expect("tx_get");
-        if result["status"] == "committed" {
+        let result = node.client().tx_get(hash).expect("tx_get");
+        if result.is_committed() {
             return;
         }
-        assert!(result["status"] == "pending", "tx {hash}: {result}");
+        assert!(
+            result.status == tamga_client::TxStatus::Pending,
+            "tx {hash}: {result:?}"
+        );
         assert!(
             Instant::now() < deadline,
             "tx {hash} not committed in {timeout:?}"

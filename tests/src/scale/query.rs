@@ -1,110 +1,92 @@
-//! JSON-RPC queries per second, wrk-style: `C` threads, each with one keep-alive
-//! HTTP/1.1 connection, send pre-built POST requests back to back for a fixed time
-//! and read each response by its `Content-Length`. The same cheap client measures
-//! the node and a bare jsonrpsee server (in this process) that answers
-//! `record_get` with a fixed copy of a real result, so their ratio is the node's
-//! own cost per query beside the RPC framework's.
+//! JSON-RPC queries per second: `C` connections, each a typed client
+//! (`tamga-client`) with its own keep-alive connection, ask back to back for a
+//! fixed time. The same client measures the node and a bare jsonrpsee server
+//! (in this process) that answers `record_get` with a fixed copy of a real
+//! result, which the client reads into the same `Record`, so their ratio is the
+//! node's own cost per query beside the RPC framework's and the client's.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tamga_client::Client;
+use tamga_runtime::{Hash32, SubjectId};
 
 /// What one load run counted.
 pub struct Load {
-    /// Answers with HTTP 200 and a JSON-RPC result, per second.
+    /// Answers that were a result, per second.
     pub qps: f64,
-    /// Answers that were an HTTP or JSON-RPC error.
+    /// Answers that were an error (transport or JSON-RPC).
     pub errors: u64,
 }
 
-/// A full HTTP/1.1 keep-alive POST of `body` to `addr`.
-pub fn request(addr: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+/// What each query asks; the `i`-th query of a run takes the `i`-th argument
+/// (cycling), each connection starting from its own offset.
+#[derive(Clone)]
+pub enum Query {
+    /// `record_get` of each id.
+    RecordGet(Arc<Vec<Hash32>>),
+    /// `record_byOwner` of `owner`, a 100-record page after each cursor.
+    ByOwner {
+        owner: SubjectId,
+        cursors: Arc<Vec<Hash32>>,
+    },
+    /// `record_history` of each id.
+    History(Arc<Vec<Hash32>>),
 }
 
-/// A JSON-RPC 2.0 call's body.
-pub fn call(method: &str, params: serde_json::Value) -> String {
-    serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string()
-}
-
-/// One keep-alive connection reading responses by `Content-Length`.
-struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    fn open(addr: &str) -> Conn {
-        let stream = TcpStream::connect(addr).expect("connects");
-        stream.set_nodelay(true).expect("nodelay");
-        let timeout = Some(Duration::from_secs(30));
-        stream.set_read_timeout(timeout).expect("read timeout");
-        Conn {
-            stream,
-            buf: Vec::with_capacity(64 * 1024),
+impl Query {
+    fn len(&self) -> usize {
+        match self {
+            Query::RecordGet(ids) | Query::History(ids) => ids.len(),
+            Query::ByOwner { cursors, .. } => cursors.len(),
         }
     }
 
-    /// Sends `request`, reads one response; returns whether it was a success
-    /// (HTTP 200 with a JSON-RPC `"result"`).
-    fn exchange(&mut self, request: &[u8]) -> bool {
-        self.stream.write_all(request).expect("request written");
-        let (head_end, length, status_ok) = loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
-                let length = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse::<usize>().ok())
-                    .unwrap_or_else(|| panic!("no Content-Length in {head}"));
-                break (end + 4, length, head.starts_with("http/1.1 200"));
+    async fn ask(&self, client: &Client, i: usize) -> Result<(), tamga_client::Error> {
+        match self {
+            Query::RecordGet(ids) => client.record_get(ids[i % ids.len()]).await.map(drop),
+            Query::ByOwner { owner, cursors } => {
+                let after = Some(cursors[i % cursors.len()]);
+                let page = client.record_by_owner(*owner, after, Some(100));
+                page.await.map(drop)
             }
-            self.fill();
-        };
-        while self.buf.len() < head_end + length {
-            self.fill();
+            Query::History(ids) => {
+                let history = client.record_history(ids[i % ids.len()], None, None);
+                history.await.map(drop)
+            }
         }
-        let body = &self.buf[head_end..head_end + length];
-        // jsonrpsee writes `{"jsonrpc":"2.0","id":1,"result":…` or `…"error":…`.
-        let ok = status_ok && find(&body[..body.len().min(64)], b"\"result\"").is_some();
-        self.buf.drain(..head_end + length);
-        ok
-    }
-
-    fn fill(&mut self) {
-        let mut chunk = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut chunk).expect("response read");
-        assert!(n > 0, "server closed a keep-alive connection");
-        self.buf.extend_from_slice(&chunk[..n]);
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `connections` threads send `requests` (each thread from its own offset,
-/// cycling) to `addr` for `duration`; counts answers.
-pub fn load(addr: &str, requests: &[Vec<u8>], connections: usize, duration: Duration) -> Load {
-    assert!(!requests.is_empty(), "requests to send");
+/// `connections` clients ask `query` of the server at `url` for `duration`,
+/// on `threads` runtime threads; counts answers.
+pub fn load(
+    url: &str,
+    query: &Query,
+    connections: usize,
+    threads: usize,
+    duration: Duration,
+) -> Load {
+    assert!(query.len() > 0, "queries to send");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let started = Instant::now();
     let deadline = started + duration;
-    let counts: Vec<(u64, u64)> = std::thread::scope(|s| {
-        let threads: Vec<_> = (0..connections)
+    let counts: Vec<(u64, u64)> = runtime.block_on(async {
+        let tasks: Vec<_> = (0..connections)
             .map(|c| {
-                s.spawn(move || {
-                    let mut conn = Conn::open(addr);
+                let client = Client::new(url).expect("client");
+                let query = query.clone();
+                tokio::spawn(async move {
                     let (mut ok, mut failed) = (0u64, 0u64);
-                    let mut i = c * requests.len() / connections;
+                    let mut i = c * query.len() / connections;
                     while Instant::now() < deadline {
-                        if conn.exchange(&requests[i % requests.len()]) {
-                            ok += 1;
-                        } else {
-                            failed += 1;
+                        match query.ask(&client, i).await {
+                            Ok(()) => ok += 1,
+                            Err(_) => failed += 1,
                         }
                         i += 1;
                     }
@@ -112,10 +94,11 @@ pub fn load(addr: &str, requests: &[Vec<u8>], connections: usize, duration: Dura
                 })
             })
             .collect();
-        threads
-            .into_iter()
-            .map(|t| t.join().expect("load thread"))
-            .collect()
+        let mut counts = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            counts.push(task.await.expect("load task"));
+        }
+        counts
     });
     let secs = started.elapsed().as_secs_f64();
     let ok: u64 = counts.iter().map(|c| c.0).sum();

@@ -2,10 +2,11 @@
 //! records, transfers on it beside the same workload at a small state, where the
 //! disk bytes of a transfer go, and query rates beside a bare jsonrpsee server.
 
-use super::query::{call, load, request, BareServer};
+use super::query::{load, BareServer, Query};
 use super::{dir_bytes, disk, free_bytes, growth, mib, transfer_run, Rng};
 use crate::Node;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 use tamga_runtime::Hash32;
 
@@ -103,20 +104,9 @@ pub fn large_state(
     LargeState { all, alices, moved }
 }
 
-/// Requests for `method` with parameters from `params`, `n` of them, to `addr`.
-fn requests(
-    addr: &str,
-    method: &str,
-    n: usize,
-    mut params: impl FnMut() -> serde_json::Value,
-) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|_| request(addr, &call(method, params())))
-        .collect()
-}
-
 /// Queries per second on the node: `record_get` beside a bare jsonrpsee server
-/// answering the same JSON, then `record_byOwner` and `record_history`.
+/// answering the same JSON to the same client, then `record_byOwner` and
+/// `record_history`.
 pub fn queries(node: &Node, state: &LargeState) {
     // More than any run sends in its seconds, so no id is asked twice on purpose
     // (a repeat would be served from the node's cache).
@@ -127,23 +117,17 @@ pub fn queries(node: &Node, state: &LargeState) {
     let mut rng = Rng::new(62);
     let all = &state.all;
     let ids: Vec<Hash32> = (0..REQUESTS).map(|_| all[rng.below(all.len())]).collect();
-    let mut next = ids.iter();
-    let to_node = requests(&node.addr, "record_get", REQUESTS, || {
-        json!([next.next().expect("an id per request")])
-    });
-    let fixed = node.rpc("record_get", json!([ids[0]])).expect("record_get");
-    let bare = BareServer::start(fixed, cores);
-    let bare_addr = bare.addr.to_string();
-    let mut next = ids.iter();
-    let to_bare = requests(&bare_addr, "record_get", REQUESTS, || {
-        json!([next.next().expect("an id per request")])
-    });
-    let on_node = load(&node.addr, &to_node, connections, duration);
-    let on_bare = load(&bare_addr, &to_bare, connections, duration);
+    let fixed = node.client().record_get(ids[0]).expect("record_get");
+    let bare = BareServer::start(json!(fixed), cores);
+    let bare_url = format!("http://{}", bare.addr);
+    let gets = Query::RecordGet(Arc::new(ids));
+    let threads = cores;
+    let on_node = load(&node.rpc_url, &gets, connections, threads, duration);
+    let on_bare = load(&bare_url, &gets, connections, threads, duration);
     drop(bare);
     let secs = duration.as_secs();
     println!(
-        "record_get, node:              {:>9.0} q/s (random of {} records; {connections} keep-alive connections, {secs} s)",
+        "record_get, node:              {:>9.0} q/s (random of {} records; {connections} typed clients, {secs} s)",
         on_node.qps,
         all.len()
     );
@@ -156,22 +140,22 @@ pub fn queries(node: &Node, state: &LargeState) {
         on_node.qps / on_bare.qps
     );
 
-    let alice = node.subject("alice");
     let alices = &state.alices;
-    let pages = requests(&node.addr, "record_byOwner", REQUESTS / 10, || {
-        json!([alice, alices[rng.below(alices.len())], 100])
-    });
-    let by_owner = load(&node.addr, &pages, connections, duration);
+    let cursors = (0..REQUESTS / 10).map(|_| alices[rng.below(alices.len())]);
+    let pages = Query::ByOwner {
+        owner: node.subject("alice"),
+        cursors: Arc::new(cursors.collect()),
+    };
+    let by_owner = load(&node.rpc_url, &pages, connections, threads, duration);
     println!(
         "record_byOwner, node:          {:>9.0} q/s (100-record pages of alice's {}, random cursor)",
         by_owner.qps,
         alices.len()
     );
     let moved = &state.moved;
-    let histories = requests(&node.addr, "record_history", REQUESTS, || {
-        json!([moved[rng.below(moved.len())]])
-    });
-    let history = load(&node.addr, &histories, connections, duration);
+    let histories = (0..REQUESTS).map(|_| moved[rng.below(moved.len())]);
+    let histories = Query::History(Arc::new(histories.collect()));
+    let history = load(&node.rpc_url, &histories, connections, threads, duration);
     println!(
         "record_history, node:          {:>9.0} q/s (2-entry histories, random of {} records)",
         history.qps,
