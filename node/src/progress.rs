@@ -392,6 +392,11 @@ pub async fn show_catch_up(metrics: std::sync::Arc<crate::metrics::Metrics>) {
                 progress.set(height, Some(target));
                 Some(progress)
             }
+            // No peer reports a tip (all left): nothing to catch up to, so no claim.
+            Some(progress) if target == 0 => {
+                progress.finish(&format!("at height {height}; no peer reports its tip"));
+                None
+            }
             Some(progress) if height >= target => {
                 progress.finish(&format!("caught up at height {height}"));
                 None

@@ -59,9 +59,13 @@ impl Peers {
         }
     }
 
-    /// The highest tip a connected peer reports (0: none has).
+    /// The highest tip two connected peers vouch for: the second-highest report,
+    /// so one peer claiming a far-off tip cannot set the target alone; with one
+    /// peer, its tip (0: none has reported).
     fn target(&self) -> u64 {
-        self.tips.values().copied().max().unwrap_or(0)
+        let mut tips: Vec<u64> = self.tips.values().copied().collect();
+        tips.sort_unstable_by(|a, b| b.cmp(a));
+        tips.get(1).or(tips.first()).copied().unwrap_or(0)
     }
 }
 
@@ -117,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn the_target_is_the_highest_tip_of_a_connected_peer() {
+    fn the_target_is_the_highest_tip_two_connected_peers_vouch_for() {
         let mut peers = Peers::default();
         assert!(
             !peers.apply(PeerEvent::Tip(peer(1), 50)),
@@ -128,7 +132,11 @@ mod tests {
         assert!(peers.apply(PeerEvent::Tip(peer(1), 50)));
         assert!(peers.apply(PeerEvent::Tip(peer(2), 70)));
         assert!(!peers.apply(PeerEvent::Tip(peer(2), 70)), "no change");
-        assert_eq!(peers.target(), 70);
+        assert_eq!(peers.target(), 50, "one peer alone does not set the target");
+        assert!(peers.apply(PeerEvent::Connected(peer(3))));
+        assert!(peers.apply(PeerEvent::Tip(peer(3), u64::MAX)));
+        assert_eq!(peers.target(), 70, "a far-off claim needs a second peer");
+        assert!(peers.apply(PeerEvent::Disconnected(peer(3))));
         assert!(peers.apply(PeerEvent::Disconnected(peer(2))));
         assert_eq!((peers.target(), peers.connected.len()), (50, 1));
     }

@@ -131,7 +131,9 @@ fn is_json_rpc_post(request: &HttpRequest, max: u32) -> bool {
 /// holds notifications only.
 async fn reshape(request: HttpRequest, max: u32) -> Result<(HttpRequest, bool), BoxError> {
     let (mut parts, body) = request.into_parts();
-    let read = read_bounded(body, max as usize).await?;
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, read_bounded(body, max as usize))
+        .await
+        .map_err(|_| BoxError::from("the request body did not arrive in time"))??;
     let (body, notifications_only) = match read.len() > max as usize {
         // jsonrpsee refuses it as too large when it reads it in turn.
         true => (read, false),
@@ -171,6 +173,10 @@ async fn silence(response: HttpResponse) -> Result<HttpResponse, BoxError> {
     parts.headers.remove(http::header::CONTENT_LENGTH);
     Ok(HttpResponse::from_parts(parts, HttpBody::default()))
 }
+
+/// How long a request body may take to arrive: a client that trickles bytes
+/// holds a connection slot and this task, so it is cut off.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The body's bytes, stopping once more than `max` have arrived.
 async fn read_bounded(mut body: HttpBody, max: usize) -> Result<Bytes, BoxError> {
@@ -229,6 +235,15 @@ pub(crate) fn normalise(body: &[u8]) -> Shaped {
     let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(value.get()) else {
         return Shaped::default();
     };
+    // Over the batch limit jsonrpsee refuses the whole batch without reading its
+    // entries, so they are not read here either: checking each costs memory
+    // per entry, and a 1 MiB body holds half a million of them.
+    if items.len() > super::BATCH_CALLS_MAX as usize {
+        return Shaped {
+            body: trimmed,
+            notifications_only: false,
+        };
+    }
     let entries: Vec<Entry> = items.iter().map(|item| entry(item)).collect();
     let notifications_only =
         !entries.is_empty() && entries.iter().all(|e| matches!(e, Entry::Notification));
