@@ -9,6 +9,7 @@
 //! so it is tested without a clock; [`Progress`] is the thin edge that reads
 //! the clock and draws.
 
+use indicatif::style::TemplateError;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
@@ -36,6 +37,8 @@ pub fn choose_mode(quiet: bool, stderr_is_terminal: bool, ci: bool, dumb_term: b
 }
 
 static MODE: OnceLock<Mode> = OnceLock::new();
+const COUNTER_TEMPLATE: &str = "{prefix} [{bar:30}] {pos}/{len} {msg}";
+const SPINNER_TEMPLATE: &str = "{spinner} {prefix} ({elapsed})";
 /// Every bar of the process, so log lines can be written around them.
 static BARS: OnceLock<MultiProgress> = OnceLock::new();
 
@@ -53,6 +56,23 @@ fn detect(quiet: bool) -> Mode {
 
 pub fn mode() -> Mode {
     *MODE.get_or_init(|| detect(false))
+}
+
+/// Set when the log is JSON: work that reports through the log then writes log
+/// lines, never a bar, so every stderr line stays a JSON object.
+static LOG_IS_JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn log_is_json() {
+    LOG_IS_JSON.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The mode for work whose plain lines go to `lines`.
+fn mode_for(lines: Lines) -> Mode {
+    let json = LOG_IS_JSON.load(std::sync::atomic::Ordering::Relaxed);
+    match mode() {
+        Mode::Bar if lines == Lines::Log && json => Mode::Lines,
+        mode => mode,
+    }
 }
 
 /// When plain lines are written: the first after `first`, then one per `every`.
@@ -240,40 +260,41 @@ impl Progress {
         lines: Lines,
         cadence: Cadence,
     ) -> Self {
-        let mut progress = Self::new(label, unit, position, lines, cadence);
+        let bar = hidden_bar(Some(total)).with_position(position);
+        let style = ProgressStyle::with_template(COUNTER_TEMPLATE).map(|s| s.progress_chars("=> "));
+        let mut progress = Self::new(label, unit, position, lines, cadence, (bar, style));
         progress.tracker.set_total(Some(total));
-        if let Some(bar) = &progress.bar {
-            bar.set_length(total);
-            bar.set_position(position);
-            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
-                .map(|s| s.progress_chars("=> "));
-            if let Ok(style) = style {
-                bar.set_style(style);
-            }
-        }
         progress
     }
 
     /// Work with no known end (a wait): a spinner, or a line now and then.
     pub fn spinner(label: &str, lines: Lines, cadence: Cadence) -> Self {
-        let progress = Self::new(label, "", 0, lines, cadence);
+        let style = ProgressStyle::with_template(SPINNER_TEMPLATE);
+        let progress = Self::new(label, "", 0, lines, cadence, (hidden_bar(None), style));
         if let Some(bar) = &progress.bar {
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} ({elapsed})") {
-                bar.set_style(style);
-            }
             bar.enable_steady_tick(Duration::from_millis(120));
         }
         progress
     }
 
-    fn new(label: &str, unit: &'static str, position: u64, lines: Lines, cadence: Cadence) -> Self {
-        let mode = mode();
+    /// `bar`, styled before it is first drawn, is shown only in [`Mode::Bar`].
+    fn new(
+        label: &str,
+        unit: &'static str,
+        position: u64,
+        lines: Lines,
+        cadence: Cadence,
+        (bar, style): (ProgressBar, Result<ProgressStyle, TemplateError>),
+    ) -> Self {
+        let mode = mode_for(lines);
         let bar = (mode == Mode::Bar).then(|| {
+            let bar = match style {
+                Ok(style) => bar.with_style(style),
+                Err(_) => bar,
+            };
             let bars =
                 BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-            let bar = bars.add(ProgressBar::no_length());
-            bar.set_prefix(label.to_owned());
-            bar
+            bars.add(bar.with_prefix(label.to_owned()))
         });
         Progress {
             tracker: Tracker::new(label, unit, position, Duration::ZERO, cadence),
@@ -337,6 +358,12 @@ impl Progress {
             }
         }
     }
+}
+
+/// A bar that draws nothing until a [`MultiProgress`] takes it in (so one made
+/// in another mode never reaches the terminal, not even when dropped).
+fn hidden_bar(length: Option<u64>) -> ProgressBar {
+    ProgressBar::with_draw_target(length, ProgressDrawTarget::hidden())
 }
 
 impl Drop for Progress {

@@ -158,7 +158,10 @@ pub(crate) fn init_logging(lone_validator: bool) {
         .with_writer(crate::progress::StderrAroundBars);
     let _ = match LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text) {
         LogFormat::Text => logs.try_init(),
-        LogFormat::Json => logs.json().try_init(),
+        LogFormat::Json => {
+            crate::progress::log_is_json();
+            logs.json().try_init()
+        }
     };
 }
 
