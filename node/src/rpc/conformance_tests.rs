@@ -279,7 +279,10 @@ fn malformed_request_objects_become_invalid_requests_with_their_id() {
     // A batch past the limit is jsonrpsee's to refuse whole: its entries are
     // neither checked nor rewritten (half a million of them fit in 1 MiB).
     let at_limit = format!("[{}]", vec!["1"; 100].join(","));
-    assert!(rewritten(&at_limit).is_some(), "a batch at the limit is checked");
+    assert!(
+        rewritten(&at_limit).is_some(),
+        "a batch at the limit is checked"
+    );
     let over = format!("[{}]", vec!["1"; 101].join(","));
     assert_eq!(rewritten(&over), None, "a batch over the limit passes on");
     // Notifications only: no reply is due.
