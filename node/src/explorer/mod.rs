@@ -26,6 +26,19 @@ struct Asset {
     body: &'static str,
 }
 
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// A file of this directory, served under [`ASSET_PREFIX`] as `content_type`.
+macro_rules! asset {
+    ($file:literal, $content_type:expr) => {
+        Asset {
+            path: concat!("/explorer/", $file),
+            content_type: $content_type,
+            body: include_str!($file),
+        }
+    };
+}
+
 /// The page's files, by the path they are served at.
 const ASSETS: &[Asset] = &[
     Asset {
@@ -33,51 +46,15 @@ const ASSETS: &[Asset] = &[
         content_type: "text/html; charset=utf-8",
         body: include_str!("index.html"),
     },
-    Asset {
-        path: "/explorer/style.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_str!("style.css"),
-    },
-    Asset {
-        path: "/explorer/icon.svg",
-        content_type: "image/svg+xml",
-        body: include_str!("icon.svg"),
-    },
-    Asset {
-        path: "/explorer/dom.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("dom.js"),
-    },
-    Asset {
-        path: "/explorer/rpc.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("rpc.js"),
-    },
-    Asset {
-        path: "/explorer/chain.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("chain.js"),
-    },
-    Asset {
-        path: "/explorer/records.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("records.js"),
-    },
-    Asset {
-        path: "/explorer/contracts.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("contracts.js"),
-    },
-    Asset {
-        path: "/explorer/condo.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("condo.js"),
-    },
-    Asset {
-        path: "/explorer/app.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_str!("app.js"),
-    },
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
+    asset!("dom.js", JS),
+    asset!("rpc.js", JS),
+    asset!("chain.js", JS),
+    asset!("records.js", JS),
+    asset!("contracts.js", JS),
+    asset!("condo.js", JS),
+    asset!("app.js", JS),
 ];
 
 /// Longest `Host` header copied into the page's Content-Security-Policy.
