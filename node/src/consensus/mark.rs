@@ -84,7 +84,12 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
             return Decision::Repeat(earlier.signature);
         }
     }
-    if at > done && earlier.is_none() {
+    // A proposal for the mark's own round that arrives after this validator's
+    // vote in it (the block took longer to build than the propose timeout, so
+    // the engine voted nil first): no proposal was signed in that round, so
+    // signing one cannot contradict anything; the mark stays where it is.
+    let late_proposal = step == Step::Proposal && (height, round) == (mark.height, mark.round);
+    if (at > done || late_proposal) && earlier.is_none() {
         return Decision::Sign;
     }
     if at == done && &mark.sign_bytes == bytes {
@@ -197,14 +202,26 @@ impl SigningState {
                         signature,
                     });
                 }
-                let next = Mark {
-                    height: at.0,
-                    round: at.1,
-                    step: at.2,
-                    sign_bytes: *bytes,
-                    signature,
-                    proposals,
+                let next = match mark.as_ref() {
+                    // A late proposal (see [`decide`]): remembered, the mark kept.
+                    Some(m) if at < m.position() => Mark {
+                        proposals,
+                        ..m.clone()
+                    },
+                    _ => Mark {
+                        height: at.0,
+                        round: at.1,
+                        step: at.2,
+                        sign_bytes: *bytes,
+                        signature,
+                        proposals,
+                    },
                 };
+                assert!(
+                    mark.as_ref()
+                        .is_none_or(|m| next.position() >= m.position()),
+                    "the signing mark never moves back"
+                );
                 write_synced(&self.path, &next).map_err(|e| {
                     MarkError::Persist(format!(
                         "cannot persist the signing mark, not signing: {e:#}"
@@ -267,7 +284,8 @@ mod tests {
         let at = |h, r, s| decide(Some(&m), (h, r, s), &Hash32([9; 32]));
         assert!(matches!(at(9, 5, Step::Precommit), Decision::Refuse(_)));
         assert!(matches!(at(10, 0, Step::Precommit), Decision::Refuse(_)));
-        assert!(matches!(at(10, 1, Step::Proposal), Decision::Refuse(_)));
+        assert!(matches!(at(10, 0, Step::Proposal), Decision::Refuse(_)));
+        assert_eq!(at(10, 1, Step::Proposal), Decision::Sign, "a late proposal");
         assert!(
             matches!(at(10, 1, Step::Prevote), Decision::Refuse(_)),
             "same step, other bytes"
@@ -316,6 +334,30 @@ mod tests {
             panic!("no new signature after a restart either")
         });
         assert_eq!(after_restart.unwrap(), [8; 64]);
+    }
+
+    /// The engine voted nil in a round because its own block was late, then asks
+    /// for the proposal: it is signed once (nothing was proposed in that round),
+    /// the mark stays at the vote, and the vote cannot be signed over again.
+    #[test]
+    fn a_late_proposal_in_the_marked_round_is_signed_and_the_mark_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
+        state
+            .sign((714, 0, Step::Precommit), &Hash32([1; 32]), |_| [1; 64])
+            .unwrap();
+        let late = state.sign((714, 0, Step::Proposal), &Hash32([2; 32]), |_| [2; 64]);
+        assert_eq!(late.unwrap(), [2; 64]);
+        assert_eq!(state.last(), Some((714, 0, Step::Precommit)));
+        let second = state.sign((714, 0, Step::Proposal), &Hash32([3; 32]), |_| [3; 64]);
+        assert!(second.is_err(), "one proposal per round");
+        let revote = state.sign((714, 0, Step::Precommit), &Hash32([4; 32]), |_| [4; 64]);
+        assert!(revote.is_err(), "the vote is not signed over");
+        let reopened = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
+        let again = reopened.sign((714, 0, Step::Proposal), &Hash32([2; 32]), |_| {
+            panic!("the same signature comes back")
+        });
+        assert_eq!(again.unwrap(), [2; 64]);
     }
 
     #[test]
