@@ -64,7 +64,7 @@ pub(super) fn register(m: &mut super::Methods, moniker: String) -> anyhow::Resul
     m.add(block_def(), block_get)?;
     m.add(raw_def(), block_get_raw)?;
     m.add(evidence_def(), evidence_list)?;
-    m.add(record_def(), record_get)?;
+    m.add_point_read(record_def(), record_get)?;
     m.add(history_def(), record_history)?;
     m.add(by_owner_def(), records_by_owner)?;
     m.add(account_def(), account_get)?;

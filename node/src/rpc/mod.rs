@@ -77,6 +77,22 @@ impl Methods {
         Ok(())
     }
 
+    /// Serves `method` under `def.name` on the connection's own task, with no
+    /// blocking thread and no call slot: only for a method that reads one state
+    /// value by key (a few microseconds, from the node's caches or RocksDB), whose
+    /// hand-off to a blocking thread would cost more than the read. A batch of
+    /// [`BATCH_CALLS_MAX`] such calls holds one async worker for about a millisecond.
+    pub fn add_point_read<F>(&mut self, def: MethodDef, method: F) -> Result<()>
+    where
+        F: Fn(&App, jsonrpsee::types::Params) -> RpcResult + Clone + Send + Sync + 'static,
+    {
+        let app = self.app.clone();
+        self.module
+            .register_method(def.name, move |params, _, _| method(&app, params))?;
+        self.defs.push(def);
+        Ok(())
+    }
+
     /// Serves a WebSocket subscription under `subscribe.name` (notifications named
     /// `notification`, ended by `unsubscribe.name`), and documents both methods.
     pub fn add_subscription<F, Fut, R>(

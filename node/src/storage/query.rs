@@ -3,7 +3,7 @@
 
 use super::*;
 use tamga_runtime::records::Record;
-use tamga_runtime::state::{get_typed, keys};
+use tamga_runtime::state::keys;
 use tamga_runtime::types::{Block, Commit};
 use tamga_runtime::SubjectId;
 
@@ -26,10 +26,15 @@ impl Storage {
         key: &[u8],
         what: &'static str,
     ) -> Result<Option<T>, StorageError> {
-        get_typed(self, key).map_err(|e| StorageError::Corrupt {
-            what,
-            reason: e.to_string(),
-        })
+        let Some(bytes) = self.state_raw(key)? else {
+            return Ok(None);
+        };
+        encoding::decode(&bytes)
+            .map(Some)
+            .map_err(|e| StorageError::Corrupt {
+                what,
+                reason: e.to_string(),
+            })
     }
 
     pub fn record(&self, id: &Hash32) -> Result<Option<Record>, StorageError> {
