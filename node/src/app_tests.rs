@@ -335,3 +335,36 @@ fn building_stops_at_its_deadline_and_the_rest_stay_pending() {
         .unwrap();
     assert_eq!(built.block.txs.len(), 2);
 }
+
+/// A commit drops the proposals at or below its height, keeps those above it,
+/// and deletes them key by key, leaving no range tombstone behind (each one
+/// would be sorted again on every later read of the column family).
+#[test]
+fn a_commit_prunes_proposals_at_or_below_its_height_key_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path());
+    let storage = &app.storage;
+    let (id, block) = (Hash32([7; 32]), b"block bytes".as_slice());
+    for height in 1..=3 {
+        storage.save_proposal(height, &id, block).unwrap();
+        storage.save_own_proposal(height, 0, &id).unwrap();
+    }
+    produce_one(&app, &dev_key("validator")).unwrap();
+    produce_one(&app, &dev_key("validator")).unwrap();
+    for height in 1..=2 {
+        assert_eq!(
+            storage.proposal(height, &id).unwrap(),
+            None,
+            "height {height}"
+        );
+        assert_eq!(
+            storage.own_proposal(height, 0).unwrap(),
+            None,
+            "height {height}"
+        );
+    }
+    assert_eq!(storage.proposal(3, &id).unwrap().as_deref(), Some(block));
+    assert_eq!(storage.own_proposal(3, 0).unwrap(), Some(id));
+    // Two heights pruned in each of the two column families, key by key.
+    assert_eq!(storage.proposal_point_deletes(), 4);
+}

@@ -117,9 +117,13 @@ impl Storage {
                 .iter()
                 .map(|(key, value)| (key.clone(), value.clone())),
         );
-        let nodes = tree.node_batch.nodes().iter();
-        self.nodes
-            .update(nodes.map(|(key, node)| (key.clone(), Some(node.clone()))));
+        let nodes = tree.node_batch.nodes();
+        self.top.offer(nodes.iter());
+        self.nodes.update(
+            nodes
+                .iter()
+                .map(|(key, node)| (key.clone(), Some(node.clone()))),
+        );
     }
 
     /// Commits a decided block and everything it changed, atomically and durably.
@@ -186,8 +190,9 @@ impl Storage {
             time_ms: header.time_ms,
         };
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
-        self.prune_proposals(&mut batch, header.height);
+        self.prune_proposals(&mut batch, header.height)?;
         self.write(batch)?;
+        self.proposals_pruned(header.height);
         self.cache_committed(&executed.writes, &executed.tree);
         Ok(tip)
     }

@@ -13,6 +13,7 @@ mod proofs;
 mod proposals;
 mod query;
 mod smt;
+mod top;
 pub mod usage;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
@@ -93,6 +94,11 @@ pub struct Storage {
     values: cache::Cache<Vec<u8>, Vec<u8>>,
     /// State-tree nodes, in front of `CF_SMT_NODES` (immutable once written).
     nodes: cache::Cache<jmt::storage::NodeKey, jmt::storage::Node>,
+    /// The state tree's top levels, pinned (see [`top`]).
+    top: top::TopNodes,
+    /// Proposals below this height are pruned (0 at start: the first commit
+    /// looks from the lowest height).
+    proposals_pruned_below: std::sync::atomic::AtomicU64,
 }
 
 impl Storage {
@@ -112,6 +118,8 @@ impl Storage {
             db,
             values: cache::Cache::new(cache::STATE_CACHE_BYTES_MAX, cache::weigh_state),
             nodes: cache::Cache::new(cache::NODE_CACHE_BYTES_MAX, smt::weigh_node),
+            top: Default::default(),
+            proposals_pruned_below: Default::default(),
         })
     }
 
@@ -173,30 +181,45 @@ fn cf_options(name: &str, block_cache: &rocksdb::Cache) -> Options {
     table.set_block_cache(block_cache);
     table.set_cache_index_and_filter_blocks(true);
     table.set_pin_l0_filter_and_index_blocks_in_cache(true);
-    if [CF_STATE, CF_SMT_NODES, CF_TXS, CF_META].contains(&name) {
+    let point_reads = [CF_STATE, CF_SMT_NODES, CF_TXS, CF_META].contains(&name);
+    if point_reads {
         table.set_bloom_filter(10.0, false);
     }
     let mut options = Options::default();
     options.set_block_based_table_factory(&table);
+    if point_reads {
+        // A bloom filter over the memtable's keys too (2 % of the write buffer): a
+        // random read of a large state misses the memtable, and this skips its
+        // skip-list search.
+        options.set_memtable_whole_key_filtering(true);
+        options.set_memtable_prefix_bloom_ratio(0.02);
+    }
     options
+}
+
+impl Storage {
+    /// A committed state value, through the value cache; a disk error is the
+    /// caller's to report (RPC reads answer `node.storage`, never panic).
+    pub(crate) fn state_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = key.to_vec();
+        let epoch = match self.values.get(&key) {
+            Ok(value) => return Ok(Some(value)),
+            Err(epoch) => epoch,
+        };
+        let value = self.get_raw(CF_STATE, &key)?;
+        if let Some(value) = &value {
+            self.values.fill(key, value.clone(), epoch);
+        }
+        Ok(value)
+    }
 }
 
 /// Committed state, as the runtime reads it. A failing disk read cannot be turned
 /// into "no value" without forking from other nodes, so it stops the node.
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let key = key.to_vec();
-        let epoch = match self.values.get(&key) {
-            Ok(value) => return Some(value),
-            Err(epoch) => epoch,
-        };
-        match self.get_raw(CF_STATE, &key) {
-            Ok(value) => {
-                if let Some(value) = &value {
-                    self.values.fill(key, value.clone(), epoch);
-                }
-                value
-            }
+        match self.state_raw(key) {
+            Ok(value) => value,
             Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),
         }
     }

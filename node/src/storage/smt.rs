@@ -24,6 +24,9 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        if let Some(node) = self.top.get(node_key) {
+            return Ok(Some(node));
+        }
         let epoch = match self.nodes.get(node_key) {
             Ok(node) => return Ok(Some(node)),
             Err(epoch) => epoch,
@@ -32,6 +35,7 @@ impl TreeReader for Storage {
             self.get_decoded(CF_SMT_NODES, &encoding::encode(node_key), "tree node")?;
         // Only nodes that exist: an absent key may be written by a later block.
         if let Some(node) = &node {
+            self.top.offer([(node_key, node)]);
             self.nodes.fill(node_key.clone(), node.clone(), epoch);
         }
         Ok(node)
