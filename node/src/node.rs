@@ -126,8 +126,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         faults: config.test_faults.clone().unwrap_or_default(),
     };
     let result = run_consensus(app, &settings).await;
-    let _ = rpc.stop();
-    rpc.stopped().await;
+    rpc.stop().await;
     result
 }
 

@@ -7,7 +7,10 @@
 //! `priv_validator_state.json`.
 //!
 //! Rule: below the mark, refuse; at the mark, only the very same bytes (and the
-//! stored signature is returned again); above it, sign and move the mark. The
+//! stored signature is returned again); above it, sign and move the mark. One
+//! exception below it: the first proposal of the round the mark's vote is in
+//! (a block that was late, after the engine voted nil) is signed, and the mark
+//! stays at the vote. The
 //! proposals signed at the mark's height are remembered too, so the same
 //! proposal signed again (the part that carries it, a re-proposal after a
 //! restart) gets the same signature back, never a second one.
@@ -88,7 +91,11 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
     // vote in it (the block took longer to build than the propose timeout, so
     // the engine voted nil first): no proposal was signed in that round, so
     // signing one cannot contradict anything; the mark stays where it is.
-    let late_proposal = step == Step::Proposal && (height, round) == (mark.height, mark.round);
+    // The mark must be a vote (a mark at a proposal, from a version that did not
+    // list proposals, says nothing about which one was signed).
+    let late_proposal = step == Step::Proposal
+        && (height, round) == (mark.height, mark.round)
+        && mark.step > Step::Proposal;
     if (at > done || late_proposal) && earlier.is_none() {
         return Decision::Sign;
     }
@@ -353,6 +360,11 @@ mod tests {
         assert!(second.is_err(), "one proposal per round");
         let revote = state.sign((714, 0, Step::Precommit), &Hash32([4; 32]), |_| [4; 64]);
         assert!(revote.is_err(), "the vote is not signed over");
+        // A mark at a proposal with no list of proposals (an older version's
+        // file) does not tell which one was signed: another is refused.
+        let unlisted = mark(714, 0, Step::Proposal, 5);
+        let other = decide(Some(&unlisted), (714, 0, Step::Proposal), &Hash32([6; 32]));
+        assert!(matches!(other, Decision::Refuse(_)));
         let reopened = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
         let again = reopened.sign((714, 0, Step::Proposal), &Hash32([2; 32]), |_| {
             panic!("the same signature comes back")

@@ -30,15 +30,16 @@ const SUBSCRIPTIONS_PER_CONNECTION_MAX: u32 = 64;
 const BATCH_CALLS_MAX: u32 = 100;
 /// Calls in flight at once, across every method and connection: each runs on a
 /// blocking thread (RocksDB reads, the mempool lock, signature checks), and past
-/// this a caller is told the node is busy, so no client can tie up the blocking
-/// threads that consensus work shares.
+/// this a caller is told the node is busy, so no client can occupy more threads
+/// than this on the cores consensus shares.
 pub const RPC_CALLS_AT_ONCE_MAX: usize = 32;
 
 type RpcResult = Result<serde_json::Value, jsonrpsee::types::ErrorObjectOwned>;
 
 /// The methods being registered: each runs on a blocking thread and holds one of
-/// [`RPC_CALLS_AT_ONCE_MAX`] slots while it does. Each comes with its definition,
-/// which `rpc.discover` documents.
+/// [`RPC_CALLS_AT_ONCE_MAX`] slots while it does, but point reads
+/// ([`Methods::add_point_read`]). Each comes with its definition, which
+/// `rpc.discover` documents.
 pub(crate) struct Methods {
     pub module: jsonrpsee::RpcModule<()>,
     pub app: Arc<App>,
@@ -79,9 +80,10 @@ impl Methods {
 
     /// Serves `method` under `def.name` on the connection's own task, with no
     /// blocking thread and no call slot: only for a method that reads one state
-    /// value by key (a few microseconds, from the node's caches or RocksDB), whose
-    /// hand-off to a blocking thread would cost more than the read. A batch of
-    /// [`BATCH_CALLS_MAX`] such calls holds one async worker for about a millisecond.
+    /// value by key (microseconds from the node's caches, tens from RocksDB's
+    /// files), whose hand-off to a blocking thread costs more than the read. A
+    /// batch of [`BATCH_CALLS_MAX`] such calls holds one of the RPC runtime's
+    /// workers for a few milliseconds at most; consensus runs on another runtime.
     pub fn add_point_read<F>(&mut self, def: MethodDef, method: F) -> Result<()>
     where
         F: Fn(&App, jsonrpsee::types::Params) -> RpcResult + Clone + Send + Sync + 'static,
@@ -152,15 +154,61 @@ pub(crate) fn node_methods(
     methods.finish()
 }
 
-/// Starts the server; returns its handle and the address it actually bound.
+/// Worker threads of the RPC server's own runtime.
+const RPC_WORKER_THREADS: usize = 2;
+
+/// The running server, on a runtime of its own: its connections, request
+/// parsing and inline reads never queue behind consensus tasks or ahead of
+/// them (the two runtimes' threads share the cores as the OS schedules them), so
+/// a flood of calls can slow answers but cannot hold consensus's workers.
+pub struct RpcServer {
+    handle: ServerHandle,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl RpcServer {
+    /// Stops accepting calls and waits for the server to finish.
+    pub async fn stop(mut self) {
+        let _ = self.handle.stop();
+        self.handle.clone().stopped().await;
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for RpcServer {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another one's task would panic; its threads
+        // end on their own.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Starts the server on its own runtime; returns it and the address it bound.
 pub async fn start(
     app: Arc<App>,
     node_config: &Config,
     moniker: String,
-) -> Result<(ServerHandle, SocketAddr)> {
+) -> Result<(RpcServer, SocketAddr)> {
     let metrics = app.metrics.clone();
     let module = node_methods(app, node_config, moniker)?;
-    serve(node_config, module, metrics).await
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(RPC_WORKER_THREADS)
+        .thread_name("tamga-rpc")
+        .enable_all()
+        .build()
+        .context("starting the JSON-RPC runtime")?;
+    let config = node_config.clone();
+    let serving = runtime.spawn(async move { serve(&config, module, metrics).await });
+    let (handle, addr) = serving.await.context("the JSON-RPC runtime")??;
+    let server = RpcServer {
+        handle,
+        runtime: Some(runtime),
+    };
+    Ok((server, addr))
 }
 
 /// Binds and starts the server for `module` with the node's limits and HTTP layers

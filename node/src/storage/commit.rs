@@ -118,10 +118,13 @@ impl Storage {
                 .map(|(key, value)| (key.clone(), value.clone())),
         );
         let nodes = tree.node_batch.nodes();
+        // A commit's shallow nodes are the newest at their paths: pinned, not
+        // cached twice.
         self.top.offer(nodes.iter());
         self.nodes.update(
             nodes
                 .iter()
+                .filter(|(key, _)| !super::top::is_pinned(key))
                 .map(|(key, node)| (key.clone(), Some(node.clone()))),
         );
     }

@@ -198,16 +198,22 @@ fn cf_options(name: &str, block_cache: &rocksdb::Cache) -> Options {
 }
 
 impl Storage {
-    /// A committed state value, through the value cache; a disk error is the
+    /// A committed state value, through the value cache. Only `fill` readers
+    /// (execution, admission) add what they read from disk to it: a reader for
+    /// RPC would let any caller evict the values blocks need. A disk error is the
     /// caller's to report (RPC reads answer `node.storage`, never panic).
-    pub(crate) fn state_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+    pub(crate) fn state_raw(
+        &self,
+        key: &[u8],
+        fill: bool,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
         let key = key.to_vec();
         let epoch = match self.values.get(&key) {
             Ok(value) => return Ok(Some(value)),
             Err(epoch) => epoch,
         };
         let value = self.get_raw(CF_STATE, &key)?;
-        if let Some(value) = &value {
+        if let (Some(value), true) = (&value, fill) {
             self.values.fill(key, value.clone(), epoch);
         }
         Ok(value)
@@ -218,7 +224,7 @@ impl Storage {
 /// into "no value" without forking from other nodes, so it stops the node.
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.state_raw(key) {
+        match self.state_raw(key, true) {
             Ok(value) => value,
             Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),
         }

@@ -20,13 +20,14 @@ impl Storage {
         self.get_decoded(CF_TXS, &id.0, "tx location")
     }
 
-    /// A value from the ledger state, decoded.
+    /// A value from the ledger state, decoded (for RPC and tools: what it reads
+    /// from disk is not cached).
     pub fn state_value<T: serde::de::DeserializeOwned>(
         &self,
         key: &[u8],
         what: &'static str,
     ) -> Result<Option<T>, StorageError> {
-        let Some(bytes) = self.state_raw(key)? else {
+        let Some(bytes) = self.state_raw(key, false)? else {
             return Ok(None);
         };
         encoding::decode(&bytes)

@@ -20,6 +20,8 @@ pub const PINNED_NIBBLES: usize = 4;
 /// Slots for every path of 0..=PINNED_NIBBLES nibbles: (16^5 - 1) / 15.
 const SLOTS: usize = (16usize.pow(PINNED_NIBBLES as u32 + 1) - 1) / 15;
 
+/// One slot per shallow nibble path: the newest node this node has seen there,
+/// with its key.
 pub struct TopNodes {
     slots: RwLock<Vec<Option<(NodeKey, Node)>>>,
 }
@@ -49,6 +51,11 @@ fn slot(key: &NodeKey) -> Option<usize> {
     Some(slot)
 }
 
+/// Whether nodes at `key`'s path are pinned (a commit's new ones always are).
+pub fn is_pinned(key: &NodeKey) -> bool {
+    slot(key).is_some()
+}
+
 impl TopNodes {
     fn read(&self) -> RwLockReadGuard<'_, Vec<Option<(NodeKey, Node)>>> {
         self.slots.read().unwrap_or_else(|e| e.into_inner())
@@ -75,6 +82,16 @@ impl TopNodes {
             .filter_map(|(key, node)| Some((slot(key)?, key, node)))
             .collect();
         if shallow.is_empty() {
+            return;
+        }
+        let stale = {
+            let slots = self.read();
+            shallow.iter().all(|(slot, key, _)| {
+                matches!(&slots[*slot], Some((held, _)) if held.version() >= key.version())
+            })
+        };
+        // Reads of past versions (proofs at old heights) change nothing.
+        if stale {
             return;
         }
         let mut slots = self.write();
