@@ -44,12 +44,28 @@ fn a_flooding_peer_neither_grows_memory_nor_stops_heights() {
         "largest validator peak RSS under the flood: {} MiB",
         rss_max / 1024
     );
-    let status = cluster.node(1).client().node_status().unwrap();
-    let dropped = status.consensus.parts_dropped;
+    // How much of the flood arrives in 30 heights depends on how fast the
+    // flooder runs on shared cores (under the whole suite, about 100 parts;
+    // alone, about 250): wait for it to pass 100, then see heights go on.
+    let dropped_by = std::time::Instant::now() + WAIT;
+    let dropped = loop {
+        let status = cluster.node(1).client().node_status().unwrap();
+        let dropped = status.consensus.parts_dropped;
+        if dropped > 100 || std::time::Instant::now() >= dropped_by {
+            break dropped;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    eprintln!("proposal parts node 1 dropped under the flood: {dropped}");
     assert!(
         dropped > 100,
         "the flood reached the validators and was dropped: {dropped}"
     );
+    let after = cluster.node(0).height();
+    cluster
+        .node(0)
+        .wait_height(after + 3, WAIT)
+        .expect("heights keep coming once the flood has arrived");
     assert!(
         rss_max < FLOODED_RSS_MAX_KIB,
         "a validator reached {} MiB under the flood (bound {} MiB)",
