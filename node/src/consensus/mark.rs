@@ -43,6 +43,10 @@ pub struct Mark {
     /// Proposals signed at this height: (round, bytes, signature).
     #[serde(default)]
     pub proposals: Vec<SignedProposal>,
+    /// Written by a version that lists every proposal it signs at the mark's
+    /// height (false in older files): only then does an empty list mean none.
+    #[serde(default)]
+    pub proposals_listed: bool,
 }
 
 /// A proposal this validator signed at the mark's height.
@@ -91,11 +95,12 @@ pub fn decide(mark: Option<&Mark>, at: (u64, i64, Step), bytes: &Hash32) -> Deci
     // vote in it (the block took longer to build than the propose timeout, so
     // the engine voted nil first): no proposal was signed in that round, so
     // signing one cannot contradict anything; the mark stays where it is.
-    // The mark must be a vote (a mark at a proposal, from a version that did not
-    // list proposals, says nothing about which one was signed).
+    // The mark must be a vote, written by a version that lists the proposals it
+    // signs (an older file's empty list says nothing about which one was).
     let late_proposal = step == Step::Proposal
         && (height, round) == (mark.height, mark.round)
-        && mark.step > Step::Proposal;
+        && mark.step > Step::Proposal
+        && mark.proposals_listed;
     if (at > done || late_proposal) && earlier.is_none() {
         return Decision::Sign;
     }
@@ -222,6 +227,7 @@ impl SigningState {
                         sign_bytes: *bytes,
                         signature,
                         proposals,
+                        proposals_listed: true,
                     },
                 };
                 assert!(
@@ -282,6 +288,7 @@ mod tests {
             sign_bytes: Hash32([bytes; 32]),
             signature: [bytes; 64],
             proposals: vec![],
+            proposals_listed: true,
         }
     }
 
@@ -360,11 +367,33 @@ mod tests {
         assert!(second.is_err(), "one proposal per round");
         let revote = state.sign((714, 0, Step::Precommit), &Hash32([4; 32]), |_| [4; 64]);
         assert!(revote.is_err(), "the vote is not signed over");
-        // A mark at a proposal with no list of proposals (an older version's
-        // file) does not tell which one was signed: another is refused.
-        let unlisted = mark(714, 0, Step::Proposal, 5);
-        let other = decide(Some(&unlisted), (714, 0, Step::Proposal), &Hash32([6; 32]));
+        // A mark at a proposal does not tell which one was signed, nor does a
+        // vote in an older version's file (no list): another is refused.
+        let at_proposal = mark(714, 0, Step::Proposal, 5);
+        let other = decide(
+            Some(&at_proposal),
+            (714, 0, Step::Proposal),
+            &Hash32([6; 32]),
+        );
         assert!(matches!(other, Decision::Refuse(_)));
+        let older_file = Mark {
+            proposals_listed: false,
+            ..mark(714, 0, Step::Prevote, 5)
+        };
+        let other = decide(
+            Some(&older_file),
+            (714, 0, Step::Proposal),
+            &Hash32([6; 32]),
+        );
+        assert!(matches!(other, Decision::Refuse(_)));
+        assert_eq!(
+            decide(
+                Some(&mark(714, 0, Step::Prevote, 5)),
+                (714, 0, Step::Proposal),
+                &Hash32([6; 32])
+            ),
+            Decision::Sign
+        );
         let reopened = SigningState::open(&dir.path().join("signing_state.json")).unwrap();
         let again = reopened.sign((714, 0, Step::Proposal), &Hash32([2; 32]), |_| {
             panic!("the same signature comes back")

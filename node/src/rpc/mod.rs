@@ -197,13 +197,25 @@ pub async fn start(
     let module = node_methods(app, node_config, moniker)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(RPC_WORKER_THREADS)
+        // Calls take a blocking thread before they look for a slot: bound the
+        // threads a flood can start (those past the slots answer `node.busy`).
+        .max_blocking_threads(2 * RPC_CALLS_AT_ONCE_MAX)
         .thread_name("tamga-rpc")
         .enable_all()
         .build()
         .context("starting the JSON-RPC runtime")?;
     let config = node_config.clone();
     let serving = runtime.spawn(async move { serve(&config, module, metrics).await });
-    let (handle, addr) = serving.await.context("the JSON-RPC runtime")??;
+    let started = serving.await.context("the JSON-RPC runtime");
+    let (handle, addr) = match started {
+        Ok(Ok(bound)) => bound,
+        // A runtime dropped inside another's task panics: shut it down first, so
+        // the node reports why (a taken port, say) instead.
+        Ok(Err(e)) | Err(e) => {
+            runtime.shutdown_background();
+            return Err(e);
+        }
+    };
     let server = RpcServer {
         handle,
         runtime: Some(runtime),
