@@ -139,15 +139,9 @@ impl Storage {
         key: &[u8],
         what: &'static str,
     ) -> Result<Option<T>, StorageError> {
-        let Some(bytes) = self.get_raw(cf, key)? else {
-            return Ok(None);
-        };
-        encoding::decode(&bytes)
-            .map(Some)
-            .map_err(|e| StorageError::Corrupt {
-                what,
-                reason: e.to_string(),
-            })
+        self.get_raw(cf, key)?
+            .map(|bytes| decode_stored(&bytes, what))
+            .transpose()
     }
 
     pub fn tip(&self) -> Result<Option<Tip>, StorageError> {
@@ -166,6 +160,17 @@ impl Storage {
     pub fn genesis_hash(&self) -> Result<Option<Hash32>, StorageError> {
         self.get_decoded(CF_META, META_GENESIS, "genesis hash")
     }
+}
+
+/// Stored bytes decoded; bytes that do not decode are a corrupt database.
+pub(crate) fn decode_stored<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, StorageError> {
+    encoding::decode(bytes).map_err(|e| StorageError::Corrupt {
+        what,
+        reason: e.to_string(),
+    })
 }
 
 /// RocksDB's block cache, shared by every column family: uncompressed data blocks

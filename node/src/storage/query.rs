@@ -27,15 +27,9 @@ impl Storage {
         key: &[u8],
         what: &'static str,
     ) -> Result<Option<T>, StorageError> {
-        let Some(bytes) = self.state_raw(key, false)? else {
-            return Ok(None);
-        };
-        encoding::decode(&bytes)
-            .map(Some)
-            .map_err(|e| StorageError::Corrupt {
-                what,
-                reason: e.to_string(),
-            })
+        self.state_raw(key, false)?
+            .map(|bytes| decode_stored(&bytes, what))
+            .transpose()
     }
 
     pub fn record(&self, id: &Hash32) -> Result<Option<Record>, StorageError> {
