@@ -404,12 +404,17 @@ pub fn is_catching_up(height: u64, target: u64) -> bool {
 }
 
 /// Shows a running node's catch-up (height / the highest height its peers
-/// report) whenever it falls behind, until it stops.
+/// report) whenever it falls behind, until it stops. It looks each second and
+/// whenever a peer's report moves the target: a node that learns it is far
+/// behind says so at once, even if it then catches up within the second.
 pub async fn show_catch_up(metrics: std::sync::Arc<crate::metrics::Metrics>) {
     let mut shown: Option<Progress> = None;
     let mut every = tokio::time::interval(Duration::from_secs(1));
     loop {
-        every.tick().await;
+        tokio::select! {
+            _ = every.tick() => {}
+            () = metrics.sync_target_changed() => {}
+        }
         let (height, target) = metrics.sync_position();
         shown = match shown.take() {
             None if is_catching_up(height, target) => {

@@ -18,7 +18,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The label of one RPC method's latency (a name the server serves, or
 /// [`rpc::UNKNOWN_METHOD`]).
@@ -72,6 +72,13 @@ pub struct Metrics {
     pub rpc_latency: Histograms<MethodLabel>,
     /// The method names the server serves, once it has registered them.
     pub rpc_methods: OnceLock<rpc::MethodNames>,
+    /// Held while `height`, `sync_target` and `sync_lag` change together and
+    /// while a scrape renders them, so a scrape never shows a lag that is not
+    /// its target less its height.
+    position: Mutex<()>,
+    /// Woken when a peer's report changes the sync target, so a node that
+    /// learns it is far behind shows its catch-up at once, not at a tick.
+    target_changed: tokio::sync::Notify,
 }
 
 impl Default for Metrics {
@@ -99,6 +106,8 @@ impl Metrics {
             sync_lag: Gauge::default(),
             rpc_latency: Family::new_with_constructor(rpc_histogram),
             rpc_methods: OnceLock::new(),
+            position: Mutex::new(()),
+            target_changed: tokio::sync::Notify::new(),
         };
         metrics.register();
         // Present from the start: no peers until a network says otherwise.
@@ -187,6 +196,7 @@ impl Metrics {
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let _position = self.lock_position();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
@@ -216,19 +226,36 @@ impl Metrics {
 
     /// The committed height (at start, and after each commit).
     pub fn set_height(&self, height: u64) {
+        let _position = self.lock_position();
         self.height.set(gauge_value(height));
         self.update_lag();
     }
 
     /// The highest height a peer reports (0: no peer has).
     pub fn set_sync_target(&self, height: u64) {
-        self.sync_target.set(gauge_value(height));
+        let _position = self.lock_position();
+        let previous = self.sync_target.set(gauge_value(height));
         self.update_lag();
+        if previous != gauge_value(height) {
+            // Stores a permit when nobody waits: the next wait returns at once.
+            self.target_changed.notify_one();
+        }
+    }
+
+    /// Returns when the sync target has changed since the last return.
+    pub async fn sync_target_changed(&self) {
+        self.target_changed.notified().await;
     }
 
     fn update_lag(&self) {
         let lag = (self.sync_target.get() - self.height.get()).max(0);
         self.sync_lag.set(lag);
+    }
+
+    /// Nothing held under this lock can panic, so a poisoned lock still
+    /// guards consistent gauges.
+    fn lock_position(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.position.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn set_mempool(&self, transactions: usize, bytes: usize) {
@@ -244,6 +271,7 @@ impl Metrics {
 
     /// The committed height and the highest a peer reports, for progress.
     pub fn sync_position(&self) -> (u64, u64) {
+        let _position = self.lock_position();
         let height = u64::try_from(self.height.get()).unwrap_or(0);
         let target = u64::try_from(self.sync_target.get()).unwrap_or(0);
         (height, target)
@@ -267,6 +295,18 @@ mod tests {
         metrics.committed(30, Some(1000), 2, 7);
         assert_eq!(metrics.sync_lag.get(), 0);
         assert_eq!(metrics.sync_position(), (30, 25));
+    }
+
+    #[tokio::test]
+    async fn a_new_target_wakes_the_catch_up_display_and_the_same_one_does_not() {
+        let metrics = Metrics::new();
+        let soon = std::time::Duration::from_millis(50);
+        metrics.set_sync_target(25);
+        let woken = tokio::time::timeout(soon, metrics.sync_target_changed()).await;
+        assert!(woken.is_ok(), "a new target wakes the waiter");
+        metrics.set_sync_target(25);
+        let woken = tokio::time::timeout(soon, metrics.sync_target_changed()).await;
+        assert!(woken.is_err(), "an unchanged target does not");
     }
 
     #[test]
