@@ -33,18 +33,32 @@ pub struct Cluster {
     _dir: tempfile::TempDir,
 }
 
+/// Base-port slots: slot k is port 20,000 + 12k. A node i of a cluster uses
+/// base + 10i + 1 and + 2, which differ modulo 12 for i < 6, so two clusters of
+/// up to six nodes in different slots never share a port.
+const PORT_SLOTS: u64 = 1000;
+
+/// The next slot to try, shared by every cluster this process makes: tests
+/// running at once get different slots, which a bind probe alone cannot ensure
+/// (the other cluster's nodes may not have bound yet). It starts at a slot drawn
+/// from the pid and the clock, for test binaries run one after another.
+fn next_port_slot() -> u64 {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        let seed = std::process::id() as u64 ^ now.map(|d| d.subsec_nanos() as u64).unwrap_or(0);
+        std::sync::atomic::AtomicU64::new(seed.wrapping_mul(6364136223846793005) >> 33)
+    });
+    next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % PORT_SLOTS
+}
+
 /// A base port whose consensus and gossip ports are free for `nodes` nodes. Below
 /// the kernel's ephemeral range, so OS-picked RPC ports never collide with it.
 fn free_base_port(nodes: usize) -> u16 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    let seed = std::process::id() as u64 ^ now.map(|d| d.subsec_nanos() as u64).unwrap_or(0);
+    assert!(nodes <= 6, "port slots hold clusters of up to six nodes");
     let span = PORTS_PER_NODE * nodes as u16 + PORTS_PER_NODE;
-    for attempt in 0..200u64 {
-        let offset = (seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(attempt * 7919))
-            % 1000;
-        let base = 20_000 + (offset as u16) * 12;
+    for _ in 0..PORT_SLOTS {
+        let base = 20_000 + (next_port_slot() as u16) * 12;
         let all_free = (0..nodes as u16).all(|i| {
             let first = base + i * PORTS_PER_NODE;
             TcpListener::bind(("127.0.0.1", first + 1)).is_ok()

@@ -217,13 +217,24 @@ impl Node {
             .arg("-TERM")
             .arg(child.id().to_string())
             .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
+        let sent = Instant::now();
+        while sent.elapsed() < Duration::from_secs(20) {
             if let Ok(Some(status)) = child.try_wait() {
+                if !status.success() || sent.elapsed() > Duration::from_secs(2) {
+                    let took = sent.elapsed();
+                    eprintln!(
+                        "node {}: SIGTERM, then {status} in {took:?}",
+                        self.home.display()
+                    );
+                }
                 return status.success();
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        eprintln!(
+            "node {}: still running 20 s after SIGTERM",
+            self.home.display()
+        );
         let _ = child.kill();
         let _ = child.wait();
         false
@@ -348,16 +359,20 @@ impl Node {
         self.client().node_status().expect("node_status").height
     }
 
-    /// Waits until the node reaches `height`.
+    /// Waits until the node reaches `height`. An unanswered status call (a node
+    /// busy on a loaded machine) is a "not yet", not a failure, until the deadline.
     pub fn wait_height(&self, height: u64, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        while self.height() < height {
+        loop {
+            let reached = self.client().node_status().map(|status| status.height);
+            if matches!(reached, Ok(at) if at >= height) {
+                return Ok(());
+            }
             if Instant::now() > deadline {
-                bail!("height {height} not reached in {timeout:?}");
+                bail!("height {height} not reached in {timeout:?} (last answer: {reached:?})");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(())
     }
 
     /// A dev account's key, read from the node's keyring like any client would.

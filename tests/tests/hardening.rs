@@ -173,6 +173,24 @@ fn a_validator_restored_from_an_old_copy_never_signs_below_its_mark() {
     let copied_at = cluster.node(3).start_height;
     let target = cluster.node(0).height() + 12;
     cluster.wait_height(target, WAIT).unwrap();
+    // Reaching a height by value sync signs nothing: wait until node3 has
+    // signed at `target` itself, so its mark is there.
+    let signed_by = std::time::Instant::now() + WAIT;
+    while cluster
+        .node(3)
+        .client()
+        .node_status()
+        .ok()
+        .and_then(|s| s.consensus.last_signed)
+        .map(|s| s.height)
+        < Some(target)
+    {
+        assert!(
+            std::time::Instant::now() < signed_by,
+            "node3 never signed at {target}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(cluster.nodes[3].as_mut().unwrap().stop());
     let mark: serde_json::Value = serde_json::from_slice(
         &std::fs::read(cluster.homes[3].join("signing_state.json")).unwrap(),
@@ -241,31 +259,34 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
     let keys: Vec<PublicKey> = (0..4)
         .map(|i| PublicKey::of(&cluster.node(i).validator_key()))
         .collect();
-    // Right after a commit, before the next height starts: stop two validators
-    // that are not the next height's round-0 proposer.
+    // Right after a commit: stop two validators that propose neither this
+    // height nor the next in round 0, so whichever the survivors stall at
+    // (the next, or this one if one of them missed its last precommits), its
+    // proposer is alive.
     let tip = cluster.node(0).height();
     cluster.node(0).wait_height(tip + 1, WAIT).unwrap();
-    let height = tip + 2;
-    let proposer = tamga_tests::cluster::round_zero_proposer(&keys, height);
-    let p = keys.iter().position(|k| *k == proposer).unwrap();
-    let others: Vec<usize> = (0..4).filter(|&i| i != p).take(2).collect();
+    let spared = [tip + 1, tip + 2].map(|h| tamga_tests::cluster::round_zero_proposer(&keys, h));
+    let others: Vec<usize> = (0..4)
+        .filter(|&i| !spared.contains(&keys[i]))
+        .take(2)
+        .collect();
     for &i in &others {
         cluster.kill9(i);
     }
-    // The proposer proposes and prevotes, then the height is stuck.
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let status = cluster.node(p).client().node_status().unwrap();
-        let signed = status.consensus.last_signed.as_ref();
-        if signed.is_some_and(|s| s.height == height && s.step != "proposal") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "node{p} never voted at {height}: {status:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    // The survivors propose and prevote where they stall, then nothing moves.
+    let height = cluster.assert_stalled(Duration::from_secs(1)) + 1;
+    let proposer = tamga_tests::cluster::round_zero_proposer(&keys, height);
+    let p = keys.iter().position(|k| *k == proposer).unwrap();
+    assert!(
+        !others.contains(&p),
+        "the survivors stalled at {height}, past the two heights spared (tip {tip})"
+    );
+    let status = cluster.node(p).client().node_status().unwrap();
+    let signed = status.consensus.last_signed.as_ref();
+    assert!(
+        signed.is_some_and(|s| s.height == height && s.step != "proposal"),
+        "node{p} voted at {height}: {status:?}"
+    );
     let mark: serde_json::Value = serde_json::from_slice(
         &std::fs::read(cluster.homes[p].join("signing_state.json")).unwrap(),
     )

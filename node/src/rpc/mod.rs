@@ -23,6 +23,7 @@ use jsonrpsee::server::{Server, ServerConfig, ServerHandle};
 use spec::MethodDef;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// WebSocket subscriptions one connection may hold.
 const SUBSCRIPTIONS_PER_CONNECTION_MAX: u32 = 64;
@@ -166,25 +167,38 @@ pub struct RpcServer {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+/// How long a stopping node waits for calls still running on the RPC runtime
+/// (each call's work is bounded; this bounds a stuck one).
+const RPC_SHUTDOWN_MS: u64 = 10_000;
+
 impl RpcServer {
-    /// Stops accepting calls and waits for the server to finish.
+    /// Stops accepting calls, waits for the server to finish, then for the
+    /// runtime's tasks to end.
     pub async fn stop(mut self) {
         let _ = self.handle.stop();
         self.handle.clone().stopped().await;
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+        if let Some(ending) = self.runtime.take().map(shut_down) {
+            let _ = tokio::task::spawn_blocking(move || ending.join()).await;
         }
     }
 }
 
 impl Drop for RpcServer {
     fn drop(&mut self) {
-        // Dropping a runtime inside another one's task would panic; its threads
-        // end on their own.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+        let _ = self.handle.stop();
+        if let Some(ending) = self.runtime.take().map(shut_down) {
+            let _ = ending.join();
         }
     }
+}
+
+/// Shuts `runtime` down on a thread of its own (a runtime cannot be shut down
+/// inside another one's task), waiting up to [`RPC_SHUTDOWN_MS`] for its tasks.
+/// The wait matters: a task of it may hold the last handle on the app, and the
+/// database must not be closed by a thread still running while the process
+/// exits (RocksDB aborts: its file-lock mutex is a static, destroyed by then).
+fn shut_down(runtime: tokio::runtime::Runtime) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || runtime.shutdown_timeout(Duration::from_millis(RPC_SHUTDOWN_MS)))
 }
 
 /// Starts the server on its own runtime; returns it and the address it bound.
@@ -212,7 +226,7 @@ pub async fn start(
         // A runtime dropped inside another's task panics: shut it down first, so
         // the node reports why (a taken port, say) instead.
         Ok(Err(e)) | Err(e) => {
-            runtime.shutdown_background();
+            let _ = shut_down(runtime).join();
             return Err(e);
         }
     };
@@ -271,3 +285,7 @@ mod openrpc_tests;
 #[cfg(test)]
 #[path = "conformance_tests.rs"]
 mod conformance_tests;
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod server_tests;
