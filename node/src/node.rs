@@ -40,7 +40,35 @@ pub fn genesis_hash(genesis: &Genesis) -> Hash32 {
     genesis.hash()
 }
 
-pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
+/// Runs the node until a signal or a failure. The app comes back out (once it
+/// was opened) so the caller can close the database on the main thread after
+/// the runtime is down: [`close`].
+pub async fn run(home: &Home, overrides: Overrides) -> (Result<()>, Option<Arc<App>>) {
+    let mut opened = None;
+    let result = run_opening(home, overrides, &mut opened).await;
+    (result, opened)
+}
+
+/// Closes the database, if nothing else holds the app any more. A holder still
+/// running (an RPC call past the shutdown wait) keeps it open instead: a
+/// database closed by a thread still running while the process exits aborts it
+/// (RocksDB's file-lock mutex is a static), and an unclosed one recovers from
+/// its write-ahead log on the next start.
+pub fn close(app: Arc<App>) {
+    if let Err(held) = Arc::try_unwrap(app).map(drop) {
+        tracing::warn!(
+            holders = Arc::strong_count(&held) - 1,
+            "a task still holds the ledger at exit; the database is left to recover from its write-ahead log"
+        );
+        std::mem::forget(held);
+    }
+}
+
+async fn run_opening(
+    home: &Home,
+    overrides: Overrides,
+    opened: &mut Option<Arc<App>>,
+) -> Result<()> {
     let mut config = home.load_config()?;
     if let Some(listen) = overrides.rpc_listen {
         config.rpc.listen = listen;
@@ -77,6 +105,7 @@ pub async fn run(home: &Home, overrides: Overrides) -> Result<()> {
         Arc::new(contract_vm(home)?),
         vault,
     ));
+    *opened = Some(app.clone());
     app.erase_from_vault_what_the_ledger_erased()?;
     let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
@@ -169,5 +198,24 @@ async fn run_consensus(app: Arc<App>, settings: &crate::consensus::Settings) -> 
             Exit::CaughtUp => Role::Validator,
         };
         tracing::info!(?role, "restarting consensus in a new role");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::tests::open_app;
+
+    #[test]
+    fn close_releases_the_database_only_when_nothing_else_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        close(Arc::new(open_app(dir.path())));
+        // Closed: its lock is released, so it opens again.
+        let again = Arc::new(open_app(dir.path()));
+        let held = again.clone();
+        close(again);
+        drop(held);
+        // Still held when closed: left open (its lock kept) for good.
+        assert!(Storage::open(dir.path()).is_err());
     }
 }

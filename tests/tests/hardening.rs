@@ -273,7 +273,21 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
     for &i in &others {
         cluster.kill9(i);
     }
-    // The survivors propose and prevote where they stall, then nothing moves.
+    // One survivor that missed the last precommits of tip+1 gets that block
+    // from the other by value sync: then both stall at the same height, where
+    // they propose and prevote, and nothing moves.
+    let deadline = std::time::Instant::now() + WAIT;
+    let apart = || {
+        let heights: Vec<u64> = cluster.running().map(Node::height).collect();
+        heights.windows(2).any(|pair| pair[0] != pair[1])
+    };
+    while apart() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the survivors never met at one height"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let height = cluster.assert_stalled(Duration::from_secs(1)) + 1;
     let proposer = tamga_tests::cluster::round_zero_proposer(&keys, height);
     let p = keys.iter().position(|k| *k == proposer).unwrap();

@@ -147,7 +147,14 @@ pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
 /// Runs the node until stopped, keeping HOME/rpc.addr pointing at its RPC server.
 pub fn run_node(home: &Home, overrides: Overrides) -> Result<()> {
     super::init_logging(overrides.lone_validator);
-    let result = super::runtime()?.block_on(node::run(home, overrides));
+    let runtime = super::runtime()?;
+    let (result, app) = runtime.block_on(node::run(home, overrides));
+    // Waits for every task and blocking thread of the runtime, so none holds
+    // the app when the database closes, here on the main thread.
+    drop(runtime);
+    if let Some(app) = app {
+        node::close(app);
+    }
     let _ = std::fs::remove_file(home.0.join(RPC_ADDR_FILE));
     result
 }

@@ -170,14 +170,19 @@ pub struct RpcServer {
 /// How long a stopping node waits for calls still running on the RPC runtime
 /// (each call's work is bounded; this bounds a stuck one).
 const RPC_SHUTDOWN_MS: u64 = 10_000;
+/// How long a stopping server waits for its connections to close.
+const RPC_STOP_MS: u64 = 5_000;
 
 impl RpcServer {
     /// Stops accepting calls, waits for the server to finish, then for the
     /// runtime's tasks to end.
     pub async fn stop(mut self) {
         let _ = self.handle.stop();
-        self.handle.clone().stopped().await;
-        if let Some(ending) = self.runtime.take().map(shut_down) {
+        // A client that stops reading holds its connection's task on a write:
+        // past this wait, the runtime's shutdown drops what is left.
+        let stopped = self.handle.clone().stopped();
+        let _ = tokio::time::timeout(Duration::from_millis(RPC_STOP_MS), stopped).await;
+        if let Some(ending) = self.runtime.take().and_then(shut_down) {
             let _ = tokio::task::spawn_blocking(move || ending.join()).await;
         }
     }
@@ -186,7 +191,7 @@ impl RpcServer {
 impl Drop for RpcServer {
     fn drop(&mut self) {
         let _ = self.handle.stop();
-        if let Some(ending) = self.runtime.take().map(shut_down) {
+        if let Some(ending) = self.runtime.take().and_then(shut_down) {
             let _ = ending.join();
         }
     }
@@ -197,8 +202,28 @@ impl Drop for RpcServer {
 /// The wait matters: a task of it may hold the last handle on the app, and the
 /// database must not be closed by a thread still running while the process
 /// exits (RocksDB aborts: its file-lock mutex is a static, destroyed by then).
-fn shut_down(runtime: tokio::runtime::Runtime) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || runtime.shutdown_timeout(Duration::from_millis(RPC_SHUTDOWN_MS)))
+fn shut_down(runtime: tokio::runtime::Runtime) -> Option<std::thread::JoinHandle<()>> {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(runtime)));
+    let ending = slot.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tamga-rpc-stop".into())
+        .spawn(move || {
+            let runtime = ending.lock().ok().and_then(|mut r| r.take());
+            if let Some(runtime) = runtime {
+                runtime.shutdown_timeout(Duration::from_millis(RPC_SHUTDOWN_MS));
+            }
+        });
+    match spawned {
+        Ok(thread) => Some(thread),
+        // No thread to wait on: shut down without waiting ([`close`](crate::node::close)
+        // then leaves the database open if a task still holds it).
+        Err(_) => {
+            if let Some(runtime) = slot.lock().ok().and_then(|mut r| r.take()) {
+                runtime.shutdown_background();
+            }
+            None
+        }
+    }
 }
 
 /// Starts the server on its own runtime; returns it and the address it bound.
@@ -226,7 +251,9 @@ pub async fn start(
         // A runtime dropped inside another's task panics: shut it down first, so
         // the node reports why (a taken port, say) instead.
         Ok(Err(e)) | Err(e) => {
-            let _ = shut_down(runtime).join();
+            if let Some(ending) = shut_down(runtime) {
+                let _ = ending.join();
+            }
             return Err(e);
         }
     };
