@@ -235,3 +235,7 @@ impl StateRead for Storage {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod read_tests;
