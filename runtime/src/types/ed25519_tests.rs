@@ -1,0 +1,253 @@
+//! `verify_strict` here against ed25519-dalek's own, case by case: they must
+//! agree on every input, accepted and refused.
+
+use super::*;
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+
+/// ed25519-dalek's strict check: the reference.
+fn dalek(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(key) else {
+        return false;
+    };
+    let signature = ed25519_dalek::Signature::from_bytes(signature);
+    key.verify_strict(message, &signature).is_ok()
+}
+
+/// The two entry points the ledger uses agree on a 32-byte message (a tx id).
+#[test]
+fn the_ledger_entry_points_agree() {
+    use crate::types::{verify_signature, verify_signature_reference, Hash32, PublicKey};
+    let secret = SigningKey::from_bytes(&[5; 32]);
+    let key = PublicKey(secret.verifying_key().to_bytes());
+    let hash = Hash32([9; 32]);
+    let good = crate::types::Signature(secret.sign(&hash.0).to_bytes());
+    let mut bad = good;
+    bad.0[40] ^= 1;
+    for signature in [&good, &bad] {
+        let expected = verify_signature_reference(&key, &hash, signature);
+        assert_eq!(verify_signature(&key, &hash, signature), expected);
+    }
+    assert!(verify_signature(&key, &hash, &good));
+}
+
+/// What the comparison saw: how many cases each side accepted.
+#[derive(Default)]
+struct Tally {
+    accepted: usize,
+    refused: usize,
+}
+
+impl Tally {
+    fn compare(&mut self, what: &str, key: &[u8; 32], message: &[u8], signature: &[u8; 64]) {
+        let expected = dalek(key, message, signature);
+        // Twice: the second answer comes from the key cache.
+        for round in 0..2 {
+            assert_eq!(
+                verify_strict(key, message, signature),
+                expected,
+                "{what}, round {round}: key {}, signature {}",
+                hex::encode(key),
+                hex::encode(signature)
+            );
+        }
+        match expected {
+            true => self.accepted += 1,
+            false => self.refused += 1,
+        }
+    }
+}
+
+/// The eight points of order dividing 8, from an order-8 point's multiples.
+fn torsion() -> Vec<EdwardsPoint> {
+    let bytes: [u8; 32] =
+        hex::decode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let t8 = CompressedEdwardsY(bytes).decompress().expect("a point");
+    let points: Vec<EdwardsPoint> = (0u8..8).map(|i| t8 * Scalar::from(i)).collect();
+    assert!(points.iter().all(|p| p.is_small_order()));
+    let distinct: std::collections::BTreeSet<[u8; 32]> =
+        points.iter().map(|p| p.compress().to_bytes()).collect();
+    assert_eq!(distinct.len(), 8, "an order-8 point");
+    points
+}
+
+/// `k = SHA-512(R ‖ A ‖ M) mod ℓ`, as both sides compute it.
+fn challenge(r: &[u8; 32], key: &[u8; 32], message: &[u8]) -> Scalar {
+    Scalar::from_hash(
+        Sha512::new()
+            .chain_update(r)
+            .chain_update(key)
+            .chain_update(message),
+    )
+}
+
+fn signature_of(r: &[u8; 32], s: &[u8; 32]) -> [u8; 64] {
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(r);
+    signature[32..].copy_from_slice(s);
+    signature
+}
+
+/// `s + ℓ` as 32 little-endian bytes (it fits: s < ℓ < 2^253).
+fn plus_l(s: &[u8; 32]) -> [u8; 32] {
+    // ℓ = 2^252 + 27742317777372353535851937790883648493, little-endian.
+    let order: [u8; 32] =
+        hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010")
+            .unwrap()
+            .try_into()
+            .unwrap();
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = s[i] as u16 + order[i] as u16 + carry;
+        out[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0);
+    out
+}
+
+#[test]
+fn valid_signatures_and_every_single_bit_corruption_agree() {
+    let mut tally = Tally::default();
+    for seed in 0u8..12 {
+        let secret = SigningKey::from_bytes(&[seed; 32]);
+        let key = secret.verifying_key().to_bytes();
+        let message = [seed.wrapping_mul(7); 32];
+        let signature = secret.sign(&message).to_bytes();
+        tally.compare("valid", &key, &message, &signature);
+        for bit in 0..512 {
+            let mut bad = signature;
+            bad[bit / 8] ^= 1 << (bit % 8);
+            tally.compare("signature bit flipped", &key, &message, &bad);
+        }
+        for bit in (0..256).step_by(3) {
+            let mut other = key;
+            other[bit / 8] ^= 1 << (bit % 8);
+            tally.compare("key bit flipped", &other, &message, &signature);
+            let mut changed = message;
+            changed[bit / 8] ^= 1 << (bit % 8);
+            tally.compare("message bit flipped", &key, &changed, &signature);
+        }
+        let s: [u8; 32] = signature[32..].try_into().unwrap();
+        let r: [u8; 32] = signature[..32].try_into().unwrap();
+        tally.compare("s + l", &key, &message, &signature_of(&r, &plus_l(&s)));
+    }
+    assert_eq!(tally.accepted, 12, "exactly the 12 valid signatures pass");
+    assert!(tally.refused > 12 * 600);
+}
+
+/// Signatures whose equation holds but which `verify_strict` refuses for their
+/// form: small-order `R` or `A`, and mixed-order keys (accepted when the torsion
+/// part cancels, as the cofactorless equation says).
+#[test]
+fn small_and_mixed_order_points_agree() {
+    let mut tally = Tally::default();
+    let torsion = torsion();
+    for seed in 1u8..9 {
+        let secret = SigningKey::from_bytes(&[seed; 32]);
+        let a = secret.to_scalar();
+        let key = secret.verifying_key().to_bytes();
+        for (i, t) in torsion.iter().enumerate() {
+            let message = [seed, i as u8];
+            // R of small order with s = k·a: [s]B − [k]A = identity, and R = identity
+            // (i = 0) satisfies the equation; only the small-order check refuses it.
+            let r = t.compress().to_bytes();
+            let s = (challenge(&r, &key, &message) * a).to_bytes();
+            tally.compare("small-order R", &key, &message, &signature_of(&r, &s));
+            // A of small order with R = [x]B, s = x: the equation holds.
+            let small_key = t.compress().to_bytes();
+            let x = Scalar::from(u64::from(seed) * 1000 + i as u64);
+            let r = (B * x).compress().to_bytes();
+            tally.compare(
+                "small-order A",
+                &small_key,
+                &message,
+                &signature_of(&r, &x.to_bytes()),
+            );
+            // A + T signed with a: valid under the cofactorless equation when [k]T = 0.
+            let mixed_key = (B * a + t).compress().to_bytes();
+            for nonce in 0u64..8 {
+                let x = Scalar::from(u64::from(seed) * 100 + nonce + 1);
+                let r = (B * x).compress().to_bytes();
+                let message = [seed, i as u8, nonce as u8];
+                let s = (x + challenge(&r, &mixed_key, &message) * a).to_bytes();
+                tally.compare("mixed-order A", &mixed_key, &message, &signature_of(&r, &s));
+                // R + T: mixed-order nonce.
+                let r_mixed = (B * x + t).compress().to_bytes();
+                let s = (x + challenge(&r_mixed, &key, &message) * a).to_bytes();
+                tally.compare("mixed-order R", &key, &message, &signature_of(&r_mixed, &s));
+            }
+        }
+    }
+    assert!(
+        tally.accepted > 8,
+        "some mixed-order cases hold: {}",
+        tally.accepted
+    );
+    assert!(tally.refused > 8 * 8, "small-order cases are refused");
+}
+
+/// The canonical-`y` test matches "decompresses and compresses back to the same
+/// bytes" for every encoding near `p`, both signs, and for random bytes.
+#[test]
+fn canonical_y_is_exactly_a_round_trip() {
+    let mut near_p: Vec<[u8; 32]> = Vec::new();
+    for low in 0xE0u8..=0xFF {
+        for sign in [0u8, 0x80] {
+            let mut bytes = [0xFF; 32];
+            bytes[0] = low;
+            bytes[31] = 0x7F | sign;
+            near_p.push(bytes);
+        }
+    }
+    for small in 0u8..20 {
+        let mut bytes = [0u8; 32];
+        bytes[0] = small;
+        near_p.push(bytes);
+    }
+    let mut seen_non_canonical_point = false;
+    for bytes in near_p {
+        let y = bytes[0] as u32;
+        let top = bytes[1..31].iter().all(|&b| b == 0xFF) && bytes[31] & 0x7F == 0x7F;
+        assert_eq!(
+            canonical_y(&bytes),
+            !(top && y >= 0xED),
+            "{}",
+            hex::encode(bytes)
+        );
+        if let Some(point) = CompressedEdwardsY(bytes).decompress() {
+            let round_trip = point.compress().to_bytes() == bytes;
+            if !canonical_y(&bytes) {
+                assert!(!round_trip);
+                seen_non_canonical_point = true;
+            }
+            if round_trip {
+                assert!(canonical_y(&bytes));
+            }
+        }
+    }
+    assert!(seen_non_canonical_point, "some y >= p decompresses");
+}
+
+/// A stranger's many keys empty the cache; verification still agrees.
+#[test]
+fn the_key_cache_stays_bounded_and_exact() {
+    let secret = SigningKey::from_bytes(&[42; 32]);
+    let key = secret.verifying_key().to_bytes();
+    let signature = secret.sign(b"kept").to_bytes();
+    for i in 0..(KEYS_CACHED_MAX as u32 + 10) {
+        let other = SigningKey::from_bytes(&{
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_le_bytes());
+            seed
+        });
+        let other_key = other.verifying_key().to_bytes();
+        assert!(!verify_strict(&other_key, b"kept", &signature));
+        assert!(keys().len() <= KEYS_CACHED_MAX);
+    }
+    assert!(verify_strict(&key, b"kept", &signature));
+}
