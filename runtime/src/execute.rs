@@ -17,7 +17,7 @@ use crate::pki::{self, Approval, PkiError, Role};
 use crate::records::provenance::{self, signers_of, ProvenanceAt};
 use crate::records::{self, Event, RecordError, Signer};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
-use crate::types::{encoding, Hash32, Payload, PublicKey, SignedTx, SubjectId};
+use crate::types::{encoding, Hash32, Payload, PublicKey, Signature, SignedTx, SubjectId};
 use crate::validators::{self, ValidatorError};
 
 /// The block a transaction executes in, and the sandbox contracts run in.
@@ -228,6 +228,16 @@ pub use crate::types::verify_signature;
 
 /// Stateless checks: chain id, limits and every signature.
 pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
+    verify_tx_with(tx, chain_id, verify_signature)
+}
+
+/// [`verify_tx`] with another signature check of the same set (the benchmark's
+/// one-core limit uses ed25519-dalek's own, [`crate::types::verify_signature_reference`]).
+pub fn verify_tx_with(
+    tx: SignedTx,
+    chain_id: &str,
+    verify_signature: fn(&PublicKey, &Hash32, &Signature) -> bool,
+) -> Result<VerifiedTx, TxError> {
     if tx.tx.chain_id != chain_id || tx.tx.chain_id.len() > CHAIN_ID_BYTES_MAX {
         return Err(TxError::WrongChain {
             expected: chain_id.to_owned(),

@@ -5,8 +5,10 @@ use super::{registration, Node};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::state::Overlay;
+use tamga_runtime::types::{verify_signature, verify_signature_reference};
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
-use tamga_runtime::{apply_tx, verify_tx, BlockContext, Genesis, Hash32, PublicKey, SubjectId};
+use tamga_runtime::{apply_tx, verify_tx, verify_tx_with, BlockContext, Genesis, Hash32};
+use tamga_runtime::{PublicKey, Signature, SubjectId};
 
 /// Positional argument `n` as a number, or `default`.
 pub fn arg(n: usize, default: u64) -> u64 {
@@ -67,8 +69,21 @@ pub fn registrations(
         .collect()
 }
 
-/// Verify + apply per second on one thread, in memory.
+/// Verify + apply per second on one thread, in memory: the limit, its
+/// signatures checked by ed25519-dalek's `verify_strict` (as when the limit was
+/// defined; the node checks the same set faster, `tamga_runtime::types::ed25519`).
 pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
+    one_core_rate(node, chain, count, verify_signature_reference)
+}
+
+/// [`one_core_limit`] with the node's own signature check: printed beside it.
+pub fn one_core_node_verifier(node: &Node, chain: &str, count: usize) -> f64 {
+    one_core_rate(node, chain, count, verify_signature)
+}
+
+type SignatureCheck = fn(&PublicKey, &Hash32, &Signature) -> bool;
+
+fn one_core_rate(node: &Node, chain: &str, count: usize, check: SignatureCheck) -> f64 {
     let genesis: Genesis =
         serde_json::from_slice(&std::fs::read(node.home.join("genesis.json")).unwrap()).unwrap();
     let mut state: BTreeMap<Vec<u8>, Vec<u8>> = genesis
@@ -95,7 +110,7 @@ pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
     let mut overlay = Overlay::new(&state);
     let started = Instant::now();
     for tx in txs {
-        let vtx = verify_tx(tx, chain).expect("valid");
+        let vtx = verify_tx_with(tx, chain, check).expect("valid");
         apply_tx(&mut overlay, &block, &vtx).expect("applies");
     }
     count as f64 / started.elapsed().as_secs_f64()

@@ -23,7 +23,7 @@ use tamga_runtime::records::Event;
 use tamga_runtime::types::Bytes;
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{Hash32, PublicKey};
-use tamga_tests::bench::{arg, one_core_limit, registrations, submit_all};
+use tamga_tests::bench::{arg, one_core_limit, one_core_node_verifier, registrations, submit_all};
 use tamga_tests::scale::growth::{record_of, sign_registrations};
 use tamga_tests::scale::{rows, transfer_run};
 use tamga_tests::{contract_wasm, Node};
@@ -42,6 +42,7 @@ const SMALL_STATE: usize = 10_000;
 /// rate and the registered records (the first `count` now bob's).
 fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec<Hash32>) {
     let limit = one_core_limit(node, CHAIN, count);
+    let limit_node_verifier = one_core_node_verifier(node, CHAIN, count);
 
     // Setup (not timed): register the small state's records for alice.
     let registrar = node.key("registrar");
@@ -66,7 +67,10 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    println!("one-core limit (verify+apply): {limit:>9.0} tx/s");
+    println!("one-core limit (verify+apply): {limit:>9.0} tx/s  (ed25519-dalek verify_strict)");
+    println!(
+        "  same, the node's verifier:    {limit_node_verifier:>9.0} tx/s  (same signatures; not the limit)"
+    );
     println!("node admitted (RPC, verified):  {:>9.0} tx/s", run.admitted);
     println!("node committed transfers:      {:>9.0} tx/s", run.committed);
     println!(
