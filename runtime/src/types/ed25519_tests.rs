@@ -146,6 +146,7 @@ fn valid_signatures_and_every_single_bit_corruption_agree() {
 #[test]
 fn small_and_mixed_order_points_agree() {
     let mut tally = Tally::default();
+    let mut mixed = Tally::default();
     let torsion = torsion();
     for seed in 1u8..9 {
         let secret = SigningKey::from_bytes(&[seed; 32]);
@@ -175,70 +176,149 @@ fn small_and_mixed_order_points_agree() {
                 let r = (B * x).compress().to_bytes();
                 let message = [seed, i as u8, nonce as u8];
                 let s = (x + challenge(&r, &mixed_key, &message) * a).to_bytes();
-                tally.compare("mixed-order A", &mixed_key, &message, &signature_of(&r, &s));
+                let counted = if i == 0 { &mut tally } else { &mut mixed };
+                counted.compare("mixed-order A", &mixed_key, &message, &signature_of(&r, &s));
                 // R + T: mixed-order nonce.
                 let r_mixed = (B * x + t).compress().to_bytes();
                 let s = (x + challenge(&r_mixed, &key, &message) * a).to_bytes();
                 tally.compare("mixed-order R", &key, &message, &signature_of(&r_mixed, &s));
             }
         }
+        // (0, 1) and (0, −1) with the sign bit set: they decompress, the first
+        // satisfies the equation with s = k·a, and only "small order" refuses both.
+        for r in [x_zero_with_sign(1), x_zero_with_sign(-1)] {
+            let message = [seed, 0xEE];
+            let s = (challenge(&r, &key, &message) * a).to_bytes();
+            tally.compare("x = 0 R, sign set", &key, &message, &signature_of(&r, &s));
+        }
     }
     assert!(
-        tally.accepted > 8,
-        "some mixed-order cases hold: {}",
-        tally.accepted
+        mixed.accepted > 0 && mixed.refused > 0,
+        "a key with a torsion part verifies exactly when [k]T = 0: {} held, {} did not",
+        mixed.accepted,
+        mixed.refused
     );
     assert!(tally.refused > 8 * 8, "small-order cases are refused");
 }
 
-/// The canonical-`y` test matches "decompresses and compresses back to the same
-/// bytes" for every encoding near `p`, both signs, and for random bytes.
-#[test]
-fn canonical_y_is_exactly_a_round_trip() {
-    let mut near_p: Vec<[u8; 32]> = Vec::new();
-    for low in 0xE0u8..=0xFF {
+/// `(0, y)` for `y = ±1`, encoded with the sign bit set (non-canonical: `x = 0`).
+fn x_zero_with_sign(y: i8) -> [u8; 32] {
+    let mut bytes = match y {
+        1 => Scalar::ONE.to_bytes(),
+        _ => {
+            let mut minus_one = [0xFF; 32];
+            minus_one[0] = 0xEC;
+            minus_one[31] = 0x7F;
+            minus_one
+        }
+    };
+    bytes[31] |= 0x80;
+    assert!(CompressedEdwardsY(bytes).decompress().is_some());
+    bytes
+}
+
+/// Every encoding with `y ≥ p` (`y = p + j`, both signs) that decompresses.
+fn non_canonical_y() -> Vec<[u8; 32]> {
+    let mut found = Vec::new();
+    for low in 0xEDu8..=0xFF {
         for sign in [0u8, 0x80] {
             let mut bytes = [0xFF; 32];
             bytes[0] = low;
             bytes[31] = 0x7F | sign;
-            near_p.push(bytes);
+            if CompressedEdwardsY(bytes).decompress().is_some() {
+                found.push(bytes);
+            }
         }
     }
-    for small in 0u8..20 {
-        let mut bytes = [0u8; 32];
-        bytes[0] = small;
-        near_p.push(bytes);
+    found
+}
+
+/// Non-canonical encodings of `R` and of `A`, and scalars at and past `ℓ`: both
+/// sides refuse them (dalek's compression never yields a non-canonical `R`).
+#[test]
+fn non_canonical_encodings_and_scalars_agree() {
+    let mut tally = Tally::default();
+    let secret = SigningKey::from_bytes(&[77; 32]);
+    let a = secret.to_scalar();
+    let key = secret.verifying_key().to_bytes();
+    let message = b"encodings";
+    let signature = secret.sign(message).to_bytes();
+    let mut odd_encodings = non_canonical_y();
+    odd_encodings.extend([x_zero_with_sign(1), x_zero_with_sign(-1)]);
+    assert!(odd_encodings.len() > 4);
+    for bytes in &odd_encodings {
+        let s = (challenge(bytes, &key, message) * a).to_bytes();
+        tally.compare("non-canonical R", &key, message, &signature_of(bytes, &s));
+        tally.compare("non-canonical A", bytes, message, &signature);
     }
-    let mut seen_non_canonical_point = false;
-    for bytes in near_p {
-        let y = bytes[0] as u32;
-        let top = bytes[1..31].iter().all(|&b| b == 0xFF) && bytes[31] & 0x7F == 0x7F;
+    let r: [u8; 32] = signature[..32].try_into().unwrap();
+    let s: [u8; 32] = signature[32..].try_into().unwrap();
+    let order = plus_l(&[0; 32]);
+    let mut order_minus_one = order;
+    order_minus_one[0] -= 1;
+    let mut high_bit = s;
+    high_bit[31] |= 0x80;
+    let mut two_252 = [0u8; 32];
+    two_252[31] = 0x10;
+    for scalar in [order, order_minus_one, high_bit, two_252, [0xFF; 32]] {
+        tally.compare("edge scalar", &key, message, &signature_of(&r, &scalar));
+    }
+    tally.compare("valid", &key, message, &signature);
+    assert_eq!(tally.accepted, 1, "only the valid signature passes");
+}
+
+/// The last step of the equation against dalek's (`compress() == R`'s bytes),
+/// for every `R` that decompresses near `p` and at `x = 0`: the two agree on
+/// every point not of small order, and the `x = 0` encodings (where they would
+/// differ) are all of small order, refused before. Fails without `canonical_y`.
+#[test]
+fn the_last_step_is_the_compression() {
+    let mut encodings = non_canonical_y();
+    for low in 0xE0u8..0xED {
+        let mut bytes = [0xFF; 32];
+        bytes[0] = low;
+        bytes[31] = 0x7F;
+        encodings.push(bytes);
+    }
+    let mut non_canonical_large_order = 0;
+    for bytes in encodings {
+        let Some(r) = CompressedEdwardsY(bytes).decompress() else {
+            continue;
+        };
+        if r.is_small_order() {
+            continue;
+        }
+        let compressed_equal = r.compress().to_bytes() == bytes;
         assert_eq!(
-            canonical_y(&bytes),
-            !(top && y >= 0xED),
+            matches_encoding(&bytes, &r, &r),
+            compressed_equal,
             "{}",
             hex::encode(bytes)
         );
-        if let Some(point) = CompressedEdwardsY(bytes).decompress() {
-            let round_trip = point.compress().to_bytes() == bytes;
-            if !canonical_y(&bytes) {
-                assert!(!round_trip);
-                seen_non_canonical_point = true;
-            }
-            if round_trip {
-                assert!(canonical_y(&bytes));
-            }
-        }
+        non_canonical_large_order += usize::from(!compressed_equal);
     }
-    assert!(seen_non_canonical_point, "some y >= p decompresses");
+    assert!(
+        non_canonical_large_order > 0,
+        "some y >= p is a large-order point"
+    );
+    for bytes in [x_zero_with_sign(1), x_zero_with_sign(-1)] {
+        let r = CompressedEdwardsY(bytes)
+            .decompress()
+            .expect("decompresses");
+        assert!(r.is_small_order(), "{}", hex::encode(bytes));
+    }
 }
 
-/// A stranger's many keys empty the cache; verification still agrees.
+/// Many signers' keys empty the cache; verification still agrees. A key whose
+/// signature fails is not kept.
 #[test]
 fn the_key_cache_stays_bounded_and_exact() {
     let secret = SigningKey::from_bytes(&[42; 32]);
     let key = secret.verifying_key().to_bytes();
     let signature = secret.sign(b"kept").to_bytes();
+    let stranger = SigningKey::from_bytes(&[43; 32]).verifying_key().to_bytes();
+    assert!(!verify_strict(&stranger, b"kept", &signature));
+    assert!(keys().get(&stranger).is_none(), "a failed key is not kept");
     for i in 0..(KEYS_CACHED_MAX as u32 + 10) {
         let other = SigningKey::from_bytes(&{
             let mut seed = [0u8; 32];
@@ -246,6 +326,11 @@ fn the_key_cache_stays_bounded_and_exact() {
             seed
         });
         let other_key = other.verifying_key().to_bytes();
+        assert!(verify_strict(
+            &other_key,
+            b"kept",
+            &other.sign(b"kept").to_bytes()
+        ));
         assert!(!verify_strict(&other_key, b"kept", &signature));
         assert!(keys().len() <= KEYS_CACHED_MAX);
     }
