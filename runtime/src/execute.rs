@@ -17,7 +17,7 @@ use crate::pki::{self, Approval, PkiError, Role};
 use crate::records::provenance::{self, signers_of, ProvenanceAt};
 use crate::records::{self, Event, RecordError, Signer};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
-use crate::types::{encoding, Hash32, Payload, PublicKey, Signature, SignedTx, SubjectId};
+use crate::types::{encoding, Hash32, Payload, PublicKey, SignatureCheck, SignedTx, SubjectId};
 use crate::validators::{self, ValidatorError};
 
 /// The block a transaction executes in, and the sandbox contracts run in.
@@ -236,7 +236,7 @@ pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
 pub fn verify_tx_with(
     tx: SignedTx,
     chain_id: &str,
-    verify_signature: fn(&PublicKey, &Hash32, &Signature) -> bool,
+    verify_signature: SignatureCheck,
 ) -> Result<VerifiedTx, TxError> {
     if tx.tx.chain_id != chain_id || tx.tx.chain_id.len() > CHAIN_ID_BYTES_MAX {
         return Err(TxError::WrongChain {

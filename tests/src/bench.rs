@@ -5,10 +5,10 @@ use super::{registration, Node};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{verify_signature, verify_signature_reference};
+use tamga_runtime::types::{verify_signature, verify_signature_reference, SignatureCheck};
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{apply_tx, verify_tx, verify_tx_with, BlockContext, Genesis, Hash32};
-use tamga_runtime::{PublicKey, Signature, SubjectId};
+use tamga_runtime::{PublicKey, SubjectId};
 
 /// Positional argument `n` as a number, or `default`.
 pub fn arg(n: usize, default: u64) -> u64 {
@@ -80,8 +80,6 @@ pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
 pub fn one_core_node_verifier(node: &Node, chain: &str, count: usize) -> f64 {
     one_core_rate(node, chain, count, verify_signature)
 }
-
-type SignatureCheck = fn(&PublicKey, &Hash32, &Signature) -> bool;
 
 fn one_core_rate(node: &Node, chain: &str, count: usize, check: SignatureCheck) -> f64 {
     let genesis: Genesis =

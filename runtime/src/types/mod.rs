@@ -19,6 +19,10 @@ pub use tx::{
     Cosignature, EncumbranceKind, Founder, ObjectCategory, Payload, Quantity, SignedTx, Transaction,
 };
 
+/// A check of a signature over a transaction id: [`verify_signature`], or the
+/// reference it is tested against.
+pub type SignatureCheck = fn(&PublicKey, &Hash32, &Signature) -> bool;
+
 /// Strict ed25519: the key must be a usable point, and the signature canonical
 /// (exactly `verify_strict`'s set; see [`ed25519`]).
 pub fn verify_signature(key: &PublicKey, hash: &Hash32, signature: &Signature) -> bool {
