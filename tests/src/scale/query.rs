@@ -108,6 +108,39 @@ pub fn load(
     }
 }
 
+/// Queries per second on two servers measured in alternating windows (first,
+/// second, first, ...), one window of each per entry of `windows`, which is the
+/// query both are asked in it: on a shared machine the rate of either drifts by
+/// tens of percent within a minute, and alternating exposes both to the same
+/// drift. Returns each server's loads in window order.
+pub fn alternating(
+    urls: [&str; 2],
+    windows: &[Query],
+    connections: usize,
+    threads: usize,
+    window: Duration,
+) -> [Vec<Load>; 2] {
+    let mut loads: [Vec<Load>; 2] = Default::default();
+    for query in windows {
+        for (url, loads) in urls.iter().zip(loads.iter_mut()) {
+            loads.push(load(url, query, connections, threads, window));
+        }
+    }
+    loads
+}
+
+/// The median rate of `loads` (the mean of the middle two for an even count).
+pub fn median(loads: &[Load]) -> f64 {
+    assert!(!loads.is_empty(), "a median of no loads");
+    let mut sorted: Vec<f64> = loads.iter().map(|l| l.qps).collect();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    match sorted.len() % 2 {
+        1 => sorted[mid],
+        _ => (sorted[mid - 1] + sorted[mid]) / 2.0,
+    }
+}
+
 /// A bare jsonrpsee server on loopback whose one method, `record_get`, answers
 /// `result` whatever the parameters. Runs until the runtime is dropped.
 pub struct BareServer {
@@ -142,5 +175,22 @@ impl BareServer {
             _handle: handle,
             _runtime: runtime,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loads(rates: &[f64]) -> Vec<Load> {
+        let load = |&qps| Load { qps, errors: 0 };
+        rates.iter().map(load).collect()
+    }
+
+    #[test]
+    fn the_median_is_the_middle_rate_whatever_the_order() {
+        assert_eq!(median(&loads(&[30.0, 10.0, 20.0])), 20.0);
+        assert_eq!(median(&loads(&[5.0])), 5.0);
+        assert_eq!(median(&loads(&[40.0, 10.0, 30.0, 20.0])), 25.0);
     }
 }
