@@ -16,7 +16,7 @@
 #   transfers on random records of it beside the small state's rate, disk bytes
 #   per transfer by column family, the node's peak RSS, and record_get queries
 #   per second beside a bare jsonrpsee server answering the same JSON: the node's
-#   first seconds (block cache cold), then after a warm-up on other ids, medians
+#   first seconds (block cache not yet warmed by queries), then after a warm-up on other ids, medians
 #   of windows alternating with the bare server (plus record_byOwner and
 #   record_history rates).
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]

@@ -108,9 +108,9 @@ pub fn large_state(
 /// answering the same JSON to the same client, then `record_byOwner` and
 /// `record_history`.
 ///
-/// `record_get` is measured three ways, in this order: the node's first
-/// seconds after the transfers (its RocksDB block cache holds none of the random
-/// records' blocks: each query reads one from the files); then, after a warm-up of
+/// `record_get` is measured in this order: the node's first seconds after the
+/// transfers (its RocksDB block cache holds only the blocks the transfers read,
+/// so most queries read a block from the files); then, after a warm-up of
 /// the same load on other random ids, the node and the bare server in alternating
 /// windows, whose medians give the ratio (a node that has served queries for a
 /// while, and both servers exposed to the same drift of the shared machine).
@@ -150,7 +150,7 @@ pub fn queries(node: &Node, state: &LargeState) {
         rates.join(", ")
     };
     println!(
-        "record_get, node, first {} s:  {:>9.0} q/s (random of {} records, block cache cold; {connections} typed clients)",
+        "record_get, node, first {} s:  {:>9.0} q/s (random of {} records, block cache not yet warmed by queries; {connections} typed clients)",
         duration.as_secs(),
         cold.qps,
         all.len()
