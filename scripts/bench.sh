@@ -16,9 +16,10 @@
 #   transfers on random records of it beside the small state's rate, disk bytes
 #   per transfer by column family, the node's peak RSS, and record_get queries
 #   per second beside a bare jsonrpsee server answering the same JSON: the node's
-#   first seconds (block cache not yet warmed by queries), then after a warm-up on other ids, medians
-#   of windows alternating with the bare server (plus record_byOwner and
-#   record_history rates).
+#   first seconds (block cache not yet warmed by queries) beside a bare window
+#   right after, then, after a warm-up on other ids, medians of windows
+#   alternating with the bare server; no id is asked twice (plus record_byOwner
+#   and record_history rates).
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]
 #                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]

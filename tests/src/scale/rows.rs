@@ -107,96 +107,158 @@ pub fn large_state(
 /// Queries per second on the node: `record_get` beside a bare jsonrpsee server
 /// answering the same JSON to the same client, then `record_byOwner` and
 /// `record_history`.
-///
-/// `record_get` is measured in this order: the node's first seconds after the
-/// transfers (its RocksDB block cache holds only the blocks the transfers read,
-/// so most queries read a block from the files); then, after a warm-up of
-/// the same load on other random ids, the node and the bare server in alternating
-/// windows, whose medians give the ratio (a node that has served queries for a
-/// while, and both servers exposed to the same drift of the shared machine).
 pub fn queries(node: &Node, state: &LargeState) {
-    // Each window asks its own random ids, more than it can send, so no id is
-    // asked twice on purpose (the node does not cache what RPC reads; RocksDB
-    // caches the blocks they were read from).
-    const REQUESTS: usize = 200_000;
-    const WARM_UP: Duration = Duration::from_secs(10);
-    const WINDOWS: usize = 3;
-    let duration = Duration::from_secs(3);
-    let window = Duration::from_secs(2);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let connections = 2 * cores;
-    let mut rng = Rng::new(62);
-    let all = &state.all;
-    // The bare server answers every query with this random record's JSON.
-    let sample = all[rng.below(all.len())];
-    let mut random_gets = || {
-        let ids = (0..REQUESTS).map(|_| all[rng.below(all.len())]);
-        Query::RecordGet(Arc::new(ids.collect()))
+    let clients = Clients {
+        connections: 2 * cores,
+        threads: cores,
     };
-    let (first, warm_up) = (random_gets(), random_gets());
-    let windows: Vec<Query> = (0..WINDOWS).map(|_| random_gets()).collect();
-    let fixed = node.client().record_get(sample).expect("record_get");
-    let bare = BareServer::start(json!(fixed), cores);
+    let mut rng = Rng::new(62);
+    let get_errors = record_gets(node, &state.all, &clients, &mut rng);
+    let page_errors = pages(node, state, &clients, &mut rng);
+    if get_errors + page_errors > 0 {
+        println!(
+            "query errors (not counted above): {}",
+            get_errors + page_errors
+        );
+    }
+}
+
+/// How many typed clients ask at once, on how many threads of the bench.
+struct Clients {
+    connections: usize,
+    threads: usize,
+}
+
+impl Clients {
+    fn load(&self, url: &str, query: &Query, duration: Duration) -> Load {
+        load(url, query, self.connections, self.threads, duration)
+    }
+}
+
+/// `record_get` on the node beside the bare server; returns the errors counted.
+///
+/// In this order: the node's first seconds after the transfers (its RocksDB
+/// block cache holds only the blocks the transfers read, so most queries read a
+/// block from the files), with one bare window right after for their ratio;
+/// then, after a warm-up of the same load on other ids, the node and the bare
+/// server in alternating windows, whose medians give the ratio (a node that has
+/// served queries for a while, both servers exposed to the same drift of the
+/// shared machine).
+///
+/// Each phase asks ids of its own: the records, shuffled, are split between
+/// them, so no id is asked twice while each connection stays within its share.
+/// (An RPC read adds nothing to the node's value cache, though a hit there
+/// refreshes the entry; RocksDB caches the blocks reads come from, and that is
+/// what the warm-up fills.) Ids asked again are printed.
+fn record_gets(node: &Node, all: &[Hash32], clients: &Clients, rng: &mut Rng) -> u64 {
+    const WINDOWS: usize = 3;
+    let secs = Duration::from_secs;
+    let (first_secs, window) = (secs(FIRST_SECS), secs(WINDOW_SECS));
+    // The bare server answers every query with this random record's JSON.
+    let fixed = node.client().record_get(all[rng.below(all.len())]);
+    let bare = BareServer::start(json!(fixed.expect("record_get")), clients.threads);
     let bare_url = format!("http://{}", bare.addr);
-    let threads = cores;
-    let cold = load(&node.rpc_url, &first, connections, threads, duration);
-    let _ = load(&node.rpc_url, &warm_up, connections, threads, WARM_UP);
+    // A tenth for the first seconds, four for the warm-up, the rest for the windows.
+    let shuffled = rng.distinct(all, all.len());
+    let ids = |range: std::ops::Range<usize>| Query::RecordGet(Arc::new(shuffled[range].to_vec()));
+    let (tenth, n) = (all.len() / 10, all.len());
+    let (first, warm_up) = (ids(0..tenth), ids(tenth..5 * tenth));
+    let per_window = (n - 5 * tenth) / WINDOWS;
+    let windows: Vec<Query> = (0..WINDOWS)
+        .map(|w| ids(5 * tenth + w * per_window..5 * tenth + (w + 1) * per_window))
+        .collect();
+
+    let cold = clients.load(&node.rpc_url, &first, first_secs);
+    let bare_then = clients.load(&bare_url, &first, window);
+    let warm = clients.load(&node.rpc_url, &warm_up, secs(WARM_UP_SECS));
     let urls = [node.rpc_url.as_str(), bare_url.as_str()];
-    let [on_node, on_bare] = alternating(urls, &windows, connections, threads, window);
+    let (c, t) = (clients.connections, clients.threads);
+    let [on_node, on_bare] = alternating(urls, &windows, c, t, window);
     drop(bare);
-    let (node_rate, bare_rate) = (median(&on_node), median(&on_bare));
+    print_gets(&cold, &bare_then, &on_node, &on_bare, all.len(), c);
+    let reused: u64 = on_node.iter().map(|l| l.reused).sum();
+    if cold.reused + warm.reused + reused > 0 {
+        println!(
+            "record_get ids asked again (too few records for these rates): first {}, warm-up {}, windows {reused}",
+            cold.reused, warm.reused
+        );
+    }
+    let loads = [&cold, &bare_then, &warm]
+        .into_iter()
+        .chain(&on_node)
+        .chain(&on_bare);
+    loads.map(|l| l.errors).sum()
+}
+
+/// The `record_get` phases' lengths: the first seconds, the warm-up, each window.
+const FIRST_SECS: u64 = 3;
+const WARM_UP_SECS: u64 = 10;
+const WINDOW_SECS: u64 = 2;
+
+/// The `record_get` rows: the first seconds, the windows' medians and the ratios.
+fn print_gets(
+    cold: &Load,
+    bare_then: &Load,
+    on_node: &[Load],
+    on_bare: &[Load],
+    records: usize,
+    connections: usize,
+) {
+    let (node_rate, bare_rate) = (median(on_node), median(on_bare));
     let spread = |loads: &[Load]| {
         let rates: Vec<String> = loads.iter().map(|l| format!("{:.0}", l.qps)).collect();
         rates.join(", ")
     };
     println!(
-        "record_get, node, first {} s:  {:>9.0} q/s (random of {} records, block cache not yet warmed by queries; {connections} typed clients)",
-        duration.as_secs(),
-        cold.qps,
-        all.len()
+        "record_get, node, first {FIRST_SECS} s:   {:>9.0} q/s (random of {records} records, block cache not yet warmed by queries; {connections} typed clients)",
+        cold.qps
     );
     println!(
-        "record_get, node:              {:>9.0} q/s (median of {WINDOWS} windows of {} s: {}; after {} s of warm-up on other ids)",
-        node_rate,
-        window.as_secs(),
-        spread(&on_node),
-        WARM_UP.as_secs()
+        "record_get, bare, just after:  {:>9.0} q/s (first seconds / bare: {:.2})",
+        bare_then.qps,
+        cold.qps / bare_then.qps
     );
     println!(
-        "record_get, bare jsonrpsee:    {:>9.0} q/s (same JSON, same client, alternating windows: {})",
-        bare_rate,
-        spread(&on_bare)
+        "record_get, node:              {node_rate:>9.0} q/s (median of {} windows of {WINDOW_SECS} s: {}; after {WARM_UP_SECS} s of warm-up on other ids)",
+        on_node.len(),
+        spread(on_node)
     );
     println!(
-        "ratio node / bare:             {:>9.2}  (target >= 0.70; first seconds: {:.2})",
-        node_rate / bare_rate,
-        cold.qps / bare_rate
+        "record_get, bare jsonrpsee:    {bare_rate:>9.0} q/s (same JSON, same client, alternating windows: {})",
+        spread(on_bare)
     );
+    println!(
+        "ratio node / bare:             {:>9.2}  (target >= 0.70)",
+        node_rate / bare_rate
+    );
+}
 
+/// `record_byOwner` and `record_history` pages on the node; returns the errors.
+fn pages(node: &Node, state: &LargeState, clients: &Clients, rng: &mut Rng) -> u64 {
+    const PAGES: usize = 20_000;
+    const HISTORIES: usize = 200_000;
+    let duration = Duration::from_secs(3);
     let alices = &state.alices;
-    let cursors = (0..REQUESTS / 10).map(|_| alices[rng.below(alices.len())]);
+    let cursors = (0..PAGES).map(|_| alices[rng.below(alices.len())]);
     let pages = Query::ByOwner {
         owner: node.subject("alice"),
         cursors: Arc::new(cursors.collect()),
     };
-    let by_owner = load(&node.rpc_url, &pages, connections, threads, duration);
+    let by_owner = clients.load(&node.rpc_url, &pages, duration);
     println!(
         "record_byOwner, node:          {:>9.0} q/s (100-record pages of alice's {}, random cursor)",
         by_owner.qps,
         alices.len()
     );
     let moved = &state.moved;
-    let histories = (0..REQUESTS).map(|_| moved[rng.below(moved.len())]);
+    let histories = (0..HISTORIES).map(|_| moved[rng.below(moved.len())]);
     let histories = Query::History(Arc::new(histories.collect()));
-    let history = load(&node.rpc_url, &histories, connections, threads, duration);
+    let history = clients.load(&node.rpc_url, &histories, duration);
     println!(
         "record_history, node:          {:>9.0} q/s (2-entry histories, random of {} records)",
         history.qps,
         moved.len()
     );
-    let windows: u64 = on_node.iter().chain(&on_bare).map(|l| l.errors).sum();
-    let errors = cold.errors + windows + by_owner.errors + history.errors;
-    if errors > 0 {
-        println!("query errors (not counted above): {errors}");
-    }
+    by_owner.errors + history.errors
 }
