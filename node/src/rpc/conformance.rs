@@ -178,18 +178,27 @@ async fn silence(response: HttpResponse) -> Result<HttpResponse, BoxError> {
 /// holds a connection slot and this task, so it is cut off.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The body's bytes, stopping once more than `max` have arrived.
+/// The body's bytes, stopping once more than `max` have arrived. A body that
+/// arrives in one frame (most do) is passed on as it came, without a copy.
 async fn read_bounded(mut body: HttpBody, max: usize) -> Result<Bytes, BoxError> {
+    let mut first: Option<Bytes> = None;
     let mut read = Vec::new();
     while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            read.extend_from_slice(&data);
-            if read.len() > max {
-                break;
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        match first.take() {
+            None if read.is_empty() => first = Some(data),
+            earlier => {
+                read.extend_from_slice(&earlier.unwrap_or_default());
+                read.extend_from_slice(&data);
             }
         }
+        if first.as_ref().map_or(read.len(), Bytes::len) > max {
+            break;
+        }
     }
-    Ok(Bytes::from(read))
+    Ok(first.unwrap_or_else(|| Bytes::from(read)))
 }
 
 /// What [`normalise`] makes of a body.
@@ -202,6 +211,7 @@ pub(crate) struct Shaped {
 }
 
 /// What one request object is.
+#[derive(Debug, PartialEq, Eq)]
 enum Entry {
     Call,
     Notification,
@@ -218,12 +228,19 @@ pub(crate) fn normalise(body: &[u8]) -> Shaped {
     let Ok(text) = std::str::from_utf8(&body[start..]) else {
         return Shaped::default();
     };
+    // The common case, one well-formed call, costs one pass and no allocation.
+    if let Some(entry) = plain_entry(text) {
+        return Shaped {
+            notifications_only: matches!(entry, Entry::Notification),
+            body: (start > 0).then(|| text.as_bytes().to_vec()),
+        };
+    }
     let Ok(value) = serde_json::from_str::<&RawValue>(text) else {
         return Shaped::default();
     };
     let trimmed = (start > 0).then(|| text.as_bytes().to_vec());
     if !value.get().starts_with('[') {
-        let entry = entry(value);
+        let entry = entry(value.get());
         return Shaped {
             notifications_only: matches!(entry, Entry::Notification),
             body: match entry {
@@ -244,7 +261,7 @@ pub(crate) fn normalise(body: &[u8]) -> Shaped {
             notifications_only: false,
         };
     }
-    let entries: Vec<Entry> = items.iter().map(|item| entry(item)).collect();
+    let entries: Vec<Entry> = items.iter().map(|item| entry(item.get())).collect();
     let notifications_only =
         !entries.is_empty() && entries.iter().all(|e| matches!(e, Entry::Notification));
     if !entries.iter().any(|e| matches!(e, Entry::Invalid(_))) {
@@ -272,8 +289,63 @@ pub(crate) fn normalise(body: &[u8]) -> Shaped {
 
 /// Whether a request object has the specification's shape; if not, what to send
 /// instead: `{"id": ID}` with its id if well formed, else null.
-fn entry(item: &RawValue) -> Entry {
-    let Ok(members) = serde_json::from_str::<BTreeMap<String, &RawValue>>(item.get()) else {
+fn entry(item: &str) -> Entry {
+    plain_entry(item).unwrap_or_else(|| checked_entry(item))
+}
+
+/// The members of a request object that [`checked_entry`] looks at, borrowed
+/// from the body (unknown members are skipped, as there).
+#[derive(serde::Deserialize)]
+struct Members<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    method: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+}
+
+/// A member that is there, `null` included (`Option` alone reads `null` as absent).
+fn present<'de, D>(member: D) -> Result<Option<&'de RawValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <&RawValue as serde::Deserialize>::deserialize(member).map(Some)
+}
+
+/// A well-formed call or notification in its plainest form (`"2.0"` as written,
+/// a method name and an id without escapes, an id that is null, a string or an
+/// unsigned integer): what nearly every client sends, read without allocating.
+/// `None` for anything else, which [`checked_entry`] then decides: so this
+/// answers only where it agrees with it (a duplicated member, say, is left to it).
+fn plain_entry(item: &str) -> Option<Entry> {
+    // serde would read an array's items as the members in order.
+    if !item.starts_with('{') {
+        return None;
+    }
+    let members: Members = serde_json::from_str(item).ok()?;
+    let plain_string = |raw: &str| raw.starts_with('"') && !raw.contains('\\');
+    let version_ok = members.jsonrpc?.get() == r#""2.0""#;
+    let method_ok = plain_string(members.method?.get());
+    let params_ok = members
+        .params
+        .is_none_or(|p| matches!(p.get().as_bytes().first(), Some(b'[' | b'{')));
+    if !(version_ok && method_ok && params_ok) {
+        return None;
+    }
+    let Some(id) = members.id.map(RawValue::get) else {
+        return Some(Entry::Notification);
+    };
+    let unsigned = id.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok();
+    (id == "null" || plain_string(id) || unsigned).then_some(Entry::Call)
+}
+
+/// [`entry`] for any request object: every member read, each checked by
+/// jsonrpsee's own types.
+fn checked_entry(item: &str) -> Entry {
+    let Ok(members) = serde_json::from_str::<BTreeMap<String, &RawValue>>(item) else {
         return Entry::Invalid(INVALID_NULL_ID.to_vec());
     };
     let id = members.get("id").copied();
@@ -294,5 +366,50 @@ fn entry(item: &RawValue) -> Entry {
             Entry::Invalid(format!(r#"{{"id":{}}}"#, id.get()).into_bytes())
         }
         _ => Entry::Invalid(INVALID_NULL_ID.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain reading answers the common shapes, and wherever it answers,
+    /// the checked reading (jsonrpsee's types) answers the same.
+    #[test]
+    fn the_plain_reading_agrees_with_the_checked_one() {
+        let plain = [
+            r#"{"jsonrpc":"2.0","method":"record_get","params":["ab"],"id":1}"#,
+            r#"{"id":"x","params":{"a":[1]},"method":"a","jsonrpc":"2.0","extra":{"b":2}}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":null}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":18446744073709551615}"#,
+            r#"{"jsonrpc":"2.0","method":"a"}"#,
+        ];
+        for item in plain {
+            let read = plain_entry(item);
+            assert!(read.is_some(), "read plainly: {item}");
+            assert_eq!(read, Some(checked_entry(item)), "{item}");
+        }
+        let left_to_the_check = [
+            r#"{"jsonrpc":"2.0","method":"a","id":1,"id":{}}"#,
+            r#"{"jsonrpc":"2.0","jsonrpc":"1.0","method":"a","id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":18446744073709551616}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":-1}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":1.0}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":1e2}"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":"\ud800"}"#,
+            r#"{"jsonrpc":"2.0","method":"\u0061","id":1}"#,
+            r#"{"jsonrpc":"2\u002e0","method":"a","id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"a","params":"p","id":1}"#,
+            r#"{"jsonrpc":"2.0","method":null,"id":1}"#,
+            r#"{"jsonrpc":null,"method":"a","id":1}"#,
+            r#"{"method":"a","id":1}"#,
+            r#"{"jsonrpc":"2.0","id":1}"#,
+            r#"["2.0","a",[],1]"#,
+            r#"{"jsonrpc":"2.0","method":"a","id":1} x"#,
+        ];
+        for item in left_to_the_check {
+            assert_eq!(plain_entry(item), None, "{item}");
+            let _ = checked_entry(item);
+        }
     }
 }
