@@ -44,6 +44,7 @@ use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::PendingSubscriptionSink;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use tamga_runtime::records::Record;
 use tamga_runtime::state::keys;
 use tamga_runtime::types::SignedTx;
 use tamga_runtime::{Hash32, PublicKey, SubjectId, VerifiedTx};
@@ -306,15 +307,13 @@ fn evidence_list(app: &App, params: Params) -> RpcResult {
     Ok(json!({ "evidence": evidence }))
 }
 
-fn record_get(app: &App, params: Params) -> RpcResult {
+fn record_get(app: &App, params: Params) -> Result<Record, ErrorObjectOwned> {
     let (id,): (String,) = params.parse()?;
     let id = hash_param(&id, "record id")?;
-    let record = app
-        .storage
+    app.storage
         .record(&id)
         .map_err(node_error)?
-        .ok_or_else(|| not_found("record", id))?;
-    Ok(to_json(&record))
+        .ok_or_else(|| not_found("record", id))
 }
 
 fn record_history(app: &App, params: Params) -> RpcResult {

@@ -85,9 +85,15 @@ impl Methods {
     /// files), whose hand-off to a blocking thread costs more than the read. A
     /// batch of [`BATCH_CALLS_MAX`] such calls holds one of the RPC runtime's
     /// workers for a few milliseconds at most; consensus runs on another runtime.
-    pub fn add_point_read<F>(&mut self, def: MethodDef, method: F) -> Result<()>
+    /// The value read is answered as it serializes, with no `Value` built between.
+    pub fn add_point_read<F, T>(&mut self, def: MethodDef, method: F) -> Result<()>
     where
-        F: Fn(&App, jsonrpsee::types::Params) -> RpcResult + Clone + Send + Sync + 'static,
+        F: Fn(&App, jsonrpsee::types::Params) -> Result<T, jsonrpsee::types::ErrorObjectOwned>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        T: serde::Serialize + Clone + Send + 'static,
     {
         let app = self.app.clone();
         self.module
