@@ -240,7 +240,8 @@ pub(crate) fn normalise(body: &[u8]) -> Shaped {
     };
     let trimmed = (start > 0).then(|| text.as_bytes().to_vec());
     if !value.get().starts_with('[') {
-        let entry = entry(value.get());
+        // The plain reading already declined this object: straight to the check.
+        let entry = checked_entry(value.get());
         return Shaped {
             notifications_only: matches!(entry, Entry::Notification),
             body: match entry {
@@ -383,33 +384,55 @@ mod tests {
             r#"{"jsonrpc":"2.0","method":"a","id":null}"#,
             r#"{"jsonrpc":"2.0","method":"a","id":18446744073709551615}"#,
             r#"{"jsonrpc":"2.0","method":"a"}"#,
+            r#"{ "jsonrpc" : "2.0" , "\u006dethod" : "a" , "params" : { } , "id" : "7" }"#,
         ];
         for item in plain {
             let read = plain_entry(item);
             assert!(read.is_some(), "read plainly: {item}");
             assert_eq!(read, Some(checked_entry(item)), "{item}");
         }
+        let null_id = || Entry::Invalid(INVALID_NULL_ID.to_vec());
+        let id_one = || Entry::Invalid(br#"{"id":1}"#.to_vec());
         let left_to_the_check = [
-            r#"{"jsonrpc":"2.0","method":"a","id":1,"id":{}}"#,
-            r#"{"jsonrpc":"2.0","jsonrpc":"1.0","method":"a","id":1}"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":18446744073709551616}"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":-1}"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":1.0}"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":1e2}"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":"\ud800"}"#,
-            r#"{"jsonrpc":"2.0","method":"\u0061","id":1}"#,
-            r#"{"jsonrpc":"2\u002e0","method":"a","id":1}"#,
-            r#"{"jsonrpc":"2.0","method":"a","params":"p","id":1}"#,
-            r#"{"jsonrpc":"2.0","method":null,"id":1}"#,
-            r#"{"jsonrpc":null,"method":"a","id":1}"#,
-            r#"{"method":"a","id":1}"#,
-            r#"{"jsonrpc":"2.0","id":1}"#,
-            r#"["2.0","a",[],1]"#,
-            r#"{"jsonrpc":"2.0","method":"a","id":1} x"#,
+            (
+                r#"{"jsonrpc":"2.0","method":"a","id":1,"id":{}}"#,
+                null_id(),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","jsonrpc":"1.0","method":"a","id":1}"#,
+                id_one(),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"a","id":18446744073709551616}"#,
+                null_id(),
+            ),
+            (r#"{"jsonrpc":"2.0","method":"a","id":-1}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":1.0}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":1e2}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":true}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":[]}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":"\ud800"}"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"\u0061","id":1}"#, Entry::Call),
+            (r#"{"jsonrpc":"2\u002e0","method":"a","id":1}"#, Entry::Call),
+            (r#"{"jsonrpc":"2.0","method":1,"id":1}"#, id_one()),
+            (
+                r#"{"jsonrpc":"2.0","method":"a","params":"p","id":1}"#,
+                id_one(),
+            ),
+            (
+                r#"{"jsonrpc":"2.0","method":"a","params":null,"id":1}"#,
+                id_one(),
+            ),
+            (r#"{"jsonrpc":"2.0","method":null,"id":1}"#, id_one()),
+            (r#"{"jsonrpc":null,"method":"a","id":1}"#, id_one()),
+            (r#"{"method":"a","id":1}"#, id_one()),
+            (r#"{"jsonrpc":"2.0","id":1}"#, id_one()),
+            (r#"["2.0","a",[],1]"#, null_id()),
+            (r#"{"jsonrpc":"2.0","method":"a","id":1} x"#, null_id()),
         ];
-        for item in left_to_the_check {
+        for (item, checked) in left_to_the_check {
             assert_eq!(plain_entry(item), None, "{item}");
-            let _ = checked_entry(item);
+            assert_eq!(checked_entry(item), checked, "{item}");
         }
     }
 }
