@@ -5,7 +5,6 @@
 use super::query::{alternating, load, median, BareServer, Load, Query};
 use super::{dir_bytes, disk, free_bytes, growth, mib, transfer_run, Rng};
 use crate::Node;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tamga_runtime::Hash32;
@@ -155,9 +154,9 @@ fn record_gets(node: &Node, all: &[Hash32], clients: &Clients, rng: &mut Rng) ->
     const WINDOWS: usize = 3;
     let secs = Duration::from_secs;
     let (first_secs, window) = (secs(FIRST_SECS), secs(WINDOW_SECS));
-    // The bare server answers every query with this random record's JSON.
+    // The bare server answers every query with this random record, typed.
     let fixed = node.client().record_get(all[rng.below(all.len())]);
-    let bare = BareServer::start(json!(fixed.expect("record_get")), clients.threads);
+    let bare = BareServer::start(fixed.expect("record_get"), clients.threads);
     let bare_url = format!("http://{}", bare.addr);
     // A tenth for the first seconds, four for the warm-up, the rest for the windows.
     let shuffled = rng.distinct(all, all.len());
