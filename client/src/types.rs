@@ -59,12 +59,23 @@ pub struct StageTime {
     pub txs: u64,
 }
 
-/// `node_storage`: RocksDB's bytes per column family, the WAL, pending compaction.
+/// `node_storage`: RocksDB's bytes per column family, the WAL, pending
+/// compaction, the block cache.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageUsage {
     pub column_families: BTreeMap<String, ColumnFamilyUsage>,
     pub wal_bytes: u64,
     pub compaction_pending: bool,
+    pub block_cache: BlockCacheUsage,
+}
+
+/// RocksDB's block cache: its bound (`[storage] block_cache_mib`) and what it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockCacheUsage {
+    pub capacity_bytes: u64,
+    pub usage_bytes: u64,
+    /// Blocks that cannot be evicted now.
+    pub pinned_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

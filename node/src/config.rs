@@ -145,6 +145,33 @@ pub struct VaultConfig {
     pub api_token: Option<String>,
 }
 
+/// RocksDB's settings an operator sizes to the machine and the ledger.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// RocksDB's block cache, shared by every column family (see
+    /// `storage::BLOCK_CACHE_MIB_DEFAULT`): filled as blocks are read, never
+    /// reserved up front.
+    #[serde(default = "default_block_cache_mib")]
+    pub block_cache_mib: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            block_cache_mib: default_block_cache_mib(),
+        }
+    }
+}
+
+fn default_block_cache_mib() -> u32 {
+    crate::storage::BLOCK_CACHE_MIB_DEFAULT
+}
+
+/// The block cache's bounds, in MiB: below 8 RocksDB's index and filter blocks
+/// alone would churn it; the top keeps a typo from promising more than a machine has.
+pub const BLOCK_CACHE_MIB_RANGE: std::ops::RangeInclusive<u32> = 8..=65_536;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -154,6 +181,8 @@ pub struct Config {
     pub mempool: MempoolConfig,
     pub p2p: P2pConfig,
     pub consensus: ConsensusConfig,
+    #[serde(default)]
+    pub storage: StorageConfig,
     #[serde(default)]
     pub vault: VaultConfig,
     /// Test builds only (feature `test-faults`); the release binary refuses it.
@@ -191,6 +220,7 @@ impl Default for Config {
             consensus: ConsensusConfig {
                 propose_timeout_ms: 3000,
             },
+            storage: StorageConfig::default(),
             vault: VaultConfig::default(),
             #[cfg(feature = "test-faults")]
             test_faults: None,
@@ -245,6 +275,14 @@ impl Config {
             if token.len() < 16 || token.len() > 256 {
                 bail!("vault.api_token must be 16..=256 characters");
             }
+        }
+        let (cache_mib, range) = (self.storage.block_cache_mib, BLOCK_CACHE_MIB_RANGE);
+        if !range.contains(&cache_mib) {
+            bail!(
+                "storage.block_cache_mib must be {}..={} (got {cache_mib})",
+                range.start(),
+                range.end()
+            );
         }
         let propose = self.consensus.propose_timeout_ms;
         if !(100..=60_000).contains(&propose) {

@@ -82,7 +82,8 @@ async fn run_opening(
     config.validate()?;
     let genesis = home.load_genesis()?;
     let (_, key) = read_key_file(&home.validator_key())?;
-    let storage = Storage::open(&home.data())
+    let block_cache_bytes = config.storage.block_cache_mib as usize * 1024 * 1024;
+    let storage = Storage::open(&home.data(), block_cache_bytes)
         .with_context(|| format!("opening {}", home.data().display()))?;
     let tip = storage.init_genesis(
         genesis_hash(&genesis),
@@ -216,6 +217,6 @@ mod tests {
         close(again);
         drop(held);
         // Still held when closed: left open (its lock kept) for good.
-        assert!(Storage::open(dir.path()).is_err());
+        assert!(Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).is_err());
     }
 }

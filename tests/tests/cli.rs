@@ -77,16 +77,22 @@ fn init_keys_and_start_a_node_of_ones_own() {
     assert!(!ok, "key names are checked");
 
     // The default consensus and gossip ports are fixed; this test lets the OS pick.
+    // `init` writes the block cache's size, and the node opens RocksDB with it.
     let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    let cache_line = "block_cache_mib = 512";
+    assert!(config.contains(cache_line), "{config}");
     let config = config
         .replace("127.0.0.1:26656", "127.0.0.1:0")
-        .replace("127.0.0.1:26655", "127.0.0.1:0");
+        .replace("127.0.0.1:26655", "127.0.0.1:0")
+        .replace(cache_line, "block_cache_mib = 16");
     std::fs::write(home.join("config.toml"), config).unwrap();
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))
         .unwrap();
     let status = node.client().node_status().unwrap();
     assert_eq!(status.chain_id, "my-chain");
+    let cache = node.client().node_storage().unwrap().block_cache;
+    assert_eq!(cache.capacity_bytes, 16 * 1024 * 1024, "{cache:?}");
     // Without --rpc-url, the CLI finds the node through its home.
     let (ok, status, err) = tamga(&home, &["query", "status"]);
     assert!(ok, "{err}");
@@ -165,6 +171,30 @@ fn the_release_binary_refuses_test_fault_switches() {
     assert!(!ok, "the release binary must refuse it");
     let message = format!("{refused} {err}");
     assert!(message.contains("test_faults"), "{message}");
+}
+
+/// A block cache outside its bounds is refused, naming the setting and its
+/// bounds, before anything starts.
+#[test]
+fn a_block_cache_size_out_of_bounds_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("node");
+    let (ok, init, _) = tamga(&home, &[&INIT[..], &["--chain-id", "my-chain"]].concat());
+    assert!(ok, "{init}");
+    let path = home.join("config.toml");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let tiny = config.replace("block_cache_mib = 512", "block_cache_mib = 4");
+    assert_ne!(tiny, config, "init writes the setting");
+    std::fs::write(&path, tiny).unwrap();
+    let (ok, refused, err) = tamga(&home, &["start"]);
+    assert!(!ok, "a 4 MiB block cache must be refused");
+    let message = format!("{refused} {err}");
+    assert!(
+        message.contains("storage.block_cache_mib must be 8..=65536 (got 4)"),
+        "{message}"
+    );
+    let database = home.join("data").join("CURRENT");
+    assert!(!database.exists(), "the database was not opened: {message}");
 }
 
 /// The CLI in text mode (no `--output json`) against `node`, from its home:

@@ -138,4 +138,6 @@ fn stages_and_storage_account_for_a_committed_transaction() {
     let state = &storage.column_families["state"];
     let bytes = state.sst_bytes + state.memtable_bytes;
     assert!(bytes > 0, "{storage:?}");
+    let cache = storage.block_cache;
+    assert!(cache.usage_bytes <= cache.capacity_bytes, "{cache:?}");
 }

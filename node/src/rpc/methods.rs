@@ -5,7 +5,7 @@
 //! | method              | params                         | result                                   |
 //! |---------------------|--------------------------------|------------------------------------------|
 //! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, stage timings (below) |
-//! | `node_storage`      | `[]`                           | RocksDB's bytes per column family, the WAL, pending compaction (below) |
+//! | `node_storage`      | `[]`                           | RocksDB's bytes per column family, the WAL, pending compaction, the block cache (below) |
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |
@@ -27,7 +27,8 @@
 //! "memtable_bytes"}}, "wal_bytes", "compaction_pending"}`: per RocksDB column
 //! family the live SST files on disk and the memtables in memory
 //! (`rocksdb.size-all-mem-tables`, not disk), and the write-ahead log files'
-//! total, and whether compaction work is queued (see `storage::usage`).
+//! total, whether compaction work is queued, and `"block_cache":
+//! {"capacity_bytes", "usage_bytes", "pinned_bytes"}` (see `storage::usage`).
 //! `node_status`'s `stages` are the time per stage of a transaction's path (see `stages`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed

@@ -89,6 +89,9 @@ pub enum StorageError {
 
 pub struct Storage {
     db: DB,
+    /// RocksDB's block cache (every column family's), kept to report its use.
+    block_cache: rocksdb::Cache,
+    block_cache_bytes: usize,
     /// Committed state values, in front of `CF_STATE`. Absent keys are not
     /// cached: any RPC caller can ask for ids that do not exist.
     values: cache::Cache<Vec<u8>, Vec<u8>>,
@@ -102,20 +105,24 @@ pub struct Storage {
 }
 
 impl Storage {
-    pub fn open(path: &Path) -> Result<Self, StorageError> {
+    /// Opens (or creates) the database at `path` with a block cache of at most
+    /// `block_cache_bytes` (`[storage] block_cache_mib`).
+    pub fn open(path: &Path, block_cache_bytes: usize) -> Result<Self, StorageError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         // Bounded background work and open files: the node shares a small machine.
         options.set_max_background_jobs(2);
         options.set_max_open_files(512);
-        let block_cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let block_cache = rocksdb::Cache::new_lru_cache(block_cache_bytes);
         let cfs = ALL_CFS
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &block_cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
         Ok(Storage {
             db,
+            block_cache,
+            block_cache_bytes,
             values: cache::Cache::new(cache::STATE_CACHE_BYTES_MAX, cache::weigh_state),
             nodes: cache::Cache::new(cache::NODE_CACHE_BYTES_MAX, smt::weigh_node),
             top: Default::default(),
@@ -173,14 +180,19 @@ pub(crate) fn decode_stored<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// RocksDB's block cache, shared by every column family: uncompressed data blocks
-/// (this build has no compression libraries) plus index and filter blocks. It
-/// holds only blocks that were read, so a small ledger uses little of it; at
-/// 1,000,000 records the `state` column family alone is about 191 MiB, so 128 MiB
-/// held at most two thirds of its blocks and a third or more of random
-/// `record_get`s read theirs from the files (`scripts/bench.sh` measures the
-/// rate). Larger states need a larger cache than this.
-const BLOCK_CACHE_BYTES: usize = 512 * 1024 * 1024;
+/// RocksDB's block cache by default (`[storage] block_cache_mib`), shared by
+/// every column family: uncompressed data blocks (this build has no compression
+/// libraries) plus index and filter blocks. Nothing is reserved up front: blocks
+/// enter as they are read (by queries, execution, the state root) and each new
+/// SST file's index and filter blocks as flushes and compactions open it, so a
+/// small ledger uses little of it. At 1,000,000 records the `state` column family
+/// alone is about 191 MiB, so 128 MiB held at most two thirds of its blocks and a
+/// third or more of random `record_get`s read theirs from the files
+/// (`scripts/bench.sh` measures the rate). Larger states want a larger cache.
+pub const BLOCK_CACHE_MIB_DEFAULT: u32 = 512;
+
+/// [`BLOCK_CACHE_MIB_DEFAULT`] in bytes, for callers without a config (tests, tools).
+pub const BLOCK_CACHE_BYTES_DEFAULT: usize = BLOCK_CACHE_MIB_DEFAULT as usize * 1024 * 1024;
 
 /// Column families read by exact key on the hot path (state values, tree nodes,
 /// transaction locations for admission's "already committed?") get a bloom filter,

@@ -9,7 +9,7 @@ fn a_callers_read_leaves_the_value_cache_and_a_blocks_read_fills_it() {
     let dir = tempfile::tempdir().unwrap();
     // Genesis written, then closed: the storage opened again has a cold cache.
     drop(crate::app::tests::open_app(dir.path()));
-    let storage = Storage::open(dir.path()).unwrap();
+    let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
     let key = tamga_runtime::state::keys::chain_id();
     let found = storage.state_raw(&key, false).unwrap();
     assert!(found.is_some(), "genesis wrote the chain id");

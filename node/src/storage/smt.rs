@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn a_batch_and_key_by_key_agree_on_a_stored_tree() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path()).unwrap();
+        let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
         for (version, set) in [writes(0..500, 1), writes(250..900, 2), writes(7..9, 3)]
             .iter()
             .enumerate()

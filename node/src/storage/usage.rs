@@ -11,7 +11,9 @@
 //! total size of the write-ahead log files (`*.log` in the database directory),
 //! which RocksDB deletes once the memtables they cover are flushed.
 //! `compaction_pending` says whether RocksDB has compaction work queued or
-//! running, so a measurement can wait for a quiet store.
+//! running, so a measurement can wait for a quiet store. `block_cache` is the
+//! block cache's bound beside what it holds (`rocksdb::Cache::get_usage`), so an
+//! operator can see whether `[storage] block_cache_mib` is full.
 
 use super::*;
 use rocksdb::properties;
@@ -26,12 +28,25 @@ pub struct ColumnFamilyUsage {
     pub memtable_bytes: u64,
 }
 
-/// Every column family's bytes, and the write-ahead log's.
+/// The block cache's bound and what it holds now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockCacheUsage {
+    /// The bound (`[storage] block_cache_mib`).
+    pub capacity_bytes: u64,
+    /// Blocks held, pinned ones included.
+    pub usage_bytes: u64,
+    /// Blocks in use that cannot be evicted now (level 0's index and filter
+    /// blocks, and blocks a read holds).
+    pub pinned_bytes: u64,
+}
+
+/// Every column family's bytes, the write-ahead log's, and the block cache.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageUsage {
     pub column_families: BTreeMap<String, ColumnFamilyUsage>,
     pub wal_bytes: u64,
     pub compaction_pending: bool,
+    pub block_cache: BlockCacheUsage,
 }
 
 /// Why the usage could not be read.
@@ -66,7 +81,17 @@ impl Storage {
             column_families,
             wal_bytes,
             compaction_pending,
+            block_cache: self.block_cache_usage(),
         })
+    }
+
+    /// The block cache's bound and what it holds (RocksDB's own accounting).
+    pub fn block_cache_usage(&self) -> BlockCacheUsage {
+        BlockCacheUsage {
+            capacity_bytes: self.block_cache_bytes as u64,
+            usage_bytes: self.block_cache.get_usage() as u64,
+            pinned_bytes: self.block_cache.get_pinned_usage() as u64,
+        }
     }
 }
 
@@ -96,7 +121,7 @@ mod tests {
     #[test]
     fn usage_names_every_column_family_and_counts_the_wal() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage = Storage::open(dir.path()).expect("opens");
+        let storage = Storage::open(dir.path(), BLOCK_CACHE_BYTES_DEFAULT).expect("opens");
         storage
             .db
             .put_cf(storage.cf(CF_META), b"k", vec![0u8; 4096])
@@ -108,5 +133,31 @@ mod tests {
             usage.wal_bytes >= 4096,
             "the write is in the WAL: {usage:?}"
         );
+        assert_eq!(
+            usage.block_cache.capacity_bytes,
+            BLOCK_CACHE_BYTES_DEFAULT as u64
+        );
+    }
+
+    /// Reading five times the cache's bound from SST files leaves it full and
+    /// within its bound: the configured size is the one RocksDB uses.
+    #[test]
+    fn the_block_cache_stays_within_its_configured_bound() {
+        const CAPACITY_BYTES: usize = 1024 * 1024;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = Storage::open(dir.path(), CAPACITY_BYTES).expect("opens");
+        let cf = storage.cf(CF_STATE);
+        let key = |i: u32| i.to_be_bytes();
+        for i in 0..20_000 {
+            storage.db.put_cf(cf, key(i), [7u8; 256]).expect("write");
+        }
+        storage.db.flush_cf(cf).expect("flush");
+        for i in 0..20_000 {
+            assert!(storage.db.get_cf(cf, key(i)).expect("read").is_some());
+        }
+        let cache = storage.block_cache_usage();
+        assert_eq!(cache.capacity_bytes, CAPACITY_BYTES as u64);
+        assert!(cache.usage_bytes <= cache.capacity_bytes, "{cache:?}");
+        assert!(cache.usage_bytes >= cache.capacity_bytes / 2, "{cache:?}");
     }
 }
