@@ -114,6 +114,7 @@ pub fn queries(node: &Node, state: &LargeState) {
     };
     let mut rng = Rng::new(62);
     let get_errors = record_gets(node, &state.all, &clients, &mut rng);
+    print_block_cache(node);
     let page_errors = pages(node, state, &clients, &mut rng);
     if get_errors + page_errors > 0 {
         println!(
@@ -121,6 +122,23 @@ pub fn queries(node: &Node, state: &LargeState) {
             get_errors + page_errors
         );
     }
+}
+
+/// What RocksDB's block cache holds after the `record_get` windows, beside its
+/// bound: whether the large state's blocks fit in it (the windows' reads then
+/// come from memory) or not.
+fn print_block_cache(node: &Node) {
+    let cache = node
+        .client()
+        .node_storage()
+        .expect("node_storage")
+        .block_cache;
+    println!(
+        "block cache after record_get:  {:>6.0} of {:.0} MiB ({:.0} MiB pinned)",
+        mib(cache.usage_bytes),
+        mib(cache.capacity_bytes),
+        mib(cache.pinned_bytes)
+    );
 }
 
 /// How many typed clients ask at once, on how many threads of the bench.
