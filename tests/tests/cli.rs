@@ -156,20 +156,8 @@ fn the_validator_set_changes_by_transaction_through_the_cli() {
 /// config is refused as an unknown field before anything starts.
 #[test]
 fn the_release_binary_refuses_test_fault_switches() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("node");
-    let (ok, init, _) = tamga(&home, &[&INIT[..], &["--chain-id", "my-chain"]].concat());
-    assert!(ok, "{init}");
-    let path = home.join("config.toml");
-    let config = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(
-        &path,
-        format!("{config}\n[test_faults]\nwrong_state_root = true\n"),
-    )
-    .unwrap();
-    let (ok, refused, err) = tamga(&home, &["start"]);
-    assert!(!ok, "the release binary must refuse it");
-    let message = format!("{refused} {err}");
+    let (message, _) =
+        refused_start(|config| format!("{config}\n[test_faults]\nwrong_state_root = true\n"));
     assert!(message.contains("test_faults"), "{message}");
 }
 
@@ -177,24 +165,32 @@ fn the_release_binary_refuses_test_fault_switches() {
 /// bounds, before anything starts.
 #[test]
 fn a_block_cache_size_out_of_bounds_is_refused() {
+    let (message, home) = refused_start(|config| {
+        let tiny = config.replace("block_cache_mib = 512", "block_cache_mib = 4");
+        assert_ne!(tiny, config, "init writes the setting");
+        tiny
+    });
+    assert!(
+        message.contains("storage.block_cache_mib must be 8..=65536 (got 4)"),
+        "{message}"
+    );
+    let database = home.path().join("node/data/CURRENT");
+    assert!(!database.exists(), "the database was not opened: {message}");
+}
+
+/// `tamga init` into a fresh home, `edit` its `config.toml`, then `tamga start`,
+/// which must fail: what it said, and the directory (kept until dropped).
+fn refused_start(edit: impl FnOnce(String) -> String) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("node");
     let (ok, init, _) = tamga(&home, &[&INIT[..], &["--chain-id", "my-chain"]].concat());
     assert!(ok, "{init}");
     let path = home.join("config.toml");
     let config = std::fs::read_to_string(&path).unwrap();
-    let tiny = config.replace("block_cache_mib = 512", "block_cache_mib = 4");
-    assert_ne!(tiny, config, "init writes the setting");
-    std::fs::write(&path, tiny).unwrap();
+    std::fs::write(&path, edit(config)).unwrap();
     let (ok, refused, err) = tamga(&home, &["start"]);
-    assert!(!ok, "a 4 MiB block cache must be refused");
-    let message = format!("{refused} {err}");
-    assert!(
-        message.contains("storage.block_cache_mib must be 8..=65536 (got 4)"),
-        "{message}"
-    );
-    let database = home.join("data").join("CURRENT");
-    assert!(!database.exists(), "the database was not opened: {message}");
+    assert!(!ok, "the edited config must be refused: {refused} {err}");
+    (format!("{refused} {err}"), dir)
 }
 
 /// The CLI in text mode (no `--output json`) against `node`, from its home:
