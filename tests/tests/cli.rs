@@ -2,8 +2,9 @@
 //! refused with a clear error, and `--output json` on long-running commands.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 use tamga_tests::{id, tamga_bin, KillOnDrop, Node};
 
 /// `tamga init` with the operator it certifies as the chain's root authority.
@@ -188,9 +189,46 @@ fn refused_start(edit: impl FnOnce(String) -> String) -> (String, tempfile::Temp
     let path = home.join("config.toml");
     let config = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, edit(config)).unwrap();
-    let (ok, refused, err) = tamga(&home, &["start"]);
-    assert!(!ok, "the edited config must be refused: {refused} {err}");
-    (format!("{refused} {err}"), dir)
+    let mut start = KillOnDrop(
+        Command::new(tamga_bin())
+            .args(["start", "--output", "json"])
+            .env("TAMGA_HOME", &home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // A start that wrongly accepts the config would run forever: fail instead
+    // (the child is killed on drop).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = start.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "tamga start accepted the config");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    start
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    start
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let said = format!("{out} {err}");
+    assert!(
+        !status.success(),
+        "the edited config must be refused: {said}"
+    );
+    (said, dir)
 }
 
 /// The CLI in text mode (no `--output json`) against `node`, from its home:
