@@ -20,6 +20,9 @@
 #   right after, then, after a warm-up on other ids, medians of windows
 #   alternating with the bare server; no id is asked twice (plus record_byOwner
 #   and record_history rates).
+# TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
+# each timed transfer workload, into DIR (see tests/src/profile.rs); a profiled
+# run's figures are not figures.
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]
 #                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]

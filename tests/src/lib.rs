@@ -22,6 +22,7 @@ use tamga_runtime::{Hash32, PublicKey, SubjectId};
 pub mod bench;
 pub mod chain;
 pub mod cluster;
+pub mod profile;
 pub mod proxy;
 pub mod scale;
 

@@ -25,6 +25,7 @@ use tamga_runtime::types::SignedTx;
 use tamga_runtime::Hash32;
 use tamga_tests::bench::{arg, one_core_limit, registrations, submit_all, transfers, StageReading};
 use tamga_tests::cluster::{cpu_time, wait_committed, Cluster, SIGNERS};
+use tamga_tests::profile::Profile;
 use tamga_tests::Node;
 
 const VALIDATORS: usize = 4;
@@ -74,6 +75,7 @@ fn setup(node: &Node, chain: &str, per_owner: usize) -> Vec<Vec<Hash32>> {
 fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String) {
     let count: usize = streams.iter().map(Vec::len).sum();
     let before = StageReading::of(cluster.node(0));
+    let profile = Profile::start("cluster");
     let started = Instant::now();
     std::thread::scope(|scope| {
         for (k, txs) in streams.iter().enumerate() {
@@ -88,6 +90,7 @@ fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String)
         height = height.max(done.height.expect("commit height"));
     }
     let rate = count as f64 / started.elapsed().as_secs_f64();
+    drop(profile);
     let stages = StageReading::of(cluster.node(0)).per_tx_since(&before, count);
     (rate, height, stages)
 }

@@ -60,7 +60,14 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
     assert_eq!(derived, Some(records[0]), "record ids derive as the node's");
 
     let alice = node.key("alice");
-    let run = transfer_run(node, CHAIN, &alice, &records[..count], node.subject("bob"));
+    let run = transfer_run(
+        "transfers",
+        node,
+        CHAIN,
+        &alice,
+        &records[..count],
+        node.subject("bob"),
+    );
     println!(
         "transfers:                    {count} (block time {block_time_ms} ms, {} cores, {small} records)",
         std::thread::available_parallelism()

@@ -52,8 +52,10 @@ pub struct TransferRun {
 }
 
 /// `signer` transfers each of `records` (all its own, fewer than the mempool
-/// bound) to `to`, submitted at once; timed until the last one commits.
+/// bound) to `to`, submitted at once; timed until the last one commits, and
+/// profiled as `section` when asked (see [`crate::profile`]).
 pub fn transfer_run(
+    section: &str,
     node: &Node,
     chain: &str,
     signer: &ed25519_dalek::SigningKey,
@@ -64,6 +66,7 @@ pub fn transfer_run(
     let first = node.next_nonce(&PublicKey::of(signer));
     let txs = transfers(chain, signer, records, to, first);
     let before = StageReading::of(node);
+    let profile = crate::profile::Profile::start(section);
     let started = Instant::now();
     submit_all(node, &txs);
     let admitted = txs.len() as f64 / started.elapsed().as_secs_f64();
@@ -73,6 +76,7 @@ pub fn transfer_run(
         Duration::from_secs(120),
     );
     let committed = txs.len() as f64 / started.elapsed().as_secs_f64();
+    drop(profile);
     TransferRun {
         admitted,
         committed,

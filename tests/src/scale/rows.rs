@@ -67,6 +67,7 @@ pub fn large_state(
     let picked = rng.distinct(&grown.records, count);
     let before = disk::usage(node);
     let run = transfer_run(
+        "large-state",
         node,
         chain,
         &node.key("alice"),
