@@ -74,8 +74,8 @@ fn setup(node: &Node, chain: &str, per_owner: usize) -> Vec<Vec<Hash32>> {
 /// committed rate, the height holding the last, and where node0's time went.
 fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String) {
     let count: usize = streams.iter().map(Vec::len).sum();
-    let before = StageReading::of(cluster.node(0));
     let profile = Profile::start("cluster");
+    let before = StageReading::of(cluster.node(0));
     let started = Instant::now();
     std::thread::scope(|scope| {
         for (k, txs) in streams.iter().enumerate() {
@@ -90,8 +90,8 @@ fn full_load(cluster: &Cluster, streams: &[Vec<SignedTx>]) -> (f64, u64, String)
         height = height.max(done.height.expect("commit height"));
     }
     let rate = count as f64 / started.elapsed().as_secs_f64();
-    drop(profile);
     let stages = StageReading::of(cluster.node(0)).per_tx_since(&before, count);
+    drop(profile);
     (rate, height, stages)
 }
 

@@ -65,8 +65,8 @@ pub fn transfer_run(
     assert!(records.len() <= POOL_TXS, "a workload fits the mempool");
     let first = node.next_nonce(&PublicKey::of(signer));
     let txs = transfers(chain, signer, records, to, first);
-    let before = StageReading::of(node);
     let profile = crate::profile::Profile::start(section);
+    let before = StageReading::of(node);
     let started = Instant::now();
     submit_all(node, &txs);
     let admitted = txs.len() as f64 / started.elapsed().as_secs_f64();
@@ -76,11 +76,12 @@ pub fn transfer_run(
         Duration::from_secs(120),
     );
     let committed = txs.len() as f64 / started.elapsed().as_secs_f64();
+    let stages = StageReading::of(node).per_tx_since(&before, txs.len());
     drop(profile);
     TransferRun {
         admitted,
         committed,
-        stages: StageReading::of(node).per_tx_since(&before, txs.len()),
+        stages,
     }
 }
 
