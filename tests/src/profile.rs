@@ -53,15 +53,11 @@ impl Profile {
     pub fn start(section: &str) -> Option<Profile> {
         let dir = PathBuf::from(std::env::var_os(PROFILE_DIR_ENV).filter(|d| !d.is_empty())?);
         std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("{PROFILE_DIR_ENV}: cannot create {}: {e}", dir.display()));
+            .unwrap_or_else(|e| stop(format!("cannot create {}: {e}", dir.display())));
         let path = dir.join(format!("{section}.perf.data"));
         let log_path = dir.join(format!("{section}.perf.log"));
-        let log = std::fs::File::create(&log_path).unwrap_or_else(|e| {
-            panic!(
-                "{PROFILE_DIR_ENV}: cannot create {}: {e}",
-                log_path.display()
-            )
-        });
+        let log = std::fs::File::create(&log_path)
+            .unwrap_or_else(|e| stop(format!("cannot create {}: {e}", log_path.display())));
         let mut perf = Command::new("perf")
             .args(["record", "-a", "-e", "cpu-clock", "-F", SAMPLE_HZ])
             .args(["--call-graph", &format!("dwarf,{STACK_DUMP_BYTES}")])
@@ -71,7 +67,7 @@ impl Profile {
             .stdout(log.try_clone().expect("a log file handle"))
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| panic!("{PROFILE_DIR_ENV} is set but `perf` did not start: {e}"));
+            .unwrap_or_else(|e| stop(format!("`perf` did not start: {e}")));
         wait_sampling(&mut perf, &log_path);
         Some(Profile {
             perf,
@@ -92,20 +88,30 @@ fn wait_sampling(perf: &mut Child, log_path: &Path) {
             return;
         }
         if let Ok(Some(status)) = perf.try_wait() {
-            panic!(
-                "{PROFILE_DIR_ENV} is set but `perf record` exited at once ({status}); see {}",
+            stop(format!(
+                "`perf record` exited at once ({status}); see {}",
                 log_path.display()
-            );
+            ));
         }
         if Instant::now() >= deadline {
             let _ = perf.kill();
-            panic!(
-                "{PROFILE_DIR_ENV}: `perf record` did not start sampling within {ATTACH_WAIT_MAX:?}; see {}",
+            let _ = perf.wait();
+            stop(format!(
+                "`perf record` did not log {PERF_ENABLED:?} within {ATTACH_WAIT_MAX:?} \
+                 (perf before 5.10 does not); see {}",
                 log_path.display()
-            );
+            ));
         }
         std::thread::sleep(Duration::from_millis(ATTACH_POLL_MS));
     }
+}
+
+/// Stops the benchmark over a profile that was asked for and cannot be taken,
+/// saying so on stdout too (`scripts/bench.sh` discards the cluster bench's stderr).
+fn stop(why: String) -> ! {
+    let message = format!("{PROFILE_DIR_ENV} is set, but {why}");
+    println!("{message}");
+    panic!("{message}");
 }
 
 impl Drop for Profile {
