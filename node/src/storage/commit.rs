@@ -1,6 +1,7 @@
 //! The atomic commit of a decided block: block, commit certificate, transaction
 //! locations, state writes, tree nodes, indexes and the new tip in one write batch.
 
+use super::ordered::Ordered;
 use super::*;
 use jmt::storage::TreeUpdateBatch;
 use rocksdb::{WriteBatch, WriteOptions};
@@ -65,6 +66,31 @@ fn history_key(record: &Hash32, height: u64, tx_index: u32, event_index: u32) ->
     key.extend_from_slice(&tx_index.to_be_bytes());
     key.extend_from_slice(&event_index.to_be_bytes());
     key
+}
+
+/// A block's writes whose keys start with a hash (a transaction's id, an owner's
+/// or a record's), so arrive in no order: sorted per column family before they
+/// join the batch (see [`Ordered`]).
+struct IndexWrites {
+    txs: Ordered,
+    owners: Ordered,
+    history: Ordered,
+}
+
+impl IndexWrites {
+    fn with_capacity(txs: usize) -> Self {
+        IndexWrites {
+            txs: Ordered::with_capacity(txs),
+            owners: Ordered::with_capacity(2 * txs),
+            history: Ordered::with_capacity(txs),
+        }
+    }
+
+    fn write_into(self, storage: &Storage, batch: &mut WriteBatch) {
+        self.txs.write_into(batch, storage.cf(CF_TXS));
+        self.owners.write_into(batch, storage.cf(CF_IDX_OWNER));
+        self.history.write_into(batch, storage.cf(CF_IDX_HISTORY));
+    }
 }
 
 impl Storage {
@@ -164,6 +190,7 @@ impl Storage {
             executed.events.len(),
             "one signer list per tx"
         );
+        let mut indexes = IndexWrites::with_capacity(executed.tx_ids.len());
         let txs = executed
             .tx_ids
             .iter()
@@ -176,7 +203,7 @@ impl Storage {
                 index,
                 events: events.clone(),
             };
-            batch.put_cf(self.cf(CF_TXS), id.0, encoding::encode(&location));
+            indexes.txs.put(id.0.to_vec(), encoding::encode(&location));
             let at = IndexAt {
                 height: header.height,
                 time_ms: header.time_ms,
@@ -184,8 +211,9 @@ impl Storage {
                 index,
                 signers: signers.clone(),
             };
-            self.put_indexes(&mut batch, &at, events);
+            self.put_indexes(&mut batch, &mut indexes, &at, events);
         }
+        indexes.write_into(self, &mut batch);
         let tip = Tip {
             height: header.height,
             block_hash: commit.block_hash,
@@ -212,6 +240,8 @@ impl Storage {
                 None => batch.delete_cf(self.cf(CF_STATE), key),
             }
         }
+        // State, tree nodes and values arrive in key order (sorted maps whose
+        // order the encoding keeps; one version per batch), unlike the indexes.
         for (node_key, node) in tree.node_batch.nodes() {
             batch.put_cf(
                 self.cf(CF_SMT_NODES),
@@ -226,19 +256,25 @@ impl Storage {
     }
 
     /// Owner index and provenance history, derived from events. Batch operations
-    /// apply in order, so A→B→C within one block leaves only C indexed.
-    fn put_indexes(&self, batch: &mut WriteBatch, at: &IndexAt, events: &[Event]) {
+    /// on one key apply in order, so A→B→C within one block leaves only C indexed.
+    fn put_indexes(
+        &self,
+        batch: &mut WriteBatch,
+        indexes: &mut IndexWrites,
+        at: &IndexAt,
+        events: &[Event],
+    ) {
         let height = at.height;
         for (event_index, event) in events.iter().enumerate() {
             match event {
                 Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
-                    batch.put_cf(self.cf(CF_IDX_OWNER), owner_key(owner, record), []);
+                    indexes.owners.put(owner_key(owner, record), vec![]);
                 }
                 Event::Transferred {
                     record, from, to, ..
                 } => {
-                    batch.delete_cf(self.cf(CF_IDX_OWNER), owner_key(from, record));
-                    batch.put_cf(self.cf(CF_IDX_OWNER), owner_key(to, record), []);
+                    indexes.owners.delete(owner_key(from, record));
+                    indexes.owners.put(owner_key(to, record), vec![]);
                 }
                 Event::CertificateIssued {
                     certificate,
@@ -264,10 +300,19 @@ impl Storage {
                 signers: at.signers.clone(),
                 event: event.clone(),
             };
-            let bytes = encoding::encode(&entry);
-            for record in event.records() {
-                let key = history_key(&record, height, at.index, event_index as u32);
-                batch.put_cf(self.cf(CF_IDX_HISTORY), key, &bytes);
+            let mut bytes = Some(encoding::encode(&entry));
+            let records = event.records();
+            for (i, record) in records.iter().enumerate() {
+                let key = history_key(record, height, at.index, event_index as u32);
+                // Copies for all but the last (most events touch one record).
+                let value = if i + 1 < records.len() {
+                    bytes.clone()
+                } else {
+                    bytes.take()
+                };
+                indexes
+                    .history
+                    .put(key, value.expect("taken only at the last"));
             }
         }
     }

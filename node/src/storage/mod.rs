@@ -8,6 +8,7 @@
 
 mod cache;
 mod commit;
+mod ordered;
 mod precompiled;
 mod proofs;
 mod proposals;
