@@ -368,3 +368,36 @@ fn a_commit_prunes_proposals_at_or_below_its_height_key_by_key() {
     // Two heights pruned in each of the two column families, key by key.
     assert_eq!(storage.proposal_point_deletes(), 4);
 }
+
+/// A record moved A→B→A within one block is indexed under its last owner only,
+/// with both moves in its history in order: the commit sorts index writes by key
+/// and keeps each key's writes in the order made (storage/ordered.rs).
+#[test]
+fn a_record_moved_there_and_back_in_one_block_is_indexed_under_its_last_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path());
+    let record = register_digital(&app, "alice", "a title".into());
+    let transfer = |to: &str| Payload::Transfer {
+        record,
+        to: dev_subject(to),
+        amount: None,
+    };
+    let there = submit(&app, "alice", &[], transfer("bob"));
+    let back = submit(&app, "bob", &[], transfer("alice"));
+    produce_one(&app, &dev_key("validator")).unwrap();
+    let height = app.tip().height;
+    for id in [there, back] {
+        let location = app.storage.tx_location(&id).unwrap().expect("committed");
+        assert_eq!(location.height, height, "both moves in one block");
+    }
+    let owned = |who: &str| {
+        app.storage
+            .records_by_owner(&dev_subject(who), None, 10)
+            .unwrap()
+    };
+    assert_eq!(owned("alice"), vec![record], "indexed under its last owner");
+    assert!(owned("bob").is_empty(), "not under the owner in between");
+    let history = app.storage.history(&record, 0, 10).unwrap();
+    let txs: Vec<Hash32> = history.iter().map(|entry| entry.tx).collect();
+    assert_eq!(txs[txs.len() - 2..], [there, back], "history in order");
+}

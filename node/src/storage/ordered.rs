@@ -13,11 +13,14 @@
 
 use rocksdb::{ColumnFamily, WriteBatch};
 
+/// A key, and the value to put there (`None`: delete it).
+type Op = (Vec<u8>, Option<Vec<u8>>);
+
 /// Writes to one column family, buffered until [`Ordered::write_into`].
 #[derive(Default)]
 pub(super) struct Ordered {
-    /// Key, and the value to put (`None`: delete), in the order they were made.
-    ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// In the order they were made.
+    ops: Vec<Op>,
 }
 
 impl Ordered {
@@ -51,12 +54,12 @@ impl Ordered {
 
 #[cfg(test)]
 mod tests {
-    use super::Ordered;
+    use super::{Op, Ordered};
     use rocksdb::{Options, WriteBatch, WriteBatchIteratorCf, DB};
 
     /// The batch's operations, in the order RocksDB will apply them.
     #[derive(Default)]
-    struct Seen(Vec<(Vec<u8>, Option<Vec<u8>>)>);
+    struct Seen(Vec<Op>);
 
     impl WriteBatchIteratorCf for Seen {
         fn put_cf(&mut self, _: u32, key: &[u8], value: &[u8]) {
@@ -72,7 +75,7 @@ mod tests {
 
     /// Many writes to one key among writes to others: a sort that is not stable
     /// reorders some of them.
-    fn writes() -> (Ordered, Vec<(Vec<u8>, Option<Vec<u8>>)>) {
+    fn writes() -> (Ordered, Vec<Op>) {
         let mut ordered = Ordered::default();
         let mut made = vec![];
         for i in 0u8..200 {
