@@ -68,21 +68,30 @@ fn history_key(record: &Hash32, height: u64, tx_index: u32, event_index: u32) ->
     key
 }
 
-/// A block's writes whose keys start with a hash (a transaction's id, an owner's
-/// or a record's), so arrive in no order: sorted per column family before they
-/// join the batch (see [`Ordered`]).
+/// A block's index writes, one buffer per column family, sorted by key before
+/// they join the batch (see [`Ordered`]): their keys start with a hash (a
+/// transaction's id, an owner, a record, a subject), so arrive in no order.
+/// Every write of a commit to these column families goes through here, so
+/// writes to one key keep their order.
 struct IndexWrites {
     txs: Ordered,
     owners: Ordered,
     history: Ordered,
+    certs: Ordered,
+    revocations: Ordered,
+    valsets: Ordered,
 }
 
 impl IndexWrites {
     fn with_capacity(txs: usize) -> Self {
         IndexWrites {
             txs: Ordered::with_capacity(txs),
+            // A transfer deletes one owner entry and puts another.
             owners: Ordered::with_capacity(2 * txs),
             history: Ordered::with_capacity(txs),
+            certs: Ordered::default(),
+            revocations: Ordered::default(),
+            valsets: Ordered::default(),
         }
     }
 
@@ -90,6 +99,10 @@ impl IndexWrites {
         self.txs.write_into(batch, storage.cf(CF_TXS));
         self.owners.write_into(batch, storage.cf(CF_IDX_OWNER));
         self.history.write_into(batch, storage.cf(CF_IDX_HISTORY));
+        self.certs.write_into(batch, storage.cf(CF_IDX_CERTS));
+        self.revocations
+            .write_into(batch, storage.cf(CF_IDX_REVOCATIONS));
+        self.valsets.write_into(batch, storage.cf(CF_IDX_VALSETS));
     }
 }
 
@@ -161,15 +174,25 @@ impl Storage {
         executed: &ExecutedBlock,
         commit: &Commit,
     ) -> Result<Tip, StorageError> {
+        let (batch, tip) = self.commit_batch(executed, commit)?;
+        self.write(batch)?;
+        self.proposals_pruned(tip.height);
+        self.cache_committed(&executed.writes, &executed.tree);
+        Ok(tip)
+    }
+
+    /// Everything a decided block changes, as one write batch (not yet
+    /// written), and the tip it makes. Within each column family the batch's
+    /// keys do not decrease (see [`Ordered`]).
+    pub(crate) fn commit_batch(
+        &self,
+        executed: &ExecutedBlock,
+        commit: &Commit,
+    ) -> Result<(WriteBatch, Tip), StorageError> {
         let header = &executed.block.header;
         assert_eq!(
             commit.height, header.height,
             "commit is for this block's height"
-        );
-        assert_eq!(
-            executed.block.txs.len(),
-            executed.events.len(),
-            "one event list per tx"
         );
         let mut batch = WriteBatch::default();
         let height_key = header.height.to_be_bytes();
@@ -180,39 +203,8 @@ impl Storage {
         );
         batch.put_cf(self.cf(CF_COMMITS), height_key, encoding::encode(commit));
         self.put_state(&mut batch, &executed.writes, &executed.tree);
-        assert_eq!(
-            executed.tx_ids.len(),
-            executed.events.len(),
-            "one id per tx"
-        );
-        assert_eq!(
-            executed.signers.len(),
-            executed.events.len(),
-            "one signer list per tx"
-        );
         let mut indexes = IndexWrites::with_capacity(executed.tx_ids.len());
-        let txs = executed
-            .tx_ids
-            .iter()
-            .zip(&executed.events)
-            .zip(&executed.signers);
-        for (index, ((id, events), signers)) in txs.enumerate() {
-            let index = index as u32;
-            let location = TxLocation {
-                height: header.height,
-                index,
-                events: events.clone(),
-            };
-            indexes.txs.put(id.0.to_vec(), encoding::encode(&location));
-            let at = IndexAt {
-                height: header.height,
-                time_ms: header.time_ms,
-                tx: *id,
-                index,
-                signers: signers.clone(),
-            };
-            self.put_indexes(&mut batch, &mut indexes, &at, events);
-        }
+        put_txs(&mut indexes, executed);
         indexes.write_into(self, &mut batch);
         let tip = Tip {
             height: header.height,
@@ -222,12 +214,13 @@ impl Storage {
         };
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
         self.prune_proposals(&mut batch, header.height)?;
-        self.write(batch)?;
-        self.proposals_pruned(header.height);
-        self.cache_committed(&executed.writes, &executed.tree);
-        Ok(tip)
+        Ok((batch, tip))
     }
 
+    /// State, tree nodes and tree values. Each arrives in key order, unlike
+    /// the indexes: the state and jmt's nodes and values are sorted maps, a
+    /// batch holds one tree version, and the encoding of a node key keeps the
+    /// map's order within a version (`a_batch_of_tree_nodes_and_values_is_in_key_order`).
     pub(super) fn put_state(
         &self,
         batch: &mut WriteBatch,
@@ -240,9 +233,14 @@ impl Storage {
                 None => batch.delete_cf(self.cf(CF_STATE), key),
             }
         }
-        // State, tree nodes and values arrive in key order (sorted maps whose
-        // order the encoding keeps; one version per batch), unlike the indexes.
-        for (node_key, node) in tree.node_batch.nodes() {
+        let nodes = tree.node_batch.nodes();
+        let version = nodes.keys().next().map(|key| key.version());
+        for (node_key, node) in nodes {
+            assert_eq!(
+                Some(node_key.version()),
+                version,
+                "one tree version per batch"
+            );
             batch.put_cf(
                 self.cf(CF_SMT_NODES),
                 encoding::encode(node_key),
@@ -254,69 +252,99 @@ impl Storage {
             batch.put_cf(self.cf(CF_SMT_VALUES), key, encoding::encode(value));
         }
     }
+}
 
-    /// Owner index and provenance history, derived from events. Batch operations
-    /// on one key apply in order, so A→B→C within one block leaves only C indexed.
-    fn put_indexes(
-        &self,
-        batch: &mut WriteBatch,
-        indexes: &mut IndexWrites,
-        at: &IndexAt,
-        events: &[Event],
-    ) {
+/// Each transaction's location and what its events index.
+fn put_txs(indexes: &mut IndexWrites, executed: &ExecutedBlock) {
+    let header = &executed.block.header;
+    let count = executed.tx_ids.len();
+    assert_eq!(executed.block.txs.len(), count, "one id per tx");
+    assert_eq!(executed.events.len(), count, "one event list per tx");
+    assert_eq!(executed.signers.len(), count, "one signer list per tx");
+    let txs = executed
+        .tx_ids
+        .iter()
+        .zip(&executed.events)
+        .zip(&executed.signers);
+    for (index, ((id, events), signers)) in txs.enumerate() {
+        let index = index as u32;
+        let location = TxLocation {
+            height: header.height,
+            index,
+            events: events.clone(),
+        };
+        indexes.txs.put(id.0.to_vec(), encoding::encode(&location));
+        let at = IndexAt {
+            height: header.height,
+            time_ms: header.time_ms,
+            tx: *id,
+            index,
+            signers: signers.clone(),
+        };
+        indexes.put_events(&at, events);
+    }
+}
+
+impl IndexWrites {
+    /// Owner index, certificates, revocations, validator sets and provenance
+    /// history, derived from events. Writes to one key apply in the order made,
+    /// so A→B→C within one block leaves only C indexed.
+    fn put_events(&mut self, at: &IndexAt, events: &[Event]) {
         let height = at.height;
         for (event_index, event) in events.iter().enumerate() {
             match event {
                 Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
-                    indexes.owners.put(owner_key(owner, record), vec![]);
+                    self.owners.put(owner_key(owner, record), vec![]);
                 }
                 Event::Transferred {
                     record, from, to, ..
                 } => {
-                    indexes.owners.delete(owner_key(from, record));
-                    indexes.owners.put(owner_key(to, record), vec![]);
+                    self.owners.delete(owner_key(from, record));
+                    self.owners.put(owner_key(to, record), vec![]);
                 }
                 Event::CertificateIssued {
                     certificate,
                     subject,
                     ..
-                } => {
-                    let key = pair_key(&subject.0, certificate);
-                    batch.put_cf(self.cf(CF_IDX_CERTS), key, []);
-                }
+                } => self.certs.put(pair_key(&subject.0, certificate), vec![]),
                 Event::CertificateRevoked { certificate, .. } => {
                     let key = revocation_key(height, certificate);
-                    batch.put_cf(self.cf(CF_IDX_REVOCATIONS), key, []);
+                    self.revocations.put(key, vec![]);
                 }
                 Event::ValidatorSetScheduled { .. } => {
-                    batch.put_cf(self.cf(CF_IDX_VALSETS), height.to_be_bytes(), []);
+                    self.valsets.put(height.to_be_bytes().to_vec(), vec![]);
                 }
                 _ => {}
             }
-            let entry = HistoryEntry {
-                height,
-                time_ms: at.time_ms,
-                tx: at.tx,
-                signers: at.signers.clone(),
-                event: event.clone(),
-            };
-            let mut bytes = Some(encoding::encode(&entry));
-            let records = event.records();
-            for (i, record) in records.iter().enumerate() {
-                let key = history_key(record, height, at.index, event_index as u32);
-                // Copies for all but the last (most events touch one record).
-                let value = if i + 1 < records.len() {
-                    bytes.clone()
-                } else {
-                    bytes.take()
-                };
-                indexes
-                    .history
-                    .put(key, value.expect("taken only at the last"));
-            }
+            self.put_history(at, event_index as u32, event);
         }
     }
 
+    /// One history entry per record the event touches.
+    fn put_history(&mut self, at: &IndexAt, event_index: u32, event: &Event) {
+        let entry = HistoryEntry {
+            height: at.height,
+            time_ms: at.time_ms,
+            tx: at.tx,
+            signers: at.signers.clone(),
+            event: event.clone(),
+        };
+        let mut bytes = encoding::encode(&entry);
+        let records = event.records();
+        for (i, record) in records.iter().enumerate() {
+            let key = history_key(record, at.height, at.index, event_index);
+            // Copies for all but the last (most events touch one record).
+            let value = if i + 1 == records.len() {
+                std::mem::take(&mut bytes)
+            } else {
+                bytes.clone()
+            };
+            self.history.put(key, value);
+        }
+    }
+}
+
+impl Storage {
     /// Indexes the certificates genesis writes (no event announces them).
     fn put_genesis_certificates(&self, batch: &mut WriteBatch, writes: &WriteSet) {
         let prefix = tamga_runtime::state::keys::certificate(&Hash32::default());

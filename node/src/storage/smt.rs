@@ -190,4 +190,48 @@ mod tests {
             storage.cache_committed(set, &batch);
         }
     }
+
+    /// Why a commit writes the tree unsorted: jmt hands a batch's nodes over in
+    /// a map ordered by (version, path) and its values by (version, key hash),
+    /// all of one version, and the encoded keys keep that order, with and
+    /// without deletions (the key-by-key path), at versions whose encoding
+    /// takes one byte and three. If either changed, this fails.
+    #[test]
+    fn a_batch_of_tree_nodes_and_values_is_in_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
+        let many = writes(0..2_000, 1);
+        let deleting = |gone: std::ops::Range<u32>| {
+            let mut set = writes(0..700, 2);
+            set.extend(gone.map(|i| (i.to_be_bytes().to_vec(), None)));
+            set
+        };
+        let (first, second) = (deleting(1_000..1_300), deleting(1_300..1_600));
+        let one = writes(5..6, 3);
+        for version in 0..=300 {
+            let set = match version {
+                0 | 300 => &many,
+                1 => &first,
+                299 => &second,
+                _ => &one,
+            };
+            let (_, tree) = state_root_after(&storage, version, set).unwrap();
+            let nodes: Vec<Vec<u8>> = tree
+                .node_batch
+                .nodes()
+                .keys()
+                .map(encoding::encode)
+                .collect();
+            let values: Vec<Vec<u8>> = (tree.node_batch.values().keys())
+                .map(|(version, hash)| value_key(hash, *version))
+                .collect();
+            for (what, keys) in [("nodes", &nodes), ("values", &values)] {
+                let sorted = keys.windows(2).all(|w| w[0] < w[1]);
+                assert!(sorted, "version {version}: {what} out of key order");
+            }
+            let mut db_batch = rocksdb::WriteBatch::default();
+            storage.put_state(&mut db_batch, set, &tree);
+            storage.write(db_batch).unwrap();
+        }
+    }
 }
