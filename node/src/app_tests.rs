@@ -370,8 +370,10 @@ fn a_commit_prunes_proposals_at_or_below_its_height_key_by_key() {
 }
 
 /// A record moved A→B→A within one block is indexed under its last owner only,
-/// with both moves in its history in order: the commit sorts index writes by key
-/// and keeps each key's writes in the order made (storage/ordered.rs).
+/// with both moves in its history: every owner-index write of the commit goes
+/// through one sorted buffer that keeps a key's writes in the order made
+/// (storage/ordered.rs, whose own test pins that the sort is stable: four
+/// writes are too few to tell a stable sort from an unstable one).
 #[test]
 fn a_record_moved_there_and_back_in_one_block_is_indexed_under_its_last_owner() {
     let dir = tempfile::tempdir().unwrap();
