@@ -407,9 +407,26 @@ fn a_record_moved_there_and_back_in_one_block_is_indexed_under_its_last_owner() 
     assert_eq!(txs[1..], [there, back], "history in order");
 }
 
+/// A certificate from the dev authority for a new individual, `seed` naming it.
+fn certify_someone(seed: u8) -> Payload {
+    use tamga_runtime::pki::{Point, SubjectKind, SubjectRef};
+    Payload::IssueCertificate {
+        subject: SubjectRef::New {
+            kind: SubjectKind::Individual,
+            identifier: Hash32([seed; 32]),
+        },
+        key: PublicKey::of(&SigningKey::from_bytes(&[seed; 32])),
+        name: Hash32([seed; 32]),
+        roles: vec![],
+        valid_from: None,
+        valid_until: Point::Height(1_000_000),
+    }
+}
+
 /// A commit's write batch reaches RocksDB in key order within every column
 /// family (storage/ordered.rs; the tree's order is pinned in storage/smt.rs),
-/// for a block whose transactions' ids, owners and records come in hash order.
+/// for a block whose transactions' ids, owners, records, certified subjects and
+/// revoked certificates come in hash order.
 #[test]
 fn a_commits_batch_is_in_key_order_within_each_column_family() {
     let dir = tempfile::tempdir().unwrap();
@@ -417,6 +434,28 @@ fn a_commits_batch_is_in_key_order_within_each_column_family() {
     let records: Vec<Hash32> = (0..8)
         .map(|i| register_digital(&app, "alice", format!("title {i}")))
         .collect();
+    let certified: Vec<Hash32> = (1..=6)
+        .map(
+            |seed| match run(&app, "authority", &[], certify_someone(seed))[..] {
+                [tamga_runtime::records::Event::CertificateIssued { certificate, .. }] => {
+                    certificate
+                }
+                ref other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    for seed in 7..=12 {
+        submit(&app, "authority", &[], certify_someone(seed));
+    }
+    for certificate in certified {
+        let payload = Payload::RevokeCertificate {
+            certificate,
+            reason: tamga_runtime::pki::RevocationReason::FalseData,
+            effective_height: None,
+            document: None,
+        };
+        submit(&app, "authority", &[], payload);
+    }
     for (i, record) in records.into_iter().enumerate() {
         let to = ["bob", "bank"][i % 2];
         let payload = Payload::Transfer {
@@ -429,7 +468,11 @@ fn a_commits_batch_is_in_key_order_within_each_column_family() {
     let (executed, _) = app
         .build_block(now_ms(), PublicKey::of(&dev_key("validator")))
         .unwrap();
-    assert_eq!(executed.tx_ids.len(), 8, "one block moves all eight");
+    assert_eq!(
+        executed.tx_ids.len(),
+        20,
+        "one block: 8 moves, 6 issues, 6 revocations"
+    );
     let commit = Commit {
         height: executed.block.header.height,
         round: 0,
