@@ -105,6 +105,96 @@ impl IndexWrites {
             .write_into(batch, storage.cf(CF_IDX_REVOCATIONS));
         self.valsets.write_into(batch, storage.cf(CF_IDX_VALSETS));
     }
+
+    /// Each of a block's transactions: its location and what its events index.
+    fn of_block(executed: &ExecutedBlock) -> Self {
+        let header = &executed.block.header;
+        let count = executed.tx_ids.len();
+        let mut indexes = IndexWrites::with_capacity(count);
+        assert_eq!(executed.block.txs.len(), count, "one id per tx");
+        assert_eq!(executed.events.len(), count, "one event list per tx");
+        assert_eq!(executed.signers.len(), count, "one signer list per tx");
+        let txs = executed
+            .tx_ids
+            .iter()
+            .zip(&executed.events)
+            .zip(&executed.signers);
+        for (index, ((id, events), signers)) in txs.enumerate() {
+            let index = index as u32;
+            let location = TxLocation {
+                height: header.height,
+                index,
+                events: events.clone(),
+            };
+            indexes.txs.put(id.0.to_vec(), encoding::encode(&location));
+            let at = IndexAt {
+                height: header.height,
+                time_ms: header.time_ms,
+                tx: *id,
+                index,
+                signers: signers.clone(),
+            };
+            indexes.put_events(&at, events);
+        }
+        indexes
+    }
+
+    /// Owner index, certificates, revocations, validator sets and provenance
+    /// history, derived from events. Writes to one key apply in the order made,
+    /// so A→B→C within one block leaves only C indexed.
+    fn put_events(&mut self, at: &IndexAt, events: &[Event]) {
+        let height = at.height;
+        for (event_index, event) in events.iter().enumerate() {
+            match event {
+                Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
+                    self.owners.put(owner_key(owner, record), vec![]);
+                }
+                Event::Transferred {
+                    record, from, to, ..
+                } => {
+                    self.owners.delete(owner_key(from, record));
+                    self.owners.put(owner_key(to, record), vec![]);
+                }
+                Event::CertificateIssued {
+                    certificate,
+                    subject,
+                    ..
+                } => self.certs.put(pair_key(&subject.0, certificate), vec![]),
+                Event::CertificateRevoked { certificate, .. } => {
+                    let key = revocation_key(height, certificate);
+                    self.revocations.put(key, vec![]);
+                }
+                Event::ValidatorSetScheduled { .. } => {
+                    self.valsets.put(height.to_be_bytes().to_vec(), vec![]);
+                }
+                _ => {}
+            }
+            self.put_history(at, event_index as u32, event);
+        }
+    }
+
+    /// One history entry per record the event touches.
+    fn put_history(&mut self, at: &IndexAt, event_index: u32, event: &Event) {
+        let entry = HistoryEntry {
+            height: at.height,
+            time_ms: at.time_ms,
+            tx: at.tx,
+            signers: at.signers.clone(),
+            event: event.clone(),
+        };
+        let mut bytes = encoding::encode(&entry);
+        let records = event.records();
+        for (i, record) in records.iter().enumerate() {
+            let key = history_key(record, at.height, at.index, event_index);
+            // Copies for all but the last (most events touch one record).
+            let value = if i + 1 == records.len() {
+                std::mem::take(&mut bytes)
+            } else {
+                bytes.clone()
+            };
+            self.history.put(key, value);
+        }
+    }
 }
 
 impl Storage {
@@ -204,9 +294,7 @@ impl Storage {
         );
         batch.put_cf(self.cf(CF_COMMITS), height_key, encoding::encode(commit));
         self.put_state(&mut batch, &executed.writes, &executed.tree);
-        let mut indexes = IndexWrites::with_capacity(executed.tx_ids.len());
-        put_txs(&mut indexes, executed);
-        indexes.write_into(self, &mut batch);
+        IndexWrites::of_block(executed).write_into(self, &mut batch);
         let tip = Tip {
             height: header.height,
             block_hash: commit.block_hash,
@@ -255,99 +343,7 @@ impl Storage {
             batch.put_cf(self.cf(CF_SMT_VALUES), key, encoding::encode(value));
         }
     }
-}
 
-/// Each transaction's location and what its events index.
-fn put_txs(indexes: &mut IndexWrites, executed: &ExecutedBlock) {
-    let header = &executed.block.header;
-    let count = executed.tx_ids.len();
-    assert_eq!(executed.block.txs.len(), count, "one id per tx");
-    assert_eq!(executed.events.len(), count, "one event list per tx");
-    assert_eq!(executed.signers.len(), count, "one signer list per tx");
-    let txs = executed
-        .tx_ids
-        .iter()
-        .zip(&executed.events)
-        .zip(&executed.signers);
-    for (index, ((id, events), signers)) in txs.enumerate() {
-        let index = index as u32;
-        let location = TxLocation {
-            height: header.height,
-            index,
-            events: events.clone(),
-        };
-        indexes.txs.put(id.0.to_vec(), encoding::encode(&location));
-        let at = IndexAt {
-            height: header.height,
-            time_ms: header.time_ms,
-            tx: *id,
-            index,
-            signers: signers.clone(),
-        };
-        indexes.put_events(&at, events);
-    }
-}
-
-impl IndexWrites {
-    /// Owner index, certificates, revocations, validator sets and provenance
-    /// history, derived from events. Writes to one key apply in the order made,
-    /// so A→B→C within one block leaves only C indexed.
-    fn put_events(&mut self, at: &IndexAt, events: &[Event]) {
-        let height = at.height;
-        for (event_index, event) in events.iter().enumerate() {
-            match event {
-                Event::Registered { record, owner, .. } | Event::SplitOff { record, owner, .. } => {
-                    self.owners.put(owner_key(owner, record), vec![]);
-                }
-                Event::Transferred {
-                    record, from, to, ..
-                } => {
-                    self.owners.delete(owner_key(from, record));
-                    self.owners.put(owner_key(to, record), vec![]);
-                }
-                Event::CertificateIssued {
-                    certificate,
-                    subject,
-                    ..
-                } => self.certs.put(pair_key(&subject.0, certificate), vec![]),
-                Event::CertificateRevoked { certificate, .. } => {
-                    let key = revocation_key(height, certificate);
-                    self.revocations.put(key, vec![]);
-                }
-                Event::ValidatorSetScheduled { .. } => {
-                    self.valsets.put(height.to_be_bytes().to_vec(), vec![]);
-                }
-                _ => {}
-            }
-            self.put_history(at, event_index as u32, event);
-        }
-    }
-
-    /// One history entry per record the event touches.
-    fn put_history(&mut self, at: &IndexAt, event_index: u32, event: &Event) {
-        let entry = HistoryEntry {
-            height: at.height,
-            time_ms: at.time_ms,
-            tx: at.tx,
-            signers: at.signers.clone(),
-            event: event.clone(),
-        };
-        let mut bytes = encoding::encode(&entry);
-        let records = event.records();
-        for (i, record) in records.iter().enumerate() {
-            let key = history_key(record, at.height, at.index, event_index);
-            // Copies for all but the last (most events touch one record).
-            let value = if i + 1 == records.len() {
-                std::mem::take(&mut bytes)
-            } else {
-                bytes.clone()
-            };
-            self.history.put(key, value);
-        }
-    }
-}
-
-impl Storage {
     /// Indexes the certificates genesis writes (no event announces them).
     fn put_genesis_certificates(&self, batch: &mut WriteBatch, writes: &WriteSet) {
         let prefix = tamga_runtime::state::keys::certificate(&Hash32::default());
