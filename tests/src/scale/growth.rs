@@ -45,6 +45,20 @@ pub fn sign_registrations(
     })
 }
 
+/// Waits until the node's mempool holds at most `POOL_TXS - room` transactions.
+fn wait_mempool_room(node: &Node, room: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let status = node.client().node_status().expect("node_status");
+        if status.mempool_txs as usize + room <= POOL_TXS {
+            return;
+        }
+        let held = status.mempool_txs;
+        assert!(Instant::now() < deadline, "mempool still holds {held} txs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// What growing the state took.
 pub struct Growth {
     /// The new records, all owned by the growth's owner, in registration order.
@@ -58,8 +72,11 @@ pub struct Growth {
 }
 
 /// Registers `count` records for `owner`. Chunks of half the mempool bound: chunk
-/// `k` is submitted once chunk `k - 2` has committed, so at most two chunks are
-/// pending and every transaction is admitted. Progress goes to stderr.
+/// `k` is submitted once chunk `k - 2` has committed and left the mempool (a
+/// node answers a transaction committed as soon as its block is written, a
+/// moment before its mempool lets go of the block's transactions), so at most
+/// two chunks are pending and every transaction is admitted. Progress goes to
+/// stderr.
 pub fn grow(node: &Node, chain: &str, owner: SubjectId, count: usize) -> Growth {
     let registrar = node.key("registrar");
     let first = node.next_nonce(&PublicKey::of(&registrar));
@@ -74,6 +91,7 @@ pub fn grow(node: &Node, chain: &str, owner: SubjectId, count: usize) -> Growth 
     for (k, chunk) in chunks.iter().enumerate() {
         if k >= 2 {
             wait_committed(node, chunks[k - 2].last().expect("chunk"), timeout);
+            wait_mempool_room(node, chunk.len(), timeout);
         }
         submit_all(node, chunk);
         let done = (k + 1) * POOL_TXS / 2;
