@@ -60,13 +60,24 @@ pub struct StageTime {
 }
 
 /// `node_storage`: RocksDB's bytes per column family, the WAL, pending
-/// compaction, the block cache.
+/// compaction, the block cache, the node's state-value and tree-node caches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageUsage {
     pub column_families: BTreeMap<String, ColumnFamilyUsage>,
     pub wal_bytes: u64,
     pub compaction_pending: bool,
     pub block_cache: BlockCacheUsage,
+    pub state_cache: NodeCacheUsage,
+    pub tree_cache: NodeCacheUsage,
+}
+
+/// One of the node's own caches (`[storage] state_cache_mib`, `tree_cache_mib`):
+/// its bound, the bytes it holds as it weighs them, and its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeCacheUsage {
+    pub capacity_bytes: u64,
+    pub usage_bytes: u64,
+    pub entries: u64,
 }
 
 /// RocksDB's block cache: its bound (`[storage] block_cache_mib`) and what it holds.

@@ -16,7 +16,7 @@ use tamga_runtime::Genesis;
 
 pub(crate) fn open_app(dir: &std::path::Path) -> App {
     let genesis = dev_genesis().unwrap();
-    let storage = Storage::open(dir, crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
+    let storage = Storage::open(dir, &crate::storage::CacheBudget::DEFAULT).unwrap();
     let tip = storage
         .init_genesis(
             genesis_hash(&genesis),

@@ -154,13 +154,54 @@ pub struct StorageConfig {
     /// reserved up front.
     #[serde(default = "default_block_cache_mib")]
     pub block_cache_mib: u32,
+    /// The node's cache of committed state values, in front of RocksDB (see
+    /// `storage::STATE_CACHE_MIB_DEFAULT`): filled as values are written and
+    /// read, never reserved up front.
+    #[serde(default = "default_state_cache_mib")]
+    pub state_cache_mib: u32,
+    /// The node's cache of state-tree nodes (see `storage::TREE_CACHE_MIB_DEFAULT`).
+    #[serde(default = "default_tree_cache_mib")]
+    pub tree_cache_mib: u32,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             block_cache_mib: default_block_cache_mib(),
+            state_cache_mib: default_state_cache_mib(),
+            tree_cache_mib: default_tree_cache_mib(),
         }
+    }
+}
+
+impl StorageConfig {
+    /// The caches' sizes, as `Storage::open` takes them.
+    pub fn cache_budget(&self) -> crate::storage::CacheBudget {
+        crate::storage::CacheBudget::of_mib(
+            self.block_cache_mib,
+            self.state_cache_mib,
+            self.tree_cache_mib,
+        )
+    }
+
+    /// Each cache's size within [`CACHE_MIB_RANGE`].
+    fn validate(&self) -> Result<()> {
+        let sizes = [
+            ("block_cache_mib", self.block_cache_mib),
+            ("state_cache_mib", self.state_cache_mib),
+            ("tree_cache_mib", self.tree_cache_mib),
+        ];
+        let range = CACHE_MIB_RANGE;
+        for (name, mib) in sizes {
+            if !range.contains(&mib) {
+                bail!(
+                    "storage.{name} must be {}..={} (got {mib})",
+                    range.start(),
+                    range.end()
+                );
+            }
+        }
+        Ok(())
     }
 }
 
@@ -168,9 +209,19 @@ fn default_block_cache_mib() -> u32 {
     crate::storage::BLOCK_CACHE_MIB_DEFAULT
 }
 
-/// The block cache's bounds, in MiB: below 8 RocksDB's index and filter blocks
-/// alone would churn it; the top keeps a typo from promising more than a machine has.
-pub const BLOCK_CACHE_MIB_RANGE: std::ops::RangeInclusive<u32> = 8..=65_536;
+fn default_state_cache_mib() -> u32 {
+    crate::storage::STATE_CACHE_MIB_DEFAULT
+}
+
+fn default_tree_cache_mib() -> u32 {
+    crate::storage::TREE_CACHE_MIB_DEFAULT
+}
+
+/// Every cache's bounds, in MiB: below 8 RocksDB's index and filter blocks
+/// alone would churn the block cache, and the node's caches would hold a small
+/// state's hot values only; the top keeps a typo from promising more than a
+/// machine has.
+pub const CACHE_MIB_RANGE: std::ops::RangeInclusive<u32> = 8..=65_536;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,14 +327,7 @@ impl Config {
                 bail!("vault.api_token must be 16..=256 characters");
             }
         }
-        let (cache_mib, range) = (self.storage.block_cache_mib, BLOCK_CACHE_MIB_RANGE);
-        if !range.contains(&cache_mib) {
-            bail!(
-                "storage.block_cache_mib must be {}..={} (got {cache_mib})",
-                range.start(),
-                range.end()
-            );
-        }
+        self.storage.validate()?;
         let propose = self.consensus.propose_timeout_ms;
         if !(100..=60_000).contains(&propose) {
             bail!("consensus.propose_timeout_ms must be 100..=60000");

@@ -82,8 +82,7 @@ async fn run_opening(
     config.validate()?;
     let genesis = home.load_genesis()?;
     let (_, key) = read_key_file(&home.validator_key())?;
-    let block_cache_bytes = config.storage.block_cache_mib as usize * 1024 * 1024;
-    let storage = Storage::open(&home.data(), block_cache_bytes)
+    let storage = Storage::open(&home.data(), &config.storage.cache_budget())
         .with_context(|| format!("opening {}", home.data().display()))?;
     let tip = storage.init_genesis(
         genesis_hash(&genesis),
@@ -217,6 +216,6 @@ mod tests {
         close(again);
         drop(held);
         // Still held when closed: left open (its lock kept) for good.
-        assert!(Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).is_err());
+        assert!(Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).is_err());
     }
 }

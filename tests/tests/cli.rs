@@ -78,22 +78,35 @@ fn init_keys_and_start_a_node_of_ones_own() {
     assert!(!ok, "key names are checked");
 
     // The default consensus and gossip ports are fixed; this test lets the OS pick.
-    // `init` writes the block cache's size, and the node opens RocksDB with it.
+    // `init` writes the caches' sizes, and the node opens its storage with them.
     let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
-    let cache_line = "block_cache_mib = 512";
-    assert!(config.contains(cache_line), "{config}");
-    let config = config
+    let sizes = [
+        ("block_cache_mib = 512", "block_cache_mib = 16"),
+        ("state_cache_mib = 768", "state_cache_mib = 24"),
+        ("tree_cache_mib = 768", "tree_cache_mib = 40"),
+    ];
+    let mut config = config
         .replace("127.0.0.1:26656", "127.0.0.1:0")
-        .replace("127.0.0.1:26655", "127.0.0.1:0")
-        .replace(cache_line, "block_cache_mib = 16");
+        .replace("127.0.0.1:26655", "127.0.0.1:0");
+    for (default, small) in sizes {
+        assert!(config.contains(default), "{config}");
+        config = config.replace(default, small);
+    }
     std::fs::write(home.join("config.toml"), config).unwrap();
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))
         .unwrap();
     let status = node.client().node_status().unwrap();
     assert_eq!(status.chain_id, "my-chain");
-    let cache = node.client().node_storage().unwrap().block_cache;
-    assert_eq!(cache.capacity_bytes, 16 * 1024 * 1024, "{cache:?}");
+    let usage = node.client().node_storage().unwrap();
+    let mib = |n: u64| n * 1024 * 1024;
+    assert_eq!(usage.block_cache.capacity_bytes, mib(16), "{usage:?}");
+    assert_eq!(usage.state_cache.capacity_bytes, mib(24), "{usage:?}");
+    assert_eq!(usage.tree_cache.capacity_bytes, mib(40), "{usage:?}");
+    assert!(
+        usage.state_cache.entries > 0,
+        "blocks wrote state: {usage:?}"
+    );
     // Without --rpc-url, the CLI finds the node through its home.
     let (ok, status, err) = tamga(&home, &["query", "status"]);
     assert!(ok, "{err}");
@@ -162,21 +175,35 @@ fn the_release_binary_refuses_test_fault_switches() {
     assert!(message.contains("test_faults"), "{message}");
 }
 
-/// A block cache outside its bounds is refused, naming the setting and its
+/// A cache size outside its bounds is refused, naming the setting and its
 /// bounds, before anything starts.
 #[test]
-fn a_block_cache_size_out_of_bounds_is_refused() {
-    let (message, home) = refused_start(|config| {
-        let tiny = config.replace("block_cache_mib = 512", "block_cache_mib = 4");
-        assert_ne!(tiny, config, "init writes the setting");
-        tiny
-    });
-    assert!(
-        message.contains("storage.block_cache_mib must be 8..=65536 (got 4)"),
-        "{message}"
-    );
-    let database = home.path().join("node/data/CURRENT");
-    assert!(!database.exists(), "the database was not opened: {message}");
+fn a_cache_size_out_of_bounds_is_refused() {
+    let cases = [
+        (
+            "block_cache_mib = 512",
+            "block_cache_mib = 4",
+            "block_cache_mib",
+            4,
+        ),
+        (
+            "tree_cache_mib = 768",
+            "tree_cache_mib = 70000",
+            "tree_cache_mib",
+            70_000,
+        ),
+    ];
+    for (default, wrong, name, mib) in cases {
+        let (message, home) = refused_start(|config| {
+            let edited = config.replace(default, wrong);
+            assert_ne!(edited, config, "init writes the setting");
+            edited
+        });
+        let expected = format!("storage.{name} must be 8..=65536 (got {mib})");
+        assert!(message.contains(&expected), "{message}");
+        let database = home.path().join("node/data/CURRENT");
+        assert!(!database.exists(), "the database was not opened: {message}");
+    }
 }
 
 /// `tamga init` into a fresh home, `edit` its `config.toml`, then `tamga start`,

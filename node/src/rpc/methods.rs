@@ -28,7 +28,9 @@
 //! family the live SST files on disk and the memtables in memory
 //! (`rocksdb.size-all-mem-tables`, not disk), and the write-ahead log files'
 //! total, whether compaction work is queued, and `"block_cache":
-//! {"capacity_bytes", "usage_bytes", "pinned_bytes"}` (see `storage::usage`).
+//! {"capacity_bytes", "usage_bytes", "pinned_bytes"}`, then the node's own caches
+//! in front of RocksDB, `"state_cache"` and `"tree_cache"`: `{"capacity_bytes",
+//! "usage_bytes", "entries"}` (see `storage::usage`).
 //! `node_status`'s `stages` are the time per stage of a transaction's path (see `stages`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed

@@ -19,8 +19,8 @@ pub(super) fn storage_def() -> MethodDef {
     MethodDef::new("node_storage", "What RocksDB holds per column family")
         .result(
             "usage",
-            schema::object(&["column_families", "wal_bytes", "compaction_pending", "block_cache"]),
-            "per column family `{sst_bytes, memtable_bytes}`, the write-ahead log's bytes, whether compaction is queued, the block cache's `{capacity_bytes, usage_bytes, pinned_bytes}`",
+            schema::object(&["column_families", "wal_bytes", "compaction_pending", "block_cache", "state_cache", "tree_cache"]),
+            "per column family `{sst_bytes, memtable_bytes}`, the write-ahead log's bytes, whether compaction is queued, the block cache's `{capacity_bytes, usage_bytes, pinned_bytes}`, and the node's state-value and tree-node caches' `{capacity_bytes, usage_bytes, entries}`",
         )
         .storage()
 }

@@ -19,10 +19,17 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
-/// Bytes the state-value cache may hold (keys and values, plus per-entry overhead).
-pub const STATE_CACHE_BYTES_MAX: usize = 96 * 1024 * 1024;
-/// Bytes the tree-node cache may hold.
-pub const NODE_CACHE_BYTES_MAX: usize = 96 * 1024 * 1024;
+/// A cache's bound and what it holds now (`node_storage`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CacheUsage {
+    /// The bound (`[storage] state_cache_mib` or `tree_cache_mib`).
+    pub capacity_bytes: u64,
+    /// Keys, values and per-entry overhead held, as the cache weighs them.
+    pub usage_bytes: u64,
+    /// Entries held.
+    pub entries: u64,
+}
+
 /// What an entry costs beyond its key and value bytes (hash slot, allocations).
 pub const ENTRY_OVERHEAD_BYTES: usize = 64;
 
@@ -30,6 +37,8 @@ struct Generations<K, V> {
     hot: HashMap<K, V>,
     cold: HashMap<K, V>,
     hot_bytes: usize,
+    /// What `cold` held when it turned cold, less what has left it since.
+    cold_bytes: usize,
     /// Bumped by every commit's update, so a fill can tell it raced one.
     epoch: u64,
 }
@@ -51,6 +60,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
                 hot: HashMap::new(),
                 cold: HashMap::new(),
                 hot_bytes: 0,
+                cold_bytes: 0,
                 epoch: 0,
             }),
             bytes_max,
@@ -68,7 +78,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         if let Some(value) = inner.hot.get(key) {
             return Ok(value.clone());
         }
-        let Some(value) = inner.cold.remove(key) else {
+        let Some(value) = self.take_cold(&mut inner, key) else {
             return Err(inner.epoch);
         };
         let retired = self.insert(&mut inner, key.clone(), value.clone());
@@ -95,7 +105,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         inner.epoch += 1;
         let mut retired = vec![];
         for (key, value) in entries {
-            inner.cold.remove(&key);
+            self.take_cold(&mut inner, &key);
             match value {
                 Some(value) => retired.extend(self.insert(&mut inner, key, value)),
                 None => drop(inner.hot.remove(&key)),
@@ -111,7 +121,26 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         let mut inner = self.lock();
         inner.epoch += 1;
         inner.hot.remove(key);
-        inner.cold.remove(key);
+        self.take_cold(&mut inner, key);
+    }
+
+    /// Takes `key`'s entry out of the cold generation, if it is there.
+    fn take_cold(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
+        let value = inner.cold.remove(key)?;
+        let bytes = (self.weigh)(key, &value) + ENTRY_OVERHEAD_BYTES;
+        inner.cold_bytes = inner.cold_bytes.saturating_sub(bytes);
+        Some(value)
+    }
+
+    /// Its bound, the bytes it holds as it counts them (a replaced entry's
+    /// bytes stay counted until its generation turns), and its entries.
+    pub fn usage(&self) -> CacheUsage {
+        let inner = self.lock();
+        CacheUsage {
+            capacity_bytes: self.bytes_max as u64,
+            usage_bytes: (inner.hot_bytes + inner.cold_bytes) as u64,
+            entries: (inner.hot.len() + inner.cold.len()) as u64,
+        }
     }
 
     /// Inserts into the hot generation; when that turns cold, returns the old
@@ -124,6 +153,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         if inner.hot_bytes + bytes > self.bytes_max / 2 {
             let hot = std::mem::take(&mut inner.hot);
             retired = Some(std::mem::replace(&mut inner.cold, hot));
+            inner.cold_bytes = inner.hot_bytes;
             inner.hot_bytes = 0;
         }
         inner.hot_bytes += bytes;
@@ -184,6 +214,14 @@ mod tests {
         }
         let (hot, cold) = cache.len();
         let entry = 4 + 60 + ENTRY_OVERHEAD_BYTES;
+        let usage = cache.usage();
+        assert_eq!(usage.entries as usize, hot + cold);
+        assert_eq!(
+            usage.usage_bytes as usize,
+            (hot + cold) * entry,
+            "{usage:?}"
+        );
+        assert_eq!(usage.capacity_bytes, 16 * 1024);
         assert!((hot + cold) * entry <= 16 * 1024, "{hot} + {cold} entries");
         assert!(hot + cold > 16 * 1024 / entry / 2, "{hot} + {cold} entries");
         assert!(cache.get(&9_999u32.to_be_bytes().to_vec()).is_ok());

@@ -199,7 +199,7 @@ impl IndexWrites {
 
 impl Storage {
     /// Writes genesis state as tree version 0. Refuses a data directory that holds a
-    /// different chain.
+    /// different chain, or was laid out by another release ([`STORAGE_LAYOUT`]).
     pub fn init_genesis(
         &self,
         genesis_hash: Hash32,
@@ -207,6 +207,7 @@ impl Storage {
         time_ms: u64,
     ) -> Result<Tip, StorageError> {
         if let Some(stored) = self.genesis_hash()? {
+            self.check_layout()?;
             if stored != genesis_hash {
                 return Err(StorageError::GenesisMismatch {
                     stored,
@@ -233,10 +234,26 @@ impl Storage {
             META_GENESIS,
             encoding::encode(&genesis_hash),
         );
+        let layout = encoding::encode(&STORAGE_LAYOUT);
+        batch.put_cf(self.cf(CF_META), META_LAYOUT, layout);
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
         self.write(batch)?;
         self.cache_committed(writes, &tree);
         Ok(tip)
+    }
+
+    /// Refuses a data directory whose layout is not [`STORAGE_LAYOUT`].
+    fn check_layout(&self) -> Result<(), StorageError> {
+        let found: Option<u32> = self.get_decoded(CF_META, META_LAYOUT, "storage layout")?;
+        match found {
+            Some(STORAGE_LAYOUT) => Ok(()),
+            Some(other) => Err(StorageError::Layout {
+                found: other.to_string(),
+            }),
+            None => Err(StorageError::Layout {
+                found: "unmarked (a release before layouts were marked)".into(),
+            }),
+        }
     }
 
     /// After a commit's write: what it wrote replaces what the caches held, and
@@ -334,7 +351,7 @@ impl Storage {
             );
             batch.put_cf(
                 self.cf(CF_SMT_NODES),
-                encoding::encode(node_key),
+                smt::node_key_bytes(node_key),
                 encoding::encode(node),
             );
         }

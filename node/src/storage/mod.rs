@@ -66,6 +66,14 @@ const ALL_CFS: [&str; 15] = [
 ];
 const META_TIP: &[u8] = b"tip";
 const META_GENESIS: &[u8] = b"genesis_hash";
+const META_LAYOUT: &[u8] = b"layout";
+
+/// How this release lays its data out on disk (keys and values of every column
+/// family), written with genesis and checked at every start: a data directory
+/// of another layout is refused by name rather than misread. Layout 2 keys
+/// tree nodes by big-endian version ([`smt::node_key_bytes`]); directories
+/// written before layouts were marked have none.
+pub const STORAGE_LAYOUT: u32 = 2;
 
 /// Where the chain stands: the last committed block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +92,12 @@ pub enum StorageError {
     Corrupt { what: &'static str, reason: String },
     #[error("this data directory holds chain with genesis {stored}, not {given}")]
     GenesisMismatch { stored: Hash32, given: Hash32 },
+    #[error(
+        "this data directory's storage layout is {found}, and this release reads \
+         layout {STORAGE_LAYOUT} only: it was written by another release; create \
+         the data directory afresh"
+    )]
+    Layout { found: String },
     #[error("state tree error: {0}")]
     Tree(String),
 }
@@ -106,16 +120,16 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens (or creates) the database at `path` with a block cache of at most
-    /// `block_cache_bytes` (`[storage] block_cache_mib`).
-    pub fn open(path: &Path, block_cache_bytes: usize) -> Result<Self, StorageError> {
+    /// Opens (or creates) the database at `path`, its caches bounded by `budget`
+    /// (`[storage]`).
+    pub fn open(path: &Path, budget: &CacheBudget) -> Result<Self, StorageError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         // Bounded background work and open files: the node shares a small machine.
         options.set_max_background_jobs(2);
         options.set_max_open_files(512);
-        let block_cache = rocksdb::Cache::new_lru_cache(block_cache_bytes);
+        let block_cache = rocksdb::Cache::new_lru_cache(budget.block_bytes);
         let cfs = ALL_CFS
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &block_cache)));
@@ -123,9 +137,9 @@ impl Storage {
         Ok(Storage {
             db,
             block_cache,
-            block_cache_bytes,
-            values: cache::Cache::new(cache::STATE_CACHE_BYTES_MAX, cache::weigh_state),
-            nodes: cache::Cache::new(cache::NODE_CACHE_BYTES_MAX, smt::weigh_node),
+            block_cache_bytes: budget.block_bytes,
+            values: cache::Cache::new(budget.state_bytes, cache::weigh_state),
+            nodes: cache::Cache::new(budget.tree_bytes, smt::weigh_node),
             top: Default::default(),
             proposals_pruned_below: Default::default(),
         })
@@ -192,8 +206,52 @@ pub(crate) fn decode_stored<T: serde::de::DeserializeOwned>(
 /// (`scripts/bench.sh` measures the rate). Larger states want a larger cache.
 pub const BLOCK_CACHE_MIB_DEFAULT: u32 = 512;
 
-/// [`BLOCK_CACHE_MIB_DEFAULT`] in bytes, for callers without a config (tests, tools).
-pub const BLOCK_CACHE_BYTES_DEFAULT: usize = BLOCK_CACHE_MIB_DEFAULT as usize * 1024 * 1024;
+/// The node's own cache of committed state values by default (`[storage]
+/// state_cache_mib`; see [`cache`]): what admission's dry runs, blocks and
+/// `record_get` read first. At 1,000,000 records the values and their keys
+/// take about 300 MiB as the cache counts them, so this holds all of them
+/// in one of its two generations; a smaller state uses only what it has.
+/// (At 96 MiB, the fixed size before, a random record of such a state was
+/// read from RocksDB's files three times in four.)
+pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
+
+/// The node's cache of state-tree nodes below the pinned top levels by
+/// default (`[storage] tree_cache_mib`): every block's state root reads the
+/// path of each key it writes. At 1,000,000 records those are about a
+/// million leaves of ~180 bytes and a quarter of a million internal nodes of
+/// ~1 KiB, as the cache counts them.
+pub const TREE_CACHE_MIB_DEFAULT: u32 = 768;
+
+/// How much memory each of a node's caches may hold. Each fills as it is
+/// used: a small ledger uses little of any of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheBudget {
+    /// RocksDB's block cache (`[storage] block_cache_mib`).
+    pub block_bytes: usize,
+    /// Committed state values (`[storage] state_cache_mib`).
+    pub state_bytes: usize,
+    /// State-tree nodes (`[storage] tree_cache_mib`).
+    pub tree_bytes: usize,
+}
+
+impl CacheBudget {
+    /// The defaults, for callers without a config (tests, tools).
+    pub const DEFAULT: CacheBudget = CacheBudget::of_mib(
+        BLOCK_CACHE_MIB_DEFAULT,
+        STATE_CACHE_MIB_DEFAULT,
+        TREE_CACHE_MIB_DEFAULT,
+    );
+
+    /// The budget of caches sized in MiB, as `[storage]` sizes them.
+    pub const fn of_mib(block_mib: u32, state_mib: u32, tree_mib: u32) -> CacheBudget {
+        const MIB: usize = 1024 * 1024;
+        CacheBudget {
+            block_bytes: block_mib as usize * MIB,
+            state_bytes: state_mib as usize * MIB,
+            tree_bytes: tree_mib as usize * MIB,
+        }
+    }
+}
 
 /// Column families read by exact key on the hot path (state values, tree nodes,
 /// transaction locations for admission's "already committed?") get a bloom filter,

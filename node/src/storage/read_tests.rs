@@ -1,4 +1,5 @@
-//! Who fills the value cache: a block's reads (the runtime's [`StateRead`]) do,
+//! Reading a data directory: only one of this release's layout is read, and
+//! who fills the value cache — a block's reads (the runtime's [`StateRead`]) do,
 //! so the values blocks need stay hot; a caller's read (RPC, `fill` false) does
 //! not, so callers asking for many ids cannot evict them.
 
@@ -9,7 +10,7 @@ fn a_callers_read_leaves_the_value_cache_and_a_blocks_read_fills_it() {
     let dir = tempfile::tempdir().unwrap();
     // Genesis written, then closed: the storage opened again has a cold cache.
     drop(crate::app::tests::open_app(dir.path()));
-    let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
+    let storage = Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
     let key = tamga_runtime::state::keys::chain_id();
     let found = storage.state_raw(&key, false).unwrap();
     assert!(found.is_some(), "genesis wrote the chain id");
@@ -22,4 +23,39 @@ fn a_callers_read_leaves_the_value_cache_and_a_blocks_read_fills_it() {
         storage.values.get(&key).is_ok(),
         "a block's read left the value cache cold"
     );
+}
+
+/// A data directory of another layout, or of a release before layouts were
+/// marked, is refused by name at start, and nothing is written to it.
+#[test]
+fn a_data_directory_of_another_layout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(crate::app::tests::open_app(dir.path()));
+    let genesis = crate::cli::dev_genesis().unwrap();
+    let start = |storage: &Storage| {
+        storage.init_genesis(
+            crate::node::genesis_hash(&genesis),
+            &genesis.initial_writes(),
+            genesis.genesis_time_ms,
+        )
+    };
+    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
+    let tip = start(&storage).expect("this release's own directory");
+    let meta = storage.cf(CF_META);
+    for (stored, found) in [(Some(1u32), "layout is 1,"), (None, "unmarked")] {
+        match stored {
+            Some(layout) => storage
+                .db
+                .put_cf(meta, META_LAYOUT, encoding::encode(&layout)),
+            None => storage.db.delete_cf(meta, META_LAYOUT),
+        }
+        .unwrap();
+        let refused = start(&storage).expect_err("another layout").to_string();
+        assert!(refused.contains(found), "{refused}");
+        assert!(
+            refused.contains("create the data directory afresh"),
+            "{refused}"
+        );
+        assert_eq!(storage.tip().unwrap(), Some(tip.clone()), "nothing written");
+    }
 }

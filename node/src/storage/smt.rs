@@ -22,6 +22,23 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
     key
 }
 
+/// `smt_nodes` key: the version big-endian, then the nibble path's canonical
+/// encoding (its nibble count and byte count, one byte each, then its bytes).
+/// Keys sort as jmt's `NodeKey`s do — version, then the path's length, then
+/// its bytes — so each block's nodes sort after every earlier block's: a flush
+/// of new nodes overlaps no older file, and compaction need not rewrite the
+/// tree's history. (The whole `NodeKey` in the canonical encoding, used before,
+/// puts the version first as a little-endian varint, which scattered each
+/// block's nodes across the whole key space, so every compaction of new nodes
+/// rewrote old ones.)
+pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
+    let path = encoding::encode(key.nibble_path());
+    let mut bytes = Vec::with_capacity(8 + path.len());
+    bytes.extend_from_slice(&key.version().to_be_bytes());
+    bytes.extend_from_slice(&path);
+    bytes
+}
+
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         if let Some(node) = self.top.get(node_key) {
@@ -32,7 +49,7 @@ impl TreeReader for Storage {
             Err(epoch) => epoch,
         };
         let node: Option<Node> =
-            self.get_decoded(CF_SMT_NODES, &encoding::encode(node_key), "tree node")?;
+            self.get_decoded(CF_SMT_NODES, &node_key_bytes(node_key), "tree node")?;
         // Only nodes that exist: an absent key may be written by a later block.
         if let Some(node) = &node {
             self.top.offer([(node_key, node)]);
@@ -173,7 +190,7 @@ mod tests {
     #[test]
     fn a_batch_and_key_by_key_agree_on_a_stored_tree() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
+        let storage = Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
         for (version, set) in [writes(0..500, 1), writes(250..900, 2), writes(7..9, 3)]
             .iter()
             .enumerate()
@@ -191,6 +208,49 @@ mod tests {
         }
     }
 
+    /// Tree-node keys sort as jmt's `NodeKey`s do — version, then path — over
+    /// versions whose canonical varint takes one, three, five and nine bytes and
+    /// paths of 0 to 64 nibbles, so each block's nodes sort after every earlier
+    /// block's. (The whole `NodeKey` encoded, as before layout 2, fails this:
+    /// version 256 then sorts before 255.)
+    #[test]
+    fn tree_node_keys_sort_by_version_then_path() {
+        let path = |nibbles: usize, fill: u8| -> jmt::storage::NibblePath {
+            let mut bytes = vec![fill; nibbles.div_ceil(2)];
+            if let (1, Some(last)) = (nibbles % 2, bytes.last_mut()) {
+                *last &= 0xf0;
+            }
+            encoding::decode(&encoding::encode(&(nibbles, bytes))).unwrap()
+        };
+        let versions = [
+            0,
+            1,
+            250,
+            251,
+            255,
+            256,
+            257,
+            65_535,
+            65_536,
+            1 << 32,
+            u64::MAX,
+        ];
+        let mut keys = vec![];
+        for version in versions {
+            for nibbles in [0, 1, 2, 3, 40, 63, 64] {
+                for fill in [0x00, 0x1f, 0xf1, 0xff] {
+                    keys.push(NodeKey::new(version, path(nibbles, fill)));
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let bytes: Vec<Vec<u8>> = keys.iter().map(node_key_bytes).collect();
+        for (pair, keys) in bytes.windows(2).zip(keys.windows(2)) {
+            assert!(pair[0] < pair[1], "{:?} sorts after {:?}", keys[0], keys[1]);
+        }
+    }
+
     /// Why a commit writes the tree unsorted: jmt hands a batch's nodes over in
     /// a map ordered by (version, path) and its values by (version, key hash),
     /// all of one version, and the encoded keys keep that order, with and
@@ -199,7 +259,7 @@ mod tests {
     #[test]
     fn a_batch_of_tree_nodes_and_values_is_in_key_order() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Storage::open(dir.path(), crate::storage::BLOCK_CACHE_BYTES_DEFAULT).unwrap();
+        let storage = Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
         let many = writes(0..2_000, 1);
         let deleting = |gone: std::ops::Range<u32>| {
             let mut set = writes(0..700, 2);
@@ -216,12 +276,7 @@ mod tests {
                 _ => &one,
             };
             let (_, tree) = state_root_after(&storage, version, set).unwrap();
-            let nodes: Vec<Vec<u8>> = tree
-                .node_batch
-                .nodes()
-                .keys()
-                .map(encoding::encode)
-                .collect();
+            let nodes: Vec<Vec<u8>> = tree.node_batch.nodes().keys().map(node_key_bytes).collect();
             let values: Vec<Vec<u8>> = (tree.node_batch.values().keys())
                 .map(|(version, hash)| value_key(hash, *version))
                 .collect();

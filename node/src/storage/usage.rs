@@ -13,7 +13,9 @@
 //! `compaction_pending` says whether RocksDB has compaction work queued or
 //! running, so a measurement can wait for a quiet store. `block_cache` is the
 //! block cache's bound beside what it holds (`rocksdb::Cache::get_usage`), so an
-//! operator can see whether `[storage] block_cache_mib` is full.
+//! operator can see whether `[storage] block_cache_mib` is full; `state_cache`
+//! and `tree_cache` do the same for the node's own caches in front of it
+//! (`state_cache_mib`, `tree_cache_mib`).
 
 use super::*;
 use rocksdb::properties;
@@ -47,6 +49,10 @@ pub struct StorageUsage {
     pub wal_bytes: u64,
     pub compaction_pending: bool,
     pub block_cache: BlockCacheUsage,
+    /// The node's cache of committed state values.
+    pub state_cache: cache::CacheUsage,
+    /// The node's cache of state-tree nodes (below the pinned top levels).
+    pub tree_cache: cache::CacheUsage,
 }
 
 /// Why the usage could not be read.
@@ -82,6 +88,8 @@ impl Storage {
             wal_bytes,
             compaction_pending,
             block_cache: self.block_cache_usage(),
+            state_cache: self.values.usage(),
+            tree_cache: self.nodes.usage(),
         })
     }
 
@@ -121,7 +129,7 @@ mod tests {
     #[test]
     fn usage_names_every_column_family_and_counts_the_wal() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage = Storage::open(dir.path(), BLOCK_CACHE_BYTES_DEFAULT).expect("opens");
+        let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).expect("opens");
         storage
             .db
             .put_cf(storage.cf(CF_META), b"k", vec![0u8; 4096])
@@ -133,10 +141,10 @@ mod tests {
             usage.wal_bytes >= 4096,
             "the write is in the WAL: {usage:?}"
         );
-        assert_eq!(
-            usage.block_cache.capacity_bytes,
-            BLOCK_CACHE_BYTES_DEFAULT as u64
-        );
+        let budget = CacheBudget::DEFAULT;
+        assert_eq!(usage.block_cache.capacity_bytes, budget.block_bytes as u64);
+        assert_eq!(usage.state_cache.capacity_bytes, budget.state_bytes as u64);
+        assert_eq!(usage.tree_cache.capacity_bytes, budget.tree_bytes as u64);
     }
 
     /// Reading five times the cache's bound from SST files leaves it full and
@@ -145,7 +153,11 @@ mod tests {
     fn the_block_cache_stays_within_its_configured_bound() {
         const CAPACITY_BYTES: usize = 1024 * 1024;
         let dir = tempfile::tempdir().expect("temp dir");
-        let storage = Storage::open(dir.path(), CAPACITY_BYTES).expect("opens");
+        let budget = CacheBudget {
+            block_bytes: CAPACITY_BYTES,
+            ..CacheBudget::DEFAULT
+        };
+        let storage = Storage::open(dir.path(), &budget).expect("opens");
         let cf = storage.cf(CF_STATE);
         let key = |i: u32| i.to_be_bytes();
         for i in 0..20_000 {

@@ -115,7 +115,7 @@ pub fn queries(node: &Node, state: &LargeState) {
     };
     let mut rng = Rng::new(62);
     let get_errors = record_gets(node, &state.all, &clients, &mut rng);
-    print_block_cache(node);
+    print_caches(node);
     let page_errors = pages(node, state, &clients, &mut rng);
     if get_errors + page_errors > 0 {
         println!(
@@ -125,21 +125,26 @@ pub fn queries(node: &Node, state: &LargeState) {
     }
 }
 
-/// What RocksDB's block cache holds after the `record_get` windows, beside its
-/// bound: whether the large state's blocks fit in it (the windows' reads then
-/// come from memory) or not.
-fn print_block_cache(node: &Node) {
-    let cache = node
-        .client()
-        .node_storage()
-        .expect("node_storage")
-        .block_cache;
+/// What RocksDB's block cache and the node's own state-value and tree-node
+/// caches hold after the `record_get` windows, beside their bounds: whether the
+/// large state fits in them (the windows' reads then come from memory) or not.
+fn print_caches(node: &Node) {
+    let usage = node.client().node_storage().expect("node_storage");
+    let block = usage.block_cache;
     println!(
         "block cache after record_get:  {:>6.0} of {:.0} MiB ({:.0} MiB pinned)",
-        mib(cache.usage_bytes),
-        mib(cache.capacity_bytes),
-        mib(cache.pinned_bytes)
+        mib(block.usage_bytes),
+        mib(block.capacity_bytes),
+        mib(block.pinned_bytes)
     );
+    for (name, cache) in [("state", usage.state_cache), ("tree", usage.tree_cache)] {
+        println!(
+            "{name:<5} cache after record_get:  {:>6.0} of {:.0} MiB ({} entries)",
+            mib(cache.usage_bytes),
+            mib(cache.capacity_bytes),
+            cache.entries
+        );
+    }
 }
 
 /// How many typed clients ask at once, on how many threads of the bench.
