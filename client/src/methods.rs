@@ -45,7 +45,8 @@ methods! {
         self.call("node_status", Params::new()).await
     }
 
-    /// `node_storage`: RocksDB's bytes per column family, the WAL, compaction.
+    /// `node_storage`: RocksDB's bytes per column family, the WAL, compaction,
+    /// and the block cache's and the node's own caches' use.
     fn node_storage(&self) -> StorageUsage {
         self.call("node_storage", Params::new()).await
     }

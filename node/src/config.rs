@@ -145,7 +145,10 @@ pub struct VaultConfig {
     pub api_token: Option<String>,
 }
 
-/// RocksDB's settings an operator sizes to the machine and the ledger.
+/// The storage's caches, which an operator sizes to the machine and the ledger:
+/// RocksDB's block cache and the node's own caches of state values and tree
+/// nodes in front of it. A config written before a setting existed gets its
+/// default.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageConfig {
@@ -219,8 +222,9 @@ fn default_tree_cache_mib() -> u32 {
 
 /// Every cache's bounds, in MiB: below 8 RocksDB's index and filter blocks
 /// alone would churn the block cache, and the node's caches would hold a small
-/// state's hot values only; the top keeps a typo from promising more than a
-/// machine has.
+/// state's hot values only; the top (64 GiB each) refuses a size given in KiB
+/// or bytes by mistake. Whether the three fit the machine is the operator's
+/// call: each fills only as the ledger grows.
 pub const CACHE_MIB_RANGE: std::ops::RangeInclusive<u32> = 8..=65_536;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -397,4 +401,33 @@ pub fn default_home() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
         .join(".tamga")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config written before the node's cache sizes existed loads with their
+    /// defaults; one that sets them keeps its values.
+    #[test]
+    fn a_config_without_the_cache_sizes_gets_their_defaults() {
+        let text = toml::to_string_pretty(&Config::default()).unwrap();
+        let older: String = text
+            .lines()
+            .filter(|line| {
+                !line.starts_with("state_cache_mib") && !line.starts_with("tree_cache_mib")
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_ne!(older, text, "the config writes both sizes");
+        let config: Config = toml::from_str(&older).unwrap();
+        assert_eq!(
+            config.storage.cache_budget(),
+            crate::storage::CacheBudget::DEFAULT
+        );
+        config.validate().unwrap();
+        let set = text.replace("tree_cache_mib = 768", "tree_cache_mib = 64");
+        let config: Config = toml::from_str(&set).unwrap();
+        assert_eq!(config.storage.tree_cache_mib, 64);
+    }
 }

@@ -187,6 +187,12 @@ fn a_cache_size_out_of_bounds_is_refused() {
             4,
         ),
         (
+            "state_cache_mib = 768",
+            "state_cache_mib = 0",
+            "state_cache_mib",
+            0,
+        ),
+        (
             "tree_cache_mib = 768",
             "tree_cache_mib = 70000",
             "tree_cache_mib",

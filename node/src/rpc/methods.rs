@@ -5,7 +5,7 @@
 //! | method              | params                         | result                                   |
 //! |---------------------|--------------------------------|------------------------------------------|
 //! | `node_status`       | `[]`                           | chain id, height, hashes, mempool size, stage timings (below) |
-//! | `node_storage`      | `[]`                           | RocksDB's bytes per column family, the WAL, pending compaction, the block cache (below) |
+//! | `node_storage`      | `[]`                           | RocksDB's bytes per column family, the WAL, pending compaction, the block cache, the node's caches (below) |
 //! | `tx_submit`         | `[tx_hex]`                     | `{hash}` once admitted to the mempool    |
 //! | `tx_submitBatch`    | `[[tx_hex, ...]]` (≤ 1000)     | per tx `{hash}` or `{error}`             |
 //! | `tx_get`            | `[hash]`                       | status, height, index, events or error   |

@@ -16,7 +16,7 @@ pub(super) fn status_def() -> MethodDef {
 }
 
 pub(super) fn storage_def() -> MethodDef {
-    MethodDef::new("node_storage", "What RocksDB holds per column family")
+    MethodDef::new("node_storage", "What RocksDB holds per column family, and the caches' use")
         .result(
             "usage",
             schema::object(&["column_families", "wal_bytes", "compaction_pending", "block_cache", "state_cache", "tree_cache"]),

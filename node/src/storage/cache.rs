@@ -49,7 +49,7 @@ pub struct Cache<K, V> {
     weigh: fn(&K, &V) -> usize,
 }
 
-impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
+impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, V> {
     pub fn new(bytes_max: usize, weigh: fn(&K, &V) -> usize) -> Self {
         assert!(
             bytes_max >= 1024,
@@ -83,7 +83,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         };
         let retired = self.insert(&mut inner, key.clone(), value.clone());
         drop(inner);
-        drop(retired);
+        retired.into_iter().for_each(free_elsewhere);
         Ok(value)
     }
 
@@ -94,7 +94,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         if inner.epoch == epoch {
             let retired = self.insert(&mut inner, key, value);
             drop(inner);
-            drop(retired);
+            retired.into_iter().for_each(free_elsewhere);
         }
     }
 
@@ -108,11 +108,11 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
             self.take_cold(&mut inner, &key);
             match value {
                 Some(value) => retired.extend(self.insert(&mut inner, key, value)),
-                None => drop(inner.hot.remove(&key)),
+                None => drop(self.take_hot(&mut inner, &key)),
             }
         }
         drop(inner);
-        drop(retired);
+        retired.into_iter().for_each(free_elsewhere);
     }
 
     /// Drops one entry (tests that corrupt the disk under the cache).
@@ -120,20 +120,34 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     pub fn forget(&self, key: &K) {
         let mut inner = self.lock();
         inner.epoch += 1;
-        inner.hot.remove(key);
+        self.take_hot(&mut inner, key);
         self.take_cold(&mut inner, key);
     }
 
     /// Takes `key`'s entry out of the cold generation, if it is there.
     fn take_cold(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
         let value = inner.cold.remove(key)?;
-        let bytes = (self.weigh)(key, &value) + ENTRY_OVERHEAD_BYTES;
+        let bytes = self.entry_bytes(key, &value);
+        debug_assert!(inner.cold_bytes >= bytes, "cold generation's bytes");
         inner.cold_bytes = inner.cold_bytes.saturating_sub(bytes);
         Some(value)
     }
 
-    /// Its bound, the bytes it holds as it counts them (a replaced entry's
-    /// bytes stay counted until its generation turns), and its entries.
+    /// Takes `key`'s entry out of the hot generation, if it is there.
+    fn take_hot(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
+        let value = inner.hot.remove(key)?;
+        let bytes = self.entry_bytes(key, &value);
+        debug_assert!(inner.hot_bytes >= bytes, "hot generation's bytes");
+        inner.hot_bytes = inner.hot_bytes.saturating_sub(bytes);
+        Some(value)
+    }
+
+    /// An entry's weight, as the budget counts it.
+    fn entry_bytes(&self, key: &K, value: &V) -> usize {
+        (self.weigh)(key, value) + ENTRY_OVERHEAD_BYTES
+    }
+
+    /// Its bound, the bytes it holds as it weighs them, and its entries.
     pub fn usage(&self) -> CacheUsage {
         let inner = self.lock();
         CacheUsage {
@@ -143,12 +157,13 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         }
     }
 
-    /// Inserts into the hot generation; when that turns cold, returns the old
-    /// cold one, for the caller to free after releasing the lock (tens of MiB of
-    /// frees must not stall execution waiting for it).
+    /// Inserts into the hot generation, in place of the key's entry there if
+    /// any; when the hot generation turns cold, returns the old cold one, for the
+    /// caller to free after releasing the lock ([`free_elsewhere`]).
     #[must_use]
     fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) -> Option<HashMap<K, V>> {
-        let bytes = (self.weigh)(&key, &value) + ENTRY_OVERHEAD_BYTES;
+        let bytes = self.entry_bytes(&key, &value);
+        self.take_hot(inner, &key);
         let mut retired = None;
         if inner.hot_bytes + bytes > self.bytes_max / 2 {
             let hot = std::mem::take(&mut inner.hot);
@@ -157,8 +172,6 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
             inner.hot_bytes = 0;
         }
         inner.hot_bytes += bytes;
-        // A replaced entry's bytes stay counted until the generation turns: an
-        // over-estimate, never an under-estimate.
         inner.hot.insert(key, value);
         debug_assert!(inner.hot_bytes <= self.bytes_max / 2 + bytes);
         retired
@@ -169,6 +182,20 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         let inner = self.lock();
         (inner.hot.len(), inner.cold.len())
     }
+}
+
+/// Frees a retired generation on a thread of its own when it is large: a
+/// large state's generation is hundreds of MiB in a million allocations, tens
+/// of milliseconds of frees that would otherwise land on the commit or the
+/// execution that turned it. A generation turns once per half the budget of
+/// inserts, so these threads are rare. If one cannot start, the caller frees it.
+fn free_elsewhere<K: Send + 'static, V: Send + 'static>(retired: HashMap<K, V>) {
+    const FREED_INLINE_MAX: usize = 4096;
+    if retired.len() <= FREED_INLINE_MAX {
+        return drop(retired);
+    }
+    let freeing = std::thread::Builder::new().name("cache-free".into());
+    let _ = freeing.spawn(move || drop(retired));
 }
 
 /// A state value's weight: key and value bytes.
@@ -201,6 +228,21 @@ mod tests {
         // A commit that deletes a key takes it out.
         cache.update([(b"j".to_vec(), None)]);
         assert!(cache.get(&b"j".to_vec()).is_err());
+    }
+
+    /// An entry replaced or deleted leaves the count: usage is what the cache
+    /// holds, not how often it was written.
+    #[test]
+    fn usage_counts_each_entry_once_however_often_it_is_replaced() {
+        let cache = cache(1 << 20);
+        for round in 0..1_000u32 {
+            cache.update([(b"k".to_vec(), Some(round.to_be_bytes().to_vec()))]);
+        }
+        let usage = cache.usage();
+        assert_eq!(usage.usage_bytes as usize, 1 + 4 + ENTRY_OVERHEAD_BYTES);
+        assert_eq!(usage.entries, 1);
+        cache.update([(b"k".to_vec(), None)]);
+        assert_eq!((cache.usage().usage_bytes, cache.usage().entries), (0, 0));
     }
 
     #[test]

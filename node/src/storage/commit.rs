@@ -198,8 +198,8 @@ impl IndexWrites {
 }
 
 impl Storage {
-    /// Writes genesis state as tree version 0. Refuses a data directory that holds a
-    /// different chain, or was laid out by another release ([`STORAGE_LAYOUT`]).
+    /// Writes genesis state as tree version 0, with this release's
+    /// [`STORAGE_LAYOUT`]. Refuses a data directory that holds a different chain.
     pub fn init_genesis(
         &self,
         genesis_hash: Hash32,
@@ -207,7 +207,6 @@ impl Storage {
         time_ms: u64,
     ) -> Result<Tip, StorageError> {
         if let Some(stored) = self.genesis_hash()? {
-            self.check_layout()?;
             if stored != genesis_hash {
                 return Err(StorageError::GenesisMismatch {
                     stored,
@@ -242,22 +241,9 @@ impl Storage {
         Ok(tip)
     }
 
-    /// Refuses a data directory whose layout is not [`STORAGE_LAYOUT`].
-    fn check_layout(&self) -> Result<(), StorageError> {
-        let found: Option<u32> = self.get_decoded(CF_META, META_LAYOUT, "storage layout")?;
-        match found {
-            Some(STORAGE_LAYOUT) => Ok(()),
-            Some(other) => Err(StorageError::Layout {
-                found: other.to_string(),
-            }),
-            None => Err(StorageError::Layout {
-                found: "unmarked (a release before layouts were marked)".into(),
-            }),
-        }
-    }
-
-    /// After a commit's write: what it wrote replaces what the caches held, and
-    /// the new tree nodes (the ones the next block's paths start from) go in.
+    /// After a commit's write: what it wrote replaces what the caches held, the
+    /// tree nodes it made stale leave, and its new ones (the ones the next
+    /// block's paths start from) go in.
     pub(super) fn cache_committed(&self, writes: &WriteSet, tree: &TreeUpdateBatch) {
         self.values.update(
             writes
@@ -268,12 +254,17 @@ impl Storage {
         // A commit's shallow nodes are the newest at their paths: pinned, not
         // cached twice.
         self.top.offer(nodes.iter());
-        self.nodes.update(
-            nodes
-                .iter()
-                .filter(|(key, _)| !super::top::is_pinned(key))
-                .map(|(key, node)| (key.clone(), Some(node.clone()))),
-        );
+        let unpinned = |key: &jmt::storage::NodeKey| !super::top::is_pinned(key);
+        // A stale node is read again only by a proof at an older height: out,
+        // so the cache holds the tree's live nodes, not every version of a path
+        // (stale first: a node both stale and new, if jmt ever made one, stays).
+        let stale = (tree.stale_node_index_batch.iter())
+            .filter(|stale| unpinned(&stale.node_key))
+            .map(|stale| (stale.node_key.clone(), None));
+        let fresh = (nodes.iter())
+            .filter(|(key, _)| unpinned(key))
+            .map(|(key, node)| (key.clone(), Some(node.clone())));
+        self.nodes.update(stale.chain(fresh));
     }
 
     /// Commits a decided block and everything it changed, atomically and durably.

@@ -94,8 +94,9 @@ pub enum StorageError {
     GenesisMismatch { stored: Hash32, given: Hash32 },
     #[error(
         "this data directory's storage layout is {found}, and this release reads \
-         layout {STORAGE_LAYOUT} only: it was written by another release; create \
-         the data directory afresh"
+         layout {STORAGE_LAYOUT} only: it was written by another release; start \
+         this release on a new home (`tamga init`; `tamga dev` makes its own), or \
+         keep running the release that wrote it"
     )]
     Layout { found: String },
     #[error("state tree error: {0}")]
@@ -134,7 +135,7 @@ impl Storage {
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &block_cache)));
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        Ok(Storage {
+        let storage = Storage {
             db,
             block_cache,
             block_cache_bytes: budget.block_bytes,
@@ -142,7 +143,27 @@ impl Storage {
             nodes: cache::Cache::new(budget.tree_bytes, smt::weigh_node),
             top: Default::default(),
             proposals_pruned_below: Default::default(),
-        })
+        };
+        storage.check_layout()?;
+        Ok(storage)
+    }
+
+    /// Refuses a data directory that holds a chain in another layout than
+    /// [`STORAGE_LAYOUT`] (a new one gets it with genesis).
+    fn check_layout(&self) -> Result<(), StorageError> {
+        if self.genesis_hash()?.is_none() {
+            return Ok(());
+        }
+        let found: Option<u32> = self.get_decoded(CF_META, META_LAYOUT, "storage layout")?;
+        match found {
+            Some(STORAGE_LAYOUT) => Ok(()),
+            Some(other) => Err(StorageError::Layout {
+                found: other.to_string(),
+            }),
+            None => Err(StorageError::Layout {
+                found: "unmarked (a release before layouts were marked)".into(),
+            }),
+        }
     }
 
     pub(crate) fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -209,21 +230,23 @@ pub const BLOCK_CACHE_MIB_DEFAULT: u32 = 512;
 /// The node's own cache of committed state values by default (`[storage]
 /// state_cache_mib`; see [`cache`]): what admission's dry runs, blocks and
 /// `record_get` read first. At 1,000,000 records the values and their keys
-/// take about 300 MiB as the cache counts them, so this holds all of them
+/// weigh about 255 MiB as the cache counts them, so this holds all of them
 /// in one of its two generations; a smaller state uses only what it has.
-/// (At 96 MiB, the fixed size before, a random record of such a state was
-/// read from RocksDB's files three times in four.)
+/// (The fixed 96 MiB before held under a third of such a state's values.)
 pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
 
 /// The node's cache of state-tree nodes below the pinned top levels by
 /// default (`[storage] tree_cache_mib`): every block's state root reads the
-/// path of each key it writes. At 1,000,000 records those are about a
-/// million leaves of ~180 bytes and a quarter of a million internal nodes of
-/// ~1 KiB, as the cache counts them.
+/// path of each key it writes. It holds live nodes only (a commit takes out
+/// the nodes it made stale). At 1,000,000 records those are about a million
+/// leaves of ~180 bytes and a quarter of a million internal nodes of ~1 KiB,
+/// as the cache weighs them.
 pub const TREE_CACHE_MIB_DEFAULT: u32 = 768;
 
 /// How much memory each of a node's caches may hold. Each fills as it is
-/// used: a small ledger uses little of any of them.
+/// used, up to what the ledger's state (or, for the block cache, its files)
+/// holds: a small ledger uses little of any of them. The node caches' real
+/// memory is somewhat above their weights (hash tables' slack).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CacheBudget {
     /// RocksDB's block cache (`[storage] block_cache_mib`).

@@ -208,6 +208,55 @@ mod tests {
         }
     }
 
+    /// A commit takes the tree nodes it made stale out of the node cache and
+    /// puts its new ones in, so the cache holds the live tree, not every
+    /// version of a path.
+    #[test]
+    fn a_commit_swaps_its_stale_tree_nodes_for_its_new_ones_in_the_cache() {
+        // Pairs of keys whose hashes share five nibbles: their leaves and the
+        // nodes above them sit below the pinned levels, in the node cache.
+        let mut by_prefix = std::collections::HashMap::<[u8; 3], u32>::new();
+        let mut deep = vec![];
+        for i in 0u32.. {
+            let hash = key_hash(&i.to_be_bytes()).0;
+            let prefix = [hash[0], hash[1], hash[2] & 0xf0];
+            if let Some(other) = by_prefix.insert(prefix, i) {
+                deep.extend([other, i]);
+            }
+            if deep.len() >= 8 {
+                break;
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
+        let unpinned = |key: &&NodeKey| !crate::storage::top::is_pinned(key);
+        let mut stale_unpinned = 0;
+        for version in 0..3u8 {
+            let set: WriteSet = (deep.iter())
+                .map(|i| (i.to_be_bytes().to_vec(), Some(vec![version; 8])))
+                .collect();
+            let (_, tree) = state_root_after(&storage, version.into(), &set).unwrap();
+            let mut db_batch = rocksdb::WriteBatch::default();
+            storage.put_state(&mut db_batch, &set, &tree);
+            storage.write(db_batch).unwrap();
+            storage.cache_committed(&set, &tree);
+            let stale = tree.stale_node_index_batch.iter().map(|s| &s.node_key);
+            for key in stale.filter(unpinned) {
+                stale_unpinned += 1;
+                assert!(storage.nodes.get(key).is_err(), "stale {key:?} cached");
+            }
+            let fresh: Vec<&NodeKey> = tree.node_batch.nodes().keys().filter(unpinned).collect();
+            for key in &fresh {
+                assert!(storage.nodes.get(key).is_ok(), "new {key:?} not cached");
+            }
+            assert_eq!(storage.nodes.usage().entries as usize, fresh.len());
+        }
+        assert!(
+            stale_unpinned >= 16,
+            "{stale_unpinned} stale nodes below the pinned levels"
+        );
+    }
+
     /// Tree-node keys sort as jmt's `NodeKey`s do — version, then path — over
     /// versions whose canonical varint takes one, three, five and nine bytes and
     /// paths of 0 to 64 nibbles, so each block's nodes sort after every earlier
