@@ -49,7 +49,7 @@ pub struct Cache<K, V> {
     weigh: fn(&K, &V) -> usize,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     pub fn new(bytes_max: usize, weigh: fn(&K, &V) -> usize) -> Self {
         assert!(
             bytes_max >= 1024,
@@ -83,7 +83,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, 
         };
         let retired = self.insert(&mut inner, key.clone(), value.clone());
         drop(inner);
-        retired.into_iter().for_each(free_elsewhere);
+        drop(retired);
         Ok(value)
     }
 
@@ -94,7 +94,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, 
         if inner.epoch == epoch {
             let retired = self.insert(&mut inner, key, value);
             drop(inner);
-            retired.into_iter().for_each(free_elsewhere);
+            drop(retired);
         }
     }
 
@@ -112,7 +112,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, 
             }
         }
         drop(inner);
-        retired.into_iter().for_each(free_elsewhere);
+        drop(retired);
     }
 
     /// Drops one entry (tests that corrupt the disk under the cache).
@@ -159,7 +159,8 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, 
 
     /// Inserts into the hot generation, in place of the key's entry there if
     /// any; when the hot generation turns cold, returns the old cold one, for the
-    /// caller to free after releasing the lock ([`free_elsewhere`]).
+    /// caller to free after releasing the lock (tens of MiB of frees must not
+    /// stall execution waiting for it).
     #[must_use]
     fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) -> Option<HashMap<K, V>> {
         let bytes = self.entry_bytes(&key, &value);
@@ -182,20 +183,6 @@ impl<K: Hash + Eq + Clone + Send + 'static, V: Clone + Send + 'static> Cache<K, 
         let inner = self.lock();
         (inner.hot.len(), inner.cold.len())
     }
-}
-
-/// Frees a retired generation on a thread of its own when it is large: a
-/// large state's generation is hundreds of MiB in a million allocations, tens
-/// of milliseconds of frees that would otherwise land on the commit or the
-/// execution that turned it. A generation turns once per half the budget of
-/// inserts, so these threads are rare. If one cannot start, the caller frees it.
-fn free_elsewhere<K: Send + 'static, V: Send + 'static>(retired: HashMap<K, V>) {
-    const FREED_INLINE_MAX: usize = 4096;
-    if retired.len() <= FREED_INLINE_MAX {
-        return drop(retired);
-    }
-    let freeing = std::thread::Builder::new().name("cache-free".into());
-    let _ = freeing.spawn(move || drop(retired));
 }
 
 /// A state value's weight: key and value bytes.

@@ -254,15 +254,15 @@ impl Storage {
         // A commit's shallow nodes are the newest at their paths: pinned, not
         // cached twice.
         self.top.offer(nodes.iter());
-        let unpinned = |key: &jmt::storage::NodeKey| !super::top::is_pinned(key);
         // A stale node is read again only by a proof at an older height: out,
         // so the cache holds the tree's live nodes, not every version of a path
         // (stale first: a node both stale and new, if jmt ever made one, stays).
-        let stale = (tree.stale_node_index_batch.iter())
-            .filter(|stale| unpinned(&stale.node_key))
-            .map(|stale| (stale.node_key.clone(), None));
+        // Stale pinned-level nodes too: a read from disk after a restart caches
+        // the one it reads.
+        let stale =
+            (tree.stale_node_index_batch.iter()).map(|stale| (stale.node_key.clone(), None));
         let fresh = (nodes.iter())
-            .filter(|(key, _)| unpinned(key))
+            .filter(|(key, _)| !super::top::is_pinned(key))
             .map(|(key, node)| (key.clone(), Some(node.clone())));
         self.nodes.update(stale.chain(fresh));
     }

@@ -95,7 +95,7 @@ pub enum StorageError {
     #[error(
         "this data directory's storage layout is {found}, and this release reads \
          layout {STORAGE_LAYOUT} only: it was written by another release; start \
-         this release on a new home (`tamga init`; `tamga dev` makes its own), or \
+         this release on a new home (`tamga init`, or `tamga dev` without `--keep`), or \
          keep running the release that wrote it"
     )]
     Layout { found: String },
@@ -230,7 +230,7 @@ pub const BLOCK_CACHE_MIB_DEFAULT: u32 = 512;
 /// The node's own cache of committed state values by default (`[storage]
 /// state_cache_mib`; see [`cache`]): what admission's dry runs, blocks and
 /// `record_get` read first. At 1,000,000 records the values and their keys
-/// weigh about 255 MiB as the cache counts them, so this holds all of them
+/// weigh about 245 MiB as the cache counts them, so this holds all of them
 /// in one of its two generations; a smaller state uses only what it has.
 /// (The fixed 96 MiB before held under a third of such a state's values.)
 pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
