@@ -39,8 +39,12 @@ pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
     bytes
 }
 
-impl TreeReader for Storage {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+impl Storage {
+    /// A tree node, through the pinned levels and the node cache. Only `fill`
+    /// readers (blocks: state roots) keep what they read from disk; a proof
+    /// for a caller does not, so proofs at old heights cannot evict the nodes
+    /// blocks need (as RPC reads leave the value cache alone).
+    fn tree_node(&self, node_key: &NodeKey, fill: bool) -> anyhow::Result<Option<Node>> {
         if let Some(node) = self.top.get(node_key) {
             return Ok(Some(node));
         }
@@ -51,11 +55,39 @@ impl TreeReader for Storage {
         let node: Option<Node> =
             self.get_decoded(CF_SMT_NODES, &node_key_bytes(node_key), "tree node")?;
         // Only nodes that exist: an absent key may be written by a later block.
-        if let Some(node) = &node {
+        if let (Some(node), true) = (&node, fill) {
             self.top.offer([(node_key, node)]);
             self.nodes.fill(node_key.clone(), node.clone(), epoch);
         }
         Ok(node)
+    }
+}
+
+/// The tree as a proof reads it: the same nodes, none of them kept in the
+/// caches (see [`Storage::tree_node`]).
+struct ProofReader<'a>(&'a Storage);
+
+impl TreeReader for ProofReader<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.0.tree_node(node_key, false)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.0.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.0.get_rightmost_leaf()
+    }
+}
+
+impl TreeReader for Storage {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.tree_node(node_key, true)
     }
 
     fn get_value_option(
@@ -148,7 +180,8 @@ pub fn prove(
     key: &[u8],
     version: Version,
 ) -> Result<tamga_verify::ProvenValue, StorageError> {
-    let tree = JellyfishMerkleTree::<_, Blake3Tree>::new(storage);
+    let reader = ProofReader(storage);
+    let tree = JellyfishMerkleTree::<_, Blake3Tree>::new(&reader);
     let (value, proof) = tree
         .get_with_proof(key_hash(key), version)
         .map_err(|e| StorageError::Tree(e.to_string()))?;
@@ -208,14 +241,9 @@ mod tests {
         }
     }
 
-    /// A commit takes the tree nodes it made stale out of the node cache and
-    /// puts its new ones in, so the cache holds the live tree, not every
-    /// version of a path — also after a restart, when the pinned levels'
-    /// nodes are read from disk (and cached) once.
-    #[test]
-    fn a_commit_swaps_its_stale_tree_nodes_for_its_new_ones_in_the_cache() {
-        // Pairs of keys whose hashes share five nibbles: their leaves and the
-        // nodes above them sit below the pinned levels, in the node cache.
+    /// `pairs` pairs of keys whose hashes share five nibbles: their leaves and
+    /// the nodes above them sit below the pinned levels, in the node cache.
+    fn deep_keys(pairs: usize) -> Vec<u32> {
         let mut by_prefix = std::collections::HashMap::<[u8; 3], u32>::new();
         let mut deep = vec![];
         for i in 0u32.. {
@@ -224,10 +252,63 @@ mod tests {
             if let Some(other) = by_prefix.insert(prefix, i) {
                 deep.extend([other, i]);
             }
-            if deep.len() >= 8 {
+            if deep.len() >= 2 * pairs {
                 break;
             }
         }
+        deep
+    }
+
+    /// `keys` written with `version`'s value as tree version `version`: the
+    /// tree's batch, after its write and the caches' update.
+    fn commit_version(storage: &Storage, keys: &[u32], version: u8) -> TreeUpdateBatch {
+        let set: WriteSet = (keys.iter())
+            .map(|i| (i.to_be_bytes().to_vec(), Some(vec![version; 8])))
+            .collect();
+        let (_, tree) = state_root_after(storage, version.into(), &set).unwrap();
+        let mut db_batch = rocksdb::WriteBatch::default();
+        storage.put_state(&mut db_batch, &set, &tree);
+        storage.write(db_batch).unwrap();
+        storage.cache_committed(&set, &tree);
+        tree
+    }
+
+    /// A proof reads the tree without keeping what it read in the caches: a
+    /// caller asking for proofs at old heights cannot evict the nodes blocks
+    /// need. A block's read of the same tree does keep them.
+    #[test]
+    fn a_proof_leaves_the_tree_caches_as_they_were() {
+        let deep = deep_keys(4);
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
+        let storage = open();
+        commit_version(&storage, &deep, 0);
+        commit_version(&storage, &deep, 1);
+        drop(storage);
+        let storage = open();
+        for i in &deep {
+            let proven = prove(&storage, &i.to_be_bytes(), 0).unwrap();
+            assert_eq!(proven.value, Some(vec![0; 8]));
+        }
+        assert_eq!(storage.nodes.usage().entries, 0, "a proof filled the cache");
+        let root_path = encoding::decode(&encoding::encode(&(0usize, Vec::<u8>::new())));
+        let root = NodeKey::new(0, root_path.unwrap());
+        assert!(storage.top.get(&root).is_none(), "a proof pinned the root");
+        let set: WriteSet = [(deep[0].to_be_bytes().to_vec(), Some(vec![2]))].into();
+        state_root_after(&storage, 2, &set).unwrap();
+        assert!(
+            storage.nodes.usage().entries > 0,
+            "a block's read kept nothing"
+        );
+    }
+
+    /// A commit takes the tree nodes it made stale out of the node cache and
+    /// puts its new ones in, so the cache holds the live tree, not every
+    /// version of a path — also after a restart, when the pinned levels'
+    /// nodes are read from disk (and cached) once.
+    #[test]
+    fn a_commit_swaps_its_stale_tree_nodes_for_its_new_ones_in_the_cache() {
+        let deep = deep_keys(4);
         let dir = tempfile::tempdir().unwrap();
         let open = || Storage::open(dir.path(), &crate::storage::CacheBudget::DEFAULT).unwrap();
         let mut storage = open();
@@ -238,14 +319,7 @@ mod tests {
                 drop(storage);
                 storage = open();
             }
-            let set: WriteSet = (deep.iter())
-                .map(|i| (i.to_be_bytes().to_vec(), Some(vec![version; 8])))
-                .collect();
-            let (_, tree) = state_root_after(&storage, version.into(), &set).unwrap();
-            let mut db_batch = rocksdb::WriteBatch::default();
-            storage.put_state(&mut db_batch, &set, &tree);
-            storage.write(db_batch).unwrap();
-            storage.cache_committed(&set, &tree);
+            let tree = commit_version(&storage, &deep, version);
             let stale = tree.stale_node_index_batch.iter().map(|s| &s.node_key);
             for key in stale.filter(unpinned) {
                 stale_unpinned += 1;
