@@ -232,7 +232,7 @@ pub const BLOCK_CACHE_MIB_DEFAULT: u32 = 512;
 /// `record_get` read first. At 1,000,000 records the values and their keys
 /// weigh about 245 MiB as the cache counts them, so this holds all of them
 /// in one of its two generations; a smaller state uses only what it has.
-/// (The fixed 96 MiB before held under a third of such a state's values.)
+/// (The fixed 96 MiB before held at most about two fifths of them.)
 pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
 
 /// The node's cache of state-tree nodes below the pinned top levels by

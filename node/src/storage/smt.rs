@@ -25,12 +25,12 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 /// `smt_nodes` key: the version big-endian, then the nibble path's canonical
 /// encoding (its nibble count and byte count, one byte each, then its bytes).
 /// Keys sort as jmt's `NodeKey`s do — version, then the path's length, then
-/// its bytes — so each block's nodes sort after every earlier block's: a flush
-/// of new nodes overlaps no older file, and compaction need not rewrite the
-/// tree's history. (The whole `NodeKey` in the canonical encoding, used before,
-/// puts the version first as a little-endian varint, which scattered each
-/// block's nodes across the whole key space, so every compaction of new nodes
-/// rewrote old ones.)
+/// its bytes — so each block's nodes sort after every earlier block's: a
+/// flushed file of new nodes overlaps no other, and RocksDB moves it between
+/// levels instead of merging it. (The whole `NodeKey` in the canonical
+/// encoding, used before, puts the version first as a little-endian varint,
+/// which put consecutive blocks' nodes far apart from height 251 on, so
+/// flushed files overlapped and compactions had to merge and rewrite them.)
 pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
     let path = encoding::encode(key.nibble_path());
     let mut bytes = Vec::with_capacity(8 + path.len());
@@ -63,8 +63,10 @@ impl Storage {
     }
 }
 
-/// The tree as a proof reads it: the same nodes, none of them kept in the
-/// caches (see [`Storage::tree_node`]).
+/// The tree as a proof reads it: the same nodes, and nothing it reads from
+/// disk is added to the pinned levels or the node cache (see
+/// [`Storage::tree_node`]; a hit still refreshes an entry, and RocksDB's block
+/// cache still takes the blocks read).
 struct ProofReader<'a>(&'a Storage);
 
 impl TreeReader for ProofReader<'_> {

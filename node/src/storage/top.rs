@@ -90,7 +90,8 @@ impl TopNodes {
                 matches!(&slots[*slot], Some((held, _)) if held.version() >= key.version())
             })
         };
-        // Reads of past versions (proofs at old heights) change nothing.
+        // Older versions than a slot holds change nothing (proofs do not offer
+        // what they read at all: `smt::ProofReader`).
         if stale {
             return;
         }
