@@ -126,19 +126,21 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
 
     /// Takes `key`'s entry out of the cold generation, if it is there.
     fn take_cold(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
-        let value = inner.cold.remove(key)?;
-        let bytes = self.entry_bytes(key, &value);
-        debug_assert!(inner.cold_bytes >= bytes, "cold generation's bytes");
-        inner.cold_bytes = inner.cold_bytes.saturating_sub(bytes);
-        Some(value)
+        self.take(&mut inner.cold, &mut inner.cold_bytes, key)
     }
 
     /// Takes `key`'s entry out of the hot generation, if it is there.
     fn take_hot(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
-        let value = inner.hot.remove(key)?;
-        let bytes = self.entry_bytes(key, &value);
-        debug_assert!(inner.hot_bytes >= bytes, "hot generation's bytes");
-        inner.hot_bytes = inner.hot_bytes.saturating_sub(bytes);
+        self.take(&mut inner.hot, &mut inner.hot_bytes, key)
+    }
+
+    /// Takes `key`'s entry out of one generation, and its weight out of that
+    /// generation's count.
+    fn take(&self, generation: &mut HashMap<K, V>, bytes: &mut usize, key: &K) -> Option<V> {
+        let value = generation.remove(key)?;
+        let weight = self.entry_bytes(key, &value);
+        debug_assert!(*bytes >= weight, "a generation counts its entries");
+        *bytes = bytes.saturating_sub(weight);
         Some(value)
     }
 
