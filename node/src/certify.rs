@@ -164,7 +164,7 @@ fn excerpt(storage: &Storage, id: &Hash32, height: u64) -> Result<ProvenanceExce
     Ok(ProvenanceExcerpt { before, entries })
 }
 
-fn decode<T: serde::de::DeserializeOwned>(proven: &ProvenValue) -> Result<Option<T>, CertifyError> {
+fn decode<T: encoding::Decode<()>>(proven: &ProvenValue) -> Result<Option<T>, CertifyError> {
     proven
         .value
         .as_deref()
@@ -172,10 +172,7 @@ fn decode<T: serde::de::DeserializeOwned>(proven: &ProvenValue) -> Result<Option
         .transpose()
 }
 
-fn decode_bytes<T: serde::de::DeserializeOwned>(
-    what: &str,
-    bytes: &[u8],
-) -> Result<T, CertifyError> {
+fn decode_bytes<T: encoding::Decode<()>>(what: &str, bytes: &[u8]) -> Result<T, CertifyError> {
     encoding::decode(bytes).map_err(|e| CertifyError::Corrupt {
         what: what.to_owned(),
         reason: e.to_string(),

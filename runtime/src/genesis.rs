@@ -14,14 +14,14 @@ use crate::validators::check_set;
 use crate::validators::{Validator, ValidatorError, ValidatorSchedule};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct GenesisValidator {
     pub name: String,
     pub public_key: PublicKey,
     pub power: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Genesis {
     pub chain_id: String,
     pub genesis_time_ms: u64,

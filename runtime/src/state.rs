@@ -6,7 +6,6 @@
 //! layout lives in one place.
 
 use crate::types::{encoding, Hash32, PublicKey, SubjectId};
-use serde::{de::DeserializeOwned, Serialize};
 use std::collections::BTreeMap;
 
 /// Read access to a state snapshot. Values are canonical encodings.
@@ -40,11 +39,11 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) {
+    pub fn put<T: bincode::Encode + serde::Serialize>(&mut self, key: Vec<u8>, value: &T) {
         self.writes.insert(key, Some(encoding::encode(value)));
     }
 
-    pub fn get_typed<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, CorruptState> {
+    pub fn get_typed<T: bincode::Decode<()>>(&self, key: &[u8]) -> Result<Option<T>, CorruptState> {
         get_typed(self, key)
     }
 
@@ -88,7 +87,7 @@ impl StateRead for Stacked<'_> {
 }
 
 /// Reads and decodes one value.
-pub fn get_typed<T: DeserializeOwned>(
+pub fn get_typed<T: bincode::Decode<()>>(
     state: &dyn StateRead,
     key: &[u8],
 ) -> Result<Option<T>, CorruptState> {

@@ -20,20 +20,20 @@ use serde::{Deserialize, Serialize};
 /// Heights between the block that changes the set and the first height it governs.
 pub const VALIDATOR_SET_DELAY: u64 = 2;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Validator {
     pub public_key: PublicKey,
     pub power: u64,
 }
 
 /// The set in force and, at most one at a time, the set scheduled to replace it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ValidatorSchedule {
     pub current: Vec<Validator>,
     pub next: Option<ScheduledSet>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ScheduledSet {
     pub effective_height: u64,
     pub validators: Vec<Validator>,

@@ -83,7 +83,7 @@ impl Certificate {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&encoding::encode(self));
+        bytes.extend_from_slice(&encoding::encode_serde(self));
         bytes
     }
 
@@ -107,6 +107,7 @@ impl Certificate {
                 supported: FORMAT_VERSION,
             });
         }
-        encoding::decode(&bytes[header_len..]).map_err(|e| VerifyError::Malformed(e.to_string()))
+        encoding::decode_serde(&bytes[header_len..])
+            .map_err(|e| VerifyError::Malformed(e.to_string()))
     }
 }

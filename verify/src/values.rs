@@ -5,7 +5,6 @@ use crate::error::{Place, VerifyError};
 use crate::format::ProvenValue;
 use crate::tree::key_hash;
 use jmt::RootHash;
-use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use tamga_runtime::types::encoding;
 use tamga_runtime::Hash32;
@@ -34,7 +33,7 @@ pub fn check_proof(value: &ProvenValue, root: &Hash32, place: Place) -> Result<(
 }
 
 /// Decodes a proven value.
-pub fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, VerifyError> {
+pub fn decode<T: encoding::Decode<()>>(key: &[u8], bytes: &[u8]) -> Result<T, VerifyError> {
     encoding::decode(bytes).map_err(|e| VerifyError::ValueMalformed {
         what: describe(key),
         reason: e.to_string(),
@@ -63,7 +62,7 @@ impl ProvenState {
 
     /// The proven value at `key` (`None`: proven absent), or an error if the
     /// certificate does not prove it either way.
-    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, VerifyError> {
+    pub fn get<T: encoding::Decode<()>>(&self, key: &[u8]) -> Result<Option<T>, VerifyError> {
         match self.values.get(key) {
             None => Err(VerifyError::Missing {
                 what: describe(key),
@@ -74,7 +73,7 @@ impl ProvenState {
     }
 
     /// Like [`get`](Self::get), for a value that must be present.
-    pub fn require<T: DeserializeOwned>(&self, key: &[u8]) -> Result<T, VerifyError> {
+    pub fn require<T: encoding::Decode<()>>(&self, key: &[u8]) -> Result<T, VerifyError> {
         self.get(key)?.ok_or_else(|| VerifyError::Missing {
             what: describe(key),
         })

@@ -132,7 +132,7 @@ fn not_found_condo(id: &Hash32) -> ErrorObjectOwned {
     app_error(NOT_FOUND, e.reason(), e.to_string())
 }
 
-fn load<T: serde::de::DeserializeOwned>(
+fn load<T: tamga_runtime::types::encoding::Decode<()>>(
     state: &dyn StateRead,
     key: &[u8],
 ) -> Result<Option<T>, ErrorObjectOwned> {

@@ -81,7 +81,7 @@ fn id_param(params: &Params, what: &str) -> Result<Hash32, ErrorObjectOwned> {
     Hash32::from_hex(&text).map_err(|e| invalid_params(format!("{what}: {e}")))
 }
 
-fn load<T: serde::de::DeserializeOwned>(
+fn load<T: tamga_runtime::types::encoding::Decode<()>>(
     app: &App,
     key: Vec<u8>,
     what: &'static str,

@@ -205,7 +205,7 @@ fn hex32<T: std::str::FromStr<Err = tamga_runtime::types::ParseIdError>>(
         .map_err(|e| invalid_params(format!("{what}: {e}")))
 }
 
-fn load<T: serde::de::DeserializeOwned>(
+fn load<T: tamga_runtime::types::encoding::Decode<()>>(
     app: &App,
     key: Vec<u8>,
     what: &'static str,

@@ -11,7 +11,7 @@ use tamga_runtime::types::{Block, Commit};
 use tamga_runtime::SubjectId;
 
 /// Where a committed transaction is, and what it did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct TxLocation {
     pub height: u64,
     pub index: u32,
@@ -343,7 +343,7 @@ impl Storage {
             batch.put_cf(
                 self.cf(CF_SMT_NODES),
                 smt::node_key_bytes(node_key),
-                encoding::encode(node),
+                encoding::encode_serde(node),
             );
         }
         for ((version, key_hash), value) in tree.node_batch.values() {

@@ -76,7 +76,7 @@ const META_LAYOUT: &[u8] = b"layout";
 pub const STORAGE_LAYOUT: u32 = 2;
 
 /// Where the chain stands: the last committed block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Tip {
     pub height: u64,
     pub block_hash: Hash32,
@@ -176,7 +176,7 @@ impl Storage {
         Ok(self.db.get_cf(self.cf(cf), key)?)
     }
 
-    pub(crate) fn get_decoded<T: serde::de::DeserializeOwned>(
+    pub(crate) fn get_decoded<T: encoding::Decode<()>>(
         &self,
         cf: &str,
         key: &[u8],
@@ -206,11 +206,22 @@ impl Storage {
 }
 
 /// Stored bytes decoded; bytes that do not decode are a corrupt database.
-pub(crate) fn decode_stored<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_stored<T: encoding::Decode<()>>(
     bytes: &[u8],
     what: &'static str,
 ) -> Result<T, StorageError> {
     encoding::decode(bytes).map_err(|e| StorageError::Corrupt {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+/// [`decode_stored`] for the state tree's nodes, which only speak serde.
+pub(crate) fn decode_stored_serde<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, StorageError> {
+    encoding::decode_serde(bytes).map_err(|e| StorageError::Corrupt {
         what,
         reason: e.to_string(),
     })

@@ -22,7 +22,7 @@ impl Storage {
 
     /// A value from the ledger state, decoded (for RPC and tools: what it reads
     /// from disk is not cached).
-    pub fn state_value<T: serde::de::DeserializeOwned>(
+    pub fn state_value<T: encoding::Decode<()>>(
         &self,
         key: &[u8],
         what: &'static str,

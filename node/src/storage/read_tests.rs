@@ -50,3 +50,29 @@ fn a_data_directory_of_another_layout_is_refused() {
     set_layout(Some(STORAGE_LAYOUT));
     assert!(Storage::open(dir.path(), &CacheBudget::DEFAULT).is_ok());
 }
+
+/// The node's own stored types encode through bincode's own traits to serde's
+/// bytes (the runtime's tests check its types, and the events inside a location).
+#[test]
+fn a_location_and_a_tip_encode_as_serde_would() {
+    let location = TxLocation {
+        height: 1 << 33,
+        index: 70_000,
+        events: vec![],
+    };
+    let tip = Tip {
+        height: 251,
+        block_hash: Hash32([1; 32]),
+        state_root: Hash32([2; 32]),
+        time_ms: 1_764_000_000_000,
+    };
+    assert_eq!(
+        encoding::encode(&location),
+        encoding::encode_serde(&location)
+    );
+    assert_eq!(encoding::encode(&tip), encoding::encode_serde(&tip));
+    assert_eq!(
+        decode_stored::<TxLocation>(&encoding::encode(&location), "l").ok(),
+        Some(location)
+    );
+}

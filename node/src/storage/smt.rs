@@ -4,7 +4,7 @@
 //!
 //! Values are stored by (key hash, version) so the tree can be read at any height.
 
-use super::{Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
+use super::{decode_stored_serde, Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use tamga_runtime::state::WriteSet;
@@ -32,7 +32,7 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 /// which put consecutive blocks' nodes far apart from height 251 on, so
 /// flushed files overlapped and compactions had to merge and rewrite them.)
 pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
-    let path = encoding::encode(key.nibble_path());
+    let path = encoding::encode_serde(key.nibble_path());
     let mut bytes = Vec::with_capacity(8 + path.len());
     bytes.extend_from_slice(&key.version().to_be_bytes());
     bytes.extend_from_slice(&path);
@@ -52,8 +52,10 @@ impl Storage {
             Ok(node) => return Ok(Some(node)),
             Err(epoch) => epoch,
         };
-        let node: Option<Node> =
-            self.get_decoded(CF_SMT_NODES, &node_key_bytes(node_key), "tree node")?;
+        let node: Option<Node> = self
+            .get_raw(CF_SMT_NODES, &node_key_bytes(node_key))?
+            .map(|bytes| decode_stored_serde(&bytes, "tree node"))
+            .transpose()?;
         // Only nodes that exist: an absent key may be written by a later block.
         if let (Some(node), true) = (&node, fill) {
             self.top.offer([(node_key, node)]);
@@ -293,7 +295,7 @@ mod tests {
             assert_eq!(proven.value, Some(vec![0; 8]));
         }
         assert_eq!(storage.nodes.usage().entries, 0, "a proof filled the cache");
-        let root_path = encoding::decode(&encoding::encode(&(0usize, Vec::<u8>::new())));
+        let root_path = encoding::decode_serde(&encoding::encode(&(0usize, Vec::<u8>::new())));
         let root = NodeKey::new(0, root_path.unwrap());
         assert!(storage.top.get(&root).is_none(), "a proof pinned the root");
         let set: WriteSet = [(deep[0].to_be_bytes().to_vec(), Some(vec![2]))].into();
@@ -351,7 +353,7 @@ mod tests {
             if let (1, Some(last)) = (nibbles % 2, bytes.last_mut()) {
                 *last &= 0xf0;
             }
-            encoding::decode(&encoding::encode(&(nibbles, bytes))).unwrap()
+            encoding::decode_serde(&encoding::encode(&(nibbles, bytes))).unwrap()
         };
         let versions = [
             0,

@@ -123,7 +123,7 @@ mod tests {
             bytes[i / 2] |= n << if i % 2 == 0 { 4 } else { 0 };
         }
         let encoded = encoding::encode(&(version, (nibbles.len() as u64, bytes)));
-        encoding::decode(&encoded).expect("a node key")
+        encoding::decode_serde(&encoded).expect("a node key")
     }
 
     fn leaf(byte: u8) -> Node {

@@ -8,7 +8,9 @@ use crate::types::{hashing, Hash32, SubjectId};
 use serde::{Deserialize, Serialize};
 
 /// An exact fraction `num / den`, for thresholds: never floating point.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Fraction {
     pub num: u64,
     pub den: u64,
@@ -27,7 +29,9 @@ impl Fraction {
 }
 
 /// The kinds of decision a condominium takes, each with its own threshold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     /// Ordinary use of a shared object.
@@ -66,7 +70,9 @@ impl DecisionKind {
 }
 
 /// The share of all participation needed for each kind of decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Thresholds {
     pub use_object: Fraction,
     pub lease_or_pledge: Fraction,
@@ -112,7 +118,7 @@ impl Thresholds {
 /// A representative's written mandate (Art. 35 p.4: "acting under a contract
 /// with the participants"): which decisions on shared objects it takes alone, and
 /// up to what declared value each.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Mandate {
     pub representative: SubjectId,
     /// The mandate's text, as the participants signed it.
@@ -124,7 +130,7 @@ pub struct Mandate {
 
 /// Who decides over the shared objects (Art. 35 p.3: "in accordance with the
 /// terms set forth in an agreement or a smart contract").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Governance {
     /// The participants, by share-weighted vote.
@@ -140,7 +146,7 @@ pub enum Governance {
 }
 
 /// What a decision does, carried out on-ledger when it is taken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// A rule of ordinary use of a shared object, recorded.
@@ -178,7 +184,7 @@ pub enum Action {
 }
 
 /// One shared object and who receives it on dissolution.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Allotment {
     pub object: Hash32,
     pub to: SubjectId,
@@ -229,7 +235,9 @@ impl Action {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CondoStatus {
     Active,
@@ -239,7 +247,7 @@ pub enum CondoStatus {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Condo {
     pub id: Hash32,
     /// The agreement between the participants (Art. 35 p.5), readable text.
@@ -278,7 +286,9 @@ pub fn account_of(condo: &Hash32) -> SubjectId {
     SubjectId(hashing::hash("tamga 2026 condominium account v1", &[&condo.0]).0)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalStatus {
     Open,
@@ -288,7 +298,7 @@ pub enum ProposalStatus {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Proposal {
     pub id: u64,
     pub condo: Hash32,
@@ -304,7 +314,7 @@ pub struct Proposal {
 
 /// A participant's offer to sell (part of) a share: participants may take it up
 /// to `preemption_until`, anyone certified after that until `open_until`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Offer {
     pub id: u64,
     pub condo: Hash32,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who decides disputes, how many of them must agree, and how long they have
 /// (Art. 67 p.3: the final decision is a human's).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ArbitrationClause {
     /// Certified keys of human arbiters; no duplicates.
     pub arbiters: Vec<SubjectId>,
@@ -20,7 +20,7 @@ pub struct ArbitrationClause {
 }
 
 /// A deployment: code, terms, clause. Its id commits to all three.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Contract {
     pub id: Hash32,
     pub code_hash: Hash32,
@@ -33,7 +33,7 @@ pub struct Contract {
     pub deployed_height: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum InstanceStatus {
     /// Waiting for every party's acceptance.
@@ -44,7 +44,7 @@ pub enum InstanceStatus {
     Terminated,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Dispute {
     pub opened_by: SubjectId,
     /// Hash of the document stating the reason.
@@ -54,7 +54,7 @@ pub struct Dispute {
     pub deadline_height: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Instance {
     pub id: Hash32,
     pub contract: Hash32,
@@ -69,7 +69,7 @@ pub struct Instance {
 }
 
 /// One directed movement of something an instance holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Direction {
     pub record: Hash32,
     pub to: SubjectId,
@@ -78,7 +78,7 @@ pub struct Direction {
 }
 
 /// What the arbiters decide.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Unfreeze; the contract runs on.

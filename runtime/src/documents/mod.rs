@@ -22,7 +22,7 @@ use crate::types::{Hash32, PublicKey, SubjectId};
 use serde::{Deserialize, Serialize};
 
 /// One signature anchored to a document.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct DocumentSignature {
     pub subject: SubjectId,
     pub key: PublicKey,
@@ -35,7 +35,9 @@ pub struct DocumentSignature {
 
 /// Every signature anchored to one document, oldest first: the first is when the
 /// document is first proven to have existed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct DocumentAnchors {
     pub signatures: Vec<DocumentSignature>,
 }

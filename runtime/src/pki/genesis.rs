@@ -16,7 +16,7 @@ use crate::state::{keys, Overlay};
 use crate::types::{hashing, Hash32, PublicKey};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct GenesisCertificate {
     /// What people reading the file call it ("root-ca", "node0"); not personal data.
     pub label: String,

@@ -10,7 +10,18 @@ use crate::types::{Hash32, PublicKey, SubjectId};
 use serde::{Deserialize, Serialize};
 
 /// Who a subject is (Art. 45 p.2: an IIN for individuals, a BIN for legal entities).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     Individual,
@@ -37,7 +48,7 @@ impl SubjectKind {
 }
 
 /// The subject a new certificate is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectRef {
     /// A subject named by the commitment to its identifier; the first certificate
@@ -51,7 +62,20 @@ pub enum SubjectRef {
 }
 
 /// What a certificate lets its key do beyond acting for its subject.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Registers titles to tangible objects and designates national objects.
@@ -65,7 +89,9 @@ pub enum Role {
 }
 
 /// One end of a validity window: a height, or a block time in ms since the epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Point {
     Height(u64),
@@ -83,7 +109,9 @@ impl Point {
 }
 
 /// The grounds on which a certificate is revoked (Art. 59 p.1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
     /// p.1(1): at the request of the holder.
@@ -114,7 +142,7 @@ impl RevocationReason {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Revocation {
     pub reason: RevocationReason,
     /// From this height on the certificate's key can do nothing; signatures in
@@ -127,7 +155,7 @@ pub struct Revocation {
     pub document: Option<Hash32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Subject {
     pub id: SubjectId,
     pub kind: SubjectKind,
@@ -141,7 +169,7 @@ pub struct Subject {
     pub erased_height: Option<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Certificate {
     pub id: Hash32,
     pub subject: SubjectId,
@@ -163,7 +191,7 @@ pub struct Certificate {
 }
 
 /// A certificate's standing at one height and block time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum CertStatus {
     Valid,

@@ -8,7 +8,7 @@ use crate::types::{Bytes, EncumbranceKind, Hash32, ObjectCategory, PublicKey, Su
 use serde::{Deserialize, Serialize};
 
 /// What a record certifies rights in: one object, or a quantity of a class.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Asset {
     Unique,
@@ -24,7 +24,9 @@ pub enum Asset {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     Active,
@@ -32,7 +34,7 @@ pub enum RecordStatus {
     Terminated,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Encumbrance {
     /// Number within the record, never reused.
     pub id: u32,
@@ -43,7 +45,7 @@ pub struct Encumbrance {
     pub since_height: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Record {
     pub id: Hash32,
     pub category: ObjectCategory,
@@ -62,7 +64,7 @@ pub struct Record {
     pub provenance: Provenance,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Class {
     pub id: Hash32,
     pub category: ObjectCategory,
@@ -73,7 +75,7 @@ pub struct Class {
 }
 
 /// A change of rights, as the node indexes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     ClassRegistered {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// One change to a record: where, when, by which transaction, signed by whom (the
 /// signer first, then every co-signer, each with the certificate its key was
 /// certified under at that height), and what happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct ProvenanceEntry {
     pub height: u64,
     pub time_ms: u64,
@@ -24,7 +24,9 @@ pub struct ProvenanceEntry {
 
 /// A key that signed a transaction and the certificate it signed under (Art. 50
 /// p.4(3): the certificate's data identifies who held the key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Signer {
     pub key: PublicKey,
     pub certificate: Option<Hash32>,
@@ -37,7 +39,18 @@ impl ProvenanceEntry {
 }
 
 /// How many entries a record's provenance has, and their running digest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 pub struct Provenance {
     pub entries: u64,
     pub digest: Hash32,

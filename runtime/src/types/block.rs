@@ -4,7 +4,7 @@
 use super::{encoding, hashing, Hash32, PublicKey, Signature, SignedTx};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct BlockHeader {
     pub chain_id: String,
     pub height: u64,
@@ -20,14 +20,14 @@ pub struct BlockHeader {
     pub proposer: PublicKey,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Block {
     pub header: BlockHeader,
     pub txs: Vec<SignedTx>,
 }
 
 /// One validator's signature over a decided block.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct CommitSig {
     pub validator: PublicKey,
     pub signature: Signature,
@@ -35,7 +35,7 @@ pub struct CommitSig {
 
 /// The commit certificate: precommit signatures, for `block_hash` in `round`, of
 /// validators holding > 2/3 of the power.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Commit {
     pub height: u64,
     pub round: u32,
@@ -44,7 +44,9 @@ pub struct Commit {
 }
 
 /// The two votes of a Tendermint round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum VoteKind {
     Prevote,

@@ -2,9 +2,22 @@
 //!
 //! Hashes and signatures are computed over these bytes, so every node must produce
 //! exactly the same bytes for the same value: one configuration, used everywhere.
+//!
+//! The ledger's types encode through bincode's own `Encode`/`Decode` (derived),
+//! not through serde: serde hands a fixed-size array to the encoder one byte at a
+//! time, bincode's own traits write and read it in one copy (a hash, key or
+//! signature is most of every value the ledger stores). Both produce the same
+//! bytes for every type (the standard configuration's varint integers, `u32`
+//! variant indexes, length-prefixed sequences, ids as raw bytes), which
+//! `tests::native_and_serde_encodings_agree` pins for every type the ledger
+//! hashes or stores. Types from other crates that only speak serde (the state
+//! tree's proofs) go through [`encode_serde`] and [`decode_serde`], the same
+//! configuration.
 
 use serde::{de::DeserializeOwned, Serialize};
 
+/// What a type derives to have the canonical encoding.
+pub use bincode::{Decode, Encode};
 /// Upper bound on any single decoded value, so hostile input cannot make us allocate
 /// without limit. Blocks are the largest values we decode.
 pub const DECODE_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -27,17 +40,44 @@ pub enum DecodeError {
 }
 
 /// Encodes a value canonically. Encoding our own types cannot fail: they contain no
-/// maps with non-deterministic order and no unsupported serde features.
-pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// maps with non-deterministic order and no unsupported serde features. Every
+/// ledger type also has serde's form (JSON); in the runtime's own tests each
+/// encoding made is checked against serde's bytes for the same value.
+pub fn encode<T: Encode + Serialize>(value: &T) -> Vec<u8> {
+    let bytes = bincode::encode_to_vec(value, CONFIG).expect("ledger types always encode");
+    #[cfg(test)]
+    assert_eq!(
+        bytes,
+        encode_serde(value),
+        "{}: bincode's own encoding differs from serde's",
+        std::any::type_name::<T>()
+    );
+    bytes
+}
+
+/// [`encode`] for a type that only implements serde's `Serialize`.
+pub fn encode_serde<T: Serialize>(value: &T) -> Vec<u8> {
     bincode::serde::encode_to_vec(value, CONFIG).expect("ledger types always encode")
 }
 
 /// Decodes a value and refuses trailing bytes, so one value has one encoding.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+pub fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (value, read) = bincode::decode_from_slice(bytes, CONFIG)
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    whole(value, read, bytes.len())
+}
+
+/// [`decode`] for a type that only implements serde's `Deserialize`.
+pub fn decode_serde<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     let (value, read) = bincode::serde::decode_from_slice(bytes, CONFIG)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    if read != bytes.len() {
-        return Err(DecodeError::TrailingBytes(bytes.len() - read));
+    whole(value, read, bytes.len())
+}
+
+/// Refuses bytes left over after a value: one value has one encoding.
+fn whole<T>(value: T, read: usize, len: usize) -> Result<T, DecodeError> {
+    if read != len {
+        return Err(DecodeError::TrailingBytes(len - read));
     }
     Ok(value)
 }
@@ -45,8 +85,117 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// Decodes the value at the start of `bytes`, ignoring what follows: a block's
 /// header (its first field) without decoding its transactions, so a part can be
 /// checked for its proposer's signature before any costly work.
-pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let (value, _) = bincode::serde::decode_from_slice(bytes, CONFIG)
+pub fn decode_prefix<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let (value, _) = bincode::decode_from_slice(bytes, CONFIG)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{
+        Block, BlockHeader, Commit, CommitSig, Equivocation, Evidence, Hash32, Payload, PublicKey,
+        Signature, SignedProposalSide, SignedTx, SignedVoteSide, SubjectId, Transaction, VoteKind,
+    };
+
+    /// Encodes through bincode's own traits (which also checks serde's bytes, in
+    /// `encode`) and decodes back to the same value.
+    fn round_trip<T>(value: &T)
+    where
+        T: Encode + Decode<()> + Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let bytes = encode(value);
+        assert_eq!(decode::<T>(&bytes).as_ref(), Ok(value));
+        assert_eq!(decode_serde::<T>(&bytes).as_ref(), Ok(value));
+    }
+
+    fn signed_tx(nonce: u64) -> SignedTx {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[nonce as u8 + 1; 32]);
+        let tx = Transaction {
+            chain_id: "tamga-test".into(),
+            signer: PublicKey(key.verifying_key().to_bytes()),
+            nonce,
+            payload: Payload::Transfer {
+                record: Hash32([3; 32]),
+                to: SubjectId([4; 32]),
+                amount: Some(u64::MAX - nonce),
+            },
+        };
+        let cosigner = ed25519_dalek::SigningKey::from_bytes(&[200; 32]);
+        tx.sign(&key).cosign(&cosigner)
+    }
+
+    /// The values the runtime's other tests do not store or hash themselves
+    /// (blocks, commits, evidence, a co-signed transaction, large and negative
+    /// integers, absent options): bincode's own encoding is serde's, byte for byte,
+    /// and each decoder reads the other's bytes. Every other ledger type is checked
+    /// inside `encode` by each runtime test that stores or hashes it.
+    #[test]
+    fn native_and_serde_encodings_agree() {
+        let header = BlockHeader {
+            chain_id: "tamga-test".into(),
+            height: 300,
+            time_ms: 1_764_000_000_000,
+            prev_hash: Hash32([1; 32]),
+            txs_hash: Hash32([2; 32]),
+            state_root: Hash32([5; 32]),
+            proposer: PublicKey([6; 32]),
+        };
+        round_trip(&Block {
+            header,
+            txs: (0..3).map(signed_tx).collect(),
+        });
+        round_trip(&Commit {
+            height: 300,
+            round: 70_000,
+            block_hash: Hash32([7; 32]),
+            signatures: (0..4)
+                .map(|i| CommitSig {
+                    validator: PublicKey([i; 32]),
+                    signature: Signature([i + 9; 64]),
+                })
+                .collect(),
+        });
+        let vote = |block| SignedVoteSide {
+            block,
+            signature: Signature([8; 64]),
+        };
+        let proposal = |pol_round| SignedProposalSide {
+            block: Hash32([9; 32]),
+            pol_round,
+            signature: Signature([10; 64]),
+        };
+        for equivocation in [
+            Equivocation::DoubleVote {
+                kind: VoteKind::Precommit,
+                first: vote(None),
+                second: vote(Some(Hash32([11; 32]))),
+            },
+            Equivocation::DoubleProposal {
+                first: proposal(-1),
+                second: proposal(i64::MIN),
+            },
+        ] {
+            round_trip(&Evidence {
+                validator: PublicKey([12; 32]),
+                height: 1 << 40,
+                round: -1,
+                seen_at: 251,
+                equivocation,
+            });
+        }
+    }
+
+    /// A fixed-size id is raw bytes either way: no length, no per-byte framing.
+    #[test]
+    fn ids_encode_as_their_bytes() {
+        assert_eq!(encode(&Hash32([0xab; 32])), vec![0xab; 32]);
+        assert_eq!(encode(&Signature([0xcd; 64])), vec![0xcd; 64]);
+        assert!(decode::<Hash32>(&[0xab; 31]).is_err());
+        assert_eq!(
+            decode::<Hash32>(&[0xab; 33]),
+            Err(DecodeError::TrailingBytes(1))
+        );
+    }
 }

@@ -8,14 +8,14 @@ use super::{Hash32, PublicKey, Signature};
 use serde::{Deserialize, Serialize};
 
 /// One signed vote: for a block, or nil (`None`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SignedVoteSide {
     pub block: Option<Hash32>,
     pub signature: Signature,
 }
 
 /// One signed proposal of a block (with its proof-of-lock round, -1 for none).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SignedProposalSide {
     pub block: Hash32,
     pub pol_round: i64,
@@ -23,7 +23,7 @@ pub struct SignedProposalSide {
 }
 
 /// What a validator signed twice.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 #[serde(rename_all = "snake_case")]
 pub enum Equivocation {
     /// Two different votes of one kind in one round.
@@ -41,7 +41,7 @@ pub enum Equivocation {
 
 /// Evidence against `validator` at (`height`, `round`), noted when the node
 /// finalized height `seen_at`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Evidence {
     pub validator: PublicKey,
     pub height: u64,

@@ -7,15 +7,17 @@ use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// A blake3 hash: ids of transactions, blocks, records and classes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, bincode::Encode, bincode::Decode,
+)]
 pub struct Hash32(pub [u8; 32]);
 
 /// An ed25519 public key; accounts are public keys.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, bincode::Encode, bincode::Decode)]
 pub struct PublicKey(pub [u8; 32]);
 
 /// An ed25519 signature.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Signature(pub [u8; 64]);
 
 /// A subject of rights (a person, a legal entity, a state body), as the ledger
@@ -23,7 +25,7 @@ pub struct Signature(pub [u8; 64]);
 /// signs with now. Derived from the subject's salted identifier commitment, or,
 /// for an owner no key controls (a contract instance's custody, a condominium),
 /// from that object's id under its own domain.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, bincode::Encode, bincode::Decode)]
 pub struct SubjectId(pub [u8; 32]);
 
 /// Why a hex string is not an id of the expected length.
@@ -166,7 +168,7 @@ mod tests {
 
 /// Variable-length bytes (code, call input and output, event data): raw in the
 /// canonical encoding, lowercase hex in JSON.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, bincode::Encode, bincode::Decode)]
 pub struct Bytes(pub Vec<u8>);
 
 impl fmt::Debug for Bytes {

@@ -9,7 +9,9 @@ use crate::pki::{Point, RevocationReason, Role, SubjectRef};
 use serde::{Deserialize, Serialize};
 
 /// What kind of object a title record certifies rights in (Art. 21 p.2(2)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectCategory {
     /// Items, goods, raw materials, land: registered only by a registrar.
@@ -21,7 +23,9 @@ pub enum ObjectCategory {
 }
 
 /// Kinds of encumbrance a record can carry (Art. 21 p.2(2), p.5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EncumbranceKind {
     /// Security for a creditor: disposal needs the pledgee's consent.
@@ -36,14 +40,16 @@ pub enum EncumbranceKind {
 }
 
 /// A quantity of a fungible class.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Quantity {
     pub class: Hash32,
     pub amount: u64,
 }
 
 /// What a transaction asks the ledger to do.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 // Externally tagged: the canonical binary encoding cannot carry internally tagged enums.
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
@@ -186,14 +192,16 @@ pub enum Payload {
 }
 
 /// A founder of a condominium and its share's numerator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode,
+)]
 pub struct Founder {
     pub subject: SubjectId,
     pub numerator: u64,
 }
 
 /// The signed part of a transaction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Transaction {
     pub chain_id: String,
     pub signer: PublicKey,
@@ -202,14 +210,14 @@ pub struct Transaction {
 }
 
 /// Another party's signature over the same signing hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct Cosignature {
     pub signer: PublicKey,
     pub signature: Signature,
 }
 
 /// A transaction with its signatures, as submitted and as stored in blocks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
 pub struct SignedTx {
     pub tx: Transaction,
     pub signature: Signature,

@@ -19,8 +19,8 @@ use crate::genesis::{Genesis, GenesisValidator};
 use crate::pki::{GenesisCertificate, Role, SubjectKind};
 use crate::state::{get_typed, keys, Overlay, StateRead};
 use crate::types::{
-    EncumbranceKind as Kind, Hash32, ObjectCategory as Cat, Payload, PublicKey, Quantity, SignedTx,
-    SubjectId, Transaction,
+    encoding, EncumbranceKind as Kind, Hash32, ObjectCategory as Cat, Payload, PublicKey, Quantity,
+    SignedTx, SubjectId, Transaction,
 };
 use ed25519_dalek::SigningKey;
 use std::collections::BTreeMap;
@@ -146,8 +146,11 @@ impl Ledger {
     }
 
     /// Applies a transaction; on refusal asserts state did not change.
+    /// The transaction and its events are encoded as the node stores them, which
+    /// checks bincode's own encoding against serde's (see `encoding::encode`).
     pub(super) fn submit(&mut self, tx: SignedTx) -> Result<Vec<Event>, TxError> {
         let before = self.state.clone();
+        encoding::encode(&tx);
         let vtx = verify_tx(tx, CHAIN)?;
         let block = BlockContext {
             chain_id: CHAIN.into(),
@@ -159,7 +162,8 @@ impl Ledger {
         let result = apply_tx(&mut overlay, &block, &vtx);
         let writes = overlay.into_writes();
         match &result {
-            Ok(_) => {
+            Ok(events) => {
+                encoding::encode(events);
                 for (k, v) in writes {
                     match v {
                         Some(v) => self.state.insert(k, v),
