@@ -304,12 +304,14 @@ impl App {
         let started = Instant::now();
         let mut state = Overlay::new(&self.storage);
         begin_block(&mut state, ctx)?;
+        // Sized for the block up front: growing them would copy each into
+        // fresh pages a few times per block.
         let mut execution = Execution {
             writes: Default::default(),
-            included: vec![],
-            ids: vec![],
-            events: vec![],
-            signers: vec![],
+            included: Vec::with_capacity(txs.len()),
+            ids: Vec::with_capacity(txs.len()),
+            events: Vec::with_capacity(txs.len()),
+            signers: Vec::with_capacity(txs.len()),
             dropped: vec![],
             fuel_used: 0,
         };

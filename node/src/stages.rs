@@ -36,7 +36,7 @@ impl Stage {
         self.txs.fetch_add(txs as u64, Ordering::Relaxed);
     }
 
-    fn report(&self) -> Value {
+    pub(crate) fn report(&self) -> Value {
         json!({
             "us": self.nanos.load(Ordering::Relaxed) / 1_000,
             "txs": self.txs.load(Ordering::Relaxed),
