@@ -72,6 +72,7 @@ pub fn registrations(
 /// Verify + apply per second on one thread, in memory: the limit, its
 /// signatures checked by ed25519-dalek's `verify_strict` (as when the limit was
 /// defined; the node checks the same set faster, `tamga_runtime::types::ed25519`).
+/// The fastest of [`LIMIT_PASSES`] passes.
 pub fn one_core_limit(node: &Node, chain: &str, count: usize) -> f64 {
     one_core_rate(node, chain, count, verify_signature_reference)
 }
@@ -105,14 +106,25 @@ fn one_core_rate(node: &Node, chain: &str, count: usize, check: SignatureCheck) 
     let writes = overlay.into_writes();
     state.extend(writes.into_iter().map(|(k, v)| (k, v.unwrap())));
     let txs = transfers(chain, &alice, &records, node.subject("bob"), 0);
-    let mut overlay = Overlay::new(&state);
-    let started = Instant::now();
-    for tx in txs {
-        let vtx = verify_tx_with(tx, chain, check).expect("valid");
-        apply_tx(&mut overlay, &block, &vtx).expect("applies");
-    }
-    count as f64 / started.elapsed().as_secs_f64()
+    // On a shared machine noise only ever slows a pass (the bench's own nodes
+    // idle beside it, other processes), so the fastest of a few passes over the
+    // same transfers is the limit: the strictest reading, not an average of
+    // interruptions.
+    (0..LIMIT_PASSES)
+        .map(|_| {
+            let (txs, mut overlay) = (txs.clone(), Overlay::new(&state));
+            let started = Instant::now();
+            for tx in txs {
+                let vtx = verify_tx_with(tx, chain, check).expect("valid");
+                apply_tx(&mut overlay, &block, &vtx).expect("applies");
+            }
+            count as f64 / started.elapsed().as_secs_f64()
+        })
+        .fold(0.0, f64::max)
 }
+
+/// Timed passes of the one-core limit; the fastest counts.
+const LIMIT_PASSES: usize = 3;
 
 /// Submits in batches, in nonce order. `count` stays under the mempool bound, so
 /// every transaction must be admitted.
