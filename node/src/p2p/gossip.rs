@@ -249,12 +249,39 @@ async fn run(
     }
 }
 
+/// A gossiped batch as it arrives: the encoding of `Vec<Vec<u8>>`, each
+/// transaction's bytes borrowed from the message. Read by hand so that no
+/// length prefix sizes an allocation: the count is checked against
+/// [`BATCH_TXS_MAX`] before anything is reserved, and each transaction is a
+/// slice the message must hold (a decoded `Vec` would first reserve what its
+/// prefix claims, up to the encoding's 64 MiB limit, per message).
+struct WireBatch<'a>(Vec<&'a [u8]>);
+
+impl<'a, C> encoding::BorrowDecode<'a, C> for WireBatch<'a> {
+    fn borrow_decode<D: bincode::de::BorrowDecoder<'a, Context = C>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        let count = u64::borrow_decode(decoder)?;
+        let count = usize::try_from(count)
+            .ok()
+            .filter(|count| *count <= BATCH_TXS_MAX)
+            .ok_or(bincode::error::DecodeError::Other(
+                "gossip batch over BATCH_TXS_MAX",
+            ))?;
+        let mut txs = Vec::with_capacity(count);
+        for _ in 0..count {
+            txs.push(<&'a [u8]>::borrow_decode(decoder)?);
+        }
+        Ok(WireBatch(txs))
+    }
+}
+
 /// Queues a gossiped batch for admission, within the byte budget; returns a
 /// verdict when there is one at once (junk, or no room).
 fn receive(id: MessageId, source: PeerId, data: &[u8], incoming: &Incoming) -> Option<Verdict> {
-    let txs = match encoding::decode::<Vec<Vec<u8>>>(data) {
-        Ok(txs) if txs.len() <= BATCH_TXS_MAX => txs,
-        _ => return Some((id, source, MessageAcceptance::Reject)),
+    let txs: Vec<Vec<u8>> = match encoding::decode_borrowed::<WireBatch>(data) {
+        Ok(batch) => batch.0.into_iter().map(<[u8]>::to_vec).collect(),
+        Err(_) => return Some((id, source, MessageAcceptance::Reject)),
     };
     let bytes = data.len();
     if incoming.bytes.fetch_add(bytes, Ordering::SeqCst) + bytes > INCOMING_BYTES_MAX {
@@ -408,6 +435,64 @@ mod tests {
 
     fn m_id(n: usize) -> MessageId {
         MessageId::from(n.to_string())
+    }
+
+    /// The largest single allocation this thread asked for, so a test can see
+    /// what a hostile length prefix made the node reserve.
+    struct Watched;
+
+    thread_local! {
+        static LARGEST: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    unsafe impl std::alloc::GlobalAlloc for Watched {
+        unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+            let _ = LARGEST.try_with(|largest| largest.set(largest.get().max(layout.size())));
+            unsafe { std::alloc::System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static WATCHED: Watched = Watched;
+
+    fn received(data: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let (batches, mut rx) = mpsc::channel(INCOMING_BATCHES_MAX);
+        let incoming = Incoming {
+            batches,
+            bytes: Arc::new(AtomicUsize::new(0)),
+        };
+        let (m, p) = id();
+        match receive(m, p, data, &incoming) {
+            None => rx.try_recv().ok().map(|r| r.txs),
+            Some(_) => None,
+        }
+    }
+
+    /// A batch reads back as it was encoded; a count over the bound, a
+    /// transaction longer than the message, or trailing bytes are junk, and a
+    /// length prefix never sizes an allocation beyond what the message holds.
+    #[test]
+    fn a_batch_is_read_as_encoded_and_its_lengths_are_bounded_by_the_message() {
+        let txs = vec![vec![1u8; 40], vec![], vec![2u8; 300]];
+        assert_eq!(received(&encoding::encode(&txs)), Some(txs.clone()));
+        let over = vec![vec![3u8]; BATCH_TXS_MAX + 1];
+        assert_eq!(received(&encoding::encode(&over)), None);
+        let mut trailing = encoding::encode(&txs);
+        trailing.push(0);
+        assert_eq!(received(&trailing), None);
+        // One transaction whose prefix claims 60 MiB, in a 6-byte message.
+        let mut claim = vec![1u8, 0xfc];
+        claim.extend_from_slice(&(60u32 << 20).to_le_bytes());
+        LARGEST.with(|largest| largest.set(0));
+        assert_eq!(received(&claim), None);
+        let largest = LARGEST.with(|largest| largest.get());
+        assert!(
+            largest < 64 * 1024,
+            "a 6-byte message reserved {largest} bytes"
+        );
     }
 
     #[test]

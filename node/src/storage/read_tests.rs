@@ -52,13 +52,26 @@ fn a_data_directory_of_another_layout_is_refused() {
 }
 
 /// The node's own stored types encode through bincode's own traits to serde's
-/// bytes (the runtime's tests check its types, and the events inside a location).
+/// bytes (the runtime's tests check the runtime's types where they encode them,
+/// the events of each scenario's transactions included).
 #[test]
 fn a_location_and_a_tip_encode_as_serde_would() {
+    use tamga_runtime::{records::Event, SubjectId};
     let location = TxLocation {
         height: 1 << 33,
         index: 70_000,
-        events: vec![],
+        events: vec![
+            Event::Transferred {
+                record: Hash32([3; 32]),
+                from: SubjectId([4; 32]),
+                to: SubjectId([5; 32]),
+                amount: None,
+            },
+            Event::ClassRegistered {
+                class: Hash32([6; 32]),
+                issuer: SubjectId([7; 32]),
+            },
+        ],
     };
     let tip = Tip {
         height: 251,

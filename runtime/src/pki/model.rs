@@ -190,8 +190,10 @@ pub struct Certificate {
     pub revocation: Option<Revocation>,
 }
 
-/// A certificate's standing at one height and block time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
+/// A certificate's standing at one height and block time. Computed, never stored
+/// or hashed: it has no canonical encoding (serde's internal tag, which JSON
+/// uses, is not one bincode could give it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum CertStatus {
     Valid,

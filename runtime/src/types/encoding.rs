@@ -4,20 +4,26 @@
 //! exactly the same bytes for the same value: one configuration, used everywhere.
 //!
 //! The ledger's types encode through bincode's own `Encode`/`Decode` (derived),
-//! not through serde: serde hands a fixed-size array to the encoder one byte at a
-//! time, bincode's own traits write and read it in one copy (a hash, key or
+//! not through serde: serde hands a fixed-size array to the encoder one byte at
+//! a time, bincode's own traits write and read it in one copy (a hash, key or
 //! signature is most of every value the ledger stores). Both produce the same
-//! bytes for every type (the standard configuration's varint integers, `u32`
-//! variant indexes, length-prefixed sequences, ids as raw bytes), which
-//! `tests::native_and_serde_encodings_agree` pins for every type the ledger
-//! hashes or stores. Types from other crates that only speak serde (the state
-//! tree's proofs) go through [`encode_serde`] and [`decode_serde`], the same
+//! bytes for the ledger's types (the standard configuration's varint integers,
+//! `u32` variant indexes, length-prefixed sequences, ids as raw bytes): in the
+//! runtime's tests every value encoded is also encoded through serde and the
+//! bytes compared (see [`encode`] and `tests::native_and_serde_encodings_agree`).
+//! Types from other crates that only speak serde (the state tree's nodes and
+//! proofs) go through [`encode_serde`] and [`decode_serde`], the same
 //! configuration.
+//!
+//! A decoded sequence first reserves what its length prefix claims (within the
+//! 64 MiB limit, counted in memory), so input from strangers is bounded before
+//! it gets here (a transaction's or a block's byte limit) or read without
+//! reserving (a gossiped batch, [`decode_borrowed`]).
 
 use serde::{de::DeserializeOwned, Serialize};
 
 /// What a type derives to have the canonical encoding.
-pub use bincode::{Decode, Encode};
+pub use bincode::{BorrowDecode, Decode, Encode};
 /// Upper bound on any single decoded value, so hostile input cannot make us allocate
 /// without limit. Blocks are the largest values we decode.
 pub const DECODE_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -82,6 +88,16 @@ fn whole<T>(value: T, read: usize, len: usize) -> Result<T, DecodeError> {
     Ok(value)
 }
 
+/// [`decode`] for a value that borrows from `bytes` (a gossiped batch's
+/// transactions, without a copy or an allocation a length prefix could size).
+pub fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>>(
+    bytes: &'a [u8],
+) -> Result<T, DecodeError> {
+    let (value, read) = bincode::borrow_decode_from_slice(bytes, CONFIG)
+        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    whole(value, read, bytes.len())
+}
+
 /// Decodes the value at the start of `bytes`, ignoring what follows: a block's
 /// header (its first field) without decoding its transactions, so a part can be
 /// checked for its proposer's signature before any costly work.
@@ -129,8 +145,10 @@ mod tests {
     /// The values the runtime's other tests do not store or hash themselves
     /// (blocks, commits, evidence, a co-signed transaction, large and negative
     /// integers, absent options): bincode's own encoding is serde's, byte for byte,
-    /// and each decoder reads the other's bytes. Every other ledger type is checked
-    /// inside `encode` by each runtime test that stores or hashes it.
+    /// and each decoder reads the other's bytes. Other values are checked inside
+    /// `encode` wherever a runtime test encodes them (stored state, transactions
+    /// and their events in the records scenarios); a variant no test encodes is
+    /// covered only by both encodings being derived from the same declaration.
     #[test]
     fn native_and_serde_encodings_agree() {
         let header = BlockHeader {
