@@ -12,7 +12,7 @@ use crate::condo::{self, CondoError};
 use crate::contracts::vm::BlockFuel;
 use crate::contracts::{self, ContractError, Vm};
 use crate::documents::{self, DocumentError};
-use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX};
+use crate::limits::{CHAIN_ID_BYTES_MAX, COSIGNATURES_MAX, TX_BYTES_MAX, TX_DECODE_CLAIM_MAX};
 use crate::pki::{self, Approval, PkiError, Role};
 use crate::records::provenance::{self, signers_of, ProvenanceAt};
 use crate::records::{self, Event, RecordError, Signer};
@@ -221,7 +221,8 @@ pub fn decode_tx(bytes: &[u8]) -> Result<SignedTx, TxError> {
             max: TX_BYTES_MAX,
         });
     }
-    encoding::decode(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+    encoding::decode_within::<TX_DECODE_CLAIM_MAX, _>(bytes)
+        .map_err(|e| TxError::Malformed(e.to_string()))
 }
 
 pub use crate::types::verify_signature;

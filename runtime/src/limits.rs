@@ -47,3 +47,10 @@ pub const CONDO_WINDOW_BLOCKS_MAX: u64 = 1_000_000;
 pub const CONDO_DENOMINATOR_MAX: u64 = 1 << 40;
 /// An agreement's or a mandate's text, in bytes (like a contract's terms).
 pub const AGREEMENT_BYTES_MAX: usize = 32 * 1024;
+
+/// Memory one transaction's decode may claim: 16 × [`TX_BYTES_MAX`]. A
+/// transaction's decoded form is at most a few times its bytes (a `SignedTx`
+/// about 3×), so a real one never comes near it; a length prefix in a small
+/// hostile one cannot make the node reserve more (the canonical encoding's
+/// limit for everything else is 64 MiB).
+pub const TX_DECODE_CLAIM_MAX: usize = 16 * TX_BYTES_MAX;

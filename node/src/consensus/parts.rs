@@ -51,14 +51,19 @@ pub fn decode_block(bytes: &[u8]) -> Result<Block, PartError> {
     encoding::decode(bytes).map_err(|e| PartError::Malformed(e.to_string()))
 }
 
+/// Memory a part's header may claim when decoded, before its sender is known:
+/// a header is a chain id (at most 64 bytes), two integers and four 32-byte
+/// ids, so a length prefix in a stranger's part cannot reserve more than this.
+const HEADER_DECODE_CLAIM_MAX: usize = 64 * 1024;
+
 /// The id a part claims: the hash of the header at the front of its block bytes,
 /// read without decoding the transactions behind it.
 pub fn claimed_id(part: &ProposalPart) -> Result<BlockId, PartError> {
     if part.block.len() > BLOCK_BYTES_MAX {
         return Err(PartError::TooLarge(part.block.len()));
     }
-    let header: BlockHeader =
-        encoding::decode_prefix(&part.block).map_err(|e| PartError::Malformed(e.to_string()))?;
+    let header: BlockHeader = encoding::decode_prefix::<HEADER_DECODE_CLAIM_MAX, _>(&part.block)
+        .map_err(|e| PartError::Malformed(e.to_string()))?;
     Ok(BlockId(header.hash().0))
 }
 

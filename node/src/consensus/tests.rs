@@ -366,3 +366,23 @@ fn a_mark_that_cannot_be_saved_is_a_failure_not_a_refusal() {
         .unwrap_err();
     assert!(KeySigner::is_refusal(&below), "{below}");
 }
+
+/// A part's header is decoded before its sender is known, within a claim sized
+/// to a header: a chain id claiming 60 MiB in a few bytes is refused before
+/// anything is reserved.
+#[test]
+fn a_parts_header_cannot_claim_more_memory_than_a_header() {
+    let (part, _set) = proposal();
+    let mut hostile = part.clone();
+    hostile.block = vec![0xfc];
+    hostile
+        .block
+        .extend_from_slice(&(60u32 << 20).to_le_bytes());
+    let refused = parts::claimed_id(&hostile).unwrap_err();
+    assert!(matches!(refused, PartError::Malformed(_)), "{refused}");
+    assert!(refused.to_string().contains("LimitExceeded"), "{refused}");
+    assert!(
+        parts::claimed_id(&part).is_ok(),
+        "a real header still decodes"
+    );
+}

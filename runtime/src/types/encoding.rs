@@ -15,10 +15,11 @@
 //! proofs) go through [`encode_serde`] and [`decode_serde`], the same
 //! configuration.
 //!
-//! A decoded sequence first reserves what its length prefix claims (within the
-//! 64 MiB limit, counted in memory), so input from strangers is bounded before
-//! it gets here (a transaction's or a block's byte limit) or read without
-//! reserving (a gossiped batch, [`decode_borrowed`]).
+//! A decoded sequence or string first reserves what its length prefix claims
+//! (strings and bytes zero-filled), within the limit on what a decode may claim
+//! in memory: 64 MiB for [`decode`]. Input from strangers is decoded within a
+//! limit sized to it ([`decode_within`]: a transaction, a part's header) or
+//! read without reserving (a gossiped batch, [`decode_borrowed`]).
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -68,7 +69,20 @@ pub fn encode_serde<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Decodes a value and refuses trailing bytes, so one value has one encoding.
 pub fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let (value, read) = bincode::decode_from_slice(bytes, CONFIG)
+    decode_within::<DECODE_BYTES_MAX, T>(bytes)
+}
+
+/// [`decode`] with the memory a decode may claim limited to `MAX` bytes, for
+/// input from strangers whose size is bounded before it is decoded (a
+/// transaction, a part's header): a length prefix there cannot reserve more
+/// than `MAX` (a string is zero-filled to its claimed length before it is read),
+/// whatever the 64 MiB limit of the rest allows. Same bytes, same encoding; only
+/// values that would claim more than `MAX` are refused.
+pub fn decode_within<const MAX: usize, T: bincode::Decode<()>>(
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
+    let config = bincode::config::standard().with_limit::<MAX>();
+    let (value, read) = bincode::decode_from_slice(bytes, config)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     whole(value, read, bytes.len())
 }
@@ -101,8 +115,12 @@ pub fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>>(
 /// Decodes the value at the start of `bytes`, ignoring what follows: a block's
 /// header (its first field) without decoding its transactions, so a part can be
 /// checked for its proposer's signature before any costly work.
-pub fn decode_prefix<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let (value, _) = bincode::decode_from_slice(bytes, CONFIG)
+/// What it may claim is limited to `MAX` bytes, as in [`decode_within`].
+pub fn decode_prefix<const MAX: usize, T: bincode::Decode<()>>(
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
+    let config = bincode::config::standard().with_limit::<MAX>();
+    let (value, _) = bincode::decode_from_slice(bytes, config)
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     Ok(value)
 }

@@ -98,3 +98,30 @@ fn canonical_encoding_round_trips_and_rejects_garbage() {
         "tx.too_large"
     );
 }
+
+/// A transaction is decoded within a claim sized to it: a prefix claiming 60 MiB
+/// in five bytes is refused before anything is reserved, and the largest
+/// transaction the byte limit allows still decodes.
+#[test]
+fn a_transaction_cannot_claim_more_memory_than_its_limit() {
+    let mut claim = vec![0xfc];
+    claim.extend_from_slice(&(60u32 << 20).to_le_bytes());
+    let refused = crate::execute::decode_tx(&claim).unwrap_err();
+    assert_eq!(refused.reason(), "tx.malformed");
+    assert!(refused.to_string().contains("LimitExceeded"), "{refused}");
+    let mut l = Ledger::new();
+    let deploy = Payload::Deploy {
+        code: crate::types::Bytes(vec![0x61; crate::limits::TX_BYTES_MAX - 4096]),
+        terms: "t".repeat(crate::limits::TEXT_BYTES_MAX),
+        arbitration: crate::contracts::ArbitrationClause {
+            arbiters: vec![sid(BOB); 8],
+            quorum: 1,
+            deadline_blocks: 10,
+            appeal: None,
+        },
+    };
+    let tx = l.signed(ALICE, deploy, &[BOB, CAROL]);
+    let bytes = encoding::encode(&tx);
+    assert!(bytes.len() <= crate::limits::TX_BYTES_MAX);
+    assert_eq!(crate::execute::decode_tx(&bytes), Ok(tx));
+}
