@@ -195,10 +195,21 @@ impl Node {
 
     /// Peak resident memory of the process so far in KiB (`VmHWM`), if running.
     pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.status_field("VmHWM")?.parse().ok()
+    }
+
+    /// Whether the kernel may give the process transparent huge pages
+    /// (`THP_enabled`), if running on a kernel that reports it.
+    pub fn transparent_huge_pages(&self) -> Option<bool> {
+        Some(self.status_field("THP_enabled")? == "1")
+    }
+
+    /// The first word after `name:` in `/proc/<pid>/status`.
+    fn status_field(&self, name: &str) -> Option<String> {
         let pid = self.child.as_ref()?.id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        let line = status.lines().find(|l| l.split(':').next() == Some(name))?;
+        Some(line.split_whitespace().nth(1)?.to_owned())
     }
 
     /// SIGKILL: no chance to flush or clean up.

@@ -175,6 +175,20 @@ fn the_release_binary_refuses_test_fault_switches() {
     assert!(message.contains("test_faults"), "{message}");
 }
 
+/// The node turns transparent huge pages off for itself (node/src/main.rs: the
+/// kernel zeroing huge pages for mimalloc's arenas was the largest cost at
+/// 100 ms blocks). Linux only, where `/proc/<pid>/status` says.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_node_runs_without_transparent_huge_pages() {
+    let node = Node::dev(100);
+    assert_eq!(
+        node.transparent_huge_pages(),
+        Some(false),
+        "THP_enabled in /proc/<pid>/status"
+    );
+}
+
 /// A cache size outside its bounds is refused, naming the setting and its
 /// bounds, before anything starts.
 #[test]
