@@ -14,22 +14,26 @@ fn main() -> std::process::ExitCode {
 /// Turns transparent huge pages off for this process, before it allocates in
 /// earnest. mimalloc asks the kernel for huge pages on its arenas
 /// (`MADV_HUGEPAGE`), so with THP in `madvise` or `always` mode each first touch
-/// of a 2 MiB region faults in and zeroes a whole huge page. A block's working
-/// set (batch vectors, hash maps, tree nodes) is allocated and freed every
-/// block: in a profile of four validators at 100 ms blocks (2026-12-04) the
-/// kernel zeroing pages was 16 % of all samples, the largest single cost, and
+/// of a 2 MiB region of the heap faults in and zeroes a whole huge page. In a
+/// profile of four validators at 100 ms blocks (2026-12-04, THP `madvise`) the
+/// kernel's page zeroing (`clear_page_erms`, reached from mimalloc's page
+/// initialisation) was 16 % of all samples, the largest single symbol, and
 /// blocks fell behind their interval; with huge pages off it was 0.3 %, and the
 /// 100 ms p99 latency fell from 662–1,003 ms to 205–270 ms in three interleaved
-/// pairs (README, "Where the time goes"). Small pages fault in only what is
-/// touched. The switch is the process's own (`PR_SET_THP_DISABLE`; the node
-/// starts no other process): the machine's setting and every other process are
-/// left alone.
+/// pairs (README, "Where the time goes", which also has the earlier pairs on a
+/// THP `always` host). Small pages fault in only what is touched.
+///
+/// The switch (`PR_SET_THP_DISABLE`) covers this whole process, RocksDB's heap
+/// included, and would be inherited by a child (the node starts none); the
+/// machine's setting and every other process are left alone. If the kernel
+/// refuses it (older than 3.15), the node runs as before, with huge pages.
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and
-        // changes a flag of this process; it touches no memory of ours. A kernel
-        // without it returns an error, and the node runs as before.
-        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        let (disable, unused): (libc::c_ulong, libc::c_ulong) = (1, 0);
+        // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only
+        // (passed at the width the kernel reads, `unsigned long`) and changes a
+        // flag of this process; it touches no memory of ours.
+        let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, disable, unused, unused, unused) };
     }
 }

@@ -198,18 +198,16 @@ impl Node {
         self.status_field("VmHWM")?.parse().ok()
     }
 
-    /// Whether the kernel may give the process transparent huge pages
-    /// (`THP_enabled`), if running on a kernel that reports it.
+    /// The process's `THP_enabled` (false once it has turned transparent huge
+    /// pages off for itself with `PR_SET_THP_DISABLE`; true otherwise, whatever
+    /// the machine's THP mode), if running on a kernel that reports it.
     pub fn transparent_huge_pages(&self) -> Option<bool> {
-        Some(self.status_field("THP_enabled")? == "1")
+        let pid = self.child.as_ref()?.id();
+        Some(proc_status_field(&pid.to_string(), "THP_enabled")? == "1")
     }
 
-    /// The first word after `name:` in `/proc/<pid>/status`.
     fn status_field(&self, name: &str) -> Option<String> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.split(':').next() == Some(name))?;
-        Some(line.split_whitespace().nth(1)?.to_owned())
+        proc_status_field(&self.child.as_ref()?.id().to_string(), name)
     }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -659,4 +657,11 @@ pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// The first word after `name:` in `/proc/<pid>/status` (`pid` may be `self`).
+pub fn proc_status_field(pid: &str, name: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.split(':').next() == Some(name))?;
+    Some(line.split_whitespace().nth(1)?.to_owned())
 }
