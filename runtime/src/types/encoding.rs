@@ -81,10 +81,17 @@ pub fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, DecodeError> {
 pub fn decode_within<const MAX: usize, T: bincode::Decode<()>>(
     bytes: &[u8],
 ) -> Result<T, DecodeError> {
-    let config = bincode::config::standard().with_limit::<MAX>();
-    let (value, read) = bincode::decode_from_slice(bytes, config)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (value, read) = decode_counted::<MAX, T>(bytes)?;
     whole(value, read, bytes.len())
+}
+
+/// The value at the start of `bytes` and how many bytes it took, with what its
+/// decode may claim limited to `MAX` bytes.
+fn decode_counted<const MAX: usize, T: bincode::Decode<()>>(
+    bytes: &[u8],
+) -> Result<(T, usize), DecodeError> {
+    let config = bincode::config::standard().with_limit::<MAX>();
+    bincode::decode_from_slice(bytes, config).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
 /// [`decode`] for a type that only implements serde's `Deserialize`.
@@ -119,10 +126,7 @@ pub fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>>(
 pub fn decode_prefix<const MAX: usize, T: bincode::Decode<()>>(
     bytes: &[u8],
 ) -> Result<T, DecodeError> {
-    let config = bincode::config::standard().with_limit::<MAX>();
-    let (value, _) = bincode::decode_from_slice(bytes, config)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-    Ok(value)
+    Ok(decode_counted::<MAX, T>(bytes)?.0)
 }
 
 #[cfg(test)]
