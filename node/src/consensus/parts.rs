@@ -17,8 +17,8 @@ use arc_malachitebft_core_types::Context as _;
 use arc_malachitebft_core_types::{
     CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, Round,
 };
-use tamga_runtime::limits::BLOCK_BYTES_MAX;
-use tamga_runtime::types::{encoding, Block, BlockHeader, Commit, CommitSig};
+use tamga_runtime::limits::{BLOCK_BYTES_MAX, BLOCK_TXS_MAX, TX_DECODE_CLAIM_MAX};
+use tamga_runtime::types::{encoding, Block, BlockHeader, Commit, CommitSig, SignedTx};
 use tamga_runtime::{Hash32, PublicKey, Signature, TxError};
 
 /// How far ahead of this validator's clock a proposed block's time may be. BFT
@@ -44,12 +44,58 @@ pub enum PartError {
     Local { id: BlockId, error: Box<BlockError> },
 }
 
+/// Decodes a block as the canonical encoding lays it out (its header, the
+/// transaction count, each transaction), reading each transaction within the
+/// claim any transaction gets on RPC or gossip ([`TX_DECODE_CLAIM_MAX`]) and
+/// the header within a header's. A block's body is checked against its
+/// header's `txs_hash` only once decoded, so a relay can put any bytes behind
+/// a genuinely signed header, and a value-sync response is a stranger's bytes
+/// too: whole, their decode could claim (and for a string zero-fill) up to the
+/// encoding's 64 MiB from a few bytes. The same bytes give the same block as
+/// the canonical decode (`a_block_decodes_one_transaction_at_a_time_as_a_whole`).
+/// What only the whole decode would read is a transaction no honest node
+/// admits (one that needs more than [`TX_DECODE_CLAIM_MAX`] has more bytes than
+/// [`tamga_runtime::limits::TX_BYTES_MAX`]) or a header claiming more than a
+/// header's 64 KiB (a chain id no chain has): such a block was refused later
+/// (an immediate nil prevote); it is now dropped as malformed, with no
+/// verdict, and this node prevotes nil when the round's propose timeout
+/// expires. Only a faulty proposer builds one.
 pub fn decode_block(bytes: &[u8]) -> Result<Block, PartError> {
     if bytes.len() > BLOCK_BYTES_MAX {
         return Err(PartError::TooLarge(bytes.len()));
     }
-    encoding::decode(bytes).map_err(|e| PartError::Malformed(e.to_string()))
+    let malformed = |e: encoding::DecodeError| PartError::Malformed(e.to_string());
+    let (header, mut at) = encoding::decode_counted::<HEADER_DECODE_CLAIM_MAX, BlockHeader>(bytes)
+        .map_err(malformed)?;
+    let (count, read) =
+        encoding::decode_counted::<COUNT_DECODE_CLAIM_MAX, u64>(&bytes[at..]).map_err(malformed)?;
+    at += read;
+    // Each transaction takes at least one byte: a count past the bytes left is
+    // refused before anything is reserved.
+    let left = bytes.len() - at;
+    if count > left as u64 {
+        return Err(PartError::Malformed(format!(
+            "the block's transaction count {count} exceeds its {left} remaining bytes"
+        )));
+    }
+    let mut txs = Vec::with_capacity((count as usize).min(BLOCK_TXS_MAX));
+    for _ in 0..count {
+        let (tx, read) = encoding::decode_counted::<TX_DECODE_CLAIM_MAX, SignedTx>(&bytes[at..])
+            .map_err(malformed)?;
+        at += read;
+        txs.push(tx);
+    }
+    if at != bytes.len() {
+        return Err(malformed(encoding::DecodeError::TrailingBytes(
+            bytes.len() - at,
+        )));
+    }
+    Ok(Block { header, txs })
 }
+
+/// Memory the decode of a sequence's length (a varint of at most 9 bytes into
+/// a `u64`) may claim.
+const COUNT_DECODE_CLAIM_MAX: usize = 16;
 
 /// Memory a part's header may claim when decoded, before its sender is known:
 /// a header is a chain id (at most 64 bytes), two integers and four 32-byte

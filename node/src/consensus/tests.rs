@@ -16,7 +16,7 @@ use arc_malachitebft_app_channel::app::types::codec::Codec;
 use arc_malachitebft_core_types::{NilOrVal, Round, ValidatorProof, VoteType};
 use arc_malachitebft_signing::{Signer, Verifier};
 use ed25519_dalek::Verifier as _;
-use tamga_runtime::types::Commit;
+use tamga_runtime::types::{encoding, Block, Commit};
 use tamga_runtime::validators::Validator;
 use tamga_runtime::{Hash32, PublicKey};
 
@@ -186,7 +186,6 @@ fn proposals_are_refused_for_signature_proposer_root_and_time() {
 /// as not what its proposer signed (no verdict on the proposer's real block).
 #[test]
 fn a_cosignature_added_or_stripped_in_transit_is_refused() {
-    use tamga_runtime::types::{encoding, Block};
     let (part, set) = proposal();
     let mut block: Block = encoding::decode(&part.block).unwrap();
     assert!(!block.txs.is_empty(), "the block carries a transaction");
@@ -384,5 +383,67 @@ fn a_parts_header_cannot_claim_more_memory_than_a_header() {
     assert!(
         parts::claimed_id(&part).is_ok(),
         "a real header still decodes"
+    );
+}
+
+/// A block read one transaction at a time is the block the canonical decode
+/// reads, for no transaction, one, and several; both refuse a trailing or a
+/// missing byte.
+#[test]
+fn a_block_decodes_one_transaction_at_a_time_as_a_whole() {
+    let (part, _set) = proposal();
+    let block = parts::check_body(&part).unwrap();
+    assert_eq!(block.txs.len(), 1, "the proposal carries one transaction");
+    let mut empty = block.clone();
+    empty.txs.clear();
+    let mut several = block.clone();
+    several.txs = vec![block.txs[0].clone(); 7];
+    // Past 250 the count's varint takes three bytes.
+    let mut many = block.clone();
+    many.txs = vec![block.txs[0].clone(); 300];
+    for block in [empty, block, several, many] {
+        let bytes = encoding::encode(&block);
+        assert_eq!(parts::decode_block(&bytes).unwrap(), block);
+        assert_eq!(encoding::decode::<Block>(&bytes).unwrap(), block);
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(parts::decode_block(&trailing).is_err());
+        assert!(encoding::decode::<Block>(&trailing).is_err());
+        let short = &bytes[..bytes.len() - 1];
+        assert!(parts::decode_block(short).is_err());
+        assert!(encoding::decode::<Block>(short).is_err());
+    }
+}
+
+/// Behind a genuinely signed header, a body's length prefixes cannot make the
+/// node reserve more than one transaction's claim: a transaction whose chain id
+/// claims 6 MiB in five bytes is refused at the 5 MiB claim (the whole block's
+/// decode, within 64 MiB, would zero-fill the 6 MiB first, then find the bytes
+/// missing), and
+/// a transaction count beyond the bytes left is refused before anything is
+/// reserved.
+#[test]
+fn a_block_body_cannot_claim_more_memory_than_a_transaction() {
+    let (part, _set) = proposal();
+    let header = encoding::encode(&parts::check_body(&part).unwrap().header);
+    let mut hostile = header.clone();
+    hostile.push(1); // one transaction
+    hostile.push(0xfc);
+    hostile.extend_from_slice(&(6u32 << 20).to_le_bytes());
+    let refused = parts::decode_block(&hostile).unwrap_err();
+    assert!(refused.to_string().contains("LimitExceeded"), "{refused}");
+    let whole = encoding::decode::<Block>(&hostile).unwrap_err();
+    assert!(!whole.to_string().contains("LimitExceeded"), "{whole}");
+
+    let mut counted = header;
+    counted.push(0xfc);
+    counted.extend_from_slice(&1_000_000u32.to_le_bytes());
+    counted.extend_from_slice(&[0; 100]);
+    let refused = parts::decode_block(&counted).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("transaction count 1000000 exceeds its 100 remaining bytes"),
+        "{refused}"
     );
 }

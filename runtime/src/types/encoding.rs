@@ -18,8 +18,9 @@
 //! A decoded sequence or string first reserves what its length prefix claims
 //! (strings and bytes zero-filled), within the limit on what a decode may claim
 //! in memory: 64 MiB for [`decode`]. Input from strangers is decoded within a
-//! limit sized to it ([`decode_within`]: a transaction, a part's header) or
-//! read without reserving (a gossiped batch, [`decode_borrowed`]).
+//! limit sized to it ([`decode_within`]: a transaction, a part's header; a
+//! block one transaction at a time, [`decode_counted`]) or read without
+//! reserving (a gossiped batch, [`decode_borrowed`]).
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -86,8 +87,9 @@ pub fn decode_within<const MAX: usize, T: bincode::Decode<()>>(
 }
 
 /// The value at the start of `bytes` and how many bytes it took, with what its
-/// decode may claim limited to `MAX` bytes.
-fn decode_counted<const MAX: usize, T: bincode::Decode<()>>(
+/// decode may claim limited to `MAX` bytes: for reading a sequence of values
+/// one at a time, each within its own claim (a block's transactions).
+pub fn decode_counted<const MAX: usize, T: bincode::Decode<()>>(
     bytes: &[u8],
 ) -> Result<(T, usize), DecodeError> {
     let config = bincode::config::standard().with_limit::<MAX>();
