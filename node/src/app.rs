@@ -12,7 +12,7 @@ use tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::execute::{begin_block, record_tip};
-use tamga_runtime::limits::TX_BYTES_MAX;
+use tamga_runtime::limits::{BLOCK_TXS_MAX, TX_BYTES_MAX};
 use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
@@ -144,7 +144,7 @@ impl App {
         vm: Arc<Vm>,
         vault: crate::vault::Vault,
     ) -> Self {
-        assert!(block_txs_max > 0 && block_txs_max <= tamga_runtime::limits::BLOCK_TXS_MAX);
+        assert!(block_txs_max > 0 && block_txs_max <= BLOCK_TXS_MAX);
         let (notices, _) = broadcast::channel(256);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         metrics.set_height(tip.height);
@@ -431,10 +431,13 @@ impl App {
                 got: header.time_ms,
             });
         }
-        if block.txs.len() > self.block_txs_max {
+        // The protocol's bound, not this node's `block_txs_max` (which only
+        // sizes the blocks it builds): validity must not depend on one node's
+        // configuration, or a validator set lower would vote against honest blocks.
+        if block.txs.len() > BLOCK_TXS_MAX {
             return Err(BlockError::TooManyTxs {
                 got: block.txs.len(),
-                max: self.block_txs_max,
+                max: BLOCK_TXS_MAX,
             });
         }
         // First, before any signature check: the header must commit to exactly

@@ -15,6 +15,11 @@ use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
 use tamga_runtime::Genesis;
 
 pub(crate) fn open_app(dir: &std::path::Path) -> App {
+    open_app_building(dir, 100)
+}
+
+/// [`open_app`] building blocks of at most `block_txs_max` transactions.
+fn open_app_building(dir: &std::path::Path, block_txs_max: usize) -> App {
     let genesis = dev_genesis().unwrap();
     let storage = Storage::open(dir, &crate::storage::CacheBudget::DEFAULT).unwrap();
     let tip = storage
@@ -34,7 +39,7 @@ pub(crate) fn open_app(dir: &std::path::Path) -> App {
         genesis.chain_id,
         Mempool::new(limits),
         tip,
-        100,
+        block_txs_max,
         Arc::new(Vm::new().unwrap()),
         crate::vault::Vault::open(dir.join("vault")).unwrap(),
     )
@@ -221,6 +226,31 @@ fn a_committed_block_replays_on_another_node_and_tampering_is_refused() {
     let commit = a.storage.commit(1).unwrap().unwrap();
     let tip_b = b.commit_block(executed, commit, vec![]).unwrap();
     assert_eq!(tip_b, tip, "both nodes agree on hash and state root");
+}
+
+/// A block's size is judged by the protocol's bound, not by the validator's own
+/// `block_txs_max` (which only sizes what it builds): a node building blocks
+/// of one transaction executes another's block of two, and refuses a block
+/// one transaction over `BLOCK_TXS_MAX` before checking anything in it.
+#[test]
+fn a_block_is_sized_by_the_protocol_not_by_the_validators_own_setting() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = open_app(dir_a.path());
+    let b = open_app_building(dir_b.path(), 1);
+    admit_registration(&a, 0);
+    admit_registration(&a, 1);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let block = a.storage.block(1).unwrap().unwrap();
+    assert_eq!(block.txs.len(), 2);
+    let mut over = block.clone();
+    over.txs = vec![block.txs[0].clone(); BLOCK_TXS_MAX + 1];
+    let refused = b.execute_block(over).map(|_| ()).unwrap_err();
+    assert!(
+        matches!(refused, BlockError::TooManyTxs { got, max }
+            if got == BLOCK_TXS_MAX + 1 && max == BLOCK_TXS_MAX),
+        "{refused}"
+    );
+    b.execute_block(block).unwrap();
 }
 
 #[test]

@@ -91,6 +91,9 @@ pub struct RpcConfig {
 #[serde(deny_unknown_fields)]
 pub struct BlockConfig {
     pub block_time_ms: u64,
+    /// Transactions in a block this node builds (1..=`BLOCK_TXS_MAX`). Blocks
+    /// from other proposers are judged by the protocol's `BLOCK_TXS_MAX`, not by
+    /// this setting: validity cannot depend on one node's configuration.
     pub block_txs_max: usize,
 }
 
