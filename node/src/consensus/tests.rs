@@ -419,9 +419,8 @@ fn a_block_decodes_one_transaction_at_a_time_as_a_whole() {
 /// node reserve more than one transaction's claim: a transaction whose chain id
 /// claims 6 MiB in five bytes is refused at the 5 MiB claim (the whole block's
 /// decode, within 64 MiB, would zero-fill the 6 MiB first, then find the bytes
-/// missing), and
-/// a transaction count beyond the bytes left is refused before anything is
-/// reserved.
+/// missing), and a transaction count beyond the bytes left is refused before
+/// anything is reserved.
 #[test]
 fn a_block_body_cannot_claim_more_memory_than_a_transaction() {
     let (part, _set) = proposal();
