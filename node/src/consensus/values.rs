@@ -19,10 +19,17 @@ use arc_malachitebft_core_consensus::ProposedValue;
 use arc_malachitebft_core_types::Round;
 use std::collections::BTreeMap;
 use tamga_runtime::limits::BLOCK_BYTES_MAX;
+use tamga_runtime::validators::VALIDATOR_SET_DELAY;
 use tamga_runtime::{Hash32, TxError};
 
-/// Future heights whose parts are kept until this node reaches them.
-pub const HEIGHTS_AHEAD_MAX: u64 = 4;
+/// Future heights whose parts are kept until this node reaches them. A part's
+/// sender is checked against the validator set of its height, read from this
+/// node's committed state; a set change committed at the next height takes effect
+/// [`VALIDATOR_SET_DELAY`] heights after it, so only the heights before that are
+/// known for sure. Further ahead, a genuine part of a new set would be dropped as
+/// a stranger's (and the node would reach that height without its proposal).
+pub const HEIGHTS_AHEAD_MAX: u64 = VALIDATOR_SET_DELAY - 1;
+const _: () = assert!(HEIGHTS_AHEAD_MAX >= 1 && HEIGHTS_AHEAD_MAX < VALIDATOR_SET_DELAY);
 /// Rounds ahead of the current one whose parts are accepted (a part for a round
 /// this node has not reached yet arrives when others time out sooner).
 pub const ROUNDS_AHEAD_MAX: u32 = 8;
