@@ -225,6 +225,31 @@ fn proposal(
     }
 }
 
+/// Keeps a genuine part's block (its proposer signed it, its body hashes to
+/// its header) in the proposal store, synced, and only then runs
+/// [`check_header`]. The store comes first because consensus may decide a
+/// block this node refuses — its clock may lag the others' and put the
+/// block's time too far ahead — and the node then commits it from the store
+/// ([`super::host::Host::reexecute`]) rather than restart to fetch it.
+/// `keep: false` skips the store (a block this node already kept).
+pub fn keep_then_check_header(
+    app: &App,
+    part: &ProposalPart,
+    block: &Block,
+    id: BlockId,
+    keep: bool,
+) -> Result<(), PartError> {
+    if keep {
+        app.storage
+            .save_proposal(part.height.0, &Hash32(id.0), &part.block)
+            .map_err(|e| PartError::Local {
+                id,
+                error: Box::new(BlockError::Storage(e)),
+            })?;
+    }
+    check_header(app, part, block, id)
+}
+
 /// The checks on a live proposal's header that need no execution: header and
 /// part agree on the height, the block was built by this round's proposer (or,
 /// re-proposed under a proof-of-lock round, by a validator), and its time is not

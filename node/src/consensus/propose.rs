@@ -1,8 +1,9 @@
 //! Proposals in and out. In: every received part passes the intake's cheap
 //! checks (height window, round bound, replay), must come from the proposer of
 //! its (height, round) with that proposer's signature over its header's hash —
-//! all before its transactions are decoded — and only then is its block executed
-//! and kept (synced to the proposal store before consensus hears of it). Out:
+//! all before its transactions are decoded — and only then is its block kept
+//! (synced to the proposal store before any verdict, so a block consensus decides
+//! against this node's vote can still be committed from it), judged and executed. Out:
 //! this node's own block for a round, built once, stored before it is signed, and
 //! the very same block again if asked after a restart.
 
@@ -97,7 +98,12 @@ impl Host {
         let (height, round, pol) = (part.height, part.round, part.pol_round);
         let proposer = part.proposer;
         let value = |validity| proposed((height, round, pol), proposer, id, validity);
-        match parts::check_header(&self.app, &part, &block, id) {
+        #[cfg(feature = "test-faults")]
+        let forget = self.faults.forget_accepted_blocks;
+        #[cfg(not(feature = "test-faults"))]
+        let forget = false;
+        let keep = !forget && self.values.get(height, &id).is_none();
+        match parts::keep_then_check_header(&self.app, &part, &block, id, keep) {
             Ok(()) => {}
             Err(PartError::Local { error, .. }) => {
                 return Err(eyre::eyre!(
@@ -130,20 +136,9 @@ impl Host {
                 ));
             }
         };
-        let bytes = candidate
-            .part
-            .as_ref()
-            .map(|p| p.block.as_slice())
-            .unwrap_or_default();
-        #[cfg(feature = "test-faults")]
-        let forget = self.faults.forget_accepted_blocks;
-        #[cfg(not(feature = "test-faults"))]
-        let forget = false;
         if !forget {
-            // Durable before consensus hears of it: its WAL may decide it after a crash.
-            self.app
-                .storage
-                .save_proposal(height.0, &Hash32(id.0), bytes)?;
+            // Its block is already durable (kept before the header check): the
+            // WAL may decide it after a crash.
             self.values.insert(height, candidate, false);
         }
         self.values.note_proposed(value(Validity::Valid));

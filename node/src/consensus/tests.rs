@@ -150,7 +150,7 @@ fn check(part: ProposalPart, set: &ValidatorSet) -> Result<(), PartError> {
     let voter = open_app(dir.path());
     let id = parts::check_sender(&voter.chain_id, set, &part)?;
     let block = parts::check_body(&part)?;
-    parts::check_header(&voter, &part, &block, id)?;
+    parts::keep_then_check_header(&voter, &part, &block, id, true)?;
     parts::execute(&voter, part, block, id).map(|_| ())
 }
 
@@ -213,7 +213,7 @@ fn a_cosignature_added_or_stripped_in_transit_is_refused() {
 }
 
 #[test]
-fn a_block_time_ahead_of_the_clock_is_refused() {
+fn a_block_time_ahead_of_the_clock_is_refused_but_kept() {
     let dir = tempfile::tempdir().unwrap();
     let proposer = open_app(dir.path());
     let key = dev_key("validator");
@@ -222,13 +222,28 @@ fn a_block_time_ahead_of_the_clock_is_refused() {
     let signer = KeySigner::new(key.clone(), proposer.chain_id.as_str().into(), None);
     let at = (Height(1), Round::ZERO, Round::Nil);
     let (candidate, _) = parts::sign(built, dropped, at, &signer).unwrap();
-    let refused = check(candidate.part.unwrap(), &dev_set())
-        .unwrap_err()
-        .to_string();
+    let part = candidate.part.unwrap();
+    let refused = check(part.clone(), &dev_set()).unwrap_err().to_string();
     assert!(
         refused.contains("ahead of this validator's clock"),
         "{refused}"
     );
+    // Refused, yet kept: the others' clocks may accept it, and if it is decided
+    // this node commits it from its proposal store instead of restarting.
+    let dir = tempfile::tempdir().unwrap();
+    let voter = open_app(dir.path());
+    let id = parts::check_sender(&voter.chain_id, &dev_set(), &part).unwrap();
+    let block = parts::check_body(&part).unwrap();
+    let verdict = parts::keep_then_check_header(&voter, &part, &block, id, true);
+    assert!(matches!(verdict, Err(PartError::Refused { .. })));
+    let kept = voter
+        .storage
+        .proposal(1, &tamga_runtime::Hash32(id.0))
+        .unwrap();
+    let kept = parts::decode_block(&kept.expect("the refused block is kept")).unwrap();
+    voter
+        .execute_block(kept)
+        .expect("a decided block executes without the clock check");
 }
 
 fn set_of(powers: &[u64]) -> ValidatorSet {
