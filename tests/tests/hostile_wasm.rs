@@ -136,7 +136,7 @@ fn hostile_modules_get_clear_errors_and_the_node_goes_on() {
 
     let recursion = instance_of(&node, &module(r#"(func $f (export "call") (call $f))"#));
     let error = call(&node, recursion).unwrap_err();
-    assert_eq!(reason(&error), "contract.trap");
+    assert_eq!(reason(&error), "contract.stack_exhausted");
     assert!(error.rpc().unwrap().message.contains("stack"), "{error}");
     assert_unaffected(&node);
 

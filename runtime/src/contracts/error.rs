@@ -59,6 +59,10 @@ pub enum ContractError {
     Trap(String),
     #[error("contract aborted: {0}")]
     Aborted(String),
+    #[error(
+        "contract call stack exhausted: its frames held more than {max} slots (the sandbox's stack limit, counted the same on every node)"
+    )]
+    StackExhausted { max: u32 },
     #[error("contract ran out of fuel (limit {0} per call)")]
     OutOfFuel(u64),
     #[error("the block's contract fuel budget ({max}) is spent; the transaction waits for a later block")]
@@ -100,6 +104,7 @@ impl ContractError {
             HoldingsLeft { .. } => "contract.holdings_left",
             Trap(_) => "contract.trap",
             Aborted(_) => "contract.aborted",
+            StackExhausted { .. } => "contract.stack_exhausted",
             OutOfFuel(_) => "contract.out_of_fuel",
             BlockFuelExhausted { .. } => "contract.block_fuel_exhausted",
             NodeLocal(_) => "node.local_failure",

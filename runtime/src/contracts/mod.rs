@@ -10,10 +10,14 @@ mod arbitration;
 mod custody;
 mod error;
 #[cfg(feature = "execution")]
+mod instrument;
+#[cfg(feature = "execution")]
 pub mod lifecycle;
 mod model;
 #[cfg(feature = "execution")]
 pub mod vm;
+#[cfg(feature = "execution")]
+pub mod wasm_check;
 
 #[cfg(feature = "execution")]
 pub use custody::query;
@@ -112,5 +116,7 @@ fn load_instance(state: &Overlay, id: &Hash32) -> Result<Instance, ApplyError> {
         .ok_or(ContractError::InstanceNotFound(*id))?)
 }
 
+#[cfg(test)]
+mod meter_tests;
 #[cfg(test)]
 mod vm_tests;

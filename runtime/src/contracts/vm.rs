@@ -12,13 +12,15 @@
 
 use super::abi::{self, HostError, HostState};
 use super::error::ContractError;
+use super::instrument;
 use super::model::Direction;
+use super::wasm_check::{self, WasmFeatures};
 use crate::types::{Hash32, SubjectId};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Condvar, Mutex};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    Config, Engine, Instance, InstanceAllocationStrategy, InstancePre, Linker, Module,
     PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
 };
 
@@ -28,8 +30,13 @@ pub mod limits {
     pub const FUEL_PER_CALL: u64 = 20_000_000;
     /// Linear memory one instance may grow to.
     pub const MEMORY_BYTES_MAX: usize = 16 * 1024 * 1024;
-    /// Wasm stack per call.
-    pub const STACK_BYTES_MAX: usize = 512 * 1024;
+    /// Stack slots (8 bytes of values each) one call's frames may hold at once,
+    /// counted by the module's own code (`instrument.rs`), the same on every
+    /// machine: about 128 KiB of values.
+    pub const STACK_SLOTS_MAX: u32 = 16_384;
+    /// Slots every frame takes besides its values: return address, frame
+    /// pointer, saved registers.
+    pub const FRAME_BASE_SLOTS: u32 = 8;
     /// Deployed module size.
     pub const MODULE_BYTES_MAX: usize = 256 * 1024;
     pub const FUNCTIONS_MAX: u32 = 4_096;
@@ -96,6 +103,10 @@ impl BlockFuel {
     }
 }
 
+/// Native stack wasm code may use: eight times what [`limits::STACK_SLOTS_MAX`]
+/// lets a call's frames hold, so the counted limit is always met first; within
+/// the 2 MiB every Rust thread has, with room for the host's own frames.
+const NATIVE_STACK_BYTES: usize = 1024 * 1024;
 /// Instances the pool keeps ready; also the number of concurrent calls.
 const POOLED_INSTANCES: u32 = 16;
 /// Linked modules kept compiled in memory.
@@ -166,7 +177,8 @@ impl Drop for Slot<'_> {
 }
 
 /// Where compiled modules persist between runs, keyed by the engine's
-/// compatibility hash and the code hash. The node keeps them on disk; the runtime
+/// compatibility hash, the stack meter's version and the code hash (hex digits
+/// and `-`: safe as a file name). The node keeps them on disk; the runtime
 /// itself does no I/O.
 pub trait PrecompiledStore: Send + Sync {
     fn load(&self, key: &str) -> Option<Vec<u8>>;
@@ -190,19 +202,19 @@ impl std::fmt::Debug for Vm {
     }
 }
 
-/// Threads need wasmtime's `threads` feature, which this build does not include, so
-/// shared memories cannot be enabled at all; likewise compilation runs on the
-/// calling thread (no `parallel-compilation` feature).
-fn engine_config() -> Config {
+/// The engine accepts exactly the protocol's Wasm features
+/// ([`wasm_check::FEATURES`]), so a module that passed the deterministic check
+/// fails to compile only for this node's own reasons. Threads need wasmtime's
+/// `threads` feature, which this build does not include; compilation runs on
+/// the calling thread (no `parallel-compilation` feature).
+pub(super) fn engine_config() -> Config {
     let mut config = Config::new();
     config
+        .wasm_features(WasmFeatures::all().difference(wasm_check::FEATURES), false)
+        .wasm_features(wasm_check::FEATURES, true)
         .consume_fuel(true)
         .cranelift_nan_canonicalization(true)
-        .wasm_relaxed_simd(false)
-        .wasm_simd(false)
-        .wasm_multi_memory(false)
-        .wasm_memory64(false)
-        .max_wasm_stack(limits::STACK_BYTES_MAX);
+        .max_wasm_stack(NATIVE_STACK_BYTES);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(POOLED_INSTANCES)
         .total_memories(POOLED_INSTANCES)
@@ -215,7 +227,12 @@ fn engine_config() -> Config {
 
 impl Vm {
     pub fn new() -> Result<Vm, String> {
-        let engine = Engine::new(&engine_config()).map_err(|e| format!("wasm engine: {e}"))?;
+        Vm::with_engine_config(&engine_config())
+    }
+
+    /// A sandbox on an engine configured otherwise (tests: a small native stack).
+    pub(super) fn with_engine_config(config: &Config) -> Result<Vm, String> {
+        let engine = Engine::new(config).map_err(|e| format!("wasm engine: {e}"))?;
         let mut linker = Linker::new(&engine);
         abi::link(&mut linker).map_err(|e| format!("linking tamga_v1: {e}"))?;
         let cache = Mutex::new(Cache {
@@ -248,6 +265,19 @@ impl Vm {
         self
     }
 
+    /// Where a module's compiled code is kept: engine, meters and code.
+    fn precompiled_key(&self, code_hash: &Hash32) -> String {
+        let meter = instrument::VERSION;
+        format!("{}-{meter:08x}-{code_hash}", self.compatibility)
+    }
+
+    /// Compiles `code`, which passed [`wasm_check::check`] as `checked`, with
+    /// the meters written in. A failure here is this node's (see [`Vm::validate`]).
+    fn compile(&self, code: &[u8], checked: &wasm_check::Checked) -> Result<Module, String> {
+        let metered = instrument::instrument(code, checked)?;
+        Module::new(&self.engine, &metered).map_err(|e| format!("{e:#}"))
+    }
+
     /// A compiled module: from the precompiled store if it has one for this engine,
     /// else compiled from the code and saved there.
     fn module(
@@ -255,7 +285,7 @@ impl Vm {
         code_hash: &Hash32,
         code: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Result<Module, ContractError> {
-        let key = format!("{}-{code_hash}", self.compatibility);
+        let key = self.precompiled_key(code_hash);
         if let Some(bytes) = self.precompiled.as_ref().and_then(|store| store.load(&key)) {
             // SAFETY: the bytes were produced by `Module::serialize` on an engine with
             // the same compatibility hash (it is in the key) and kept in the node's own
@@ -267,46 +297,40 @@ impl Vm {
         let bytes = code().ok_or_else(|| {
             ContractError::InvalidModule(format!("code {code_hash} missing from state"))
         })?;
-        let module = Module::new(&self.engine, &bytes)
-            .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
+        let checked = wasm_check::check(&bytes)?;
+        let module = self
+            .compile(&bytes, &checked)
+            .map_err(ContractError::InvalidModule)?;
         if let (Some(store), Ok(compiled)) = (self.precompiled.as_ref(), module.serialize()) {
             store.save(&key, &compiled);
         }
         Ok(module)
     }
 
-    /// Deploy-time validation: size, counts and compile-cost bounds read from the
-    /// bytes before anything is compiled, then a compile and link, imports only
-    /// from `tamga_v1`, and exported `memory` and `call`. A module that passes is
-    /// kept in the memory cache (the first call does not compile it again); none
-    /// is written to disk here, so refused deployments leave nothing behind. The
-    /// caller charges the compile's fuel ([`deploy_fuel`]) first.
+    /// Deploy-time validation. The verdict comes from [`wasm_check::check`]
+    /// (bounds, validation against the protocol's features, exports), the same
+    /// on every validator. Then it is compiled with the meters, which can fail
+    /// only for this node's reasons (memory, a W^X policy): that is
+    /// [`ContractError::NodeLocal`], never a refusal. Last, its imports are
+    /// linked against `tamga_v1`, whose names and types this release fixes: an
+    /// import it does not define is a refusal, the same on every node. A
+    /// module that passes is kept in the memory cache (the first call does not
+    /// compile it again); none is written to disk here, so refused deployments
+    /// leave nothing behind. The caller charges the compile's fuel
+    /// ([`deploy_fuel`]) first.
     pub fn validate(&self, code_hash: &Hash32, code: &[u8]) -> Result<(), ContractError> {
-        let invalid = |why: String| ContractError::InvalidModule(why);
-        if code.len() > limits::MODULE_BYTES_MAX {
-            return Err(invalid(format!(
-                "{} bytes; the limit is {}",
-                code.len(),
-                limits::MODULE_BYTES_MAX
-            )));
+        let checked = wasm_check::check(code)?;
+        if self.cache().modules.contains_key(code_hash) {
+            return Ok(());
         }
-        check_shape(code)?;
-        let cached = self.cache().modules.get(code_hash).cloned();
-        let pre = match cached {
-            Some(pre) => pre,
-            None => {
-                let module =
-                    Module::new(&self.engine, code).map_err(|e| invalid(format!("{e:#}")))?;
-                self.linker
-                    .instantiate_pre(&module)
-                    .map_err(|e| invalid(format!("{e:#}")))?
-            }
+        let local = |why: String| {
+            ContractError::NodeLocal(format!("compiling a checked module {code_hash}: {why}"))
         };
-        for export in ["memory", "call"] {
-            if pre.module().get_export(export).is_none() {
-                return Err(invalid(format!("missing export {export:?}")));
-            }
-        }
+        let module = self.compile(code, &checked).map_err(local)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
         self.keep(code_hash, pre, true);
         Ok(())
     }
@@ -329,7 +353,7 @@ impl Vm {
         if let Some((pre, unsaved)) = hit {
             if let (true, Some(store)) = (unsaved, self.precompiled.as_ref()) {
                 if let Ok(compiled) = pre.module().serialize() {
-                    store.save(&format!("{}-{code_hash}", self.compatibility), &compiled);
+                    store.save(&self.precompiled_key(code_hash), &compiled);
                 }
             }
             return Ok(pre);
@@ -378,8 +402,10 @@ impl Vm {
 
     /// Runs `export` (`() -> ()`) in a fresh store with at most
     /// [`limits::FUEL_PER_CALL`] fuel, or what is left of the block's `fuel` if
-    /// less, and spends what it burned (also when it fails). A missing optional
-    /// hook (`init`, `on_deposit`) is a successful no-op; any other missing export
+    /// less, and spends what it burned (also when it fails). wasmtime charges
+    /// bulk instructions (`memory.fill`, `table.copy`, ...) per unit of their
+    /// length, so their fuel bounds their work too. A missing optional hook
+    /// (`init`, `on_deposit`) is a successful no-op; any other missing export
     /// fails.
     pub fn invoke(
         &self,
@@ -431,7 +457,8 @@ pub fn deploy_fuel(code: &[u8]) -> u64 {
     (code.len() as u64).saturating_mul(limits::DEPLOY_FUEL_PER_BYTE)
 }
 
-/// Instantiates and runs `export`; a missing optional hook does nothing.
+/// Instantiates and runs `export`; a missing optional hook does nothing. A
+/// trap while the stack meter's count is past its limit is that limit.
 fn run_export(
     pre: &InstancePre<HostState>,
     store: &mut Store<HostState>,
@@ -440,6 +467,28 @@ fn run_export(
     let instance = pre
         .instantiate(&mut *store)
         .map_err(|e| classify(e, store))?;
+    let slots = instance
+        .get_global(&mut *store, instrument::DEPTH_EXPORT)
+        .ok_or_else(|| {
+            ContractError::NodeLocal("a compiled module without its stack meter".into())
+        })?;
+    let result = call_export(&instance, store, export);
+    let used = slots.get(&mut *store).i32().unwrap_or(0);
+    match result {
+        Err(ContractError::Trap(_)) if used > limits::STACK_SLOTS_MAX as i32 => {
+            Err(ContractError::StackExhausted {
+                max: limits::STACK_SLOTS_MAX,
+            })
+        }
+        result => result,
+    }
+}
+
+fn call_export(
+    instance: &Instance,
+    store: &mut Store<HostState>,
+    export: &str,
+) -> Result<(), ContractError> {
     let Some(func) = instance.get_func(&mut *store, export) else {
         return match export {
             "init" | "on_deposit" => Ok(()),
@@ -456,97 +505,23 @@ fn run_export(
 
 /// Maps a failed instantiation or call to the rule it broke. Traps and host
 /// refusals are the contract's doing, the same on every node; anything else (no
-/// memory to map, say) is this node's trouble and never a verdict.
+/// memory to map, say) is this node's trouble and never a verdict. So is the
+/// native stack running out: the counted stack ([`limits::STACK_SLOTS_MAX`])
+/// is met long before it on every machine, so reaching it means this node's
+/// compiled code uses more than the margin allows.
 fn classify(error: wasmtime::Error, store: &Store<HostState>) -> ContractError {
     if let Some(host) = error.downcast_ref::<HostError>() {
         return host.clone().into();
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => ContractError::OutOfFuel(limits::FUEL_PER_CALL),
+        Some(Trap::StackOverflow) => ContractError::NodeLocal(format!(
+            "the native stack ran out before the counted limit: {error:#}"
+        )),
         Some(trap) => ContractError::Trap(trap.to_string()),
         None if store.data().aborted.is_some() => {
             ContractError::Aborted(store.data().aborted.clone().unwrap_or_default())
         }
         None => ContractError::NodeLocal(format!("{error:#}")),
     }
-}
-
-/// Reads the module's sections before anything is compiled: function and import
-/// counts, each body's size and locals (what compile work grows with), and the
-/// initial memory and table sizes (so a valid module always instantiates).
-fn check_shape(code: &[u8]) -> Result<(), ContractError> {
-    let invalid = |why: String| ContractError::InvalidModule(why);
-    let (mut functions, mut imports) = (0u32, 0u32);
-    for payload in wasmparser::Parser::new(0).parse_all(code) {
-        match payload.map_err(|e| invalid(e.to_string()))? {
-            wasmparser::Payload::FunctionSection(section) => {
-                functions = functions.saturating_add(section.count())
-            }
-            wasmparser::Payload::ImportSection(section) => {
-                imports = imports.saturating_add(section.count())
-            }
-            wasmparser::Payload::CodeSectionEntry(body) => check_body(&body)?,
-            wasmparser::Payload::MemorySection(section) => {
-                for memory in section {
-                    let memory = memory.map_err(|e| invalid(e.to_string()))?;
-                    if memory.initial > limits::MEMORY_PAGES_MAX {
-                        return Err(invalid(format!(
-                            "initial memory of {} pages; the limit is {}",
-                            memory.initial,
-                            limits::MEMORY_PAGES_MAX
-                        )));
-                    }
-                }
-            }
-            wasmparser::Payload::TableSection(section) => {
-                for table in section {
-                    let table = table.map_err(|e| invalid(e.to_string()))?;
-                    if table.ty.initial > limits::TABLE_ELEMENTS_MAX as u64 {
-                        return Err(invalid(format!(
-                            "initial table of {} elements; the limit is {}",
-                            table.ty.initial,
-                            limits::TABLE_ELEMENTS_MAX
-                        )));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let counted = [
-        ("functions", functions, limits::FUNCTIONS_MAX),
-        ("imports", imports, limits::IMPORTS_MAX),
-    ];
-    for (what, count, max) in counted {
-        if count > max {
-            return Err(invalid(format!("{count} {what}; the limit is {max}")));
-        }
-    }
-    Ok(())
-}
-
-fn check_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), ContractError> {
-    let invalid = |why: String| ContractError::InvalidModule(why);
-    let bytes = body.range().len();
-    if bytes > limits::FUNCTION_BODY_BYTES_MAX {
-        return Err(invalid(format!(
-            "a function body of {bytes} bytes; the limit is {}",
-            limits::FUNCTION_BODY_BYTES_MAX
-        )));
-    }
-    let mut locals = 0u32;
-    let reader = body
-        .get_locals_reader()
-        .map_err(|e| invalid(e.to_string()))?;
-    for entry in reader {
-        let (count, _) = entry.map_err(|e| invalid(e.to_string()))?;
-        locals = locals.saturating_add(count);
-        if locals > limits::LOCALS_PER_FUNCTION_MAX {
-            return Err(invalid(format!(
-                "a function with more than {} locals",
-                limits::LOCALS_PER_FUNCTION_MAX
-            )));
-        }
-    }
-    Ok(())
 }
