@@ -15,24 +15,58 @@
 //! (no index moves) and exported under a [`RESERVED_EXPORT_PREFIX`] name so
 //! the host can tell the meter's trap from the contract's own.
 
+use super::error::ContractError;
 use super::vm::limits;
-use super::wasm_check::{Checked, Frame, RESERVED_EXPORT_PREFIX};
+use super::wasm_check::{self, Checked, Frame, RESERVED_EXPORT_PREFIX};
 use wasm_encoder::reencode::{utils, Error, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, GlobalSection,
     GlobalType, Instruction, SectionId, TypeSection, ValType,
 };
-use wasmparser::{FuncType, Operator, Parser, Payload, TypeRef};
+use wasmparser::{FuncType, Operator, Parser, Payload, TypeRef, Validator, WasmFeatures};
 
-/// Part of the precompiled-module key: a change to the meter never loads
-/// code compiled with the old one.
-pub const VERSION: u32 = 1;
+/// Part of the precompiled-module key, with the limits compiled into the
+/// code: a change to the meter or its limits never loads code compiled with
+/// the old ones.
+pub const VERSION: u32 = 2;
+
+/// The rewrite knows blocks, loops and ifs as the only constructs that open a
+/// label, and `return` as the only way out besides branches and the end:
+/// exceptions (`try_table`), tail calls (`return_call`), typed function
+/// references (`return_call_ref`) and stack switching would add others.
+const _: () = assert!(!wasm_check::FEATURES.intersects(
+    WasmFeatures::EXCEPTIONS
+        .union(WasmFeatures::LEGACY_EXCEPTIONS)
+        .union(WasmFeatures::TAIL_CALL)
+        .union(WasmFeatures::FUNCTION_REFERENCES)
+        .union(WasmFeatures::GC)
+        .union(WasmFeatures::STACK_SWITCHING)
+));
 /// The export of the depth global (`i32`, slots in use).
 pub const DEPTH_EXPORT: &str = "tamga:stack_slots";
 
-/// `code` (which passed [`super::wasm_check::check`] as `checked`) with the
-/// stack meter written in.
-pub fn instrument(code: &[u8], checked: &Checked) -> Result<Vec<u8>, String> {
+/// The code every validator compiles for a deployed `code`: checked
+/// ([`wasm_check::check`]), metered, and the metered module validated again.
+/// Each step is a function of the bytes alone, so a failure of any is the same
+/// refusal on every node; only compiling the result can fail for this node's
+/// own reasons. (Validating the output turns a fault of the meter itself on
+/// some unforeseen module into a refused deployment, not a module no node can
+/// compile.)
+pub fn prepare(code: &[u8]) -> Result<Vec<u8>, ContractError> {
+    let invalid = ContractError::InvalidModule;
+    let checked = wasm_check::check(code)?;
+    let metered = instrument(code, &checked).map_err(|e| invalid(format!("metering: {e}")))?;
+    Validator::new_with_features(wasm_check::FEATURES)
+        .validate_all(&metered)
+        .map_err(|e| invalid(format!("the metered module does not validate: {e}")))?;
+    Ok(metered)
+}
+
+/// `code` (which passed [`wasm_check::check`] as `checked`) with the stack
+/// meter written in. Custom sections (names, debug info) are left out: they do
+/// not change what runs, and a malformed name section would otherwise stop the
+/// rewrite.
+fn instrument(code: &[u8], checked: &Checked) -> Result<Vec<u8>, String> {
     let mut meters = Meters::scan(code, checked).map_err(|e| e.to_string())?;
     let mut module = wasm_encoder::Module::new();
     meters
@@ -161,6 +195,14 @@ fn rank(id: SectionId) -> u8 {
 
 impl Reencode for Meters<'_> {
     type Error = String;
+
+    fn parse_custom_section(
+        &mut self,
+        _module: &mut wasm_encoder::Module,
+        _section: wasmparser::CustomSectionReader<'_>,
+    ) -> Result<(), Error<String>> {
+        Ok(())
+    }
 
     fn parse_type_section(
         &mut self,

@@ -30,10 +30,10 @@ pub mod limits {
     pub const FUEL_PER_CALL: u64 = 20_000_000;
     /// Linear memory one instance may grow to.
     pub const MEMORY_BYTES_MAX: usize = 16 * 1024 * 1024;
-    /// Stack slots (8 bytes of values each) one call's frames may hold at once,
-    /// counted by the module's own code (`instrument.rs`), the same on every
-    /// machine: about 128 KiB of values.
-    pub const STACK_SLOTS_MAX: u32 = 16_384;
+    /// Stack slots (8 bytes each) one call's frames may hold at once, counted
+    /// by the module's own code (`instrument.rs`, [`super::wasm_check::Frame`]),
+    /// the same on every machine: 512 KiB.
+    pub const STACK_SLOTS_MAX: u32 = 65_536;
     /// Slots every frame takes besides its values: return address, frame
     /// pointer, saved registers.
     pub const FRAME_BASE_SLOTS: u32 = 8;
@@ -103,10 +103,11 @@ impl BlockFuel {
     }
 }
 
-/// Native stack wasm code may use: eight times what [`limits::STACK_SLOTS_MAX`]
-/// lets a call's frames hold, so the counted limit is always met first; within
-/// the 2 MiB every Rust thread has, with room for the host's own frames.
-const NATIVE_STACK_BYTES: usize = 1024 * 1024;
+/// Native stack wasm code may use: eight times the bytes of
+/// [`limits::STACK_SLOTS_MAX`] slots, so the counted limit is met first.
+const NATIVE_STACK_BYTES: usize = 8 * 8 * limits::STACK_SLOTS_MAX as usize;
+/// Native stack left for host functions above the deepest wasm frame.
+const HOST_STACK_BYTES: usize = 1024 * 1024;
 /// Instances the pool keeps ready; also the number of concurrent calls.
 const POOLED_INSTANCES: u32 = 16;
 /// Linked modules kept compiled in memory.
@@ -207,6 +208,11 @@ impl std::fmt::Debug for Vm {
 /// fails to compile only for this node's own reasons. Threads need wasmtime's
 /// `threads` feature, which this build does not include; compilation runs on
 /// the calling thread (no `parallel-compilation` feature).
+///
+/// Calls run on stacks the engine allocates (the `async` API, [`on_own_stack`]),
+/// not on the calling thread's: contracts run on tokio's threads, scoped
+/// admission threads and test threads alike, whose stacks this crate does not
+/// size, and a wasm stack deeper than its thread's would crash the process.
 pub(super) fn engine_config() -> Config {
     let mut config = Config::new();
     config
@@ -214,11 +220,13 @@ pub(super) fn engine_config() -> Config {
         .wasm_features(wasm_check::FEATURES, true)
         .consume_fuel(true)
         .cranelift_nan_canonicalization(true)
-        .max_wasm_stack(NATIVE_STACK_BYTES);
+        .max_wasm_stack(NATIVE_STACK_BYTES)
+        .async_stack_size(NATIVE_STACK_BYTES + HOST_STACK_BYTES);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(POOLED_INSTANCES)
         .total_memories(POOLED_INSTANCES)
         .total_tables(POOLED_INSTANCES)
+        .total_stacks(POOLED_INSTANCES)
         .max_memory_size(limits::MEMORY_BYTES_MAX)
         .table_elements(limits::TABLE_ELEMENTS_MAX);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -267,15 +275,21 @@ impl Vm {
 
     /// Where a module's compiled code is kept: engine, meters and code.
     fn precompiled_key(&self, code_hash: &Hash32) -> String {
-        let meter = instrument::VERSION;
-        format!("{}-{meter:08x}-{code_hash}", self.compatibility)
+        let meter = (
+            instrument::VERSION,
+            limits::STACK_SLOTS_MAX,
+            limits::FRAME_BASE_SLOTS,
+        );
+        format!(
+            "{}-{:04x}{:08x}{:04x}-{code_hash}",
+            self.compatibility, meter.0, meter.1, meter.2
+        )
     }
 
-    /// Compiles `code`, which passed [`wasm_check::check`] as `checked`, with
-    /// the meters written in. A failure here is this node's (see [`Vm::validate`]).
-    fn compile(&self, code: &[u8], checked: &wasm_check::Checked) -> Result<Module, String> {
-        let metered = instrument::instrument(code, checked)?;
-        Module::new(&self.engine, &metered).map_err(|e| format!("{e:#}"))
+    /// Compiles prepared code ([`instrument::prepare`]). A failure here is
+    /// this node's (see [`Vm::validate`]).
+    fn compile(&self, metered: &[u8]) -> Result<Module, String> {
+        Module::new(&self.engine, metered).map_err(|e| format!("{e:#}"))
     }
 
     /// A compiled module: from the precompiled store if it has one for this engine,
@@ -297,9 +311,9 @@ impl Vm {
         let bytes = code().ok_or_else(|| {
             ContractError::InvalidModule(format!("code {code_hash} missing from state"))
         })?;
-        let checked = wasm_check::check(&bytes)?;
+        let metered = instrument::prepare(&bytes)?;
         let module = self
-            .compile(&bytes, &checked)
+            .compile(&metered)
             .map_err(ContractError::InvalidModule)?;
         if let (Some(store), Ok(compiled)) = (self.precompiled.as_ref(), module.serialize()) {
             store.save(&key, &compiled);
@@ -307,9 +321,10 @@ impl Vm {
         Ok(module)
     }
 
-    /// Deploy-time validation. The verdict comes from [`wasm_check::check`]
-    /// (bounds, validation against the protocol's features, exports), the same
-    /// on every validator. Then it is compiled with the meters, which can fail
+    /// Deploy-time validation. The verdict comes from [`instrument::prepare`]
+    /// ([`wasm_check::check`]: bounds, validation against the protocol's
+    /// features, exports; then the stack meter written in and the result
+    /// validated), the same on every validator. Then it is compiled, which can fail
     /// only for this node's reasons (memory, a W^X policy): that is
     /// [`ContractError::NodeLocal`], never a refusal. Last, its imports are
     /// linked against `tamga_v1`, whose names and types this release fixes: an
@@ -319,14 +334,14 @@ impl Vm {
     /// leave nothing behind. The caller charges the compile's fuel
     /// ([`deploy_fuel`]) first.
     pub fn validate(&self, code_hash: &Hash32, code: &[u8]) -> Result<(), ContractError> {
-        let checked = wasm_check::check(code)?;
+        let metered = instrument::prepare(code)?;
         if self.cache().modules.contains_key(code_hash) {
             return Ok(());
         }
         let local = |why: String| {
             ContractError::NodeLocal(format!("compiling a checked module {code_hash}: {why}"))
         };
-        let module = self.compile(code, &checked).map_err(local)?;
+        let module = self.compile(&metered).map_err(local)?;
         let pre = self
             .linker
             .instantiate_pre(&module)
@@ -457,34 +472,53 @@ pub fn deploy_fuel(code: &[u8]) -> u64 {
     (code.len() as u64).saturating_mul(limits::DEPLOY_FUEL_PER_BYTE)
 }
 
-/// Instantiates and runs `export`; a missing optional hook does nothing. A
-/// trap while the stack meter's count is past its limit is that limit.
+/// Instantiates and runs `export` on a stack of the engine's; a missing
+/// optional hook does nothing. A trap while the stack meter's count is past
+/// its limit is that limit.
 fn run_export(
     pre: &InstancePre<HostState>,
     store: &mut Store<HostState>,
     export: &str,
 ) -> Result<(), ContractError> {
-    let instance = pre
-        .instantiate(&mut *store)
-        .map_err(|e| classify(e, store))?;
-    let slots = instance
-        .get_global(&mut *store, instrument::DEPTH_EXPORT)
-        .ok_or_else(|| {
-            ContractError::NodeLocal("a compiled module without its stack meter".into())
-        })?;
-    let result = call_export(&instance, store, export);
-    let used = slots.get(&mut *store).i32().unwrap_or(0);
-    match result {
-        Err(ContractError::Trap(_)) if used > limits::STACK_SLOTS_MAX as i32 => {
-            Err(ContractError::StackExhausted {
-                max: limits::STACK_SLOTS_MAX,
-            })
+    on_own_stack(async {
+        let instance = pre
+            .instantiate_async(&mut *store)
+            .await
+            .map_err(|e| classify(e, store))?;
+        let slots = instance
+            .get_global(&mut *store, instrument::DEPTH_EXPORT)
+            .ok_or_else(|| {
+                ContractError::NodeLocal("a compiled module without its stack meter".into())
+            })?;
+        let result = call_export(&instance, store, export).await;
+        let used = slots.get(&mut *store).i32().unwrap_or(0);
+        match result {
+            Err(ContractError::Trap(_)) if used > limits::STACK_SLOTS_MAX as i32 => {
+                Err(ContractError::StackExhausted {
+                    max: limits::STACK_SLOTS_MAX,
+                })
+            }
+            result => result,
         }
-        result => result,
+    })
+}
+
+/// Drives a call to the end on this thread. wasmtime runs the wasm inside on
+/// a fiber with a stack of [`NATIVE_STACK_BYTES`] + [`HOST_STACK_BYTES`]; no
+/// host function is async and fuel never yields, so the first poll finishes it.
+fn on_own_stack<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::yield_now();
     }
 }
 
-fn call_export(
+async fn call_export(
     instance: &Instance,
     store: &mut Store<HostState>,
     export: &str,
@@ -500,7 +534,9 @@ fn call_export(
     let func = func
         .typed::<(), ()>(&*store)
         .map_err(|e| ContractError::InvalidModule(format!("export {export:?}: {e}")))?;
-    func.call(&mut *store, ()).map_err(|e| classify(e, store))
+    func.call_async(&mut *store, ())
+        .await
+        .map_err(|e| classify(e, store))
 }
 
 /// Maps a failed instantiation or call to the rule it broke. Traps and host

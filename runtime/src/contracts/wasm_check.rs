@@ -41,10 +41,15 @@ pub const RESERVED_EXPORT_PREFIX: &str = "tamga:";
 /// One defined function, as the stack meter sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame {
-    /// Stack slots (8 bytes of values each) one activation takes: a fixed
+    /// Stack slots (8 bytes each) one activation may take: a fixed
     /// [`limits::FRAME_BASE_SLOTS`] for the return address and saved
-    /// registers, one per parameter and local, and the operand stack's
-    /// highest point.
+    /// registers, one per parameter and local, and one per value any
+    /// instruction of the body produces. Not the operand stack's highest
+    /// point: the compiler merges equal expressions and hoists them out of
+    /// loops, so a value may live far longer than on the Wasm stack, and each
+    /// value kept across a call takes a native spill slot of its own. Every
+    /// value having a slot of its own is the bound that holds whatever the
+    /// compiler does.
     pub slots: u32,
 }
 
@@ -106,11 +111,14 @@ fn measure(
         .read_locals(&mut body.get_binary_reader())
         .map_err(invalid)?;
     let mut operators = body.get_operators_reader().map_err(invalid)?;
-    let mut height_max = 0u32;
+    let mut values = 0u32;
     while !operators.eof() {
         let (operator, offset) = operators.read_with_offset().map_err(invalid)?;
+        let pushed = operator
+            .operator_arity(&validator.visitor(offset))
+            .map_or(1, |(_, results)| results);
+        values = values.saturating_add(pushed);
         validator.op(offset, &operator).map_err(invalid)?;
-        height_max = height_max.max(validator.operand_stack_height());
     }
     operators.finish().map_err(invalid)?;
     if validator.control_stack_height() != 0 {
@@ -118,7 +126,7 @@ fn measure(
     }
     let slots = limits::FRAME_BASE_SLOTS
         .saturating_add(validator.len_locals())
-        .saturating_add(height_max);
+        .saturating_add(values);
     Ok((Frame { slots }, validator.into_allocations()))
 }
 
