@@ -25,11 +25,6 @@ use wasm_encoder::{
 };
 use wasmparser::{FuncType, Operator, Parser, Payload, TypeRef, Validator, WasmFeatures};
 
-/// Part of the precompiled-module key, with the limits compiled into the
-/// code: a change to the meter or its limits never loads code compiled with
-/// the old ones.
-pub const VERSION: u32 = 2;
-
 /// The rewrite knows blocks, loops and ifs as the only constructs that open a
 /// label, and `return` as the only way out besides branches and the end:
 /// exceptions (`try_table`), tail calls (`return_call`), typed function

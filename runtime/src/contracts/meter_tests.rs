@@ -242,3 +242,76 @@ fn a_malformed_name_section_does_not_stop_a_deployment() {
     wasm_check::check(&code).unwrap();
     run(&Vm::new().unwrap(), &code, false).unwrap();
 }
+
+/// A call runs on a stack the engine allocates, not its thread's: the deepest
+/// recursion the counted limit allows runs on a thread with 128 KiB of stack
+/// (on the thread's own stack it would overflow it and abort the process).
+#[test]
+fn calls_run_on_the_engines_stack_not_the_threads() {
+    let code = recursion();
+    let deepest = (limits::STACK_SLOTS_MAX - 11) / 13 - 1;
+    let vm = Vm::new().unwrap();
+    vm.validate(&hash_of(&code), &code).unwrap();
+    let ran = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn_scoped(scope, || recurse(&vm, &code, deepest).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    ran.unwrap();
+}
+
+/// One function's frame is bounded at deploy: the frame that crosses the
+/// call's limit has its native stack before its count is checked.
+#[test]
+fn a_function_whose_frame_alone_passes_the_bound_is_refused() {
+    let chain = "i32.eqz ".repeat(limits::FRAME_SLOTS_MAX as usize);
+    let code = module(&format!(
+        r#"(func (export "call") i32.const 0 {chain} drop)"#
+    ));
+    let error = wasm_check::check(&code).unwrap_err().to_string();
+    assert!(error.contains("stack slots"), "{error}");
+}
+
+/// The largest module the check lets through in every dimension compiles
+/// and runs on the engine: what the pool bounds (tables, segments, globals,
+/// types, functions, imports, memory) can never fail a checked module on
+/// every node.
+#[test]
+fn the_largest_module_the_check_allows_compiles_and_runs() {
+    let imports: String = (0..limits::IMPORTS_MAX)
+        .map(|i| format!(r#"(import "tamga_v1" "input_len" (func $i{i} (result i32)))"#))
+        .collect();
+    // One type fewer than the limit: the imports' `[] -> [i32]` is the last.
+    let types: String = (1..limits::TYPES_MAX)
+        .map(|i| format!("(type $t{i} (func))"))
+        .collect();
+    let half = limits::SEGMENTS_MAX / 2;
+    let data: String = (0..half).map(|_| r#"(data "x")"#).collect();
+    let elems: String = (0..half).map(|_| "(elem func $f)").collect();
+    let globals: String = (0..limits::GLOBALS_MAX)
+        .map(|i| format!("(global $g{i} (mut i64) (i64.const {i}))"))
+        .collect();
+    let functions: String = (1..limits::FUNCTIONS_MAX).map(|_| "(func)").collect();
+    let code = wat::parse_str(format!(
+        r#"(module {imports} {types}
+             (memory (export "memory") {})
+             (table {} funcref)
+             {globals} {data} {elems}
+             (func $f (export "call") (drop (call $i0)))
+             {functions})"#,
+        limits::MEMORY_PAGES_MAX,
+        limits::TABLE_ELEMENTS_MAX
+    ))
+    .unwrap();
+    assert!(code.len() <= limits::MODULE_BYTES_MAX, "{}", code.len());
+    let vm = Vm::new().unwrap();
+    vm.validate(&hash_of(&code), &code)
+        .unwrap_or_else(|e| panic!("{e}"));
+    run(&vm, &code, false).unwrap();
+    let two_tables = module(r#"(table 1 funcref) (table 1 funcref) (func (export "call"))"#);
+    let error = wasm_check::check(&two_tables).unwrap_err().to_string();
+    assert!(error.contains("tables"), "{error}");
+}

@@ -37,6 +37,18 @@ pub mod limits {
     /// Slots every frame takes besides its values: return address, frame
     /// pointer, saved registers.
     pub const FRAME_BASE_SLOTS: u32 = 8;
+    /// Slots one function's frame may take (refused at deploy past it): the
+    /// frame that crosses [`STACK_SLOTS_MAX`] has taken its native stack
+    /// before its count is checked, so the native stack must hold both.
+    pub const FRAME_SLOTS_MAX: u32 = 32_768;
+    /// Defined tables, data segments, element segments, globals and types a
+    /// module may declare: the engine sizes each instance's context from them,
+    /// and a module past the pool's per-instance bounds would fail to compile
+    /// on every node. Well above what a compiler emits for a contract.
+    pub const TABLES_MAX: u32 = 1;
+    pub const SEGMENTS_MAX: u32 = 1_024;
+    pub const GLOBALS_MAX: u32 = 1_024;
+    pub const TYPES_MAX: u32 = 1_024;
     /// Deployed module size.
     pub const MODULE_BYTES_MAX: usize = 256 * 1024;
     pub const FUNCTIONS_MAX: u32 = 4_096;
@@ -103,9 +115,11 @@ impl BlockFuel {
     }
 }
 
-/// Native stack wasm code may use: eight times the bytes of
-/// [`limits::STACK_SLOTS_MAX`] slots, so the counted limit is met first.
-const NATIVE_STACK_BYTES: usize = 8 * 8 * limits::STACK_SLOTS_MAX as usize;
+/// Native stack wasm code may use: eight times the bytes of the slots the
+/// counted limit lets a call reach (the limit, plus the one frame that crosses
+/// it), so the counted limit is met first.
+const NATIVE_STACK_BYTES: usize =
+    8 * 8 * (limits::STACK_SLOTS_MAX as usize + limits::FRAME_SLOTS_MAX as usize);
 /// Native stack left for host functions above the deepest wasm frame.
 const HOST_STACK_BYTES: usize = 1024 * 1024;
 /// Instances the pool keeps ready; also the number of concurrent calls.
@@ -145,9 +159,10 @@ pub struct CallOutcome {
 struct Cache {
     modules: HashMap<Hash32, InstancePre<HostState>>,
     order: VecDeque<Hash32>,
-    /// Compiled at deploy validation, not yet written to the precompiled store:
-    /// written at the first call (a refused deployment is never called).
-    unsaved: std::collections::HashSet<Hash32>,
+    /// Compiled at deploy validation, not yet written to the precompiled store
+    /// (with the key to write them under): written at the first call (a
+    /// refused deployment is never called).
+    unsaved: HashMap<Hash32, String>,
 }
 
 /// Free instance slots: a call takes one before instantiating and gives it back
@@ -178,7 +193,7 @@ impl Drop for Slot<'_> {
 }
 
 /// Where compiled modules persist between runs, keyed by the engine's
-/// compatibility hash, the stack meter's version and the code hash (hex digits
+/// compatibility hash and the hash of the metered code compiled (hex digits
 /// and `-`: safe as a file name). The node keeps them on disk; the runtime
 /// itself does no I/O.
 pub trait PrecompiledStore: Send + Sync {
@@ -273,17 +288,11 @@ impl Vm {
         self
     }
 
-    /// Where a module's compiled code is kept: engine, meters and code.
-    fn precompiled_key(&self, code_hash: &Hash32) -> String {
-        let meter = (
-            instrument::VERSION,
-            limits::STACK_SLOTS_MAX,
-            limits::FRAME_BASE_SLOTS,
-        );
-        format!(
-            "{}-{:04x}{:08x}{:04x}-{code_hash}",
-            self.compatibility, meter.0, meter.1, meter.2
-        )
+    /// Where a module's compiled code is kept: the engine and the very bytes
+    /// compiled (the metered module), so a change to the meter, its limits or
+    /// the check never loads code compiled under the old ones.
+    fn precompiled_key(&self, metered: &[u8]) -> String {
+        format!("{}-{}", self.compatibility, blake3::hash(metered).to_hex())
     }
 
     /// Compiles prepared code ([`instrument::prepare`]). A failure here is
@@ -292,14 +301,19 @@ impl Vm {
         Module::new(&self.engine, metered).map_err(|e| format!("{e:#}"))
     }
 
-    /// A compiled module: from the precompiled store if it has one for this engine,
-    /// else compiled from the code and saved there.
+    /// A compiled module: its code from state, prepared again (a few linear
+    /// passes), then from the precompiled store if it holds these metered
+    /// bytes for this engine, else compiled and saved there.
     fn module(
         &self,
         code_hash: &Hash32,
         code: impl FnOnce() -> Option<Vec<u8>>,
     ) -> Result<Module, ContractError> {
-        let key = self.precompiled_key(code_hash);
+        let bytes = code().ok_or_else(|| {
+            ContractError::InvalidModule(format!("code {code_hash} missing from state"))
+        })?;
+        let metered = instrument::prepare(&bytes)?;
+        let key = self.precompiled_key(&metered);
         if let Some(bytes) = self.precompiled.as_ref().and_then(|store| store.load(&key)) {
             // SAFETY: the bytes were produced by `Module::serialize` on an engine with
             // the same compatibility hash (it is in the key) and kept in the node's own
@@ -308,10 +322,6 @@ impl Vm {
                 return Ok(module);
             }
         }
-        let bytes = code().ok_or_else(|| {
-            ContractError::InvalidModule(format!("code {code_hash} missing from state"))
-        })?;
-        let metered = instrument::prepare(&bytes)?;
         let module = self
             .compile(&metered)
             .map_err(ContractError::InvalidModule)?;
@@ -346,7 +356,7 @@ impl Vm {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| ContractError::InvalidModule(format!("{e:#}")))?;
-        self.keep(code_hash, pre, true);
+        self.keep(code_hash, pre, Some(self.precompiled_key(&metered)));
         Ok(())
     }
 
@@ -366,9 +376,9 @@ impl Vm {
             pre.map(|pre| (pre, unsaved))
         };
         if let Some((pre, unsaved)) = hit {
-            if let (true, Some(store)) = (unsaved, self.precompiled.as_ref()) {
+            if let (Some(key), Some(store)) = (unsaved, self.precompiled.as_ref()) {
                 if let Ok(compiled) = pre.module().serialize() {
-                    store.save(&self.precompiled_key(code_hash), &compiled);
+                    store.save(&key, &compiled);
                 }
             }
             return Ok(pre);
@@ -381,13 +391,13 @@ impl Vm {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| local(ContractError::InvalidModule(format!("{e:#}"))))?;
-        self.keep(code_hash, pre.clone(), false);
+        self.keep(code_hash, pre.clone(), None);
         Ok(pre)
     }
 
     /// Keeps a linked module in the bounded memory cache (`unsaved`: not yet in
-    /// the precompiled store).
-    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>, unsaved: bool) {
+    /// the precompiled store, and the key to save it under).
+    fn keep(&self, code_hash: &Hash32, pre: InstancePre<HostState>, unsaved: Option<String>) {
         let mut cache = self.cache();
         if cache.modules.contains_key(code_hash) {
             return;
@@ -400,8 +410,8 @@ impl Vm {
         }
         cache.order.push_back(*code_hash);
         cache.modules.insert(*code_hash, pre);
-        if unsaved {
-            cache.unsaved.insert(*code_hash);
+        if let Some(key) = unsaved {
+            cache.unsaved.insert(*code_hash, key);
         }
     }
 

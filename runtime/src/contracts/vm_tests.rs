@@ -174,11 +174,18 @@ fn nan_results_are_canonical() {
 }
 
 #[derive(Default, Clone)]
-struct MemoryStore(std::sync::Arc<std::sync::Mutex<BTreeMap<String, Vec<u8>>>>);
+struct MemoryStore(
+    std::sync::Arc<std::sync::Mutex<BTreeMap<String, Vec<u8>>>>,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+);
 
 impl PrecompiledStore for MemoryStore {
     fn load(&self, key: &str) -> Option<Vec<u8>> {
-        self.0.lock().unwrap().get(key).cloned()
+        let found = self.0.lock().unwrap().get(key).cloned();
+        if found.is_some() {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        found
     }
     fn save(&self, key: &str, bytes: &[u8]) {
         assert!(key.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-'));
@@ -210,18 +217,28 @@ fn compiled_modules_persist_in_the_precompiled_store() {
         )
         .unwrap();
     assert_eq!(store.0.lock().unwrap().len(), 1, "compiled once, saved");
-    // A new engine (a restarted node) runs it without the code: from the store.
+    // A new engine (a restarted node) runs it without compiling: from the
+    // store, keyed by the metered code it compiled.
     let second = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
     let outcome = second
-        .invoke(&hash, || None, "call", env(false), &BlockFuel::block())
+        .invoke(
+            &hash,
+            || Some(code.clone()),
+            "call",
+            env(false),
+            &BlockFuel::block(),
+        )
         .unwrap();
     assert_eq!(outcome.output.len(), 2);
+    assert_eq!(store.1.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let metered = super::instrument::prepare(&code).unwrap();
+    let metered_hash = blake3::hash(&metered).to_hex().to_string();
     assert!(store
         .0
         .lock()
         .unwrap()
         .keys()
-        .all(|k| k.ends_with(&hash.to_hex())));
+        .all(|k| k.ends_with(&metered_hash)));
 }
 
 /// A three-instruction loop over a host call that copies a large input: every

@@ -127,6 +127,12 @@ fn measure(
     let slots = limits::FRAME_BASE_SLOTS
         .saturating_add(validator.len_locals())
         .saturating_add(values);
+    if slots > limits::FRAME_SLOTS_MAX {
+        return Err(invalid(format!(
+            "a function whose frame takes {slots} stack slots; the limit is {}",
+            limits::FRAME_SLOTS_MAX
+        )));
+    }
     Ok((Frame { slots }, validator.into_allocations()))
 }
 
@@ -156,16 +162,33 @@ fn check_exports(section: wasmparser::ExportSectionReader<'_>) -> Result<(), Con
 
 /// Reads the module's sections before anything is validated or compiled:
 /// function and import counts, each body's size and locals (what compile work
-/// grows with), and the initial memory and table sizes (so a valid module
-/// always instantiates).
+/// grows with), the counts the engine sizes an instance from, and the initial
+/// memory and table sizes (so a valid module always compiles and
+/// instantiates within the engine's pool).
 fn check_shape(code: &[u8]) -> Result<(), ContractError> {
     let (mut functions, mut imports, mut exports) = (0u32, 0u32, false);
+    let (mut tables, mut segments, mut globals, mut types) = (0u32, 0u32, 0u32, 0u32);
     for payload in Parser::new(0).parse_all(code) {
         match payload.map_err(invalid)? {
             Payload::FunctionSection(section) => {
                 functions = functions.saturating_add(section.count())
             }
-            Payload::ImportSection(section) => imports = imports.saturating_add(section.count()),
+            Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    let import = import.map_err(invalid)?;
+                    if !matches!(import.ty, wasmparser::TypeRef::Func(_)) {
+                        return Err(invalid(format!(
+                            "import {:?} is not a function: tamga_v1 provides functions only",
+                            import.name
+                        )));
+                    }
+                    imports = imports.saturating_add(1);
+                }
+            }
+            Payload::DataSection(section) => segments = segments.saturating_add(section.count()),
+            Payload::ElementSection(section) => segments = segments.saturating_add(section.count()),
+            Payload::GlobalSection(section) => globals = globals.saturating_add(section.count()),
+            Payload::TypeSection(section) => types = types.saturating_add(section.count()),
             Payload::ExportSection(_) => exports = true,
             Payload::CodeSectionEntry(body) => check_body(&body)?,
             Payload::MemorySection(section) => {
@@ -181,6 +204,7 @@ fn check_shape(code: &[u8]) -> Result<(), ContractError> {
                 }
             }
             Payload::TableSection(section) => {
+                tables = tables.saturating_add(section.count());
                 for table in section {
                     let table = table.map_err(invalid)?;
                     if table.ty.initial > limits::TABLE_ELEMENTS_MAX as u64 {
@@ -198,6 +222,10 @@ fn check_shape(code: &[u8]) -> Result<(), ContractError> {
     let counted = [
         ("functions", functions, limits::FUNCTIONS_MAX),
         ("imports", imports, limits::IMPORTS_MAX),
+        ("tables", tables, limits::TABLES_MAX),
+        ("data and element segments", segments, limits::SEGMENTS_MAX),
+        ("globals", globals, limits::GLOBALS_MAX),
+        ("types", types, limits::TYPES_MAX),
     ];
     for (what, count, max) in counted {
         if count > max {
