@@ -3,8 +3,10 @@
 //!
 //! Determinism: NaNs canonicalised, no threads, SIMD or relaxed SIMD, fuel metering
 //! (not time) bounds work. Bounds: fuel per call and per block ([`BlockFuel`]: calls
-//! and deploy-time compiles draw on one budget), linear memory, wasm stack, module
-//! size, function, body, local and import counts, contract storage; instances come
+//! and deploy-time compiles draw on one budget), linear memory, the call stack
+//! (counted by the module's own code, `instrument.rs`, and run on stacks the engine
+//! allocates), module size and the counts `wasm_check.rs` bounds, contract
+//! storage; instances come
 //! from a pool, and a call waits for a free slot rather than fail for want of one
 //! (a busy node is never a verdict on a transaction).
 //! Everything a call changes is journaled in the store's host state and returned;
