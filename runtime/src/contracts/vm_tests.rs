@@ -207,29 +207,22 @@ fn compiled_modules_persist_in_the_precompiled_store() {
         store.0.lock().unwrap().is_empty(),
         "validation writes nothing: a refused deployment leaves nothing on disk"
     );
-    first
-        .invoke(
+    let call = |vm: &Vm| {
+        vm.invoke(
             &hash,
             || Some(code.clone()),
             "call",
             env(false),
             &BlockFuel::block(),
         )
-        .unwrap();
+        .unwrap()
+    };
+    call(&first);
     assert_eq!(store.0.lock().unwrap().len(), 1, "compiled once, saved");
     // A new engine (a restarted node) runs it without compiling: from the
     // store, keyed by the metered code it compiled.
     let second = Vm::new().unwrap().with_precompiled(Box::new(store.clone()));
-    let outcome = second
-        .invoke(
-            &hash,
-            || Some(code.clone()),
-            "call",
-            env(false),
-            &BlockFuel::block(),
-        )
-        .unwrap();
-    assert_eq!(outcome.output.len(), 2);
+    assert_eq!(call(&second).output.len(), 2);
     assert_eq!(store.1.load(std::sync::atomic::Ordering::SeqCst), 1);
     let metered = super::instrument::prepare(&code).unwrap();
     let metered_hash = blake3::hash(&metered).to_hex().to_string();
