@@ -25,6 +25,7 @@ pub mod cluster;
 pub mod profile;
 pub mod proxy;
 pub mod scale;
+pub mod stranger;
 
 /// How long a node may take to print its RPC URL.
 const START_TIMEOUT: Duration = Duration::from_secs(60);

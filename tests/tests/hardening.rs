@@ -9,6 +9,7 @@ use tamga_runtime::validators::Validator;
 use tamga_runtime::PublicKey;
 use tamga_tests::chain::assert_chains_identical;
 use tamga_tests::cluster::{digital, submit, wait_committed, Cluster, SIGNERS};
+use tamga_tests::stranger::{self, Answer};
 use tamga_tests::{reason, Node};
 
 const WAIT: Duration = Duration::from_secs(120);
@@ -394,6 +395,54 @@ fn validators_refuse_peers_they_do_not_list() {
         0,
         "an unlisted node got blocks from validators"
     );
+    // A stranger that never identifies itself (Malachite drops an unlisted peer
+    // only then) asks for blocks, and listens to consensus. Validator 3 is
+    // restarted accepting unlisted peers, and answers and sends (so the
+    // stranger's requests are well formed); the others refuse and close. The
+    // full nodes stop first: on loopback every peer shares the stranger's IP,
+    // and a node takes at most 5 inbound connections from one.
+    cluster.kill9(5);
+    cluster.kill9(4);
+    cluster.kill9(3);
+    cluster.configure_node(3, |config| {
+        let p2p = config["p2p"].as_table_mut().unwrap();
+        p2p.insert("accept_unlisted_peers".into(), true.into());
+    });
+    cluster.start(3);
+    let tip = cluster.node(0).height();
+    cluster.node(3).wait_height(tip + 2, WAIT).unwrap();
+    let listen = |i: usize| {
+        let text = std::fs::read_to_string(cluster.homes[i].join("config.toml")).unwrap();
+        let config: toml::Table = toml::from_str(&text).unwrap();
+        config["p2p"]["listen"].as_str().unwrap().to_owned()
+    };
+    let ask = |i: usize| {
+        stranger::ask_for_blocks(&listen(i), &ids[i], 1, 5)
+            .unwrap_or_else(|e| panic!("a stranger asking node {i}: {e:#}"))
+    };
+    let hear = |i: usize| {
+        stranger::listen_to_consensus(&listen(i), &ids[i], 2_000)
+            .unwrap_or_else(|e| panic!("a stranger listening to node {i}: {e:#}"))
+    };
+    assert_eq!(ask(3), Answer::Blocks(5), "an open validator answers");
+    let heard = hear(3);
+    assert!(
+        heard.messages > 0 && !heard.closed,
+        "open validator: {heard:?}"
+    );
+    for i in 0..3 {
+        let answer = ask(i);
+        assert!(
+            matches!(answer, Answer::Refused(_)),
+            "validator {i} gave a stranger blocks: {answer:?}"
+        );
+        let heard = hear(i);
+        assert!(heard.closed, "validator {i} kept a stranger: {heard:?}");
+        eprintln!(
+            "validator {i} sent a stranger {} messages before closing",
+            heard.messages
+        );
+    }
 }
 
 /// A loop of about 14 M fuel: 14 such calls fill a block's 200 M budget.

@@ -10,6 +10,7 @@ mod context;
 mod evidence;
 #[cfg(feature = "test-faults")]
 pub mod faults;
+mod gate;
 mod host;
 pub mod mark;
 mod parts;
@@ -27,7 +28,7 @@ use arc_malachitebft_app_channel::app::config::{
 use arc_malachitebft_app_channel::app::metrics::SharedRegistry;
 use arc_malachitebft_app_channel::app::net::Multiaddr;
 use arc_malachitebft_app_channel::app::types::codec::Codec;
-use arc_malachitebft_app_channel::app::types::Keypair;
+use arc_malachitebft_app_channel::app::types::{Keypair, PeerId};
 use arc_malachitebft_app_channel::{
     Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkIdentity, RequestContext,
     Signer, SyncContext, WalContext,
@@ -393,17 +394,39 @@ async fn build_engine(
         BorshCodec,
     )
     .await?;
-    let built = builder
-        .with_custom_network(network.clone(), to_network)
-        .build()
-        .await;
-    match built {
-        Ok((channels, engine)) => Ok((channels, engine, Some(network))),
-        Err(error) => {
-            network.stop(None);
-            Err(error)
-        }
+    let built = match listed_peers(settings)? {
+        Some(listed) => gate::start(network.clone(), listed).await,
+        None => Ok(network.clone()),
+    };
+    let built = match built {
+        Ok(front) => builder
+            .with_custom_network(front.clone(), to_network)
+            .build()
+            .await
+            .map(|(channels, engine)| (channels, engine, Some(front))),
+        Err(error) => Err(error),
+    };
+    if built.is_err() {
+        network.stop(None);
     }
+    built
+}
+
+/// The peer ids a node that accepts only listed peers talks to (`None`: it
+/// accepts anyone). `node::check_pinned` has refused a listed peer without one.
+fn listed_peers(settings: &Settings) -> eyre::Result<Option<gate::Listed>> {
+    use libp2p::multiaddr::Protocol;
+    if settings.accept_unlisted_peers {
+        return Ok(None);
+    }
+    let mut listed = std::collections::HashSet::new();
+    for addr in &settings.peers {
+        let Some(Protocol::P2p(id)) = addr.iter().find(|p| matches!(p, Protocol::P2p(_))) else {
+            eyre::bail!("peer {addr} has no peer id, but this node accepts only listed peers");
+        };
+        listed.insert(PeerId::from_bytes(&id.to_bytes())?);
+    }
+    Ok(Some(Arc::new(listed)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,156 @@
+//! The gate against a stand-in network actor: what reaches a subscriber, and
+//! what the network is told.
+
+use super::*;
+use arc_malachitebft_network::Channel;
+use arc_malachitebft_sync::{OutboundRequestId, Request, ValueRequest};
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+fn peer(n: u8) -> PeerId {
+    let key = libp2p::identity::Keypair::ed25519_from_bytes([n; 32]).expect("a key");
+    PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).expect("a peer id")
+}
+
+fn sync_request(id: &str, from: PeerId) -> NetworkEvent<TamgaContext> {
+    use super::super::context::Height;
+    let range = Height(1)..=Height(20);
+    NetworkEvent::SyncRequest(
+        InboundRequestId::new(id),
+        from,
+        Request::ValueRequest(ValueRequest::new(range)),
+    )
+}
+
+#[test]
+fn only_a_listed_peers_events_pass() {
+    let listed: HashSet<PeerId> = [peer(1)].into();
+    let addr = "/ip4/127.0.0.1/tcp/1".parse().expect("an address");
+    let refuse = |request: Option<&str>| Verdict::Refuse {
+        peer: peer(2),
+        request: request.map(InboundRequestId::new),
+    };
+    let cases = [
+        (NetworkEvent::Listening(addr), Verdict::Pass),
+        (NetworkEvent::PeerConnected(peer(1)), Verdict::Pass),
+        (NetworkEvent::PeerConnected(peer(2)), refuse(None)),
+        (
+            NetworkEvent::PeerSubscribed(peer(2), Channel::ProposalParts),
+            refuse(None),
+        ),
+        (NetworkEvent::PeerDisconnected(peer(2)), Verdict::Drop),
+        (sync_request("a", peer(1)), Verdict::Pass),
+        (sync_request("b", peer(2)), refuse(Some("b"))),
+        (
+            NetworkEvent::SyncInboundRequestFailed(InboundRequestId::new("b"), peer(2)),
+            Verdict::Drop,
+        ),
+    ];
+    for (event, expected) in cases {
+        assert_eq!(verdict(&listed, &event), expected, "{event:?}");
+    }
+}
+
+/// What the stand-in network was sent.
+struct StandIn(UnboundedSender<NetworkMsg<TamgaContext>>);
+
+#[ractor::async_trait]
+impl Actor for StandIn {
+    type Msg = NetworkMsg<TamgaContext>;
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
+        Ok(())
+    }
+    async fn handle(
+        &self,
+        _: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
+        // The message is not `Sync`, so the send error cannot carry it.
+        self.0.send(msg).map_err(|_| "the test stopped listening")?;
+        Ok(())
+    }
+}
+
+/// A subscriber that hands on what it hears.
+struct Heard(UnboundedSender<NetworkEvent<TamgaContext>>);
+struct HeardEvent(NetworkEvent<TamgaContext>);
+impl From<NetworkEvent<TamgaContext>> for HeardEvent {
+    fn from(event: NetworkEvent<TamgaContext>) -> Self {
+        HeardEvent(event)
+    }
+}
+
+#[ractor::async_trait]
+impl Actor for Heard {
+    type Msg = HeardEvent;
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
+        Ok(())
+    }
+    async fn handle(
+        &self,
+        _: ActorRef<Self::Msg>,
+        HeardEvent(event): Self::Msg,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
+        Ok(self.0.send(event)?)
+    }
+}
+
+async fn next<T>(rx: &mut UnboundedReceiver<T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+}
+
+#[tokio::test]
+async fn a_subscriber_hears_listed_peers_only_and_an_unlisted_requester_is_cut_off() {
+    let (to_test, mut network_got) = unbounded_channel();
+    let (network, _) = Actor::spawn(None, StandIn(to_test), ()).await.unwrap();
+    let gate = start(network.clone(), Arc::new([peer(1)].into()))
+        .await
+        .unwrap();
+    let (heard_tx, mut heard) = unbounded_channel();
+    let (subscriber, _) = Actor::spawn(None, Heard(heard_tx), ()).await.unwrap();
+    gate.cast(NetworkMsg::Subscribe(Box::new(subscriber)))
+        .unwrap();
+    let NetworkMsg::Subscribe(filter) = next(&mut network_got).await else {
+        panic!("the network was not sent the subscription");
+    };
+
+    filter.send(sync_request("from-unlisted", peer(2)));
+    filter.send(sync_request("from-listed", peer(1)));
+    let NetworkEvent::SyncRequest(id, from, _) = next(&mut heard).await else {
+        panic!("the listed peer's request did not pass");
+    };
+    assert_eq!((id.to_string(), from), ("from-listed".into(), peer(1)));
+    assert!(heard.try_recv().is_err(), "an unlisted peer's event passed");
+    let NetworkMsg::CancelInboundRequest(id) = next(&mut network_got).await else {
+        panic!("the unlisted peer's request was not cancelled");
+    };
+    assert_eq!(id.to_string(), "from-unlisted");
+    let NetworkMsg::ValidatorProofVerified {
+        peer_id, result, ..
+    } = next(&mut network_got).await
+    else {
+        panic!("the unlisted peer was not disconnected");
+    };
+    assert_eq!(
+        (peer_id, result),
+        (peer(2), ProofVerificationResult::Invalid)
+    );
+
+    // Every other command goes to the network as it is.
+    gate.cast(NetworkMsg::CancelRequest(OutboundRequestId::new("x")))
+        .unwrap();
+    let NetworkMsg::CancelRequest(id) = next(&mut network_got).await else {
+        panic!("a command was not forwarded");
+    };
+    assert_eq!(id.to_string(), "x");
+    network.stop(None);
+}
