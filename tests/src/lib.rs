@@ -25,6 +25,7 @@ pub mod cluster;
 pub mod profile;
 pub mod proxy;
 pub mod scale;
+pub mod sockets;
 pub mod stranger;
 
 /// How long a node may take to print its RPC URL.
@@ -182,6 +183,11 @@ impl Node {
         }
         node.client = Some(Client::new(&node.rpc_url)?);
         Ok(node)
+    }
+
+    /// The node's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
     }
 
     /// Sends a signal (`STOP`, `CONT`, `TERM`) to the process.

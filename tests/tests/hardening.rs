@@ -1,6 +1,7 @@
-//! Attacks and accidents beyond a crash: a flooding peer, a validator set that
-//! names an unusable key, a validator that lost blocks it accepted, and a
-//! validator whose data directory was restored from an older copy.
+//! Attacks and accidents beyond a crash: a flooding peer, a stranger that never
+//! identifies itself, a validator set that names an unusable key, a validator
+//! that lost blocks it accepted, and a validator whose data directory was
+//! restored from an older copy.
 
 use std::time::Duration;
 use tamga_runtime::records::Event;
@@ -211,6 +212,16 @@ fn a_validator_restored_from_an_old_copy_never_signs_below_its_mark() {
     cluster
         .wait_height(mark_height + 5, WAIT)
         .expect("node3 catches up past its mark");
+    // It followed, then restarted its engine as a validator: the first
+    // engine's network is gone, not still listening beside the second's.
+    let listen = consensus_listen(&cluster.homes[3]);
+    let port: u16 = listen.rsplit(':').next().unwrap().parse().unwrap();
+    let pid = cluster.node(3).pid().unwrap();
+    assert_eq!(
+        tamga_tests::sockets::listening_on(pid, port),
+        1,
+        "node3's consensus port {port} after a role change"
+    );
     let after = &votes(&log)[before..];
     assert!(
         after.iter().all(|(height, ..)| *height > mark_height),
@@ -411,11 +422,7 @@ fn validators_refuse_peers_they_do_not_list() {
     cluster.start(3);
     let tip = cluster.node(0).height();
     cluster.node(3).wait_height(tip + 2, WAIT).unwrap();
-    let listen = |i: usize| {
-        let text = std::fs::read_to_string(cluster.homes[i].join("config.toml")).unwrap();
-        let config: toml::Table = toml::from_str(&text).unwrap();
-        config["p2p"]["listen"].as_str().unwrap().to_owned()
-    };
+    let listen = |i: usize| consensus_listen(&cluster.homes[i]);
     let ask = |i: usize| {
         stranger::ask_for_blocks(&listen(i), &ids[i], 1, 5)
             .unwrap_or_else(|e| panic!("a stranger asking node {i}: {e:#}"))
@@ -443,6 +450,13 @@ fn validators_refuse_peers_they_do_not_list() {
             heard.messages
         );
     }
+}
+
+/// The consensus listen address ("host:port") in a home's `config.toml`.
+fn consensus_listen(home: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    config["p2p"]["listen"].as_str().unwrap().to_owned()
 }
 
 /// A loop of about 14 M fuel: 14 such calls fill a block's 200 M budget.

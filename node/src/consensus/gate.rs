@@ -13,12 +13,16 @@
 //! network unchanged and puts a filter in front of each subscriber. The filter
 //! drops every event an unlisted peer caused, cancels an unlisted peer's sync
 //! request unanswered (releasing its stream slot), and has the network close
-//! that peer's connections. What is left: the broadcasts sent to a peer between
-//! its subscription and the close (an actor hop or two), once per connection;
-//! Malachite throttles reconnections per IP.
+//! that peer's connections. What is left: what this node broadcasts to a peer
+//! between its subscription and the close (the event's and the command's trips
+//! through the network actor's queues), once per connection; and what
+//! Malachite sends every new connection (this node's identify and validator
+//! proof). Malachite throttles reconnections from an IP for 30 s, except from
+//! an IP one of the listed peers has.
 //!
 //! Cost: one set lookup and one actor hop per inbound event, and one hop per
-//! command. Bounded: one filter per subscriber, and the engine has three.
+//! command. Bounded: one filter per subscriber, and the engine has three; a
+//! stranger costs one cancel per sync request and one close per connection.
 
 use super::context::TamgaContext;
 use arc_malachitebft_app_channel::app::types::PeerId;
@@ -94,51 +98,69 @@ fn caused_by(event: &NetworkEvent<TamgaContext>) -> Option<&PeerId> {
 }
 
 /// Starts the gate in front of `network`; the engine and every subscriber use
-/// the returned reference in its place. The gate is linked to the network, so
-/// it stops with it.
+/// the returned reference in its place. Linked to the network until the engine
+/// builder links it to the engine (which must then supervise the network too:
+/// see `build_engine`).
 pub async fn start(
     network: NetworkRef<TamgaContext>,
     listed: Listed,
 ) -> eyre::Result<NetworkRef<TamgaContext>> {
     let supervisor = network.get_cell();
-    let (gate, _) = Actor::spawn_linked(None, Proxy, (network, listed), supervisor).await?;
+    let state = ProxyState {
+        network,
+        listed,
+        filters: 0,
+    };
+    let (gate, _) = Actor::spawn_linked(None, Proxy, state, supervisor).await?;
     Ok(gate)
 }
 
 /// Forwards every command to the network; a subscription goes through a filter.
 struct Proxy;
 
+struct ProxyState {
+    network: NetworkRef<TamgaContext>,
+    listed: Listed,
+    /// Filters started so far: the first one acts on refusals.
+    filters: usize,
+}
+
 #[ractor::async_trait]
 impl Actor for Proxy {
     type Msg = NetworkMsg<TamgaContext>;
-    type State = (NetworkRef<TamgaContext>, Listed);
-    type Arguments = (NetworkRef<TamgaContext>, Listed);
+    type State = ProxyState;
+    type Arguments = ProxyState;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<Self::Msg>,
-        args: Self::Arguments,
+        state: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(args)
+        Ok(state)
     }
 
     async fn handle(
         &self,
         myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
-        (network, listed): &mut Self::State,
+        proxy: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let NetworkMsg::Subscribe(downstream) = msg else {
-            network.cast(msg)?;
+            proxy.network.cast(msg)?;
             return Ok(());
         };
         let state = FilterState {
             downstream,
-            listed: listed.clone(),
-            network: network.clone(),
+            listed: proxy.listed.clone(),
+            network: proxy.network.clone(),
+            acts: proxy.filters == 0,
+            closing: HashSet::new(),
         };
+        proxy.filters += 1;
         let (filter, _) = Actor::spawn_linked(None, Filter, state, myself.get_cell()).await?;
-        network.cast(NetworkMsg::Subscribe(Box::new(filter)))?;
+        proxy
+            .network
+            .cast(NetworkMsg::Subscribe(Box::new(filter)))?;
         Ok(())
     }
 }
@@ -155,10 +177,21 @@ impl From<NetworkEvent<TamgaContext>> for FilterEvent {
 /// Passes one subscriber the events of listed peers only.
 struct Filter;
 
+/// Unlisted peers told to close and not yet gone: a bound on a set that
+/// normally holds the strangers connected at one moment (Malachite limits
+/// inbound connections per IP); past it, the set starts again (at worst one
+/// more close command per peer).
+const CLOSING_MAX: usize = 1024;
+
 struct FilterState {
     downstream: Box<dyn Subscriber<NetworkEvent<TamgaContext>>>,
     listed: Listed,
     network: NetworkRef<TamgaContext>,
+    /// Every filter sees every event; one acts on a refusal, so a stranger
+    /// costs one cancel per request and one close per connection, not three.
+    acts: bool,
+    /// Peers this filter has had closed, until their disconnection arrives.
+    closing: HashSet<PeerId>,
 }
 
 #[ractor::async_trait]
@@ -181,6 +214,9 @@ impl Actor for Filter {
         FilterEvent(event): Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        if let NetworkEvent::PeerDisconnected(peer) = &event {
+            state.closing.remove(peer);
+        }
         let (peer, request) = match verdict(&state.listed, &event) {
             Verdict::Pass => {
                 state.downstream.send(event);
@@ -189,21 +225,38 @@ impl Actor for Filter {
             Verdict::Drop => return Ok(()),
             Verdict::Refuse { peer, request } => (peer, request),
         };
-        // Each subscriber's filter sends these; the network ignores a request
-        // it no longer holds and a peer it is no longer connected to.
-        if let Some(id) = request {
-            state.network.cast(NetworkMsg::CancelInboundRequest(id))?;
+        if state.acts {
+            refuse(state, peer, request)?;
         }
-        tracing::debug!(%peer, "closing an unlisted peer's consensus connection");
-        // Malachite's only command that closes a peer's connections: the
-        // verdict on a validator proof. Invalid makes it disconnect the peer.
-        state.network.cast(NetworkMsg::ValidatorProofVerified {
-            peer_id: peer,
-            result: ProofVerificationResult::Invalid,
-            public_key: None,
-        })?;
         Ok(())
     }
+}
+
+/// Cancels an unlisted peer's request, and has its connections closed once.
+fn refuse(
+    state: &mut FilterState,
+    peer: PeerId,
+    request: Option<InboundRequestId>,
+) -> Result<(), ActorProcessingErr> {
+    if let Some(id) = request {
+        state.network.cast(NetworkMsg::CancelInboundRequest(id))?;
+    }
+    if state.closing.len() >= CLOSING_MAX {
+        state.closing.clear();
+    }
+    if !state.closing.insert(peer) {
+        return Ok(());
+    }
+    tracing::debug!(%peer, "closing an unlisted peer's consensus connection");
+    // Malachite's only command that closes a peer's connections: the verdict
+    // on a validator proof. Invalid makes it disconnect the peer, and nothing
+    // else (no score, no state kept for a peer that sent no proof).
+    state.network.cast(NetworkMsg::ValidatorProofVerified {
+        peer_id: peer,
+        result: ProofVerificationResult::Invalid,
+        public_key: None,
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

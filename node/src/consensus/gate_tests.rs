@@ -108,42 +108,80 @@ async fn next<T>(rx: &mut UnboundedReceiver<T>) -> T {
         .expect("open")
 }
 
+/// Sends `events` to every filter, as the network's port does, and waits
+/// until each subscriber heard the listed sentinel sent last.
+async fn through_all(
+    filters: &[Box<dyn Subscriber<NetworkEvent<TamgaContext>>>],
+    heard: &mut [UnboundedReceiver<NetworkEvent<TamgaContext>>],
+    events: Vec<NetworkEvent<TamgaContext>>,
+) {
+    for filter in filters {
+        for event in events.iter().cloned() {
+            filter.send(event);
+        }
+        filter.send(NetworkEvent::PeerConnected(peer(1)));
+    }
+    for subscriber in heard.iter_mut() {
+        let NetworkEvent::PeerConnected(p) = next(subscriber).await else {
+            panic!("a subscriber heard an unlisted peer's event");
+        };
+        assert_eq!(p, peer(1));
+    }
+}
+
+/// What the network was sent up to now: a marker sent last, after every
+/// command the filters sent (they sent theirs before their sentinels passed).
+async fn sent_so_far(
+    network: &NetworkRef<TamgaContext>,
+    got: &mut UnboundedReceiver<NetworkMsg<TamgaContext>>,
+) -> Vec<String> {
+    network
+        .cast(NetworkMsg::CancelRequest(OutboundRequestId::new("end")))
+        .unwrap();
+    let mut sent = Vec::new();
+    loop {
+        match next(got).await {
+            NetworkMsg::CancelRequest(id) if id.to_string() == "end" => return sent,
+            NetworkMsg::CancelInboundRequest(id) => sent.push(format!("cancel {id}")),
+            NetworkMsg::ValidatorProofVerified {
+                peer_id, result, ..
+            } => sent.push(format!("close {} {result:?}", peer_id == peer(2))),
+            _ => sent.push("other".into()),
+        }
+    }
+}
+
 #[tokio::test]
-async fn a_subscriber_hears_listed_peers_only_and_an_unlisted_requester_is_cut_off() {
+async fn subscribers_hear_listed_peers_only_and_an_unlisted_peer_is_cut_off_once() {
     let (to_test, mut network_got) = unbounded_channel();
     let (network, _) = Actor::spawn(None, StandIn(to_test), ()).await.unwrap();
     let gate = start(network.clone(), Arc::new([peer(1)].into()))
         .await
         .unwrap();
-    let (heard_tx, mut heard) = unbounded_channel();
-    let (subscriber, _) = Actor::spawn(None, Heard(heard_tx), ()).await.unwrap();
-    gate.cast(NetworkMsg::Subscribe(Box::new(subscriber)))
-        .unwrap();
-    let NetworkMsg::Subscribe(filter) = next(&mut network_got).await else {
-        panic!("the network was not sent the subscription");
-    };
+    let (mut filters, mut heard) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let (heard_tx, heard_rx) = unbounded_channel();
+        let (subscriber, _) = Actor::spawn(None, Heard(heard_tx), ()).await.unwrap();
+        gate.cast(NetworkMsg::Subscribe(Box::new(subscriber)))
+            .unwrap();
+        let NetworkMsg::Subscribe(filter) = next(&mut network_got).await else {
+            panic!("the network was not sent the subscription");
+        };
+        filters.push(filter);
+        heard.push(heard_rx);
+    }
 
-    filter.send(sync_request("from-unlisted", peer(2)));
-    filter.send(sync_request("from-listed", peer(1)));
-    let NetworkEvent::SyncRequest(id, from, _) = next(&mut heard).await else {
-        panic!("the listed peer's request did not pass");
-    };
-    assert_eq!((id.to_string(), from), ("from-listed".into(), peer(1)));
-    assert!(heard.try_recv().is_err(), "an unlisted peer's event passed");
-    let NetworkMsg::CancelInboundRequest(id) = next(&mut network_got).await else {
-        panic!("the unlisted peer's request was not cancelled");
-    };
-    assert_eq!(id.to_string(), "from-unlisted");
-    let NetworkMsg::ValidatorProofVerified {
-        peer_id, result, ..
-    } = next(&mut network_got).await
-    else {
-        panic!("the unlisted peer was not disconnected");
-    };
-    assert_eq!(
-        (peer_id, result),
-        (peer(2), ProofVerificationResult::Invalid)
-    );
+    let subscribed = NetworkEvent::PeerSubscribed(peer(2), Channel::ProposalParts);
+    let events = vec![subscribed.clone(), sync_request("r1", peer(2))];
+    through_all(&filters, &mut heard, events).await;
+    let once = ["close true Invalid", "cancel r1"];
+    assert_eq!(sent_so_far(&network, &mut network_got).await, once);
+
+    // A new connection of the same peer, after the old one closed.
+    let events = vec![NetworkEvent::PeerDisconnected(peer(2)), subscribed];
+    through_all(&filters, &mut heard, events).await;
+    let again = ["close true Invalid"];
+    assert_eq!(sent_so_far(&network, &mut network_got).await, again);
 
     // Every other command goes to the network as it is.
     gate.cast(NetworkMsg::CancelRequest(OutboundRequestId::new("x")))

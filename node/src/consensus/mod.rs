@@ -383,6 +383,8 @@ async fn build_engine(
             .await?;
         return Ok((channels, engine, None));
     }
+    // Read before the network starts: a bad list leaves nothing running.
+    let listed = listed_peers(settings)?;
     // The network actor spawned here, as the builder would, so that this node
     // can subscribe to its peer events (see `peers`).
     let registry = SharedRegistry::global().with_moniker(config.moniker());
@@ -394,11 +396,12 @@ async fn build_engine(
         BorshCodec,
     )
     .await?;
-    let built = match listed_peers(settings)? {
+    let gated = listed.is_some();
+    let front = match listed {
         Some(listed) => gate::start(network.clone(), listed).await,
         None => Ok(network.clone()),
     };
-    let built = match built {
+    let built = match front {
         Ok(front) => builder
             .with_custom_network(front.clone(), to_network)
             .build()
@@ -406,8 +409,13 @@ async fn build_engine(
             .map(|(channels, engine)| (channels, engine, Some(front))),
         Err(error) => Err(error),
     };
-    if built.is_err() {
-        network.stop(None);
+    match &built {
+        // The builder makes the engine supervise the network reference it was
+        // given, here the gate: the network must stop with the engine too, or
+        // a role change would leave the old swarm running on its port.
+        Ok((_, engine, _)) if gated => network.link(engine.actor.get_cell()),
+        Ok(_) => {}
+        Err(_) => network.stop(None),
     }
     built
 }
