@@ -212,16 +212,6 @@ fn a_validator_restored_from_an_old_copy_never_signs_below_its_mark() {
     cluster
         .wait_height(mark_height + 5, WAIT)
         .expect("node3 catches up past its mark");
-    // It followed, then restarted its engine as a validator: the first
-    // engine's network is gone, not still listening beside the second's.
-    let listen = consensus_listen(&cluster.homes[3]);
-    let port: u16 = listen.rsplit(':').next().unwrap().parse().unwrap();
-    let pid = cluster.node(3).pid().unwrap();
-    assert_eq!(
-        tamga_tests::sockets::listening_on(pid, port),
-        1,
-        "node3's consensus port {port} after a role change"
-    );
     let after = &votes(&log)[before..];
     assert!(
         after.iter().all(|(height, ..)| *height > mark_height),
@@ -246,6 +236,22 @@ fn a_validator_restored_from_an_old_copy_never_signs_below_its_mark() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // It followed, then restarted its engine as a validator: the first
+    // engine's network is gone (a killed swarm ends at its next event), not
+    // still listening beside the second's.
+    let listen = consensus_listen(&cluster.homes[3]);
+    let port: u16 = listen.rsplit(':').next().unwrap().parse().unwrap();
+    let pid = cluster.node(3).pid().unwrap();
+    let listeners = || tamga_tests::sockets::listening_on(pid, port);
+    let gone_by = std::time::Instant::now() + Duration::from_secs(30);
+    while listeners() != 1 && std::time::Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        listeners(),
+        1,
+        "node3's consensus port {port} after a role change"
+    );
     let nodes: Vec<&Node> = (0..4).map(|i| cluster.node(i)).collect();
     assert_chains_identical(&nodes, cluster.min_height());
 }

@@ -30,8 +30,9 @@ use arc_malachitebft_engine::network::{NetworkEvent, NetworkMsg, NetworkRef, Sub
 use arc_malachitebft_network::validator_proof::ProofVerificationResult;
 use arc_malachitebft_sync::InboundRequestId;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The peers a gated node talks to.
 pub type Listed = Arc<HashSet<PeerId>>;
@@ -154,7 +155,7 @@ impl Actor for Proxy {
             listed: proxy.listed.clone(),
             network: proxy.network.clone(),
             acts: proxy.filters == 0,
-            closing: HashSet::new(),
+            closing: HashMap::new(),
         };
         proxy.filters += 1;
         let (filter, _) = Actor::spawn_linked(None, Filter, state, myself.get_cell()).await?;
@@ -182,16 +183,21 @@ struct Filter;
 /// inbound connections per IP); past it, the set starts again (at worst one
 /// more close command per peer).
 const CLOSING_MAX: usize = 1024;
+/// A peer still heard from this long after its close is closed again: the
+/// close reaches only the connections open at that moment, and a stranger
+/// that keeps a newer one open never gets as far as a disconnection.
+const CLOSE_AGAIN_MS: u64 = 1_000;
 
 struct FilterState {
     downstream: Box<dyn Subscriber<NetworkEvent<TamgaContext>>>,
     listed: Listed,
     network: NetworkRef<TamgaContext>,
-    /// Every filter sees every event; one acts on a refusal, so a stranger
-    /// costs one cancel per request and one close per connection, not three.
+    /// Every filter sees every event; one acts on a refusal (the first to
+    /// subscribe: consensus's), so a stranger costs one cancel per request and
+    /// about one close per connection, not three per event.
     acts: bool,
-    /// Peers this filter has had closed, until their disconnection arrives.
-    closing: HashSet<PeerId>,
+    /// Peers this filter has had closed, and when, until they disconnect.
+    closing: HashMap<PeerId, Instant>,
 }
 
 #[ractor::async_trait]
@@ -232,7 +238,8 @@ impl Actor for Filter {
     }
 }
 
-/// Cancels an unlisted peer's request, and has its connections closed once.
+/// Cancels an unlisted peer's request, and has its connections closed (again
+/// only if it is still heard from [`CLOSE_AGAIN_MS`] later).
 fn refuse(
     state: &mut FilterState,
     peer: PeerId,
@@ -244,9 +251,12 @@ fn refuse(
     if state.closing.len() >= CLOSING_MAX {
         state.closing.clear();
     }
-    if !state.closing.insert(peer) {
-        return Ok(());
-    }
+    let now = Instant::now();
+    let again = Duration::from_millis(CLOSE_AGAIN_MS);
+    match state.closing.get(&peer) {
+        Some(closed_at) if now.duration_since(*closed_at) < again => return Ok(()),
+        _ => state.closing.insert(peer, now),
+    };
     tracing::debug!(%peer, "closing an unlisted peer's consensus connection");
     // Malachite's only command that closes a peer's connections: the verdict
     // on a validator proof. Invalid makes it disconnect the peer, and nothing

@@ -183,6 +183,15 @@ async fn subscribers_hear_listed_peers_only_and_an_unlisted_peer_is_cut_off_once
     let again = ["close true Invalid"];
     assert_eq!(sent_so_far(&network, &mut network_got).await, again);
 
+    // Still heard from after a close, without a disconnection (a newer
+    // connection the close did not reach): closed again once time has passed.
+    let events = vec![NetworkEvent::PeerSubscribed(peer(2), Channel::Consensus)];
+    through_all(&filters, &mut heard, events.clone()).await;
+    assert!(sent_so_far(&network, &mut network_got).await.is_empty());
+    tokio::time::sleep(Duration::from_millis(CLOSE_AGAIN_MS + 100)).await;
+    through_all(&filters, &mut heard, events).await;
+    assert_eq!(sent_so_far(&network, &mut network_got).await, again);
+
     // Every other command goes to the network as it is.
     gate.cast(NetworkMsg::CancelRequest(OutboundRequestId::new("x")))
         .unwrap();
