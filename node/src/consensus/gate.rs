@@ -5,8 +5,9 @@
 //! for as long as a peer withholds identify, its value-sync requests reach the
 //! sync actor, which answers them with blocks; its votes and proposal parts
 //! reach consensus; and once it subscribes to the broadcast channels, this
-//! node sends it every proposal part and vote. (A full-suite run saw an
-//! unlisted node fetch 6 blocks; `tests/src/stranger.rs` is such a peer.)
+//! node sends it every proposal part and vote. (`tests/src/stranger.rs` is
+//! such a peer: without the gate a validator answered its request with 5
+//! blocks, and sent it 27 consensus messages in 2 s.)
 //!
 //! The gate sits between the network actor and every subscriber to its events
 //! (consensus, sync, the peer watcher): a proxy forwards every command to the
@@ -22,7 +23,8 @@
 //!
 //! Cost: one set lookup and one actor hop per inbound event, and one hop per
 //! command. Bounded: one filter per subscriber, and the engine has three; a
-//! stranger costs one cancel per sync request and one close per connection.
+//! stranger costs one cancel per sync request and one close per connection
+//! (another each second it is still heard from).
 
 use super::context::TamgaContext;
 use arc_malachitebft_app_channel::app::types::PeerId;
