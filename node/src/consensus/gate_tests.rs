@@ -51,31 +51,11 @@ fn only_a_listed_peers_events_pass() {
     }
 }
 
-/// What the stand-in network was sent.
-struct StandIn(UnboundedSender<NetworkMsg<TamgaContext>>);
+/// An actor that hands every message it gets to the test: the stand-in
+/// network (`NetworkMsg`) and the subscribers (`HeardEvent`).
+struct Relay<M>(UnboundedSender<M>);
 
-#[ractor::async_trait]
-impl Actor for StandIn {
-    type Msg = NetworkMsg<TamgaContext>;
-    type State = ();
-    type Arguments = ();
-    async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
-        Ok(())
-    }
-    async fn handle(
-        &self,
-        _: ActorRef<Self::Msg>,
-        msg: Self::Msg,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        // The message is not `Sync`, so the send error cannot carry it.
-        self.0.send(msg).map_err(|_| "the test stopped listening")?;
-        Ok(())
-    }
-}
-
-/// A subscriber that hands on what it hears.
-struct Heard(UnboundedSender<NetworkEvent<TamgaContext>>);
+/// What a subscriber heard.
 struct HeardEvent(NetworkEvent<TamgaContext>);
 impl From<NetworkEvent<TamgaContext>> for HeardEvent {
     fn from(event: NetworkEvent<TamgaContext>) -> Self {
@@ -84,20 +64,17 @@ impl From<NetworkEvent<TamgaContext>> for HeardEvent {
 }
 
 #[ractor::async_trait]
-impl Actor for Heard {
-    type Msg = HeardEvent;
+impl<M: ractor::Message> Actor for Relay<M> {
+    type Msg = M;
     type State = ();
     type Arguments = ();
-    async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
+    async fn pre_start(&self, _: ActorRef<M>, _: ()) -> Result<(), ActorProcessingErr> {
         Ok(())
     }
-    async fn handle(
-        &self,
-        _: ActorRef<Self::Msg>,
-        HeardEvent(event): Self::Msg,
-        _: &mut (),
-    ) -> Result<(), ActorProcessingErr> {
-        Ok(self.0.send(event)?)
+    async fn handle(&self, _: ActorRef<M>, msg: M, _: &mut ()) -> Result<(), ActorProcessingErr> {
+        // A network command is not `Sync`, so the send error cannot carry it.
+        self.0.send(msg).map_err(|_| "the test stopped listening")?;
+        Ok(())
     }
 }
 
@@ -112,7 +89,7 @@ async fn next<T>(rx: &mut UnboundedReceiver<T>) -> T {
 /// until each subscriber heard the listed sentinel sent last.
 async fn through_all(
     filters: &[Box<dyn Subscriber<NetworkEvent<TamgaContext>>>],
-    heard: &mut [UnboundedReceiver<NetworkEvent<TamgaContext>>],
+    heard: &mut [UnboundedReceiver<HeardEvent>],
     events: Vec<NetworkEvent<TamgaContext>>,
 ) {
     for filter in filters {
@@ -122,7 +99,7 @@ async fn through_all(
         filter.send(NetworkEvent::PeerConnected(peer(1)));
     }
     for subscriber in heard.iter_mut() {
-        let NetworkEvent::PeerConnected(p) = next(subscriber).await else {
+        let HeardEvent(NetworkEvent::PeerConnected(p)) = next(subscriber).await else {
             panic!("a subscriber heard an unlisted peer's event");
         };
         assert_eq!(p, peer(1));
@@ -154,14 +131,16 @@ async fn sent_so_far(
 #[tokio::test]
 async fn subscribers_hear_listed_peers_only_and_an_unlisted_peer_is_cut_off_once() {
     let (to_test, mut network_got) = unbounded_channel();
-    let (network, _) = Actor::spawn(None, StandIn(to_test), ()).await.unwrap();
+    let (network, _) = Actor::spawn(None, Relay(to_test), ()).await.unwrap();
     let gate = start(network.clone(), Arc::new([peer(1)].into()))
         .await
         .unwrap();
     let (mut filters, mut heard) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         let (heard_tx, heard_rx) = unbounded_channel();
-        let (subscriber, _) = Actor::spawn(None, Heard(heard_tx), ()).await.unwrap();
+        let (subscriber, _) = Actor::spawn(None, Relay::<HeardEvent>(heard_tx), ())
+            .await
+            .unwrap();
         gate.cast(NetworkMsg::Subscribe(Box::new(subscriber)))
             .unwrap();
         let NetworkMsg::Subscribe(filter) = next(&mut network_got).await else {
