@@ -5,10 +5,34 @@ use super::ordered::Ordered;
 use super::*;
 use jmt::storage::TreeUpdateBatch;
 use rocksdb::{WriteBatch, WriteOptions};
+use std::sync::atomic::Ordering;
 use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::WriteSet;
 use tamga_runtime::types::{Block, Commit};
 use tamga_runtime::SubjectId;
+
+/// The most a commit batch reserves up front. A block's batch (block, state,
+/// tree nodes, indexes) is about 2.3 KB per transfer; a larger one grows as
+/// it must.
+const BATCH_RESERVE_MAX_BYTES: usize = 64 << 20;
+
+/// The least a commit batch reserves: an empty block's batch fits.
+const BATCH_RESERVE_MIN_BYTES: usize = 64 << 10;
+
+/// What a block's commit batch reserves, from the previous batch's size: a
+/// quarter more, rounded up to a power of two (so most blocks ask the
+/// allocator for the same size, which it then reuses).
+///
+/// Why: grown by doubling, RocksDB's batch buffer was copied several times per
+/// block, each time into fresh pages the kernel had to zero. A profile of four
+/// validators at full load (2026-12-05) had that page zeroing, under the
+/// batch's appends, at 4.2 % of the whole machine's samples.
+pub(super) fn batch_reserve_bytes(last_bytes: usize) -> usize {
+    let wanted = last_bytes.saturating_add(last_bytes / 4);
+    wanted
+        .clamp(BATCH_RESERVE_MIN_BYTES, BATCH_RESERVE_MAX_BYTES)
+        .next_power_of_two()
+}
 
 /// Where a committed transaction is, and what it did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, bincode::Encode, bincode::Decode)]
@@ -293,7 +317,8 @@ impl Storage {
             commit.height, header.height,
             "commit is for this block's height"
         );
-        let mut batch = WriteBatch::default();
+        let last_bytes = self.commit_batch_bytes.load(Ordering::Relaxed);
+        let mut batch = WriteBatch::with_capacity_bytes(batch_reserve_bytes(last_bytes));
         let height_key = header.height.to_be_bytes();
         batch.put_cf(
             self.cf(CF_BLOCKS),
@@ -311,6 +336,7 @@ impl Storage {
         };
         batch.put_cf(self.cf(CF_META), META_TIP, encoding::encode(&tip));
         self.prune_proposals(&mut batch, header.height)?;
+        (self.commit_batch_bytes).store(batch.size_in_bytes(), Ordering::Relaxed);
         Ok((batch, tip))
     }
 
@@ -372,5 +398,22 @@ impl Storage {
         // Durable before the node reports the block committed.
         options.set_sync(true);
         Ok(self.db.write_opt(batch, &options)?)
+    }
+}
+
+#[cfg(test)]
+mod batch_reserve_tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_batch_reserves_more_than_the_last_within_bounds() {
+        assert_eq!(batch_reserve_bytes(0), BATCH_RESERVE_MIN_BYTES);
+        // 2,300,000 bytes (1,000 transfers) + a quarter, rounded up: 4 MiB.
+        assert_eq!(batch_reserve_bytes(2_300_000), 4 << 20);
+        for last_bytes in [1, 70_000, 1 << 20, 3_000_000, BATCH_RESERVE_MAX_BYTES - 1] {
+            let reserved = batch_reserve_bytes(last_bytes);
+            assert!(reserved.is_power_of_two() && reserved > last_bytes);
+        }
+        assert_eq!(batch_reserve_bytes(usize::MAX), BATCH_RESERVE_MAX_BYTES);
     }
 }

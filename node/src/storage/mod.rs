@@ -118,6 +118,9 @@ pub struct Storage {
     /// Proposals below this height are pruned (0 at start: the first commit
     /// looks from the lowest height).
     proposals_pruned_below: std::sync::atomic::AtomicU64,
+    /// The last block's commit batch, in bytes: the next one is reserved from
+    /// it (see [`commit::batch_reserve_bytes`]).
+    commit_batch_bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl Storage {
@@ -143,6 +146,7 @@ impl Storage {
             nodes: cache::Cache::new(budget.tree_bytes, smt::weigh_node),
             top: Default::default(),
             proposals_pruned_below: Default::default(),
+            commit_batch_bytes: Default::default(),
         };
         storage.check_layout()?;
         Ok(storage)
