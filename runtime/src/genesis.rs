@@ -70,7 +70,7 @@ impl Genesis {
     /// extends it, and state keeps it (`cfg/genesis`), so an offline verifier holding
     /// this file can tell a proof of this chain from a proof of any other.
     pub fn hash(&self) -> Hash32 {
-        hashing::hash(hashing::DOMAIN_GENESIS, &[&encoding::encode(self)])
+        hashing::hash(&hashing::DOMAIN_GENESIS, &[&encoding::encode(self)])
     }
 
     /// The genesis validators as the set in force from height 1.

@@ -11,7 +11,7 @@ pub struct Blake3Tree(blake3::Hasher);
 
 impl SimpleHasher for Blake3Tree {
     fn new() -> Self {
-        Blake3Tree(blake3::Hasher::new_derive_key("tamga 2026 state tree v1"))
+        Blake3Tree(hashing::DOMAIN_STATE_TREE.hasher())
     }
     fn update(&mut self, data: &[u8]) {
         self.0.update(data);
@@ -23,7 +23,7 @@ impl SimpleHasher for Blake3Tree {
 
 /// The tree key of a state key.
 pub fn key_hash(key: &[u8]) -> KeyHash {
-    KeyHash(hashing::hash(hashing::DOMAIN_STATE_KEY, &[key]).0)
+    KeyHash(hashing::hash(&hashing::DOMAIN_STATE_KEY, &[key]).0)
 }
 
 /// A proof of one state key's value (or absence) against a state root.

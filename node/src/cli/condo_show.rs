@@ -14,7 +14,7 @@ use tamga_runtime::Hash32;
 /// The id a condominium-founding transaction with this hash creates.
 pub fn created_condo(tx_hash: &Hash32, payload: &Payload) -> Option<Hash32> {
     matches!(payload, Payload::CondoCreate { .. })
-        .then(|| hashing::hash(hashing::DOMAIN_CONDO_ID, &[&tx_hash.0]))
+        .then(|| hashing::hash(&hashing::DOMAIN_CONDO_ID, &[&tx_hash.0]))
 }
 
 fn kind_words(kind: DecisionKind) -> &'static str {

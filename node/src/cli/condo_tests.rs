@@ -437,7 +437,7 @@ fn every_condominium_payload_reads_in_plain_words() {
         .contains("dissolve the condominium"));
 
     let hash = Hash32([9; 32]);
-    let expected = hashing::hash(hashing::DOMAIN_CONDO_ID, &[&hash.0]);
+    let expected = hashing::hash(&hashing::DOMAIN_CONDO_ID, &[&hash.0]);
     assert_eq!(created_condo(&hash, &founding), Some(expected));
     assert_eq!(
         created_condo(&hash, &Payload::CondoTake { condo, offer: 1 }),

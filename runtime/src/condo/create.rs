@@ -46,7 +46,7 @@ pub(super) fn create(state: &mut Overlay, ctx: &TxContext, founding: Founding) -
         }
         .into());
     }
-    let id = hashing::hash(hashing::DOMAIN_CONDO_ID, &[&ctx.tx_id.0]);
+    let id = hashing::hash(&hashing::DOMAIN_CONDO_ID, &[&ctx.tx_id.0]);
     check_governance(state, founding.governance, founding.participants)?;
     if let Governance::Representative { mandate, .. } = founding.governance {
         if !ctx.approved_by(&mandate.representative) {
@@ -94,7 +94,7 @@ pub(super) fn create(state: &mut Overlay, ctx: &TxContext, founding: Founding) -
 }
 
 pub fn agreement_hash(text: &str) -> Hash32 {
-    hashing::hash(hashing::DOMAIN_AGREEMENT, &[text.as_bytes()])
+    hashing::hash(&hashing::DOMAIN_AGREEMENT, &[text.as_bytes()])
 }
 
 /// Exact fractions over one denominator that sum to exactly one: no zero share,

@@ -31,7 +31,7 @@ pub(super) fn mint(
         });
     }
     let id = hashing::hash(
-        hashing::DOMAIN_SHARE_ID,
+        &hashing::DOMAIN_SHARE_ID,
         &[&ctx.tx_id.0, &salt.to_le_bytes()],
     );
     let record = Record {

@@ -35,7 +35,7 @@ pub struct GenesisCertificate {
 impl GenesisCertificate {
     pub fn id(index: usize) -> Hash32 {
         hashing::hash(
-            hashing::DOMAIN_CERT_ID,
+            &hashing::DOMAIN_CERT_ID,
             &[b"genesis", &(index as u64).to_le_bytes()],
         )
     }

@@ -162,19 +162,19 @@ pub fn identifier_commitment(
     salt: &[u8; SALT_BYTES],
 ) -> Hash32 {
     hashing::hash(
-        hashing::DOMAIN_IDENTIFIER,
+        &hashing::DOMAIN_IDENTIFIER,
         &[&[kind.tag()], identifier.as_bytes(), salt],
     )
 }
 
 /// The commitment to a holder's name that a certificate carries.
 pub fn name_commitment(name: &str, salt: &[u8; SALT_BYTES]) -> Hash32 {
-    hashing::hash(hashing::DOMAIN_NAME, &[name.as_bytes(), salt])
+    hashing::hash(&hashing::DOMAIN_NAME, &[name.as_bytes(), salt])
 }
 
 /// The subject an identifier commitment names.
 pub fn subject_of(identifier: &Hash32) -> SubjectId {
-    SubjectId(hashing::hash(hashing::DOMAIN_SUBJECT, &[&identifier.0]).0)
+    SubjectId(hashing::hash(&hashing::DOMAIN_SUBJECT, &[&identifier.0]).0)
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ fn issue(state: &mut Overlay, ctx: &TxContext, request: IssueRequest) -> Outcome
         let subject = subject.id;
         return Err(PkiError::TooManyCertificates { subject, max }.into());
     }
-    let id = hashing::hash(hashing::DOMAIN_CERT_ID, &[&ctx.tx_id.0]);
+    let id = hashing::hash(&hashing::DOMAIN_CERT_ID, &[&ctx.tx_id.0]);
     let mut roles = request.roles.to_vec();
     roles.sort();
     let cert = Certificate {

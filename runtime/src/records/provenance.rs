@@ -34,7 +34,10 @@ pub struct Signer {
 
 impl ProvenanceEntry {
     pub fn hash(&self) -> Hash32 {
-        hashing::hash(hashing::DOMAIN_PROVENANCE_ENTRY, &[&encoding::encode(self)])
+        hashing::hash(
+            &hashing::DOMAIN_PROVENANCE_ENTRY,
+            &[&encoding::encode(self)],
+        )
     }
 }
 
@@ -62,7 +65,7 @@ impl Provenance {
         Provenance {
             entries: self.entries + 1,
             digest: hashing::hash(
-                hashing::DOMAIN_PROVENANCE,
+                &hashing::DOMAIN_PROVENANCE,
                 &[&self.digest.0, &entry.hash().0],
             ),
         }

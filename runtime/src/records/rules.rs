@@ -109,7 +109,7 @@ fn register_class(
         }
         .into());
     }
-    let id = hashing::hash(hashing::DOMAIN_CLASS_ID, &[&ctx.tx_id.0]);
+    let id = hashing::hash(&hashing::DOMAIN_CLASS_ID, &[&ctx.tx_id.0]);
     let class = Class {
         id,
         category,
@@ -163,7 +163,7 @@ fn register(
         }
         .into());
     }
-    let id = hashing::hash(hashing::DOMAIN_RECORD_ID, &[&ctx.tx_id.0]);
+    let id = hashing::hash(&hashing::DOMAIN_RECORD_ID, &[&ctx.tx_id.0]);
     let record = Record {
         id,
         category: request.category,
@@ -353,7 +353,7 @@ fn split_off(
         part > 0 && part < held,
         "split amount checked by the caller"
     );
-    let new_id = hashing::hash(hashing::DOMAIN_SPLIT_ID, &[&record.id.0, &ctx.tx_id.0]);
+    let new_id = hashing::hash(&hashing::DOMAIN_SPLIT_ID, &[&record.id.0, &ctx.tx_id.0]);
     let from = record.owner;
     let mut split = record.clone();
     split.id = new_id;

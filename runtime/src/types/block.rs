@@ -55,7 +55,7 @@ pub enum VoteKind {
 
 impl BlockHeader {
     pub fn hash(&self) -> Hash32 {
-        hashing::hash(hashing::DOMAIN_BLOCK, &[&encoding::encode(self)])
+        hashing::hash(&hashing::DOMAIN_BLOCK, &[&encoding::encode(self)])
     }
 }
 
@@ -74,7 +74,7 @@ pub fn vote_sign_bytes(
     };
     let block: &[u8] = block.map_or(&[], |hash| &hash.0);
     hashing::hash(
-        hashing::DOMAIN_VOTE,
+        &hashing::DOMAIN_VOTE,
         &[
             chain_id.as_bytes(),
             kind_tag,
@@ -94,7 +94,7 @@ pub fn proposal_sign_bytes(
     block: &Hash32,
 ) -> Hash32 {
     hashing::hash(
-        hashing::DOMAIN_PROPOSAL,
+        &hashing::DOMAIN_PROPOSAL,
         &[
             chain_id.as_bytes(),
             &height.to_le_bytes(),
@@ -121,12 +121,12 @@ impl Commit {
 /// Hash of one transaction exactly as signed and carried: unlike its id (the
 /// signing hash), it changes when any signature or co-signature changes.
 pub fn signed_tx_hash(tx: &SignedTx) -> Hash32 {
-    hashing::hash(hashing::DOMAIN_SIGNED_TX, &[&encoding::encode(tx)])
+    hashing::hash(&hashing::DOMAIN_SIGNED_TX, &[&encoding::encode(tx)])
 }
 
 /// Commitment to a block's transactions, in order, signatures included.
 pub fn txs_hash<'a>(txs: impl IntoIterator<Item = &'a SignedTx>) -> Hash32 {
-    let mut hasher = blake3::Hasher::new_derive_key(hashing::DOMAIN_TXS);
+    let mut hasher = hashing::DOMAIN_TXS.hasher();
     for tx in txs {
         hasher.update(&signed_tx_hash(tx).0);
     }

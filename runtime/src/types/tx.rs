@@ -228,7 +228,7 @@ impl Transaction {
     /// The hash every signer signs; also the transaction id. Signatures are not part
     /// of it, so re-signing cannot change a transaction's identity.
     pub fn signing_hash(&self) -> Hash32 {
-        hashing::hash(hashing::DOMAIN_TX, &[&encoding::encode(self)])
+        hashing::hash(&hashing::DOMAIN_TX, &[&encoding::encode(self)])
     }
 }
 

@@ -14,7 +14,7 @@ use tamga_runtime::{Hash32, PublicKey, SubjectId};
 /// The record a committed registration creates: `hash(DOMAIN_RECORD_ID, tx id)`,
 /// as `tamga_runtime::records::rules::register` derives it.
 pub fn record_of(registration: &SignedTx) -> Hash32 {
-    hashing::hash(hashing::DOMAIN_RECORD_ID, &[&registration.id().0])
+    hashing::hash(&hashing::DOMAIN_RECORD_ID, &[&registration.id().0])
 }
 
 /// `count` registrations of tangible objects for `owner`, signed by `registrar`
