@@ -11,10 +11,11 @@ use tamga_runtime::state::WriteSet;
 use tamga_runtime::types::{Block, Commit};
 use tamga_runtime::SubjectId;
 
-/// The most a commit batch reserves up front. A block's batch (block, state,
-/// tree nodes, indexes) is about 2.3 KB per transfer; a larger one grows as
-/// it must.
-const BATCH_RESERVE_MAX_BYTES: usize = 64 << 20;
+/// The most a commit batch reserves up front: a block's batch (block, state,
+/// tree nodes, indexes) is about 2.3 KB per transfer, so this covers blocks of
+/// about 3,000. A larger one grows by doubling past it, as every batch did
+/// before: memory a block asks for before it is needed stays bounded.
+const BATCH_RESERVE_MAX_BYTES: usize = 8 << 20;
 
 /// The least a commit batch reserves: an empty block's batch fits.
 const BATCH_RESERVE_MIN_BYTES: usize = 64 << 10;
@@ -410,10 +411,11 @@ mod batch_reserve_tests {
         assert_eq!(batch_reserve_bytes(0), BATCH_RESERVE_MIN_BYTES);
         // 2,300,000 bytes (1,000 transfers) + a quarter, rounded up: 4 MiB.
         assert_eq!(batch_reserve_bytes(2_300_000), 4 << 20);
-        for last_bytes in [1, 70_000, 1 << 20, 3_000_000, BATCH_RESERVE_MAX_BYTES - 1] {
+        for last_bytes in [1, 70_000, 1 << 20, 3_000_000, 6_000_000] {
             let reserved = batch_reserve_bytes(last_bytes);
             assert!(reserved.is_power_of_two() && reserved > last_bytes);
         }
+        assert_eq!(batch_reserve_bytes(30_000_000), BATCH_RESERVE_MAX_BYTES);
         assert_eq!(batch_reserve_bytes(usize::MAX), BATCH_RESERVE_MAX_BYTES);
     }
 }

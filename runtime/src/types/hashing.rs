@@ -51,10 +51,11 @@ pub static DOMAIN_STATE_KEY: Domain = Domain::new("tamga 2026 state key v1");
 /// A context string whose derive-key context hash is computed once.
 ///
 /// Why: `blake3::Hasher::new_derive_key` hashes its context string on every call,
-/// one compression more than most of what the ledger hashes needs (an id is one
-/// or two blocks; a state-tree node, two). blake3's `hazmat` gives the same
-/// hasher from the context's hash, kept here (checked for every domain in
-/// `a_domain_hashes_as_its_context_string`).
+/// one compression more on top of what is hashed: a state-tree node's hash
+/// (jmt hashes up to 15 per internal node it changes) is two compressions, an
+/// id from a transaction's id one, a transaction's id about three. blake3's
+/// `hazmat` gives the same hasher from the context's hash, kept here (checked
+/// for every domain in `a_domain_hashes_as_its_context_string`).
 pub struct Domain {
     context: &'static str,
     key: OnceLock<ContextKey>,
