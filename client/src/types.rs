@@ -26,6 +26,9 @@ pub struct NodeStatus {
     pub time_ms: u64,
     /// Transactions waiting in the mempool.
     pub mempool_txs: u64,
+    /// Transactions (gossip or RPC copies, blocks proposed again) whose
+    /// signatures were not checked again: a proposed block's check had.
+    pub signatures_reused: u64,
     pub consensus: ConsensusStatus,
     /// Time per stage of a transaction's path, by stage name (`verify`,
     /// `dry_run`, `execute`, `state_root`, `commit`, `recheck`).

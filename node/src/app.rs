@@ -3,7 +3,8 @@
 //! for it, and *commit a decided block*. `consensus/host.rs` calls them as
 //! Malachite asks; they know nothing of rounds or votes.
 
-use crate::mempool::check::{check_bytes, check_parallel};
+use crate::mempool::check::{check_bytes, check_parallel, Checked};
+use crate::mempool::verified::RecentChecks;
 use crate::mempool::{AdmitError, Mempool};
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
@@ -117,6 +118,9 @@ pub struct App {
     round: Mutex<(u64, i64)>,
     /// This node's signing mark (set at start), for status.
     pub signing: OnceLock<Arc<crate::consensus::mark::SigningState>>,
+    /// Signature checks made for proposed blocks, so their transactions' gossip
+    /// copies (and a block proposed again) are not checked twice.
+    pub recent_checks: RecentChecks,
     /// Proposal parts dropped before any costly work (replays, strangers, bad
     /// signatures, rounds or heights out of bounds), for status.
     pub parts_dropped: std::sync::atomic::AtomicU64,
@@ -159,6 +163,7 @@ impl App {
             gossip: OnceLock::new(),
             round: Mutex::new((0, -1)),
             signing: OnceLock::new(),
+            recent_checks: Default::default(),
             parts_dropped: Default::default(),
             parts_executed: Default::default(),
             parts_refused: Default::default(),
@@ -241,10 +246,16 @@ impl App {
         Ok(id)
     }
 
+    /// Decodes and verifies a transaction received from outside (the stateless
+    /// half of admission, done outside the mempool lock).
+    pub fn check_bytes(&self, bytes: Vec<u8>) -> Checked {
+        check_bytes(&self.chain_id, &self.recent_checks, bytes)
+    }
+
     /// Admits transactions gossiped by peers, checked on every core, in order.
     pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
         let checked = check_parallel(txs, &self.stages.verify, |bytes| {
-            check_bytes(&self.chain_id, bytes.clone())
+            self.check_bytes(bytes.clone())
         });
         let mut outcome = GossipAdmission::default();
         for result in checked {
@@ -473,17 +484,20 @@ impl App {
         })
     }
 
-    /// Each transaction of a proposed block, verified: the mempool's copy when it
-    /// carries the same signatures (admission checked them and the size), the rest
-    /// checked on every core, size first (a block must not smuggle in a
-    /// transaction the mempool would refuse as too large).
+    /// Each transaction of a proposed block, verified: a copy of an earlier check
+    /// when one verified the same signatures (admission, which checked the size
+    /// too, or this block's path before), the rest checked on every core, size
+    /// first (a block must not smuggle in a transaction the mempool would refuse
+    /// as too large) and remembered.
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
         let ids: Vec<Hash32> = txs.iter().map(SignedTx::id).collect();
         let known: Vec<Option<VerifiedTx>> = {
             let mempool = self.mempool();
             txs.iter()
                 .zip(&ids)
-                .map(|(tx, id)| mempool.verified_copy(tx, *id))
+                .map(|(tx, id)| {
+                    (mempool.verified_copy(tx, *id)).or_else(|| self.recent_checks.copy(tx, *id))
+                })
                 .collect()
         };
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
@@ -497,6 +511,7 @@ impl App {
             }
             verify_tx(txs[i].clone(), &self.chain_id)
         });
+        (self.recent_checks).remember(checked.iter().filter_map(|r| r.as_ref().ok()));
         let mut checked = missing.into_iter().zip(checked);
         let mut verified = Vec::with_capacity(txs.len());
         for (index, copy) in known.into_iter().enumerate() {

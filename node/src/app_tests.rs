@@ -538,3 +538,43 @@ impl rocksdb::WriteBatchIteratorCf for KeysByFamily {
         panic!("commits do not merge");
     }
 }
+
+/// A proposal's transactions that were not pending here are verified once: a
+/// later round's proposal of the same block, and their gossip copies arriving
+/// after the commit, reuse that check; a copy carrying other signatures is
+/// checked, and refused as forged.
+#[test]
+fn a_blocks_signature_checks_spare_its_copies_but_not_a_forged_one() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
+    admit_registration(&a, 0);
+    admit_registration(&a, 1);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let block = a.storage.block(1).unwrap().unwrap();
+    b.execute_block(block.clone()).unwrap();
+    assert_eq!(b.recent_checks.reused(), 0, "first sight: both checked");
+    let executed = b.execute_block(block.clone()).unwrap();
+    assert_eq!(b.recent_checks.reused(), 2, "proposed again: none checked");
+    let commit = a.storage.commit(1).unwrap().unwrap();
+    b.commit_block(executed, commit, vec![]).unwrap();
+
+    let mut forged = block.txs[0].clone();
+    forged.signature.0[0] ^= 1;
+    let mut gossip: Vec<Vec<u8>> = block.txs.iter().map(encoding::encode).collect();
+    gossip.push(encoding::encode(&forged));
+    let outcome = b.admit_gossiped(&gossip);
+    let expected = GossipAdmission {
+        admitted: 0,
+        refused: 2,
+        forged: 1,
+    };
+    assert_eq!(
+        outcome, expected,
+        "copies refused as committed, forgery caught"
+    );
+    assert_eq!(
+        b.recent_checks.reused(),
+        4,
+        "the copies were not checked again"
+    );
+}

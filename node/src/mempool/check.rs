@@ -2,6 +2,7 @@
 //! are independent of each other, so a batch (from RPC or from gossip) is split
 //! across threads before the ordered, stateful half takes the mempool lock.
 
+use super::verified::RecentChecks;
 use crate::stages::Stage;
 use std::sync::OnceLock;
 use tamga_runtime::execute::decode_tx;
@@ -10,9 +11,14 @@ use tamga_runtime::{verify_tx, TxError, VerifiedTx};
 /// A verified transaction with the bytes it arrived as (gossip relays those).
 pub type Checked = Result<(VerifiedTx, Vec<u8>), TxError>;
 
-pub fn check_bytes(chain_id: &str, bytes: Vec<u8>) -> Checked {
+/// Decodes (within the size limit) and verifies, unless a recent block's check
+/// already verified these very signatures (see [`RecentChecks`]).
+pub fn check_bytes(chain_id: &str, recent: &RecentChecks, bytes: Vec<u8>) -> Checked {
     let tx = decode_tx(&bytes)?;
-    let vtx = verify_tx(tx, chain_id)?;
+    let vtx = match recent.copy(&tx, tx.id()) {
+        Some(vtx) => vtx,
+        None => verify_tx(tx, chain_id)?,
+    };
     Ok((vtx, bytes))
 }
 

@@ -9,24 +9,16 @@
 //! rejections.
 
 pub mod check;
+pub mod verified;
 
 use crate::storage::Storage;
 use std::collections::{HashMap, HashSet, VecDeque};
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
-use tamga_runtime::types::{Cosignature, SignedTx};
-use tamga_runtime::{
-    apply_tx_metered, BlockContext, Hash32, PublicKey, Signature, TxError, VerifiedTx,
-};
-
-/// What admission verified about a pending transaction: its signatures and who
-/// they approve. A block carrying the very same signatures needs no second check.
-struct Verified {
-    signature: Signature,
-    cosignatures: Vec<Cosignature>,
-    approvals: Vec<PublicKey>,
-}
+use tamga_runtime::types::SignedTx;
+use tamga_runtime::{apply_tx_metered, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+use verified::Verified;
 
 /// Pending writes kept per pending transaction before a re-run prunes stale ones
 /// (a transaction writes a handful of keys; committed ones leave entries behind).
@@ -90,6 +82,8 @@ struct Pending {
 pub struct Mempool {
     limits: MempoolLimits,
     queue: VecDeque<Pending>,
+    /// What admission verified of each pending transaction: a block carrying
+    /// the very same signatures needs no second check.
     ids: HashMap<Hash32, Verified>,
     bytes: usize,
     /// Pending transactions per signer, for the quota.
@@ -120,16 +114,6 @@ const DROPPED_RECHECK_BUDGET: &str =
     "left the mempool unjudged: the re-check after a block ran out of its fuel budget; resubmit it";
 const DROPPED_LOCAL_FAILURE: &str =
     "left the mempool unjudged: this node could not re-check it; resubmit it";
-
-impl Verified {
-    fn of(vtx: &VerifiedTx) -> Self {
-        Verified {
-            signature: vtx.tx.signature,
-            cosignatures: vtx.tx.cosignatures.clone(),
-            approvals: vtx.approvals.clone(),
-        }
-    }
-}
 
 impl Mempool {
     pub fn new(limits: MempoolLimits) -> Self {
@@ -275,13 +259,7 @@ impl Mempool {
     /// A block's transaction as admission verified it, if it carries exactly the
     /// signatures admission checked (the id already fixes everything else).
     pub fn verified_copy(&self, tx: &SignedTx, id: Hash32) -> Option<VerifiedTx> {
-        let known = self.ids.get(&id)?;
-        let same = known.signature == tx.signature && known.cosignatures == tx.cosignatures;
-        same.then(|| VerifiedTx {
-            id,
-            tx: tx.clone(),
-            approvals: known.approvals.clone(),
-        })
+        self.ids.get(&id)?.copy(tx, id)
     }
 
     pub fn status(&self, id: &Hash32) -> Option<TxStatus> {

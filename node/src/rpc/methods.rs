@@ -41,7 +41,7 @@ use super::errors::*;
 use super::methods_defs::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
-use crate::mempool::check::{check_bytes, check_parallel};
+use crate::mempool::check::check_parallel;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::PendingSubscriptionSink;
@@ -142,6 +142,7 @@ fn status(app: &App, moniker: &str) -> RpcResult {
         "state_root": tip.state_root,
         "time_ms": tip.time_ms,
         "mempool_txs": app.mempool().len(),
+        "signatures_reused": app.recent_checks.reused(),
         "stages": app.stages.report(),
     }))
 }
@@ -157,10 +158,10 @@ fn storage_usage(app: &App) -> RpcResult {
 pub(super) type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
 
 /// Decode and verify: the expensive part, done outside the mempool lock.
-pub(super) fn check_hex(chain_id: &str, tx_hex: &str) -> Checked {
+pub(super) fn check_hex(app: &App, tx_hex: &str) -> Checked {
     let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
         .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
-    check_bytes(chain_id, bytes).map_err(|e| admit_error(&e.into()))
+    app.check_bytes(bytes).map_err(|e| admit_error(&e.into()))
 }
 
 /// Admits a checked transaction (in submission order: nonces follow each other)
@@ -172,7 +173,7 @@ pub(super) fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOw
 
 fn submit_one(app: &App, params: Params) -> RpcResult {
     let (tx_hex,): (String,) = params.parse()?;
-    let checked = (app.stages.verify).time(1, || check_hex(&app.chain_id, &tx_hex));
+    let checked = (app.stages.verify).time(1, || check_hex(app, &tx_hex));
     Ok(json!({ "hash": admit(app, checked)? }))
 }
 
@@ -183,17 +184,15 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
             "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
         )));
     }
-    let results: Vec<Value> = check_parallel(&txs, &app.stages.verify, |tx| {
-        check_hex(&app.chain_id, tx)
-    })
-    .into_iter()
-    .map(|checked| match admit(app, checked) {
-        Ok(hash) => json!({ "hash": hash }),
-        Err(e) => {
-            json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
-        }
-    })
-    .collect();
+    let results: Vec<Value> = check_parallel(&txs, &app.stages.verify, |tx| check_hex(app, tx))
+        .into_iter()
+        .map(|checked| match admit(app, checked) {
+            Ok(hash) => json!({ "hash": hash }),
+            Err(e) => {
+                json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
+            }
+        })
+        .collect();
     Ok(Value::Array(results))
 }
 

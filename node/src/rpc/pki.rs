@@ -407,7 +407,7 @@ fn refused(reason: &str, message: impl Into<String>) -> ErrorObjectOwned {
 fn issue(app: &App, token: Option<&str>, params: Params) -> RpcResult {
     let (tx_hex, personal, given): (String, Personal, String) = params.parse()?;
     check_token(token, &given)?;
-    let checked = super::methods::check_hex(&app.chain_id, &tx_hex)?;
+    let checked = super::methods::check_hex(app, &tx_hex)?;
     let Payload::IssueCertificate { subject, name, .. } = &checked.0.tx.tx.payload else {
         return Err(invalid_params(
             "cert_issue takes an IssueCertificate transaction",
