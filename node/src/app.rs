@@ -491,15 +491,19 @@ impl App {
     /// as too large) and remembered.
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
         let ids: Vec<Hash32> = txs.iter().map(SignedTx::id).collect();
-        let known: Vec<Option<VerifiedTx>> = {
+        let mut known: Vec<Option<VerifiedTx>> = {
             let mempool = self.mempool();
-            txs.iter()
-                .zip(&ids)
-                .map(|(tx, id)| {
-                    (mempool.verified_copy(tx, *id)).or_else(|| self.recent_checks.copy(tx, *id))
-                })
+            let copies = txs.iter().zip(&ids);
+            copies
+                .map(|(tx, id)| mempool.verified_copy(tx, *id))
                 .collect()
         };
+        // Apart from the mempool's lock: the two are never held together.
+        for ((copy, tx), id) in known.iter_mut().zip(txs).zip(&ids) {
+            if copy.is_none() {
+                *copy = self.recent_checks.copy(tx, *id);
+            }
+        }
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
         let checked = check_parallel(&missing, &self.stages.verify, |&i| {
             let len = encoding::encode(&txs[i]).len();
