@@ -26,8 +26,9 @@ pub struct NodeStatus {
     pub time_ms: u64,
     /// Transactions waiting in the mempool.
     pub mempool_txs: u64,
-    /// Transactions (gossip or RPC copies, blocks proposed again) whose
-    /// signatures were not checked again: a proposed block's check had.
+    /// Transactions (mostly gossip copies arriving after their block) whose
+    /// signatures were not checked again because a recent proposal's check had;
+    /// a proposal's transactions found in the mempool are not counted.
     pub signatures_reused: u64,
     pub consensus: ConsensusStatus,
     /// Time per stage of a transaction's path, by stage name (`verify`,

@@ -17,9 +17,12 @@ use tamga_runtime::limits::{BLOCK_TXS_MAX, TX_BYTES_MAX};
 use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
+use tamga_runtime::types::{
+    encoding, txs_hash, verify_signature, Block, BlockHeader, Commit, SignedTx,
+};
 use tamga_runtime::{
-    apply_tx_recorded, verify_tx, BlockContext, Hash32, PublicKey, TxError, VerifiedTx,
+    apply_tx_recorded, check_signatures, BlockContext, Hash32, HashedTx, PublicKey, TxError,
+    VerifiedTx,
 };
 use tokio::sync::{broadcast, mpsc};
 
@@ -118,9 +121,10 @@ pub struct App {
     round: Mutex<(u64, i64)>,
     /// This node's signing mark (set at start), for status.
     pub signing: OnceLock<Arc<crate::consensus::mark::SigningState>>,
-    /// Signature checks made for proposed blocks, so their transactions' gossip
-    /// copies (and a block proposed again) are not checked twice.
-    pub recent_checks: RecentChecks,
+    /// Signature checks made for proposed blocks' transactions not pending here,
+    /// so their gossip copies (arriving after the proposal) and a block proposed
+    /// again are not checked twice.
+    pub(crate) recent_checks: RecentChecks,
     /// Proposal parts dropped before any costly work (replays, strangers, bad
     /// signatures, rounds or heights out of bounds), for status.
     pub parts_dropped: std::sync::atomic::AtomicU64,
@@ -246,16 +250,16 @@ impl App {
         Ok(id)
     }
 
-    /// Decodes and verifies a transaction received from outside (the stateless
-    /// half of admission, done outside the mempool lock).
-    pub fn check_bytes(&self, bytes: Vec<u8>) -> Checked {
+    /// Decodes and verifies a transaction received from outside, by RPC or
+    /// gossip (the stateless half of admission, done outside the mempool lock).
+    pub fn check_received(&self, bytes: Vec<u8>) -> Checked {
         check_bytes(&self.chain_id, &self.recent_checks, bytes)
     }
 
     /// Admits transactions gossiped by peers, checked on every core, in order.
     pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
         let checked = check_parallel(txs, &self.stages.verify, |bytes| {
-            self.check_bytes(bytes.clone())
+            self.check_received(bytes.clone())
         });
         let mut outcome = GossipAdmission::default();
         for result in checked {
@@ -484,24 +488,22 @@ impl App {
         })
     }
 
-    /// Each transaction of a proposed block, verified: a copy of an earlier check
-    /// when one verified the same signatures (admission, which checked the size
-    /// too, or this block's path before), the rest checked on every core, size
-    /// first (a block must not smuggle in a transaction the mempool would refuse
-    /// as too large) and remembered.
+    /// Each transaction of a proposed block, verified: with the approvals of an
+    /// earlier check that verified the same signatures (admission, which checked
+    /// the size too, or an earlier block's check, see [`RecentChecks`]), the rest
+    /// checked on every core, size first (a block must not smuggle in a
+    /// transaction the mempool would refuse as too large) and remembered. Hashing
+    /// and checking count as the verify stage; the lookups do not.
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
-        let ids: Vec<Hash32> = txs.iter().map(SignedTx::id).collect();
-        let mut known: Vec<Option<VerifiedTx>> = {
+        let hashed = check_parallel(txs, &self.stages.verify, |tx| HashedTx::new(tx.clone()));
+        let mut known: Vec<Option<Vec<PublicKey>>> = {
             let mempool = self.mempool();
-            let copies = txs.iter().zip(&ids);
-            copies
-                .map(|(tx, id)| mempool.verified_copy(tx, *id))
-                .collect()
+            hashed.iter().map(|tx| mempool.approvals(tx)).collect()
         };
         // Apart from the mempool's lock: the two are never held together.
-        for ((copy, tx), id) in known.iter_mut().zip(txs).zip(&ids) {
-            if copy.is_none() {
-                *copy = self.recent_checks.copy(tx, *id);
+        for (approvals, tx) in known.iter_mut().zip(&hashed) {
+            if approvals.is_none() {
+                *approvals = self.recent_checks.approvals(tx);
             }
         }
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
@@ -513,22 +515,23 @@ impl App {
                     max: TX_BYTES_MAX,
                 });
             }
-            verify_tx(txs[i].clone(), &self.chain_id)
+            check_signatures(&hashed[i], &self.chain_id, verify_signature)
         });
-        (self.recent_checks).remember(checked.iter().filter_map(|r| r.as_ref().ok()));
-        let mut checked = missing.into_iter().zip(checked);
+        let mut checked = missing.iter().copied().zip(checked);
         let mut verified = Vec::with_capacity(txs.len());
-        for (index, copy) in known.into_iter().enumerate() {
-            let vtx = match copy {
-                Some(vtx) => vtx,
+        for (index, (tx, approvals)) in hashed.into_iter().zip(known).enumerate() {
+            let approvals = match approvals {
+                Some(approvals) => approvals,
                 None => {
                     let (at, result) = checked.next().expect("one check per missing tx");
                     assert_eq!(at, index, "checks stay in block order");
                     result.map_err(|error| BlockError::Tx { index, error })?
                 }
             };
+            let vtx = tx.verified_as(approvals);
             verified.push(vtx);
         }
+        (self.recent_checks).remember(missing.iter().map(|&i| &verified[i]));
         Ok(verified)
     }
 
@@ -573,3 +576,7 @@ impl App {
 #[cfg(test)]
 #[path = "app_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "app_reuse_tests.rs"]
+mod reuse_tests;

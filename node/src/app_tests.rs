@@ -12,7 +12,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use std::sync::Arc;
 use tamga_runtime::contracts::Vm;
 use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
-use tamga_runtime::Genesis;
+use tamga_runtime::{verify_tx, Genesis};
 
 pub(crate) fn open_app(dir: &std::path::Path) -> App {
     open_app_building(dir, 100)
@@ -157,7 +157,8 @@ pub(crate) fn dev_subject(name: &str) -> tamga_runtime::SubjectId {
     account.expect("a dev account").identity().subject
 }
 
-pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
+/// The registrar's registration of plot `nonce` for alice, signed.
+pub(crate) fn registration(app: &App, nonce: u64) -> SignedTx {
     let registrar = dev_key("registrar");
     let payload = Payload::Register {
         category: ObjectCategory::Tangible,
@@ -166,19 +167,27 @@ pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
         national: false,
         quantity: None,
     };
-    let tx = Transaction {
+    Transaction {
         chain_id: app.chain_id.clone(),
         signer: PublicKey::of(&registrar),
         nonce,
         payload,
     }
-    .sign(&registrar);
+    .sign(&registrar)
+}
+
+/// Verifies `tx` and admits it to `app`'s mempool; returns its id.
+pub(crate) fn admit_signed(app: &App, tx: SignedTx) -> Hash32 {
     let vtx = verify_tx(tx, &app.chain_id).unwrap();
     let id = vtx.id;
     app.mempool()
-        .admit(&app.storage, &app.next_context(now_ms()), vtx, 200)
+        .admit(&app.storage, &app.next_context(now_ms()), vtx, 300)
         .unwrap();
     id
+}
+
+pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
+    admit_signed(app, registration(app, nonce))
 }
 
 #[test]
@@ -537,44 +546,4 @@ impl rocksdb::WriteBatchIteratorCf for KeysByFamily {
     fn merge_cf(&mut self, _: u32, _: &[u8], _: &[u8]) {
         panic!("commits do not merge");
     }
-}
-
-/// A proposal's transactions that were not pending here are verified once: a
-/// later round's proposal of the same block, and their gossip copies arriving
-/// after the commit, reuse that check; a copy carrying other signatures is
-/// checked, and refused as forged.
-#[test]
-fn a_blocks_signature_checks_spare_its_copies_but_not_a_forged_one() {
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
-    admit_registration(&a, 0);
-    admit_registration(&a, 1);
-    produce_one(&a, &dev_key("validator")).unwrap();
-    let block = a.storage.block(1).unwrap().unwrap();
-    b.execute_block(block.clone()).unwrap();
-    assert_eq!(b.recent_checks.reused(), 0, "first sight: both checked");
-    let executed = b.execute_block(block.clone()).unwrap();
-    assert_eq!(b.recent_checks.reused(), 2, "proposed again: none checked");
-    let commit = a.storage.commit(1).unwrap().unwrap();
-    b.commit_block(executed, commit, vec![]).unwrap();
-
-    let mut forged = block.txs[0].clone();
-    forged.signature.0[0] ^= 1;
-    let mut gossip: Vec<Vec<u8>> = block.txs.iter().map(encoding::encode).collect();
-    gossip.push(encoding::encode(&forged));
-    let outcome = b.admit_gossiped(&gossip);
-    let expected = GossipAdmission {
-        admitted: 0,
-        refused: 2,
-        forged: 1,
-    };
-    assert_eq!(
-        outcome, expected,
-        "copies refused as committed, forgery caught"
-    );
-    assert_eq!(
-        b.recent_checks.reused(),
-        4,
-        "the copies were not checked again"
-    );
 }

@@ -227,22 +227,74 @@ pub fn decode_tx(bytes: &[u8]) -> Result<SignedTx, TxError> {
 
 pub use crate::types::verify_signature;
 
-/// Stateless checks: chain id, limits and every signature.
-pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
-    verify_tx_with(tx, chain_id, verify_signature)
+/// A transaction with its id, hashed once. The checks take it so that a caller
+/// which needed the id first (to look up an earlier check of the same
+/// transaction) does not hash it again; the fields are private so the id is
+/// always the transaction's own, and signatures are always checked over it.
+#[derive(Clone, Debug)]
+pub struct HashedTx {
+    id: Hash32,
+    tx: SignedTx,
 }
 
-/// [`verify_tx`] with another signature check of the same set (the benchmark's
-/// one-core limit uses ed25519-dalek's own, [`crate::types::verify_signature_reference`]).
+impl HashedTx {
+    pub fn new(tx: SignedTx) -> Self {
+        HashedTx { id: tx.id(), tx }
+    }
+
+    pub fn id(&self) -> Hash32 {
+        self.id
+    }
+
+    pub fn tx(&self) -> &SignedTx {
+        &self.tx
+    }
+
+    /// The transaction as an earlier check of these very signatures verified it,
+    /// approved by `approvals` (the caller has compared the signatures).
+    pub fn verified_as(self, approvals: Vec<PublicKey>) -> VerifiedTx {
+        VerifiedTx {
+            id: self.id,
+            tx: self.tx,
+            approvals,
+        }
+    }
+}
+
+/// Stateless checks: chain id, limits and every signature.
+pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
+    verify_tx_with(HashedTx::new(tx), chain_id, verify_signature)
+}
+
+/// [`verify_tx`] of a transaction already hashed.
+pub fn verify_hashed(hashed: HashedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
+    verify_tx_with(hashed, chain_id, verify_signature)
+}
+
+/// [`verify_tx`] of a transaction already hashed, with a signature check of the
+/// same set (the node's own, [`verify_signature`]; the benchmark's one-core limit
+/// uses ed25519-dalek's, [`crate::types::verify_signature_reference`]).
 pub fn verify_tx_with(
-    tx: SignedTx,
+    hashed: HashedTx,
     chain_id: &str,
     verify_signature: SignatureCheck,
 ) -> Result<VerifiedTx, TxError> {
+    let approvals = check_signatures(&hashed, chain_id, verify_signature)?;
+    Ok(hashed.verified_as(approvals))
+}
+
+/// The checks of [`verify_tx_with`] on a borrowed transaction: who approves it
+/// (its signer, then each distinct cosigner in order), or why it is refused.
+pub fn check_signatures(
+    hashed: &HashedTx,
+    chain_id: &str,
+    verify_signature: SignatureCheck,
+) -> Result<Vec<PublicKey>, TxError> {
+    let (id, tx) = (hashed.id, &hashed.tx);
     if tx.tx.chain_id != chain_id || tx.tx.chain_id.len() > CHAIN_ID_BYTES_MAX {
         return Err(TxError::WrongChain {
             expected: chain_id.to_owned(),
-            got: tx.tx.chain_id,
+            got: tx.tx.chain_id.clone(),
         });
     }
     if tx.cosignatures.len() > COSIGNATURES_MAX {
@@ -252,7 +304,6 @@ pub fn verify_tx_with(
             max: COSIGNATURES_MAX,
         });
     }
-    let id = tx.id();
     if !verify_signature(&tx.tx.signer, &id, &tx.signature) {
         return Err(TxError::BadSignature(tx.tx.signer));
     }
@@ -265,7 +316,7 @@ pub fn verify_tx_with(
             approvals.push(cosig.signer);
         }
     }
-    Ok(VerifiedTx { id, tx, approvals })
+    Ok(approvals)
 }
 
 /// The next nonce `who` must use.

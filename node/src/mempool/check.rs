@@ -6,18 +6,19 @@ use super::verified::RecentChecks;
 use crate::stages::Stage;
 use std::sync::OnceLock;
 use tamga_runtime::execute::decode_tx;
-use tamga_runtime::{verify_tx, TxError, VerifiedTx};
+use tamga_runtime::{verify_hashed, HashedTx, TxError, VerifiedTx};
 
 /// A verified transaction with the bytes it arrived as (gossip relays those).
 pub type Checked = Result<(VerifiedTx, Vec<u8>), TxError>;
 
 /// Decodes (within the size limit) and verifies, unless a recent block's check
-/// already verified these very signatures (see [`RecentChecks`]).
+/// already verified these very signatures (see [`RecentChecks`]). The id is
+/// hashed once, for the lookup and the check both.
 pub fn check_bytes(chain_id: &str, recent: &RecentChecks, bytes: Vec<u8>) -> Checked {
-    let tx = decode_tx(&bytes)?;
-    let vtx = match recent.copy(&tx, tx.id()) {
-        Some(vtx) => vtx,
-        None => verify_tx(tx, chain_id)?,
+    let tx = HashedTx::new(decode_tx(&bytes)?);
+    let vtx = match recent.approvals(&tx) {
+        Some(approvals) => tx.verified_as(approvals),
+        None => verify_hashed(tx, chain_id)?,
     };
     Ok((vtx, bytes))
 }

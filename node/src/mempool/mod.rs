@@ -16,8 +16,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
-use tamga_runtime::types::SignedTx;
-use tamga_runtime::{apply_tx_metered, BlockContext, Hash32, PublicKey, TxError, VerifiedTx};
+use tamga_runtime::{
+    apply_tx_metered, BlockContext, Hash32, HashedTx, PublicKey, TxError, VerifiedTx,
+};
 use verified::Verified;
 
 /// Pending writes kept per pending transaction before a re-run prunes stale ones
@@ -256,10 +257,14 @@ impl Mempool {
             .collect()
     }
 
-    /// A block's transaction as admission verified it, if it carries exactly the
-    /// signatures admission checked (the id already fixes everything else).
-    pub fn verified_copy(&self, tx: &SignedTx, id: Hash32) -> Option<VerifiedTx> {
-        self.ids.get(&id)?.copy(tx, id)
+    /// Who admission found approving a block's transaction, if it is pending here
+    /// and carries exactly the signatures admission checked (the id fixes
+    /// everything else). Only the keys are copied under the lock.
+    pub fn approvals(&self, tx: &HashedTx) -> Option<Vec<PublicKey>> {
+        self.ids
+            .get(&tx.id())?
+            .approvals(tx.tx())
+            .map(<[_]>::to_vec)
     }
 
     pub fn status(&self, id: &Hash32) -> Option<TxStatus> {
@@ -393,9 +398,7 @@ mod tests {
         let id = admit_registration(&app, 0);
         let vtx = {
             let mut pool = app.mempool();
-            let vtx = pool
-                .verified_copy(&pool.queue[0].vtx.tx.clone(), id)
-                .unwrap();
+            let vtx = pool.queue[0].vtx.clone();
             pool.queue.clear();
             pool.ids.clear();
             pool.per_signer.clear();

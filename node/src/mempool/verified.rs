@@ -12,12 +12,13 @@
 //! signatures are the very ones checked: the same bytes under the same rules
 //! verify the same way.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use tamga_runtime::limits::BLOCK_TXS_MAX;
 use tamga_runtime::types::{Cosignature, SignedTx};
-use tamga_runtime::{Hash32, PublicKey, Signature, VerifiedTx};
+use tamga_runtime::{Hash32, HashedTx, PublicKey, Signature, VerifiedTx};
 
 /// What a check verified: a transaction's signatures and who they approve.
 pub struct Verified {
@@ -35,15 +36,13 @@ impl Verified {
         }
     }
 
-    /// `tx` (whose id is `id`) as verified, if it carries exactly the signatures
-    /// this check verified (the id already fixes everything else).
-    pub fn copy(&self, tx: &SignedTx, id: Hash32) -> Option<VerifiedTx> {
+    /// Who this check found approving `tx`, if `tx` carries exactly the
+    /// signatures and cosignatures it verified, in the same order (the id, which
+    /// the caller looked this check up by, fixes everything else). A copy with
+    /// one cosignature forged, dropped, added or moved is not the same check.
+    pub fn approvals(&self, tx: &SignedTx) -> Option<&[PublicKey]> {
         let same = self.signature == tx.signature && self.cosignatures == tx.cosignatures;
-        same.then(|| VerifiedTx {
-            id,
-            tx: tx.clone(),
-            approvals: self.approvals.clone(),
-        })
+        same.then_some(self.approvals.as_slice())
     }
 }
 
@@ -70,11 +69,16 @@ struct Recent {
 }
 
 impl RecentChecks {
-    /// Remembers these checks (a block's batch, under one lock).
-    pub fn remember<'a>(&self, checked: impl IntoIterator<Item = &'a VerifiedTx>) {
+    /// Remembers these checks (a block's batch, under one lock). Each must have
+    /// passed this chain's whole check: the size limit and every signature
+    /// verified for this node's chain id (reuse trusts it).
+    pub(crate) fn remember<'a>(&self, checked: impl IntoIterator<Item = &'a VerifiedTx>) {
         let mut recent = self.checks.lock().unwrap_or_else(|e| e.into_inner());
+        // The first check of an id stays: a proposer re-proposing a copy with
+        // other valid signatures cannot displace it (nor renew its place).
         for vtx in checked {
-            if recent.by_id.insert(vtx.id, Verified::of(vtx)).is_none() {
+            if let Entry::Vacant(entry) = recent.by_id.entry(vtx.id) {
+                entry.insert(Verified::of(vtx));
                 recent.order.push_back(vtx.id);
             }
         }
@@ -85,15 +89,19 @@ impl RecentChecks {
         assert_eq!(recent.by_id.len(), recent.order.len(), "one id per entry");
     }
 
-    /// `tx` as a remembered check verified it, if one did with its signatures.
-    pub fn copy(&self, tx: &SignedTx, id: Hash32) -> Option<VerifiedTx> {
+    /// Who a remembered check found approving `tx`, if one verified its very
+    /// signatures. Only the keys are copied under the lock.
+    pub fn approvals(&self, tx: &HashedTx) -> Option<Vec<PublicKey>> {
         let recent = self.checks.lock().unwrap_or_else(|e| e.into_inner());
-        let vtx = recent.by_id.get(&id)?.copy(tx, id)?;
+        let approvals = recent.by_id.get(&tx.id())?.approvals(tx.tx())?.to_vec();
+        drop(recent);
         self.reused.fetch_add(1, Ordering::Relaxed);
-        Some(vtx)
+        Some(approvals)
     }
 
-    /// How many transactions' signatures a remembered check spared.
+    /// How many transactions' signatures a remembered check spared (the
+    /// mempool's own copies, a proposal's transactions pending here, are not
+    /// counted: this is the memory's worth alone).
     pub fn reused(&self) -> u64 {
         self.reused.load(Ordering::Relaxed)
     }
@@ -113,8 +121,16 @@ mod tests {
     use super::*;
     use tamga_runtime::types::{Payload, Transaction};
 
-    /// A transaction as a check would have passed it (the memory trusts its
-    /// caller's check, so no real signature is needed here).
+    /// A cosigner's signature (made up: the memory trusts its caller's check).
+    fn cosignature(byte: u8) -> Cosignature {
+        Cosignature {
+            signer: PublicKey([byte; 32]),
+            signature: Signature([byte; 64]),
+        }
+    }
+
+    /// A transaction with two cosignatures, as a check would have passed it (no
+    /// real signature is needed: the memory trusts its caller's check).
     fn checked(nonce: u64) -> VerifiedTx {
         let signer = PublicKey([1; 32]);
         let tx = SignedTx {
@@ -127,27 +143,49 @@ mod tests {
                 },
             },
             signature: Signature([3; 64]),
-            cosignatures: vec![],
+            cosignatures: vec![cosignature(4), cosignature(5)],
         };
+        let approvals = vec![signer, PublicKey([4; 32]), PublicKey([5; 32])];
         VerifiedTx {
             id: tx.id(),
             tx,
-            approvals: vec![signer],
+            approvals,
         }
     }
 
-    /// A copy needs the very signatures checked: the same id re-signed (or
-    /// stripped of a cosignature) is not a copy.
+    fn lookup(recent: &RecentChecks, tx: &SignedTx) -> Option<Vec<PublicKey>> {
+        recent.approvals(&HashedTx::new(tx.clone()))
+    }
+
+    /// A change made to a copy of a checked transaction.
+    type Change = fn(&mut SignedTx);
+
+    /// A copy needs the very signatures checked: the same id with its signature
+    /// or a cosignature forged, a cosignature dropped, added or moved, is not a
+    /// copy (each would approve, or be refused, differently on another node).
     #[test]
     fn a_copy_needs_the_same_signatures() {
         let recent = RecentChecks::default();
         let vtx = checked(0);
         recent.remember([&vtx]);
-        let copy = recent.copy(&vtx.tx, vtx.id).expect("remembered");
-        assert_eq!((copy.id, &copy.approvals), (vtx.id, &vtx.approvals));
-        let mut forged = vtx.tx.clone();
-        forged.signature.0[0] ^= 1;
-        assert!(recent.copy(&forged, vtx.id).is_none());
+        assert_eq!(lookup(&recent, &vtx.tx), Some(vtx.approvals.clone()));
+        let changes: [(&str, Change); 5] = [
+            ("signature forged", |tx| tx.signature.0[0] ^= 1),
+            ("cosignature forged", |tx| {
+                tx.cosignatures[1].signature.0[0] ^= 1
+            }),
+            ("cosignature dropped", |tx| tx.cosignatures.truncate(1)),
+            ("cosignature added", |tx| {
+                tx.cosignatures.push(cosignature(6))
+            }),
+            ("cosignatures moved", |tx| tx.cosignatures.swap(0, 1)),
+        ];
+        for (change, apply) in changes {
+            let mut copy = vtx.tx.clone();
+            apply(&mut copy);
+            assert_eq!(copy.id(), vtx.id, "{change}: same id");
+            assert_eq!(lookup(&recent, &copy), None, "{change}: not a copy");
+        }
         assert_eq!(recent.reused(), 1, "only the real copy counts");
     }
 
@@ -160,11 +198,8 @@ mod tests {
         let batch: Vec<VerifiedTx> = (1..=RECENT_CHECKS_MAX as u64).map(checked).collect();
         recent.remember(&batch);
         assert_eq!(recent.remembered(), RECENT_CHECKS_MAX);
-        assert!(
-            recent.copy(&first.tx, first.id).is_none(),
-            "oldest forgotten"
-        );
+        assert!(lookup(&recent, &first.tx).is_none(), "oldest forgotten");
         let last = batch.last().expect("a batch");
-        assert!(recent.copy(&last.tx, last.id).is_some(), "newest kept");
+        assert!(lookup(&recent, &last.tx).is_some(), "newest kept");
     }
 }

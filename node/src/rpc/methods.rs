@@ -161,7 +161,8 @@ pub(super) type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
 pub(super) fn check_hex(app: &App, tx_hex: &str) -> Checked {
     let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
         .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
-    app.check_bytes(bytes).map_err(|e| admit_error(&e.into()))
+    app.check_received(bytes)
+        .map_err(|e| admit_error(&e.into()))
 }
 
 /// Admits a checked transaction (in submission order: nonces follow each other)

@@ -1,0 +1,101 @@
+//! A proposed block's signature checks, reused and not: what [`RecentChecks`]
+//! spares must be exactly what a fresh check would conclude, or this node would
+//! accept (or approve for) what its peers refuse.
+
+use super::tests::{admit_registration, admit_signed, open_app, produce_one, registration};
+use super::*;
+use crate::keyring::dev_key;
+
+/// A proposal's transactions that were not pending here are verified once: a
+/// later round's proposal of the same block, and their gossip copies arriving
+/// after the commit, reuse that check; a copy carrying other signatures is
+/// checked, and refused as forged.
+#[test]
+fn a_blocks_signature_checks_spare_its_copies_but_not_a_forged_one() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
+    admit_registration(&a, 0);
+    admit_registration(&a, 1);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let block = a.storage.block(1).unwrap().unwrap();
+    b.execute_block(block.clone()).unwrap();
+    assert_eq!(b.recent_checks.reused(), 0, "first sight: both checked");
+    let executed = b.execute_block(block.clone()).unwrap();
+    assert_eq!(b.recent_checks.reused(), 2, "proposed again: none checked");
+    let commit = a.storage.commit(1).unwrap().unwrap();
+    b.commit_block(executed, commit, vec![]).unwrap();
+
+    let mut forged = block.txs[0].clone();
+    forged.signature.0[0] ^= 1;
+    let mut gossip: Vec<Vec<u8>> = block.txs.iter().map(encoding::encode).collect();
+    gossip.push(encoding::encode(&forged));
+    let outcome = b.admit_gossiped(&gossip);
+    let expected = GossipAdmission {
+        admitted: 0,
+        refused: 2,
+        forged: 1,
+    };
+    assert_eq!(
+        outcome, expected,
+        "copies refused as committed, forgery caught"
+    );
+    assert_eq!(
+        b.recent_checks.reused(),
+        4,
+        "the copies were not checked again"
+    );
+}
+
+/// Admits a registration the registrar signs and alice cosigns.
+fn admit_cosigned_registration(app: &App) -> SignedTx {
+    let tx = registration(app, 0).cosign(&dev_key("alice"));
+    admit_signed(app, tx.clone());
+    tx
+}
+
+/// A remembered check covers only the very cosignatures it verified: a block
+/// re-proposed with one forged is refused, as every peer refuses it, and a copy
+/// stripped of it is approved by its signer alone.
+#[test]
+fn a_remembered_check_does_not_cover_other_cosignatures() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
+    let cosigned = admit_cosigned_registration(&a);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let block = a.storage.block(1).unwrap().unwrap();
+    assert_eq!(block.txs, vec![cosigned], "the cosigned registration is in");
+    b.execute_block(block.clone()).unwrap();
+    let (registrar, alice) = (
+        PublicKey::of(&dev_key("registrar")),
+        PublicKey::of(&dev_key("alice")),
+    );
+    let again = b.verify_block_txs(&block.txs).unwrap();
+    assert_eq!(again[0].approvals, vec![registrar, alice], "both approve");
+    assert_eq!(
+        b.recent_checks.reused(),
+        1,
+        "the very copy reuses the check"
+    );
+
+    let mut forged = block.clone();
+    forged.txs[0].cosignatures[0].signature.0[0] ^= 1;
+    forged.header.txs_hash = txs_hash(&forged.txs);
+    let refused = b.execute_block(forged).map(|_| "executed");
+    assert!(
+        matches!(
+            refused,
+            Err(BlockError::Tx { index: 0, error: TxError::BadCosignature(key) }) if key == alice
+        ),
+        "forged cosignature: {refused:?}"
+    );
+
+    let mut stripped = block.txs[0].clone();
+    stripped.cosignatures.clear();
+    let checked = b.verify_block_txs(&[stripped]).unwrap();
+    assert_eq!(
+        checked[0].approvals,
+        vec![registrar],
+        "stripped: signer alone"
+    );
+    assert_eq!(b.recent_checks.reused(), 1, "neither was a copy");
+}
