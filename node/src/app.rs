@@ -6,6 +6,7 @@
 use crate::mempool::check::{check_bytes, check_parallel, Checked};
 use crate::mempool::verified::RecentChecks;
 use crate::mempool::{AdmitError, Mempool};
+use crate::stages::Stage;
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::Instant;
@@ -492,10 +493,13 @@ impl App {
     /// earlier check that verified the same signatures (admission, which checked
     /// the size too, or an earlier block's check, see [`RecentChecks`]), the rest
     /// checked on every core, size first (a block must not smuggle in a
-    /// transaction the mempool would refuse as too large) and remembered. Hashing
-    /// and checking count as the verify stage; the lookups do not.
+    /// transaction the mempool would refuse as too large), and remembered if every
+    /// one verified. Only the checks count in the verify stage (time and
+    /// transactions); hashing the block's transactions, on every core, and the
+    /// lookups do not, so each transaction is counted once.
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
-        let hashed = check_parallel(txs, &self.stages.verify, |tx| HashedTx::new(tx.clone()));
+        let untimed = Stage::default();
+        let hashed = check_parallel(txs, &untimed, |tx| HashedTx::new(tx.clone()));
         let mut known: Vec<Option<Vec<PublicKey>>> = {
             let mempool = self.mempool();
             hashed.iter().map(|tx| mempool.approvals(tx)).collect()

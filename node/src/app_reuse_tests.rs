@@ -99,3 +99,25 @@ fn a_remembered_check_does_not_cover_other_cosignatures() {
     );
     assert_eq!(b.recent_checks.reused(), 1, "neither was a copy");
 }
+
+/// A block refused for a forged transaction leaves no check behind: its other
+/// transactions' copies are checked afresh (only a block wholly verified is
+/// remembered).
+#[test]
+fn a_refused_blocks_checks_are_not_remembered() {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
+    admit_registration(&a, 0);
+    admit_registration(&a, 1);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let mut block = a.storage.block(1).unwrap().unwrap();
+    block.txs[1].signature.0[0] ^= 1;
+    block.header.txs_hash = txs_hash(&block.txs);
+    let refused = b.execute_block(block.clone()).map(|_| "executed");
+    assert!(
+        matches!(refused, Err(BlockError::Tx { index: 1, .. })),
+        "{refused:?}"
+    );
+    b.verify_block_txs(&block.txs[..1]).unwrap();
+    assert_eq!(b.recent_checks.reused(), 0, "the good one is checked again");
+}

@@ -171,8 +171,8 @@ impl StageReading {
     /// `txs` transactions, and the transactions whose signatures were not
     /// checked twice (see `node_status`'s `signatures_reused`). Stages are
     /// wall time on the threads that ran them (verify summed over its threads),
-    /// so where cores are shared they include waiting for one; verify's time
-    /// includes hashing each transaction and, at admission, the lookups of
+    /// so where cores are shared they include waiting for one; at admission,
+    /// verify's time includes hashing each transaction and the lookups of
     /// reused checks (a reuse is cheap, not free); the
     /// node's CPU time covers everything, RPC, consensus and gossip included.
     pub fn per_tx_since(&self, before: &StageReading, txs: usize) -> String {

@@ -74,8 +74,10 @@ impl RecentChecks {
     /// verified for this node's chain id (reuse trusts it).
     pub(crate) fn remember<'a>(&self, checked: impl IntoIterator<Item = &'a VerifiedTx>) {
         let mut recent = self.checks.lock().unwrap_or_else(|e| e.into_inner());
-        // The first check of an id stays: a proposer re-proposing a copy with
-        // other valid signatures cannot displace it (nor renew its place).
+        // The first check of an id stays until forgotten, and a later one with
+        // other valid signatures neither replaces it nor renews its place (the
+        // order and the map stay one entry per id). Either way only speed is at
+        // stake: a copy whose signatures differ is checked afresh.
         for vtx in checked {
             if let Entry::Vacant(entry) = recent.by_id.entry(vtx.id) {
                 entry.insert(Verified::of(vtx));
