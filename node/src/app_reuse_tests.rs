@@ -6,18 +6,42 @@ use super::tests::{admit_registration, admit_signed, open_app, produce_one, regi
 use super::*;
 use crate::keyring::dev_key;
 
+/// Two nodes from the same genesis (`a`, `b`, with their directories: bind
+/// `_dirs`, or they are deleted under the open nodes), and the
+/// first block `a` builds and commits from what `admit` put in its mempool.
+struct TwoNodes {
+    a: App,
+    b: App,
+    block: Block,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+fn a_block_for_b(admit: impl FnOnce(&App)) -> TwoNodes {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let (a, b) = (open_app(dirs[0].path()), open_app(dirs[1].path()));
+    admit(&a);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    let block = a.storage.block(1).unwrap().unwrap();
+    TwoNodes {
+        a,
+        b,
+        block,
+        _dirs: dirs,
+    }
+}
+
+fn two_registrations(app: &App) {
+    admit_registration(app, 0);
+    admit_registration(app, 1);
+}
+
 /// A proposal's transactions that were not pending here are verified once: a
 /// later round's proposal of the same block, and their gossip copies arriving
 /// after the commit, reuse that check; a copy carrying other signatures is
 /// checked, and refused as forged.
 #[test]
 fn a_blocks_signature_checks_spare_its_copies_but_not_a_forged_one() {
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
-    admit_registration(&a, 0);
-    admit_registration(&a, 1);
-    produce_one(&a, &dev_key("validator")).unwrap();
-    let block = a.storage.block(1).unwrap().unwrap();
+    let TwoNodes { a, b, block, _dirs } = a_block_for_b(two_registrations);
     b.execute_block(block.clone()).unwrap();
     assert_eq!(b.recent_checks.reused(), 0, "first sight: both checked");
     let executed = b.execute_block(block.clone()).unwrap();
@@ -58,11 +82,11 @@ fn admit_cosigned_registration(app: &App) -> SignedTx {
 /// stripped of it is approved by its signer alone.
 #[test]
 fn a_remembered_check_does_not_cover_other_cosignatures() {
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
-    let cosigned = admit_cosigned_registration(&a);
-    produce_one(&a, &dev_key("validator")).unwrap();
-    let block = a.storage.block(1).unwrap().unwrap();
+    let mut cosigned = None;
+    let TwoNodes {
+        b, block, _dirs, ..
+    } = a_block_for_b(|a| cosigned = Some(admit_cosigned_registration(a)));
+    let cosigned = cosigned.expect("admitted");
     assert_eq!(block.txs, vec![cosigned], "the cosigned registration is in");
     b.execute_block(block.clone()).unwrap();
     let (registrar, alice) = (
@@ -105,12 +129,12 @@ fn a_remembered_check_does_not_cover_other_cosignatures() {
 /// remembered).
 #[test]
 fn a_refused_blocks_checks_are_not_remembered() {
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (a, b) = (open_app(dir_a.path()), open_app(dir_b.path()));
-    admit_registration(&a, 0);
-    admit_registration(&a, 1);
-    produce_one(&a, &dev_key("validator")).unwrap();
-    let mut block = a.storage.block(1).unwrap().unwrap();
+    let TwoNodes {
+        b,
+        mut block,
+        _dirs,
+        ..
+    } = a_block_for_b(two_registrations);
     block.txs[1].signature.0[0] ^= 1;
     block.header.txs_hash = txs_hash(&block.txs);
     let refused = b.execute_block(block.clone()).map(|_| "executed");
