@@ -26,6 +26,10 @@ pub struct NodeStatus {
     pub time_ms: u64,
     /// Transactions waiting in the mempool.
     pub mempool_txs: u64,
+    /// Peers' transactions held for a nonce gap, not yet in the queue (0 from
+    /// a node too old to hold any).
+    #[serde(default)]
+    pub mempool_held: u64,
     /// Transactions (mostly gossip copies arriving after their block) whose
     /// signatures were not checked again because a recent proposal's check had;
     /// a proposal's transactions found in the mempool are not counted.

@@ -3,9 +3,9 @@
 //! for it, and *commit a decided block*. `consensus/host.rs` calls them as
 //! Malachite asks; they know nothing of rounds or votes.
 
-use crate::mempool::check::{check_bytes, check_parallel, Checked};
+use crate::mempool::check::check_parallel;
 use crate::mempool::verified::RecentChecks;
-use crate::mempool::{AdmitError, Mempool};
+use crate::mempool::Mempool;
 use crate::stages::Stage;
 use crate::storage::{state_root_after, ExecutedBlock, Storage, StorageError, Tip};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
@@ -82,18 +82,6 @@ struct Execution {
     signers: Vec<Vec<Signer>>,
     dropped: Vec<(Hash32, TxError)>,
     fuel_used: u64,
-}
-
-/// What became of one gossiped batch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GossipAdmission {
-    pub admitted: usize,
-    /// Well-formed and signed, but refused here (a duplicate, a spent nonce, a
-    /// rule): an honest relay may pass these on.
-    pub refused: usize,
-    /// Malformed, wrongly signed or for another chain: proof the sender is not
-    /// an honest relay.
-    pub forged: usize,
 }
 
 /// What subscribers hear about each committed block.
@@ -226,54 +214,6 @@ impl App {
     /// Connects admission to transaction gossip (once, at startup).
     pub fn set_gossip(&self, sender: mpsc::Sender<Vec<u8>>) {
         assert!(self.gossip.set(sender).is_ok(), "gossip is connected once");
-    }
-
-    /// Admits a verified transaction into the mempool; when it came from a client
-    /// (`relay`), also gossips it. A full gossip queue only delays it: this node's
-    /// own proposals include it anyway.
-    pub fn admit(
-        &self,
-        vtx: VerifiedTx,
-        bytes: Vec<u8>,
-        relay: bool,
-    ) -> Result<Hash32, AdmitError> {
-        let id = vtx.id;
-        let ctx = self.next_context(crate::clock::now_ms());
-        let mut mempool = self.mempool();
-        self.stages
-            .dry_run
-            .time(1, || mempool.admit(&self.storage, &ctx, vtx, bytes.len()))?;
-        self.metrics.set_mempool(mempool.len(), mempool.bytes());
-        drop(mempool);
-        if let (true, Some(gossip)) = (relay, self.gossip.get()) {
-            let _ = gossip.try_send(bytes);
-        }
-        Ok(id)
-    }
-
-    /// Decodes and verifies a transaction received from outside, by RPC or
-    /// gossip (the stateless half of admission, done outside the mempool lock).
-    pub fn check_received(&self, bytes: Vec<u8>) -> Checked {
-        check_bytes(&self.chain_id, &self.recent_checks, bytes)
-    }
-
-    /// Admits transactions gossiped by peers, checked on every core, in order.
-    pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
-        let checked = check_parallel(txs, &self.stages.verify, |bytes| {
-            self.check_received(bytes.clone())
-        });
-        let mut outcome = GossipAdmission::default();
-        for result in checked {
-            match result {
-                Ok((vtx, bytes)) => match self.admit(vtx, bytes, false) {
-                    Ok(_) => outcome.admitted += 1,
-                    Err(_) => outcome.refused += 1,
-                },
-                // Bad encoding, signature or chain: no honest node relays it.
-                Err(_) => outcome.forged += 1,
-            }
-        }
-        outcome
     }
 
     pub fn tip(&self) -> Tip {
@@ -494,9 +434,11 @@ impl App {
     /// the size too, or an earlier block's check, see [`RecentChecks`]), the rest
     /// checked on every core, size first (a block must not smuggle in a
     /// transaction the mempool would refuse as too large), and remembered if every
-    /// one verified. Only the checks count in the verify stage (time and
-    /// transactions); hashing the block's transactions, on every core, and the
-    /// lookups do not, so each transaction is counted once.
+    /// one verified. The checks count in the verify stage (time and transactions),
+    /// and so do the remembered checks reused (transactions, no time), as at
+    /// admission: its transactions less `signatures_reused` are the signatures
+    /// checked. Hashing the block's transactions (on every core) and the
+    /// mempool's lookups are not counted, so each transaction counts once.
     fn verify_block_txs(&self, txs: &[SignedTx]) -> Result<Vec<VerifiedTx>, BlockError> {
         let untimed = Stage::default();
         let hashed = check_parallel(txs, &untimed, |tx| HashedTx::new(tx.clone()));
@@ -505,11 +447,14 @@ impl App {
             hashed.iter().map(|tx| mempool.approvals(tx)).collect()
         };
         // Apart from the mempool's lock: the two are never held together.
+        let mut reused = 0;
         for (approvals, tx) in known.iter_mut().zip(&hashed) {
             if approvals.is_none() {
                 *approvals = self.recent_checks.approvals(tx);
+                reused += usize::from(approvals.is_some());
             }
         }
+        (self.stages.verify).add(reused, std::time::Duration::ZERO);
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
         let checked = check_parallel(&missing, &self.stages.verify, |&i| {
             let len = encoding::encode(&txs[i]).len();
@@ -555,10 +500,11 @@ impl App {
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
         self.erase_requested(&executed.events)?;
         let ids = executed.tx_ids.clone();
+        let signers: Vec<PublicKey> = executed.block.txs.iter().map(|tx| tx.tx.signer).collect();
         let next = self.next_context(new_tip.time_ms + 1);
         let mut mempool = self.mempool();
         (self.stages.recheck).time(ids.len(), || {
-            mempool.on_commit(&self.storage, &next, &ids, dropped);
+            mempool.on_commit(&self.storage, &next, &ids, dropped, &signers);
         });
         self.metrics.set_mempool(mempool.len(), mempool.bytes());
         drop(mempool);
@@ -577,6 +523,10 @@ impl App {
     }
 }
 
+#[path = "app_admission.rs"]
+mod admission;
+pub use admission::GossipAdmission;
+
 #[cfg(test)]
 #[path = "app_tests.rs"]
 pub(crate) mod tests;
@@ -584,3 +534,7 @@ pub(crate) mod tests;
 #[cfg(test)]
 #[path = "app_reuse_tests.rs"]
 mod reuse_tests;
+
+#[cfg(test)]
+#[path = "app_parked_tests.rs"]
+mod parked_tests;

@@ -56,6 +56,7 @@ fn a_blocks_signature_checks_spare_its_copies_but_not_a_forged_one() {
     let outcome = b.admit_gossiped(&gossip);
     let expected = GossipAdmission {
         admitted: 0,
+        held: 0,
         refused: 2,
         forged: 1,
     };

@@ -9,10 +9,13 @@
 //! rejections.
 
 pub mod check;
+pub mod parked;
 pub mod verified;
 
 use crate::storage::Storage;
+use parked::{Parked, ParkedLimits};
 use std::collections::{HashMap, HashSet, VecDeque};
+use tamga_runtime::contracts::vm::limits::{BLOCK_FUEL_MAX, FUEL_PER_CALL};
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
@@ -33,6 +36,11 @@ const REJECTED_REMEMBERED_MAX: usize = 10_000;
 /// few blocks will take); transactions past it leave the pool unjudged, and
 /// their senders resubmit.
 pub const RECHECK_FUEL_MAX: u64 = 4 * tamga_runtime::contracts::vm::limits::BLOCK_FUEL_MAX;
+
+/// Contract fuel one pass of promoting held transactions (after an admission,
+/// after a commit) may burn under the lock: a quarter of a block's. Without it,
+/// one admission could dry-run a signer's whole quota of contract calls.
+pub const PROMOTE_FUEL_MAX: u64 = BLOCK_FUEL_MAX / 4;
 
 #[derive(Clone, Copy, Debug)]
 pub struct MempoolLimits {
@@ -75,6 +83,15 @@ impl AdmitError {
     }
 }
 
+/// Where an admitted transaction went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admitted {
+    /// Into the queue: the next blocks this node builds take it.
+    Queued,
+    /// Held for a nonce gap (a peer's only): it joins the queue when the gap fills.
+    Held,
+}
+
 struct Pending {
     vtx: VerifiedTx,
     bytes: usize,
@@ -93,6 +110,8 @@ pub struct Mempool {
     pending_writes: WriteSet,
     rejected: HashMap<Hash32, Left>,
     rejected_order: VecDeque<Hash32>,
+    /// Peers' transactions waiting for the nonce before theirs (see [`parked`]).
+    parked: Parked,
 }
 
 /// What the mempool knows of a transaction that is not committed.
@@ -113,6 +132,8 @@ enum Left {
 
 const DROPPED_RECHECK_BUDGET: &str =
     "left the mempool unjudged: the re-check after a block ran out of its fuel budget; resubmit it";
+const DROPPED_POOL_FULL: &str =
+    "left the mempool unjudged: the pool was full when its nonce gap filled; resubmit it";
 const DROPPED_LOCAL_FAILURE: &str =
     "left the mempool unjudged: this node could not re-check it; resubmit it";
 
@@ -131,6 +152,12 @@ impl Mempool {
             pending_writes: WriteSet::new(),
             rejected: HashMap::new(),
             rejected_order: VecDeque::new(),
+            parked: Parked::new(ParkedLimits {
+                txs_max: limits.txs_max.div_ceil(4),
+                bytes_max: limits.bytes_max.div_ceil(4),
+                signer_txs_max: limits.signer_txs_max,
+                signer_bytes_max: limits.bytes_max.div_ceil(16),
+            }),
         }
     }
 
@@ -147,7 +174,13 @@ impl Mempool {
         self.queue.is_empty()
     }
 
-    /// Admits a verified transaction if it is new, fits, and would execute now.
+    /// Peers' transactions held for a nonce gap.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Admits a verified transaction if it is new, fits, and would execute now;
+    /// then the signer's held transactions that follow it, in nonce order.
     pub fn admit(
         &mut self,
         storage: &Storage,
@@ -155,7 +188,125 @@ impl Mempool {
         vtx: VerifiedTx,
         bytes: usize,
     ) -> Result<(), AdmitError> {
-        if self.ids.contains_key(&vtx.id) {
+        let (signer, nonce) = (vtx.tx.tx.signer, vtx.tx.tx.nonce);
+        self.admit_one(storage, block, vtx, bytes, &BlockFuel::block())?;
+        if self.parked.len() > 0 {
+            let fuel = BlockFuel::new(PROMOTE_FUEL_MAX);
+            self.promote(storage, block, &signer, nonce + 1, &fuel);
+        }
+        Ok(())
+    }
+
+    /// [`Mempool::admit`] for a transaction a peer gossiped: one whose nonce is
+    /// ahead of the signer's next here is held until the gap fills (see
+    /// [`parked`]), or refused as a gap if it cannot be held.
+    pub fn admit_from_peer(
+        &mut self,
+        storage: &Storage,
+        block: &BlockContext,
+        vtx: VerifiedTx,
+        bytes: usize,
+    ) -> Result<Admitted, AdmitError> {
+        if self.parked.contains(&vtx.id) {
+            return Err(AdmitError::Duplicate(vtx.id));
+        }
+        let (signer, got) = (vtx.tx.tx.signer, vtx.tx.tx.nonce);
+        let expected =
+            (self.next_nonce(storage, &signer)).map_err(|e| AdmitError::Local(TxError::from(e)))?;
+        if got <= expected {
+            self.admit(storage, block, vtx, bytes)?;
+            return Ok(Admitted::Queued);
+        }
+        let gap = TxError::NonceGap {
+            signer,
+            expected,
+            got,
+        };
+        let pending = Pending { vtx, bytes };
+        match self.parked.hold(pending, expected, block.height) {
+            true => Ok(Admitted::Held),
+            false => Err(AdmitError::Tx(gap)),
+        }
+    }
+
+    /// Moves `signer`'s held transactions into the queue, from nonce `next` on,
+    /// while each follows the one before and `fuel` holds a whole call's worth
+    /// (the rest wait for the next pass). One that no longer applies is
+    /// refused (remembered for `tx_get`), and the rest wait.
+    fn promote(
+        &mut self,
+        storage: &Storage,
+        block: &BlockContext,
+        signer: &PublicKey,
+        next: u64,
+        fuel: &BlockFuel,
+    ) {
+        let mut next = next;
+        while fuel.left() >= FUEL_PER_CALL {
+            let Some(pending) = self.parked.take(signer, next) else {
+                break;
+            };
+            let id = pending.vtx.id;
+            let left = match self.admit_one(storage, block, pending.vtx, pending.bytes, fuel) {
+                // Already queued: it came by RPC meanwhile.
+                Ok(()) | Err(AdmitError::Duplicate(_)) => {
+                    next += 1;
+                    continue;
+                }
+                Err(AdmitError::AlreadyCommitted(..)) => break,
+                Err(AdmitError::Tx(error)) if error.is_block_full() => {
+                    Left::Dropped(DROPPED_RECHECK_BUDGET)
+                }
+                Err(AdmitError::Tx(error)) => Left::Rejected(error),
+                Err(AdmitError::Full { .. } | AdmitError::SignerQuota { .. }) => {
+                    Left::Dropped(DROPPED_POOL_FULL)
+                }
+                Err(AdmitError::Storage(_) | AdmitError::Local(_)) => {
+                    Left::Dropped(DROPPED_LOCAL_FAILURE)
+                }
+            };
+            self.remember(id, left);
+            break;
+        }
+    }
+
+    /// After a block: held transactions past their wait leave (unremembered:
+    /// a peer's, which its own node still holds), and the held ones of the
+    /// block's `signers` join the queue where the block filled their gap (only
+    /// a commit of its signer's transaction fills a gap; a re-check only opens
+    /// them), within [`PROMOTE_FUEL_MAX`] for all.
+    fn promote_parked(
+        &mut self,
+        storage: &Storage,
+        next_block: &BlockContext,
+        signers: &[PublicKey],
+    ) {
+        self.parked.expire(next_block.height);
+        let held: HashSet<PublicKey> = (signers.iter())
+            .filter(|signer| self.parked.holds(signer))
+            .copied()
+            .collect();
+        let fuel = BlockFuel::new(PROMOTE_FUEL_MAX);
+        for signer in held {
+            match self.next_nonce(storage, &signer) {
+                Ok(next) => self.promote(storage, next_block, &signer, next, &fuel),
+                Err(error) => {
+                    tracing::warn!(%signer, %error, "mempool: could not read a held transaction's nonce");
+                }
+            }
+        }
+    }
+
+    /// Admits one transaction, as [`Mempool::admit`] says, and nothing held.
+    fn admit_one(
+        &mut self,
+        storage: &Storage,
+        block: &BlockContext,
+        vtx: VerifiedTx,
+        bytes: usize,
+        fuel: &BlockFuel,
+    ) -> Result<(), AdmitError> {
+        if self.ids.contains_key(&vtx.id) || self.parked.contains(&vtx.id) {
             return Err(AdmitError::Duplicate(vtx.id));
         }
         match storage.tx_location(&vtx.id) {
@@ -178,15 +329,13 @@ impl Mempool {
                 max: self.limits.signer_txs_max,
             });
         }
-        let writes = self
-            .dry_run(storage, block, &vtx, &BlockFuel::block())
-            .map_err(|e| {
-                if e.is_local() {
-                    AdmitError::Local(e)
-                } else {
-                    e.into()
-                }
-            })?;
+        let writes = self.dry_run(storage, block, &vtx, fuel).map_err(|e| {
+            if e.is_local() {
+                AdmitError::Local(e)
+            } else {
+                e.into()
+            }
+        })?;
         self.pending_writes.extend(writes);
         let id = vtx.id;
         self.push(Pending { vtx, bytes });
@@ -261,14 +410,14 @@ impl Mempool {
     /// and carries exactly the signatures admission checked (the id fixes
     /// everything else). Only the keys are copied under the lock.
     pub fn approvals(&self, tx: &HashedTx) -> Option<Vec<PublicKey>> {
-        self.ids
-            .get(&tx.id())?
-            .approvals(tx.tx())
-            .map(<[_]>::to_vec)
+        match self.ids.get(&tx.id()) {
+            Some(verified) => verified.approvals(tx.tx()).map(<[_]>::to_vec),
+            None => self.parked.approvals(&tx.id(), tx.tx()),
+        }
     }
 
     pub fn status(&self, id: &Hash32) -> Option<TxStatus> {
-        if self.ids.contains_key(id) {
+        if self.ids.contains_key(id) || self.parked.contains(id) {
             return Some(TxStatus::Pending);
         }
         self.rejected.get(id).map(|left| match left {
@@ -286,8 +435,24 @@ impl Mempool {
     /// is re-run. Otherwise, or once stale entries pile up past
     /// [`STALE_WRITES_PER_TX`], the rest is re-run on the new state and any
     /// transaction that no longer applies is rejected. (Admission is a forecast:
-    /// every block is executed in full before anyone votes for it.)
+    /// every block is executed in full before anyone votes for it.) Then held
+    /// transactions whose gap the block filled join the queue.
     pub fn on_commit(
+        &mut self,
+        storage: &Storage,
+        next_block: &BlockContext,
+        committed: &[Hash32],
+        dropped: Vec<(Hash32, TxError)>,
+        signers: &[PublicKey],
+    ) {
+        self.settle(storage, next_block, committed, dropped);
+        if self.parked.len() > 0 {
+            self.promote_parked(storage, next_block, signers);
+        }
+    }
+
+    /// The block's transactions leave the queue; the rest is re-run if needed.
+    fn settle(
         &mut self,
         storage: &Storage,
         next_block: &BlockContext,
@@ -384,37 +549,4 @@ impl Mempool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::app::tests::{admit_registration, open_app};
-
-    /// A transaction that left the pool unjudged and was sent again is pending
-    /// again, and stays so through the next re-check (which once skipped it as
-    /// "already rejected", so it silently vanished).
-    #[test]
-    fn a_resubmitted_transaction_survives_the_next_recheck() {
-        let dir = tempfile::tempdir().unwrap();
-        let app = open_app(dir.path());
-        let id = admit_registration(&app, 0);
-        let vtx = {
-            let mut pool = app.mempool();
-            let vtx = pool.queue[0].vtx.clone();
-            pool.queue.clear();
-            pool.ids.clear();
-            pool.per_signer.clear();
-            pool.pending_writes.clear();
-            pool.bytes = 0;
-            pool.remember(id, Left::Dropped(DROPPED_RECHECK_BUDGET));
-            vtx
-        };
-        assert!(matches!(
-            app.mempool().status(&id),
-            Some(TxStatus::Dropped(_))
-        ));
-        let next = app.next_context(crate::clock::now_ms());
-        app.mempool().admit(&app.storage, &next, vtx, 200).unwrap();
-        app.mempool()
-            .on_commit(&app.storage, &next, &[Hash32([9; 32])], vec![]);
-        assert!(matches!(app.mempool().status(&id), Some(TxStatus::Pending)));
-    }
-}
+mod tests;

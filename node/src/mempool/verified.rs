@@ -41,9 +41,19 @@ impl Verified {
     /// the caller looked this check up by, fixes everything else). A copy with
     /// one cosignature forged, dropped, added or moved is not the same check.
     pub fn approvals(&self, tx: &SignedTx) -> Option<&[PublicKey]> {
-        let same = self.signature == tx.signature && self.cosignatures == tx.cosignatures;
+        let same = signed_alike(&self.signature, &self.cosignatures, tx);
         same.then_some(self.approvals.as_slice())
     }
+}
+
+/// Whether `tx` carries exactly this signature and these cosignatures, in this
+/// order: the condition for reusing a check of a transaction with its id.
+pub(super) fn signed_alike(
+    signature: &Signature,
+    cosignatures: &[Cosignature],
+    tx: &SignedTx,
+) -> bool {
+    *signature == tx.signature && cosignatures == tx.cosignatures.as_slice()
 }
 
 /// Checks remembered: two blocks' worth, which covers the gossip lag behind a

@@ -181,7 +181,8 @@ struct Incoming {
 type Verdict = (MessageId, PeerId, MessageAcceptance);
 
 /// Honest nodes publish only transactions they admitted, so one forged
-/// transaction condemns the whole batch, whatever else it carries.
+/// transaction condemns the whole batch, whatever else it carries. A batch
+/// with nothing admitted (refused, or only held for a nonce gap) goes no further.
 fn acceptance(outcome: GossipAdmission) -> MessageAcceptance {
     if outcome.forged > 0 {
         MessageAcceptance::Reject
@@ -499,6 +500,7 @@ mod tests {
     fn only_a_clean_batch_that_admitted_something_is_forwarded() {
         let outcome = |admitted, refused, forged| GossipAdmission {
             admitted,
+            held: 0,
             refused,
             forged,
         };
@@ -518,5 +520,11 @@ mod tests {
             acceptance(outcome(0, 5, 0)),
             MessageAcceptance::Ignore
         ));
+        // Held for a nonce gap is not admitted: such a batch goes no further.
+        let held = GossipAdmission {
+            held: 3,
+            ..outcome(0, 0, 0)
+        };
+        assert!(matches!(acceptance(held), MessageAcceptance::Ignore));
     }
 }

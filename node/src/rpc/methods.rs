@@ -128,6 +128,10 @@ fn status(app: &App, moniker: &str) -> RpcResult {
     let signed = app.signing.get().and_then(|s| s.last());
     let signed = signed
         .map(|(height, round, step)| json!({ "height": height, "round": round, "step": step }));
+    let (mempool_txs, mempool_held) = {
+        let mempool = app.mempool();
+        (mempool.len(), mempool.parked())
+    };
     Ok(json!({
         "consensus": {
             "height": consensus_height, "round": round, "last_signed": signed,
@@ -141,7 +145,8 @@ fn status(app: &App, moniker: &str) -> RpcResult {
         "block_hash": tip.block_hash,
         "state_root": tip.state_root,
         "time_ms": tip.time_ms,
-        "mempool_txs": app.mempool().len(),
+        "mempool_txs": mempool_txs,
+        "mempool_held": mempool_held,
         "signatures_reused": app.recent_checks.reused(),
         "stages": app.stages.report(),
     }))
@@ -169,7 +174,7 @@ pub(super) fn check_hex(app: &App, tx_hex: &str) -> Checked {
 /// and hands it to gossip.
 pub(super) fn admit(app: &App, checked: Checked) -> Result<Hash32, ErrorObjectOwned> {
     let (vtx, bytes) = checked?;
-    app.admit(vtx, bytes, true).map_err(|e| admit_error(&e))
+    app.admit(vtx, bytes).map_err(|e| admit_error(&e))
 }
 
 fn submit_one(app: &App, params: Params) -> RpcResult {

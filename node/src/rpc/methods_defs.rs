@@ -10,7 +10,7 @@ pub(super) fn status_def() -> MethodDef {
     MethodDef::new("node_status", "Where this node is: chain, height, consensus, mempool, stage timings")
         .result(
             "status",
-            schema::object(&["chain_id", "moniker", "height", "block_hash", "state_root", "time_ms", "mempool_txs", "signatures_reused", "consensus", "stages"]),
+            schema::object(&["chain_id", "moniker", "height", "block_hash", "state_root", "time_ms", "mempool_txs", "mempool_held", "signatures_reused", "consensus", "stages"]),
             "chain id, height, block hash, state root, mempool size; transactions whose signatures a proposed block's check spared checking again; consensus height, round, last signature, parts dropped; `stages`: per stage of a transaction's path `{us, txs}`",
         )
 }
