@@ -3,7 +3,7 @@
 //! the gap fills, in nonce order; what cannot be held, or waits too long, is
 //! refused or dropped as before; a client's gap is refused.
 
-use super::tests::{open_app, produce_one, registration};
+use super::tests::{admit_registration, open_app, produce_one, registration};
 use super::*;
 use crate::keyring::dev_key;
 use crate::mempool::parked::PARKED_HEIGHTS_MAX;
@@ -34,39 +34,65 @@ fn sizes(app: &App) -> (usize, usize) {
     (pool.len(), pool.parked())
 }
 
+/// A node whose registrar committed its first transaction (nonce 0): only a
+/// signer known here is held for.
+fn open_app_after_one(dir: &std::path::Path) -> App {
+    let app = open_app(dir);
+    admit_registration(&app, 0);
+    produce_one(&app, &dev_key("validator")).unwrap();
+    app
+}
+
+/// Two such nodes, from the same first block.
+fn two_after_one(dirs: &[tempfile::TempDir; 2]) -> (App, App) {
+    let (a, b) = (open_app(dirs[0].path()), open_app(dirs[1].path()));
+    admit_registration(&a, 0);
+    produce_one(&a, &dev_key("validator")).unwrap();
+    commit_as(&a, &b, 1);
+    (a, b)
+}
+
+/// `b` executes and commits `a`'s block at `height`.
+fn commit_as(a: &App, b: &App, height: u64) {
+    let executed = b
+        .execute_block(a.storage.block(height).unwrap().unwrap())
+        .unwrap();
+    let commit = a.storage.commit(height).unwrap().unwrap();
+    b.commit_block(executed, commit, vec![]).unwrap();
+}
+
 /// Signatures the verify stage has checked (or looked up) so far.
 fn verified(app: &App) -> u64 {
     app.stages.verify.report()["txs"].as_u64().unwrap()
 }
 
-/// Gossip overtaken: nonce 1 arrives before nonce 0. It is held, not refused,
-/// and joins the queue right after nonce 0 does.
+/// Gossip overtaken: nonce 2 arrives before nonce 1. It is held, not refused,
+/// and joins the queue right after nonce 1 does. A signer with nothing
+/// committed or pending here is not held for (fresh keys cost nothing).
 #[test]
 fn a_peers_transaction_ahead_of_its_nonce_waits_for_the_gap() {
     let dir = tempfile::tempdir().unwrap();
     let app = open_app(dir.path());
-    let (first, second) = (registration(&app, 0), registration(&app, 1));
-    assert_eq!(
-        gossip(&app, std::slice::from_ref(&second)),
-        outcome(0, 1, 0)
-    );
+    let unknown = registration(&app, 1);
+    assert_eq!(gossip(&app, &[unknown]), outcome(0, 0, 1), "no nonce here");
+    admit_registration(&app, 0);
+    produce_one(&app, &dev_key("validator")).unwrap();
+    let (first, second) = (registration(&app, 1), registration(&app, 2));
+    let held = std::slice::from_ref(&second);
+    assert_eq!(gossip(&app, held), outcome(0, 1, 0));
     assert_eq!(sizes(&app), (0, 1));
     let status = app.mempool().status(&second.id());
     assert!(matches!(status, Some(TxStatus::Pending)));
-    assert_eq!(
-        gossip(&app, std::slice::from_ref(&second)),
-        outcome(0, 0, 1),
-        "held once"
-    );
+    assert_eq!(gossip(&app, held), outcome(0, 0, 1), "held once");
     let vtx = tamga_runtime::verify_tx(second.clone(), &app.chain_id).unwrap();
     let again = app.admit(vtx, encoding::encode(&second));
     assert!(matches!(again, Err(AdmitError::Duplicate(_))), "{again:?}");
 
     assert_eq!(gossip(&app, &[first]), outcome(1, 0, 0));
     assert_eq!(sizes(&app), (2, 0));
-    assert_eq!(nonces(&app), [0, 1]);
+    assert_eq!(nonces(&app), [1, 2]);
     produce_one(&app, &dev_key("validator")).unwrap();
-    assert_eq!(app.tip().height, 1);
+    assert_eq!(app.tip().height, 2);
     assert!(app.mempool().is_empty(), "both committed");
 }
 
@@ -75,20 +101,16 @@ fn a_peers_transaction_ahead_of_its_nonce_waits_for_the_gap() {
 #[test]
 fn a_committed_block_fills_the_gap_of_a_held_transaction() {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let (a, b) = (open_app(dirs[0].path()), open_app(dirs[1].path()));
-    let (first, second) = (registration(&a, 0), registration(&a, 1));
+    let (a, b) = two_after_one(&dirs);
+    let (first, second) = (registration(&a, 1), registration(&a, 2));
     assert_eq!(gossip(&a, &[first]), outcome(1, 0, 0));
     produce_one(&a, &dev_key("validator")).unwrap();
     assert_eq!(gossip(&b, std::slice::from_ref(&second)), outcome(0, 1, 0));
 
-    let executed = b
-        .execute_block(a.storage.block(1).unwrap().unwrap())
-        .unwrap();
-    let commit = a.storage.commit(1).unwrap().unwrap();
-    b.commit_block(executed, commit, vec![]).unwrap();
+    commit_as(&a, &b, 2);
     assert_eq!(sizes(&b), (1, 0));
     produce_one(&b, &dev_key("validator")).unwrap();
-    let block = b.storage.block(2).unwrap().unwrap();
+    let block = b.storage.block(3).unwrap().unwrap();
     assert_eq!(block.txs, [second]);
 }
 
@@ -99,12 +121,12 @@ fn a_committed_block_fills_the_gap_of_a_held_transaction() {
 #[test]
 fn a_block_reuses_a_held_transactions_check() {
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
-    let (a, b) = (open_app(dirs[0].path()), open_app(dirs[1].path()));
-    let txs = [registration(&a, 0), registration(&a, 1)];
+    let (a, b) = two_after_one(&dirs);
+    let txs = [registration(&a, 1), registration(&a, 2)];
     assert_eq!(gossip(&a, &txs), outcome(2, 0, 0));
     produce_one(&a, &dev_key("validator")).unwrap();
     assert_eq!(gossip(&b, &txs[1..]), outcome(0, 1, 0));
-    let block = a.storage.block(1).unwrap().unwrap();
+    let block = a.storage.block(2).unwrap().unwrap();
 
     let mut forged = block.clone();
     forged.txs[1].signature.0[0] ^= 1;
@@ -122,8 +144,8 @@ fn a_block_reuses_a_held_transactions_check() {
     );
     let before = verified(&b);
     let executed = b.execute_block(block).unwrap();
-    assert_eq!(verified(&b) - before, 1, "only nonce 0 is checked");
-    let commit = a.storage.commit(1).unwrap().unwrap();
+    assert_eq!(verified(&b) - before, 1, "only nonce 1 is checked");
+    let commit = a.storage.commit(2).unwrap().unwrap();
     b.commit_block(executed, commit, vec![]).unwrap();
     assert_eq!(sizes(&b), (0, 0));
 }
@@ -134,18 +156,16 @@ fn a_block_reuses_a_held_transactions_check() {
 #[test]
 fn a_clients_gap_is_refused_and_a_held_one_expires() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open_app(dir.path());
-    let ahead = registration(&app, 1);
+    let app = open_app_after_one(dir.path());
+    let ahead = registration(&app, 2);
     let vtx = tamga_runtime::verify_tx(ahead.clone(), &app.chain_id).unwrap();
     let refused = app.admit(vtx, encoding::encode(&ahead));
-    assert!(matches!(
-        refused,
-        Err(AdmitError::Tx(TxError::NonceGap {
-            expected: 0,
-            got: 1,
-            ..
-        }))
-    ));
+    let gap = TxError::NonceGap {
+        signer: ahead.tx.signer,
+        expected: 1,
+        got: 2,
+    };
+    assert!(matches!(refused, Err(AdmitError::Tx(e)) if e == gap));
     assert_eq!(gossip(&app, std::slice::from_ref(&ahead)), outcome(0, 1, 0));
     for _ in 1..PARKED_HEIGHTS_MAX {
         produce_one(&app, &dev_key("validator")).unwrap();
@@ -162,10 +182,10 @@ fn a_clients_gap_is_refused_and_a_held_one_expires() {
 #[test]
 fn holding_is_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let app = open_app(dir.path());
-    let far = registration(&app, 51);
+    let app = open_app_after_one(dir.path());
+    let far = registration(&app, 52);
     assert_eq!(gossip(&app, &[far]), outcome(0, 0, 1), "past the quota");
-    let ahead: Vec<SignedTx> = (1..=26).map(|nonce| registration(&app, nonce)).collect();
+    let ahead: Vec<SignedTx> = (2..=27).map(|nonce| registration(&app, nonce)).collect();
     assert_eq!(gossip(&app, &ahead), outcome(0, 25, 1), "a quarter of 100");
     assert_eq!(app.mempool().parked(), 25);
 }

@@ -39,7 +39,8 @@ pub const RECHECK_FUEL_MAX: u64 = 4 * tamga_runtime::contracts::vm::limits::BLOC
 
 /// Contract fuel one pass of promoting held transactions (after an admission,
 /// after a commit) may burn under the lock: a quarter of a block's. Without it,
-/// one admission could dry-run a signer's whole quota of contract calls.
+/// one admission could dry-run a signer's whole quota of contract calls (plain
+/// transactions burn none: each is dry-run once, as admission would have).
 pub const PROMOTE_FUEL_MAX: u64 = BLOCK_FUEL_MAX / 4;
 
 #[derive(Clone, Copy, Debug)]
@@ -180,7 +181,8 @@ impl Mempool {
     }
 
     /// Admits a verified transaction if it is new, fits, and would execute now;
-    /// then the signer's held transactions that follow it, in nonce order.
+    /// then the signer's held transactions that follow it, in nonce order,
+    /// within [`PROMOTE_FUEL_MAX`].
     pub fn admit(
         &mut self,
         storage: &Storage,
@@ -198,7 +200,8 @@ impl Mempool {
     }
 
     /// [`Mempool::admit`] for a transaction a peer gossiped: one whose nonce is
-    /// ahead of the signer's next here is held until the gap fills (see
+    /// ahead of the signer's next here (after promoting any of the signer's
+    /// held ones whose gap filled) is held until the gap fills (see
     /// [`parked`]), or refused as a gap if it cannot be held.
     pub fn admit_from_peer(
         &mut self,
@@ -211,8 +214,14 @@ impl Mempool {
             return Err(AdmitError::Duplicate(vtx.id));
         }
         let (signer, got) = (vtx.tx.tx.signer, vtx.tx.tx.nonce);
-        let expected =
-            (self.next_nonce(storage, &signer)).map_err(|e| AdmitError::Local(TxError::from(e)))?;
+        let read = |pool: &Self| pool.next_nonce(storage, &signer);
+        let mut expected = read(self).map_err(|e| AdmitError::Local(TxError::from(e)))?;
+        if got > expected && self.parked.holds(&signer) {
+            // Its gap may have filled in a pass that ran out of budget.
+            let fuel = BlockFuel::new(PROMOTE_FUEL_MAX);
+            self.promote(storage, block, &signer, expected, &fuel);
+            expected = read(self).map_err(|e| AdmitError::Local(TxError::from(e)))?;
+        }
         if got <= expected {
             self.admit(storage, block, vtx, bytes)?;
             return Ok(Admitted::Queued);
@@ -222,8 +231,10 @@ impl Mempool {
             expected,
             got,
         };
+        // Only a signer with a transaction committed or pending here is held
+        // for: a stranger's fresh keys cannot take the room.
         let pending = Pending { vtx, bytes };
-        match self.parked.hold(pending, expected, block.height) {
+        match expected > 0 && self.parked.hold(pending, expected, block.height) {
             true => Ok(Admitted::Held),
             false => Err(AdmitError::Tx(gap)),
         }
@@ -436,7 +447,8 @@ impl Mempool {
     /// [`STALE_WRITES_PER_TX`], the rest is re-run on the new state and any
     /// transaction that no longer applies is rejected. (Admission is a forecast:
     /// every block is executed in full before anyone votes for it.) Then held
-    /// transactions whose gap the block filled join the queue.
+    /// transactions whose gap the block filled join the queue, within
+    /// [`PROMOTE_FUEL_MAX`].
     pub fn on_commit(
         &mut self,
         storage: &Storage,

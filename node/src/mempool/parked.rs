@@ -9,14 +9,17 @@
 //! node's proposals. In one four-validator run of `tamga-bench-cluster` (16,000
 //! transfers at full load, then two half loads) one node refused 25,972 of the
 //! 56,000 transactions gossiped to it this way and checked 26,746 signatures
-//! twice. Held here, they join the queue as soon as the transaction before them
-//! does (admitted here, or committed in a block).
+//! twice. Held here, they join the queue once the transaction before them is
+//! admitted here or committed in a block, in passes within a fuel budget (see
+//! `Mempool::promote`).
 //!
-//! Only peers' transactions are held: a client sending a gap over RPC is told so.
-//! Everything is bounded (a quarter of the pool's count and bytes, the signer's
-//! quota, how far ahead a nonce may be, and [`PARKED_HEIGHTS_MAX`] heights), and
-//! a transaction that cannot be held is refused as before: holding only spares
-//! work, it never admits what admission would refuse.
+//! Only peers' transactions are held, and only for a signer with a transaction
+//! committed or pending here: a client sending a gap over RPC is told so.
+//! Everything is bounded (a quarter of the pool's count and bytes, a share of
+//! its bytes per signer, the signer's quota, how far ahead a nonce may be, and
+//! [`PARKED_HEIGHTS_MAX`] heights), and a transaction that cannot be held is
+//! refused as before: holding only spares work, it never admits what admission
+//! would refuse (a held one joins the queue through admission's own checks).
 
 use super::verified::signed_alike;
 use super::Pending;
