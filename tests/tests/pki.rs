@@ -564,7 +564,11 @@ fn on_four_validators_a_certificate_is_issued_used_revoked_and_erased_alike() {
         cluster.node(3),
     );
     // Issued through node0 (its vault keeps the IIN), used through node1.
+    // Each step waits for every node to hold the block the last one committed
+    // on its node: the next goes through another node, which may be a block
+    // behind (the CLI waits for the commit on the node it used).
     let (key, cert, dana) = certify_dana(n0, &wallet);
+    cluster.wait_height(n0.height(), wait).unwrap();
     let own = |node: &Node, what: &str| {
         node.cli_in(
             &wallet,
@@ -584,6 +588,7 @@ fn on_four_validators_a_certificate_is_issued_used_revoked_and_erased_alike() {
         )
     };
     own(n1, "through node1").ok();
+    cluster.wait_height(n1.height(), wait).unwrap();
     n2.cli(&[
         "cert",
         "revoke",
@@ -594,6 +599,7 @@ fn on_four_validators_a_certificate_is_issued_used_revoked_and_erased_alike() {
         "authority",
     ])
     .ok();
+    cluster.wait_height(n2.height(), wait).unwrap();
     assert_eq!(own(n3, "through node3").refused(), "pki.uncertified_signer");
     n1.cli(&["cert", "erase", &dana, "--from", "authority"])
         .ok();
