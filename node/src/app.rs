@@ -500,11 +500,10 @@ impl App {
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
         self.erase_requested(&executed.events)?;
         let ids = executed.tx_ids.clone();
-        let signers: Vec<PublicKey> = executed.block.txs.iter().map(|tx| tx.tx.signer).collect();
         let next = self.next_context(new_tip.time_ms + 1);
         let mut mempool = self.mempool();
         (self.stages.recheck).time(ids.len(), || {
-            mempool.on_commit(&self.storage, &next, &ids, dropped, &signers);
+            mempool.on_commit(&self.storage, &next, &ids, dropped, &executed.block.txs);
         });
         self.metrics.set_mempool(mempool.len(), mempool.bytes());
         drop(mempool);

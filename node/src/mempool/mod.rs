@@ -19,6 +19,7 @@ use tamga_runtime::contracts::vm::limits::{BLOCK_FUEL_MAX, FUEL_PER_CALL};
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
 use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
+use tamga_runtime::types::SignedTx;
 use tamga_runtime::{
     apply_tx_metered, BlockContext, Hash32, HashedTx, PublicKey, TxError, VerifiedTx,
 };
@@ -259,7 +260,7 @@ impl Mempool {
             };
             let id = pending.vtx.id;
             let left = match self.admit_one(storage, block, pending.vtx, pending.bytes, fuel) {
-                // Already queued: it came by RPC meanwhile.
+                // (A duplicate cannot be: a queued id's nonce is below `next`.)
                 Ok(()) | Err(AdmitError::Duplicate(_)) => {
                     next += 1;
                     continue;
@@ -455,11 +456,12 @@ impl Mempool {
         next_block: &BlockContext,
         committed: &[Hash32],
         dropped: Vec<(Hash32, TxError)>,
-        signers: &[PublicKey],
+        block_txs: &[SignedTx],
     ) {
         self.settle(storage, next_block, committed, dropped);
         if self.parked.len() > 0 {
-            self.promote_parked(storage, next_block, signers);
+            let signers: Vec<PublicKey> = block_txs.iter().map(|tx| tx.tx.signer).collect();
+            self.promote_parked(storage, next_block, &signers);
         }
     }
 

@@ -217,20 +217,21 @@ mod tests {
         assert!(parked.signer_bytes.is_empty() && parked.by_signer.is_empty());
     }
 
+    /// Whether two 300-byte transactions of one signer are each held.
+    fn hold_two(held: &mut Parked) -> Vec<bool> {
+        let two = pending(&[1, 2], 300);
+        two.into_iter().map(|p| held.hold(p, 0, 1)).collect()
+    }
+
     #[test]
     fn held_bytes_are_bounded_per_signer_and_in_all() {
-        let [a, b] = <[Pending; 2]>::try_from(pending(&[1, 2], 300))
-            .ok()
-            .unwrap();
-        let mut per_signer = parked(10_000, 400);
-        assert!(per_signer.hold(a, 0, 1));
-        assert!(!per_signer.hold(b, 0, 1), "600 bytes of one signer");
-        let [a, b] = <[Pending; 2]>::try_from(pending(&[1, 2], 300))
-            .ok()
-            .unwrap();
-        let mut in_all = parked(500, 10_000);
-        assert!(in_all.hold(a, 0, 1));
-        assert!(!in_all.hold(b, 0, 1), "600 bytes in all");
+        assert_eq!(
+            hold_two(&mut parked(10_000, 400)),
+            [true, false],
+            "per signer"
+        );
+        assert_eq!(hold_two(&mut parked(500, 10_000)), [true, false], "in all");
+        assert_eq!(hold_two(&mut parked(600, 600)), [true, true], "both fit");
     }
 
     #[test]
