@@ -19,7 +19,10 @@
 #   first seconds (block cache not yet warmed by queries) beside a bare window
 #   right after, then, after a warm-up on other ids, medians of windows
 #   alternating with the bare server; no id is asked twice (plus record_byOwner
-#   and record_history rates).
+#   and record_history rates);
+# - a new node joining that grown ledger from its newest state snapshot (the node
+#   takes one every 1,000 heights, its default): seconds from its start to its
+#   RPC answering at the snapshot's height with the same state root.
 # TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
 # each timed transfer workload, into DIR (see tests/src/profile.rs); a profiled
 # run's figures are not figures.

@@ -10,7 +10,7 @@ use crate::{Client, CondoView, Error, OffersPage, Params, ProposalsPage};
 use tamga_runtime::contracts::Contract;
 use tamga_runtime::pki::Subject;
 use tamga_runtime::records::Record;
-use tamga_runtime::types::{encoding, SignedTx};
+use tamga_runtime::types::{encoding, Bytes, SignedTx};
 use tamga_runtime::{Hash32, PublicKey, SubjectId};
 
 macro_rules! methods {
@@ -91,6 +91,17 @@ methods! {
     /// `block_getRaw`: a block and its commit in canonical bytes.
     fn block_get_raw(&self, height: u64) -> RawBlock {
         self.call("block_getRaw", Params::new().with(height)?).await
+    }
+
+    /// `snapshot_info`: the newest state snapshot the node serves.
+    fn snapshot_info(&self) -> SnapshotInfo {
+        self.call("snapshot_info", Params::new()).await
+    }
+
+    /// `snapshot_chunk`: the page of the snapshot at `height` after key `after`
+    /// (from the first key when `None`).
+    fn snapshot_chunk(&self, height: u64, after: Option<Bytes>) -> StateChunk {
+        self.call("snapshot_chunk", Params::new().with(height)?.with(after)?).await
     }
 
     /// `evidence_list`: equivocation evidence seen at heights `from..=to`.

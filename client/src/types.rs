@@ -30,6 +30,11 @@ pub struct NodeStatus {
     /// a node too old to hold any).
     #[serde(default)]
     pub mempool_held: u64,
+    /// The lowest height whose block this node holds: 0 for a node that
+    /// replayed from genesis, its snapshot's height for one that joined from a
+    /// state snapshot (0 from a node too old to say).
+    #[serde(default)]
+    pub history_from: u64,
     /// Transactions (mostly gossip copies arriving after their block) whose
     /// signatures were not checked again because a recent proposal's check had;
     /// a proposal's transactions found in the mempool are not counted.
@@ -219,6 +224,25 @@ pub struct RawBlock {
     pub hash: Hash32,
     pub block: Bytes,
     pub commit: Bytes,
+}
+
+/// `snapshot_info`: the newest state snapshot a node serves, and its anchor (the
+/// snapshot's block, its commit certificate and every validator-set change from
+/// genesis, with proven state values; `tamga_verify::StateAnchor` in the
+/// canonical encoding).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub height: u64,
+    pub anchor: Bytes,
+}
+
+/// `snapshot_chunk`: a page of a snapshot's state, keys in order, and the key
+/// to ask after for the next page (`None` on the last).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChunk {
+    pub height: u64,
+    pub pairs: Vec<(Bytes, Bytes)>,
+    pub next: Option<Bytes>,
 }
 
 /// `evidence_list`: equivocation evidence this node saw.

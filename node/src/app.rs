@@ -110,6 +110,8 @@ pub struct App {
     round: Mutex<(u64, i64)>,
     /// This node's signing mark (set at start), for status.
     pub signing: OnceLock<Arc<crate::consensus::mark::SigningState>>,
+    /// The state snapshots this node serves (set at start).
+    pub snapshots: OnceLock<crate::snapshots::Snapshots>,
     /// Signature checks made for proposed blocks' transactions not pending here,
     /// so their gossip copies (arriving after the proposal) and a block proposed
     /// again are not checked twice.
@@ -156,6 +158,7 @@ impl App {
             gossip: OnceLock::new(),
             round: Mutex::new((0, -1)),
             signing: OnceLock::new(),
+            snapshots: OnceLock::new(),
             recent_checks: Default::default(),
             parts_dropped: Default::default(),
             parts_executed: Default::default(),

@@ -29,6 +29,16 @@ fn open_app_building(dir: &std::path::Path, block_txs_max: usize) -> App {
             genesis.genesis_time_ms,
         )
         .unwrap();
+    app_on(storage, tip, dir, block_txs_max)
+}
+
+/// An app of the dev chain on `storage` at `tip`, its vault in `dir`.
+pub(crate) fn app_on(
+    storage: Storage,
+    tip: Tip,
+    dir: &std::path::Path,
+    block_txs_max: usize,
+) -> App {
     let limits = MempoolLimits {
         txs_max: 100,
         bytes_max: 1 << 20,
@@ -36,7 +46,7 @@ fn open_app_building(dir: &std::path::Path, block_txs_max: usize) -> App {
     };
     App::new(
         storage,
-        genesis.chain_id,
+        dev_genesis().unwrap().chain_id,
         Mempool::new(limits),
         tip,
         block_txs_max,
@@ -447,7 +457,7 @@ fn a_record_moved_there_and_back_in_one_block_is_indexed_under_its_last_owner() 
 }
 
 /// A certificate from the dev authority for a new individual, `seed` naming it.
-fn certify_someone(seed: u8) -> Payload {
+pub(crate) fn certify_someone(seed: u8) -> Payload {
     use tamga_runtime::pki::{Point, SubjectKind, SubjectRef};
     Payload::IssueCertificate {
         subject: SubjectRef::New {

@@ -14,7 +14,7 @@ use tamga_runtime::records::{Asset, Provenance, Record};
 use tamga_runtime::state::keys;
 use tamga_runtime::types::encoding;
 use tamga_runtime::Hash32;
-use tamga_verify::{Certificate, Claim, ProvenValue, ProvenanceExcerpt, SetChange};
+use tamga_verify::{Certificate, Claim, ProvenValue, ProvenanceExcerpt, SetChange, StateAnchor};
 
 /// Provenance entries a certificate carries at least (when the record has that
 /// many): earlier ones are committed to by the running digest before them. A
@@ -31,6 +31,10 @@ pub enum CertifyError {
     Genesis,
     #[error("record {0} changed more than {PROVENANCE_EXCERPT_ENTRIES_MAX} times in one block: too many entries for one certificate")]
     HistoryTooLong(Hash32),
+    #[error("height {height} is below this node's history, which starts at height {history_from} (it joined from a state snapshot there): ask a node that replayed from genesis")]
+    BeforeHistory { height: u64, history_from: u64 },
+    #[error("record {0}'s provenance is needed for its certificate, and this node holds history only from height {1} (it joined from a state snapshot there): ask a node that replayed from genesis")]
+    NoProvenance(Hash32, u64),
     #[error("storage holds no {what} at height {height}")]
     Missing { what: &'static str, height: u64 },
     #[error("stored {what} does not decode: {reason}")]
@@ -48,6 +52,11 @@ pub fn record(storage: &Storage, id: &Hash32, height: u64) -> Result<Certificate
     let Some(record) = record else {
         return Ok(cert);
     };
+    // The snapshot's own block's provenance entries are not kept either.
+    let history_from = storage.history_from()?;
+    if history_from > 0 && record.registered_height <= history_from {
+        return Err(CertifyError::NoProvenance(*id, history_from));
+    }
     let excerpt = excerpt(storage, id, height)?;
     let certificates = excerpt.entries.iter().flat_map(|e| &e.signers);
     for id in certificates.filter_map(|s| s.certificate) {
@@ -88,6 +97,20 @@ pub fn document(
 /// Header, commit, the validator-set chain, and the values every claim needs:
 /// the genesis hash and the validator schedule at `height`.
 fn base(storage: &Storage, claim: Claim, height: u64) -> Result<Certificate, CertifyError> {
+    let anchor = anchor(storage, height)?;
+    Ok(Certificate {
+        claim,
+        header: anchor.header,
+        commit: anchor.commit,
+        set_changes: anchor.set_changes,
+        values: anchor.values,
+        provenance: None,
+    })
+}
+
+/// The block at `height` and what proves its state root from the genesis: what a
+/// certificate rests on, and what a node joining from a snapshot checks first.
+pub fn anchor(storage: &Storage, height: u64) -> Result<StateAnchor, CertifyError> {
     let tip = storage.tip()?.map_or(0, |t| t.height);
     if height == 0 {
         return Err(CertifyError::Genesis);
@@ -95,9 +118,20 @@ fn base(storage: &Storage, claim: Claim, height: u64) -> Result<Certificate, Cer
     if height > tip {
         return Err(CertifyError::NotYet { height, tip });
     }
+    let history_from = storage.history_from()?;
+    if height < history_from {
+        return Err(CertifyError::BeforeHistory {
+            height,
+            history_from,
+        });
+    }
     let (header, commit) = signed_block(storage, height)?;
     let mut set_changes = Vec::new();
     for at in storage.set_change_heights(height)? {
+        if let Some(kept) = storage.kept_set_change(at)? {
+            set_changes.push(kept);
+            continue;
+        }
         let (header, commit) = signed_block(storage, at)?;
         let schedule = prove(storage, &keys::validators(), at)?;
         set_changes.push(SetChange {
@@ -110,13 +144,11 @@ fn base(storage: &Storage, claim: Claim, height: u64) -> Result<Certificate, Cer
         prove(storage, &keys::genesis(), height)?,
         prove(storage, &keys::validators(), height)?,
     ];
-    Ok(Certificate {
-        claim,
+    Ok(StateAnchor {
         header,
         commit,
         set_changes,
         values,
-        provenance: None,
     })
 }
 

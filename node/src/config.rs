@@ -223,6 +223,56 @@ fn default_tree_cache_mib() -> u32 {
     crate::storage::TREE_CACHE_MIB_DEFAULT
 }
 
+/// State snapshots (see `snapshots` and `state_sync`): how often this node
+/// freezes a copy of its state to serve, and where a new node restores one
+/// from instead of replaying every block since genesis.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSyncConfig {
+    /// Heights between the snapshots this node serves; 0 serves none.
+    #[serde(default = "default_snapshot_interval_heights")]
+    pub snapshot_interval_heights: u64,
+    /// A node's RPC URL (`http://HOST:PORT`) to restore the newest snapshot
+    /// from when this node's data directory is empty; unset, the node replays
+    /// from genesis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc: Option<String>,
+}
+
+impl Default for StateSyncConfig {
+    fn default() -> Self {
+        StateSyncConfig {
+            snapshot_interval_heights: default_snapshot_interval_heights(),
+            rpc: None,
+        }
+    }
+}
+
+/// A snapshot every 1,000 heights: at 1 s blocks, one every 17 minutes, each
+/// a memtable flush and hard links (see `snapshots`).
+fn default_snapshot_interval_heights() -> u64 {
+    1000
+}
+
+/// The shortest interval between snapshots: each flushes the memtables and
+/// opens a checkpoint, which a node should not do at every block or two.
+pub const SNAPSHOT_INTERVAL_HEIGHTS_MIN: u64 = 4;
+
+impl StateSyncConfig {
+    fn validate(&self) -> Result<()> {
+        let interval = self.snapshot_interval_heights;
+        if interval != 0 && interval < SNAPSHOT_INTERVAL_HEIGHTS_MIN {
+            bail!("state_sync.snapshot_interval_heights must be 0 (no snapshots) or at least {SNAPSHOT_INTERVAL_HEIGHTS_MIN} (got {interval})");
+        }
+        if let Some(url) = &self.rpc {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("state_sync.rpc {url:?} must be a node's RPC URL, http://HOST:PORT");
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every cache's bounds, in MiB: below 8 RocksDB's index and filter blocks
 /// alone would churn the block cache, and the node's caches would hold a small
 /// state's hot values only; the top (64 GiB each) refuses a size given in KiB
@@ -243,6 +293,8 @@ pub struct Config {
     pub storage: StorageConfig,
     #[serde(default)]
     pub vault: VaultConfig,
+    #[serde(default)]
+    pub state_sync: StateSyncConfig,
     /// Test builds only (feature `test-faults`); the release binary refuses it.
     #[cfg(feature = "test-faults")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +332,7 @@ impl Default for Config {
             },
             storage: StorageConfig::default(),
             vault: VaultConfig::default(),
+            state_sync: StateSyncConfig::default(),
             #[cfg(feature = "test-faults")]
             test_faults: None,
         }
@@ -288,6 +341,7 @@ impl Default for Config {
 
 impl Config {
     pub fn validate(&self) -> Result<()> {
+        self.state_sync.validate()?;
         self.rpc
             .listen
             .parse::<SocketAddr>()

@@ -16,6 +16,8 @@ pub mod node;
 pub mod p2p;
 pub mod progress;
 pub mod rpc;
+pub mod snapshots;
 pub mod stages;
+pub mod state_sync;
 pub mod storage;
 pub mod vault;

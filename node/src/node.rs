@@ -22,6 +22,8 @@ pub struct Overrides {
     pub rpc_listen: Option<String>,
     pub block_time_ms: Option<u64>,
     pub signer_txs_max: Option<usize>,
+    /// Heights between the state snapshots this node serves (`--snapshot-interval-heights`).
+    pub snapshot_interval_heights: Option<u64>,
     /// Announce readiness as one JSON line (`--output json`) instead of text.
     pub json_output: bool,
     /// A one-validator chain with no peers (`tamga dev`): quieter network logs.
@@ -55,6 +57,9 @@ pub async fn run(home: &Home, overrides: Overrides) -> (Result<()>, Option<Arc<A
 /// (RocksDB's file-lock mutex is a static), and an unclosed one recovers from
 /// its write-ahead log on the next start.
 pub fn close(app: Arc<App>) {
+    if let Some(snapshots) = app.snapshots.get() {
+        snapshots.wait_taken();
+    }
     if let Err(held) = Arc::try_unwrap(app).map(drop) {
         tracing::warn!(
             holders = Arc::strong_count(&held) - 1,
@@ -79,11 +84,18 @@ async fn run_opening(
     if let Some(max) = overrides.signer_txs_max {
         config.mempool.signer_txs_max = max;
     }
+    if let Some(heights) = overrides.snapshot_interval_heights {
+        config.state_sync.snapshot_interval_heights = heights;
+    }
     config.validate()?;
     let genesis = home.load_genesis()?;
     let (_, key) = read_key_file(&home.validator_key())?;
     let storage = Storage::open(&home.data(), &config.storage.cache_budget())
         .with_context(|| format!("opening {}", home.data().display()))?;
+    if let (None, Some(url)) = (storage.genesis_hash()?, &config.state_sync.rpc) {
+        let joined = crate::state_sync::join(&storage, &genesis, url).await?;
+        joined.announce(url, overrides.json_output);
+    }
     let tip = storage.init_genesis(
         genesis_hash(&genesis),
         &genesis.initial_writes(),
@@ -106,6 +118,11 @@ async fn run_opening(
         vault,
     ));
     *opened = Some(app.clone());
+    let snapshots = crate::snapshots::Snapshots::open(
+        home.data().join("snapshots"),
+        config.state_sync.snapshot_interval_heights,
+    )?;
+    let _ = app.snapshots.set(snapshots);
     app.erase_from_vault_what_the_ledger_erased()?;
     let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
     std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;

@@ -412,3 +412,25 @@ pub fn cpu_time(node: &Node) -> Option<Duration> {
     let total = ticks(11)? + ticks(12)?;
     Some(Duration::from_millis(total * 10))
 }
+
+/// The set grows from four validators to five (node4 joins), signed by 3 of 4.
+pub fn add_fifth_validator(cluster: &Cluster) -> u64 {
+    let keys: Vec<_> = (0..5).map(|i| cluster.node(i).validator_key()).collect();
+    let validators = keys
+        .iter()
+        .map(|k| tamga_runtime::validators::Validator {
+            public_key: PublicKey::of(k),
+            power: 1,
+        })
+        .collect();
+    let node0 = cluster.node(0);
+    let tx = node0.sign_with(&keys[0], Payload::SetValidators { validators }, &keys[1..3]);
+    let hash = node0.submit(&tx).unwrap();
+    let result = wait_committed(node0, hash, Duration::from_secs(90)).unwrap();
+    match result.events() {
+        [tamga_runtime::records::Event::ValidatorSetScheduled {
+            effective_height, ..
+        }, ..] => *effective_height,
+        other => panic!("no validator set scheduled: {other:?}"),
+    }
+}

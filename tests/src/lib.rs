@@ -120,14 +120,31 @@ impl Node {
         } else {
             tamga_bin()
         };
-        Node::spawn_with(&bin, home, &args, log)
+        Node::spawn_with(&bin, home, &args, log, START_TIMEOUT)
+    }
+
+    /// `tamga start` with `args` added, allowed `ready_within` to print its RPC
+    /// URL (a node restoring a large state snapshot takes longer than most).
+    pub fn start_within(home: &Path, args: &[&str], ready_within: Duration) -> Result<Node> {
+        let all: Vec<&str> = ["start", "--rpc-addr", "127.0.0.1:0"]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        Node::spawn_with(&tamga_bin(), home, &all, None, ready_within)
     }
 
     fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
-        Node::spawn_with(&tamga_bin(), home, args, None)
+        Node::spawn_with(&tamga_bin(), home, args, None, START_TIMEOUT)
     }
 
-    fn spawn_with(bin: &Path, home: &Path, args: &[&str], log: Option<&Path>) -> Result<Node> {
+    fn spawn_with(
+        bin: &Path,
+        home: &Path,
+        args: &[&str],
+        log: Option<&Path>,
+        ready_within: Duration,
+    ) -> Result<Node> {
         const QUIET: &str = "warn,arc_malachitebft=error,arc_malachitebft_network=off";
         let (filter, stderr) = match log {
             Some(path) => (
@@ -163,12 +180,12 @@ impl Node {
             client: None,
             _tempdir: None,
         };
-        let deadline = Instant::now() + START_TIMEOUT;
+        let deadline = Instant::now() + ready_within;
         while node.rpc_url.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = lines_rx
                 .recv_timeout(left)
-                .map_err(|_| anyhow!("tamga printed no RPC URL in {START_TIMEOUT:?}"))?;
+                .map_err(|_| anyhow!("tamga printed no RPC URL in {ready_within:?}"))?;
             if let Some(rest) = line.strip_prefix("Chain:") {
                 node.start_height = rest
                     .rsplit(' ')

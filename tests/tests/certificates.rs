@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-use tamga_runtime::types::Payload;
-use tamga_runtime::validators::Validator;
-use tamga_runtime::PublicKey;
-use tamga_tests::cluster::{wait_committed, Cluster};
+use tamga_tests::cluster::{add_fifth_validator, Cluster};
 use tamga_tests::tamga_bin;
 
 const WAIT: Duration = Duration::from_secs(90);
@@ -44,28 +41,6 @@ fn verify_document(cert: &Path, genesis: &Path, document: Option<&Path>, json: b
 
 fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
-}
-
-/// The set grows from four validators to five (node4 joins), signed by 3 of 4.
-fn add_fifth_validator(cluster: &Cluster) -> u64 {
-    let keys: Vec<_> = (0..5).map(|i| cluster.node(i).validator_key()).collect();
-    let validators = keys
-        .iter()
-        .map(|k| Validator {
-            public_key: PublicKey::of(k),
-            power: 1,
-        })
-        .collect();
-    let node0 = cluster.node(0);
-    let tx = node0.sign_with(&keys[0], Payload::SetValidators { validators }, &keys[1..3]);
-    let hash = node0.submit(&tx).unwrap();
-    let result = wait_committed(node0, hash, WAIT).unwrap();
-    match result.events() {
-        [tamga_runtime::records::Event::ValidatorSetScheduled {
-            effective_height, ..
-        }, ..] => *effective_height,
-        other => panic!("no validator set scheduled: {other:?}"),
-    }
 }
 
 #[test]

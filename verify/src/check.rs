@@ -5,14 +5,15 @@
 //! claim rests on.
 
 use crate::chain::SetWalk;
-use crate::commit::check_commit;
+use crate::commit::{check_commit, Signers};
 use crate::error::{Place, VerifyError};
-use crate::format::{Certificate, Claim, FORMAT_VERSION};
+use crate::format::{Certificate, Claim, ProvenValue, SetChange, StateAnchor, FORMAT_VERSION};
 use crate::report::{CertifiedBy, Finding, Verified};
 use crate::time::utc;
 use crate::values::ProvenState;
 use crate::{document, record};
 use tamga_runtime::state::keys;
+use tamga_runtime::types::{BlockHeader, Commit};
 use tamga_runtime::validators::ValidatorSchedule;
 use tamga_runtime::{Genesis, Hash32};
 
@@ -38,31 +39,14 @@ pub fn verify_bytes(bytes: &[u8], genesis: &Genesis) -> Result<Verified, VerifyE
 pub fn verify(cert: &Certificate, genesis: &Genesis) -> Result<Verified, VerifyError> {
     let chain_id = genesis.chain_id.as_str();
     let height = cert.header.height;
-    let place = Place::Certified { height };
-    let mut walk = SetWalk::from_genesis(genesis.schedule().current);
-    for (i, change) in cert.set_changes.iter().enumerate() {
-        if change.header.height > height {
-            return Err(VerifyError::Inconsistent(format!(
-                "validator-set change {} is at height {}, after the certified block",
-                i + 1,
-                change.header.height
-            )));
-        }
-        walk.follow(chain_id, i + 1, change)?;
-    }
-    let set = walk.advance_to(height).to_vec();
-    let signers = check_commit(chain_id, &cert.header, &cert.commit, &set, place)?;
-    let state = ProvenState::check(&cert.values, &cert.header.state_root, place)?;
+    let signed = Signed {
+        header: &cert.header,
+        commit: &cert.commit,
+        set_changes: &cert.set_changes,
+        values: &cert.values,
+    };
+    let (signers, state) = signed.check(genesis)?;
     let genesis_hash = genesis.hash();
-    let proven: Hash32 = state.require(&keys::genesis())?;
-    if proven != genesis_hash {
-        return Err(VerifyError::GenesisMismatch {
-            proven,
-            given: genesis_hash,
-        });
-    }
-    let schedule: ValidatorSchedule = state.require(&keys::validators())?;
-    walk.check_final(&schedule, place)?;
     let finding = match &cert.claim {
         Claim::Record { id } => Finding::Record(Box::new(record::check(&state, id, cert, height)?)),
         Claim::Document { hash } => Finding::Document(document::check(&state, hash, cert)?),
@@ -89,4 +73,62 @@ pub fn verify(cert: &Certificate, genesis: &Genesis) -> Result<Verified, VerifyE
         validator_set_changes: cert.set_changes.len(),
         finding,
     })
+}
+
+/// Verifies a state anchor against a trusted genesis: its state root is one this
+/// chain's validators committed (what a snapshot's state must then hash to).
+pub fn verify_anchor(anchor: &StateAnchor, genesis: &Genesis) -> Result<(), VerifyError> {
+    Signed {
+        header: &anchor.header,
+        commit: &anchor.commit,
+        set_changes: &anchor.set_changes,
+        values: &anchor.values,
+    }
+    .check(genesis)
+    .map(|_| ())
+}
+
+/// A block's header and commit, the set changes leading to it and the values
+/// proven in its state: what a certificate and a state anchor both rest on.
+struct Signed<'a> {
+    header: &'a BlockHeader,
+    commit: &'a Commit,
+    set_changes: &'a [SetChange],
+    values: &'a [ProvenValue],
+}
+
+impl Signed<'_> {
+    /// The chain of validator sets from the trusted genesis; the block's commit;
+    /// every value's proof against its state root; that this state is this
+    /// genesis's chain and its set is the one the chain leads to.
+    fn check(&self, genesis: &Genesis) -> Result<(Signers, ProvenState), VerifyError> {
+        let chain_id = genesis.chain_id.as_str();
+        let height = self.header.height;
+        let place = Place::Certified { height };
+        let mut walk = SetWalk::from_genesis(genesis.schedule().current);
+        for (i, change) in self.set_changes.iter().enumerate() {
+            if change.header.height > height {
+                return Err(VerifyError::Inconsistent(format!(
+                    "validator-set change {} is at height {}, after the certified block",
+                    i + 1,
+                    change.header.height
+                )));
+            }
+            walk.follow(chain_id, i + 1, change)?;
+        }
+        let set = walk.advance_to(height).to_vec();
+        let signers = check_commit(chain_id, self.header, self.commit, &set, place)?;
+        let state = ProvenState::check(self.values, &self.header.state_root, place)?;
+        let genesis_hash = genesis.hash();
+        let proven: Hash32 = state.require(&keys::genesis())?;
+        if proven != genesis_hash {
+            return Err(VerifyError::GenesisMismatch {
+                proven,
+                given: genesis_hash,
+            });
+        }
+        let schedule: ValidatorSchedule = state.require(&keys::validators())?;
+        walk.check_final(&schedule, place)?;
+        Ok((signers, state))
+    }
 }

@@ -57,6 +57,21 @@ pub struct SetChange {
     pub schedule: ProvenValue,
 }
 
+/// A state root and what proves it from the genesis alone: the block that
+/// committed it (header and commit certificate), every validator-set change from
+/// genesis up to it, and the genesis hash and validator schedule proven in its
+/// state. A node joining from a state snapshot checks this before it takes one
+/// byte of the snapshot's state, then checks the state against this root.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StateAnchor {
+    pub header: BlockHeader,
+    pub commit: Commit,
+    /// Every validator-set change at or below the anchored height, oldest first.
+    pub set_changes: Vec<SetChange>,
+    /// The genesis hash and the validator schedule at the anchored height.
+    pub values: Vec<ProvenValue>,
+}
+
 /// The newest entries of a record's provenance, with the running provenance just
 /// before the first of them (zero entries when the excerpt is the whole history).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,8 +40,10 @@ pub mod time;
 pub mod tree;
 mod values;
 
-pub use check::{check_document, verify, verify_bytes};
+pub use check::{check_document, verify, verify_anchor, verify_bytes};
 pub use error::{Place, VerifyError};
-pub use format::{Certificate, Claim, ProvenValue, ProvenanceExcerpt, SetChange, FORMAT_VERSION};
+pub use format::{
+    Certificate, Claim, ProvenValue, ProvenanceExcerpt, SetChange, StateAnchor, FORMAT_VERSION,
+};
 pub use render::render;
 pub use report::Verified;

@@ -33,6 +33,10 @@ pub struct DevArgs {
     /// Pending transactions one signer may have (default: config's default).
     #[arg(long)]
     mempool_signer_txs_max: Option<usize>,
+    /// Heights between the state snapshots this node serves to joining nodes,
+    /// overriding config.toml's `[state_sync] snapshot_interval_heights` (0: none).
+    #[arg(long)]
+    snapshot_interval_heights: Option<u64>,
     /// Keep the existing dev home and chain instead of starting afresh.
     #[arg(long)]
     keep: bool,
@@ -157,6 +161,7 @@ pub fn dev(globals: &Globals, args: DevArgs) -> Result<()> {
         rpc_listen: Some(args.rpc_addr),
         block_time_ms: Some(args.block_time_ms),
         signer_txs_max: args.mempool_signer_txs_max,
+        snapshot_interval_heights: args.snapshot_interval_heights,
         json_output: globals.output == super::Output::Json,
         lone_validator: true,
     };

@@ -44,6 +44,10 @@ pub struct StartArgs {
     /// benchmark's single signer needs more than the default quota).
     #[arg(long)]
     mempool_signer_txs_max: Option<usize>,
+    /// Heights between the state snapshots this node serves to joining nodes,
+    /// overriding config.toml's `[state_sync] snapshot_interval_heights` (0: none).
+    #[arg(long)]
+    snapshot_interval_heights: Option<u64>,
 }
 
 /// The vault entry of the operator, with fresh random salts.
@@ -138,6 +142,7 @@ pub fn start(globals: &Globals, args: StartArgs) -> Result<()> {
             rpc_listen: args.rpc_addr,
             block_time_ms: args.block_time_ms,
             signer_txs_max: args.mempool_signer_txs_max,
+            snapshot_interval_heights: args.snapshot_interval_heights,
             json_output: globals.output == super::Output::Json,
             ..Overrides::default()
         },

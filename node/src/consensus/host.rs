@@ -177,7 +177,8 @@ impl Host {
                 let _ = reply.send(self.decided_values(range)?);
             }
             AppMsg::GetHistoryMinHeight { reply } => {
-                let _ = reply.send(Height(1));
+                // A node that joined from a snapshot holds blocks from its height.
+                let _ = reply.send(Height(self.app.storage.history_from()?.max(1)));
             }
             AppMsg::ProcessSyncedValue {
                 height,
@@ -235,6 +236,7 @@ impl Host {
         })
         .await??;
         tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
+        crate::snapshots::after_commit(&self.app, tip.height);
         self.app.metrics.decided(certificate.round.as_i64());
         self.values.prune(height);
         self.intake.prune(height);

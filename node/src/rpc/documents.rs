@@ -60,6 +60,7 @@ fn certificate_schema() -> Value {
 fn certifies(def: MethodDef) -> MethodDef {
     def.error(NODE_ERROR, "certificate.too_large")
         .error(NODE_ERROR, "certificate.history_too_long")
+        .not_found("not_found.before_history")
         .storage()
 }
 
@@ -83,6 +84,9 @@ fn certify_params(
 fn certify_error(e: CertifyError) -> ErrorObjectOwned {
     match e {
         CertifyError::NotYet { .. } | CertifyError::Genesis => invalid_params(e.to_string()),
+        CertifyError::BeforeHistory { .. } | CertifyError::NoProvenance(..) => {
+            app_error(NOT_FOUND, "not_found.before_history", e.to_string())
+        }
         CertifyError::HistoryTooLong(_) => {
             app_error(NODE_ERROR, "certificate.history_too_long", e.to_string())
         }

@@ -10,7 +10,7 @@
 //! | -32601 | method not found                           | —                                    |
 //! | -32602 | invalid params                             | `params.invalid`                     |
 //! | -32001 | transaction refused (rule or envelope)     | `record.not_owner`, `tx.nonce_replayed` |
-//! | -32002 | not found                                  | `not_found.record`, `not_found.block` |
+//! | -32002 | not found                                  | `not_found.record`, `not_found.block`, `not_found.before_history` |
 //! | -32003 | mempool full                               | `mempool.full`                       |
 //! | -32004 | node busy (bounded work queue full)        | `node.busy`                          |
 //! | -32005 | forbidden (the node's config does not allow it) | `vault.bad_token`, `vault.disabled` |
@@ -63,6 +63,36 @@ pub fn not_found(what: &str, id: impl std::fmt::Display) -> ErrorObjectOwned {
         &format!("not_found.{what}"),
         format!("{what} {id} not found"),
     )
+}
+
+/// What a node that joined from a state snapshot does not hold: history below
+/// the snapshot's height.
+pub fn before_history(what: impl std::fmt::Display, history_from: u64) -> ErrorObjectOwned {
+    app_error(
+        NOT_FOUND,
+        "not_found.before_history",
+        format!(
+            "{what}: this node joined from a state snapshot at height {history_from} and \
+             holds no history before it (of that height, its block only); ask a node that \
+             replayed from genesis"
+        ),
+    )
+}
+
+/// [`before_history`] when `height` is below this node's history.
+pub fn check_history(
+    app: &crate::app::App,
+    what: &str,
+    height: u64,
+) -> Result<(), ErrorObjectOwned> {
+    let history_from = app.storage.history_from().map_err(node_error)?;
+    match height < history_from {
+        true => Err(before_history(
+            format!("{what} at height {height}"),
+            history_from,
+        )),
+        false => Ok(()),
+    }
 }
 
 pub fn node_error(e: impl std::fmt::Display) -> ErrorObjectOwned {

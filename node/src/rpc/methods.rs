@@ -147,6 +147,7 @@ fn status(app: &App, moniker: &str) -> RpcResult {
         "time_ms": tip.time_ms,
         "mempool_txs": mempool_txs,
         "mempool_held": mempool_held,
+        "history_from": app.storage.history_from().map_err(node_error)?,
         "signatures_reused": app.recent_checks.reused(),
         "stages": app.stages.report(),
     }))
@@ -231,8 +232,24 @@ fn tx_get(app: &App, params: Params) -> RpcResult {
         })),
         // A block commits to storage before the mempool forgets its transactions, so
         // one that left the mempool since the first look is in storage now.
-        None => committed_tx(app, &id)?.ok_or_else(|| not_found("transaction", id)),
+        None => match committed_tx(app, &id)? {
+            Some(committed) => Ok(committed),
+            None => Err(tx_not_found(app, id)?),
+        },
     }
+}
+
+/// A transaction this node does not know: on a node that joined from a
+/// snapshot it may have committed below the snapshot.
+fn tx_not_found(app: &App, id: Hash32) -> Result<ErrorObjectOwned, ErrorObjectOwned> {
+    let history_from = app.storage.history_from().map_err(node_error)?;
+    Ok(match history_from {
+        0 => not_found("transaction", id),
+        from => before_history(
+            format!("transaction {id} is not pending here, nor committed above the snapshot"),
+            from,
+        ),
+    })
 }
 
 fn signed_tx_json(tx: &SignedTx) -> Value {
@@ -266,6 +283,7 @@ fn block_get(app: &App, params: Params) -> RpcResult {
     let mut seq = params.sequence();
     let height: Option<u64> = seq.optional_next()?;
     let height = height.unwrap_or_else(|| app.tip().height);
+    check_history(app, "block", height)?;
     let block = app
         .storage
         .block(height)
@@ -290,6 +308,7 @@ fn block_get(app: &App, params: Params) -> RpcResult {
 fn block_get_raw(app: &App, params: Params) -> RpcResult {
     use tamga_runtime::types::encoding::encode;
     let (height,): (u64,) = params.parse()?;
+    check_history(app, "block", height)?;
     let block = app.storage.block(height).map_err(node_error)?;
     let commit = app.storage.commit(height).map_err(node_error)?;
     let (Some(block), Some(commit)) = (block, commit) else {
@@ -330,8 +349,17 @@ fn record_history(app: &App, params: Params) -> RpcResult {
     let skip: Option<usize> = seq.optional_next()?;
     let limit = limit_param(seq.optional_next()?)?;
     let id = hash_param(&id, "record id")?;
-    if app.storage.record(&id).map_err(node_error)?.is_none() {
+    let Some(record) = app.storage.record(&id).map_err(node_error)? else {
         return Err(not_found("record", id));
+    };
+    // The snapshot's own block's provenance entries are not kept either.
+    let history_from = app.storage.history_from().map_err(node_error)?;
+    if history_from > 0 && record.registered_height <= history_from {
+        let what = format!(
+            "the provenance of record {id}, registered at height {}",
+            record.registered_height
+        );
+        return Err(before_history(what, history_from));
     }
     let entries = app
         .storage

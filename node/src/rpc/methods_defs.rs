@@ -10,7 +10,7 @@ pub(super) fn status_def() -> MethodDef {
     MethodDef::new("node_status", "Where this node is: chain, height, consensus, mempool, stage timings")
         .result(
             "status",
-            schema::object(&["chain_id", "moniker", "height", "block_hash", "state_root", "time_ms", "mempool_txs", "mempool_held", "signatures_reused", "consensus", "stages"]),
+            schema::object(&["chain_id", "moniker", "height", "block_hash", "state_root", "time_ms", "mempool_txs", "mempool_held", "history_from", "signatures_reused", "consensus", "stages"]),
             "chain id, height, block hash, state root, mempool size; transactions whose signatures a proposed block's check spared checking again; consensus height, round, last signature, parts dropped; `stages`: per stage of a transaction's path `{us, txs}`",
         )
 }
@@ -66,6 +66,7 @@ pub(super) fn tx_def() -> MethodDef {
             "`status` `committed` (with height, index, events), `pending`, `dropped` or `rejected` (with `error.reason`)",
         )
         .not_found("not_found.transaction")
+        .not_found("not_found.before_history")
         .storage()
 }
 
@@ -85,6 +86,7 @@ pub(super) fn block_def() -> MethodDef {
         "header, hash, transactions, commit certificate, evidence seen at that height",
     )
     .not_found("not_found.block")
+    .not_found("not_found.before_history")
     .storage()
 }
 
@@ -100,6 +102,7 @@ pub(super) fn raw_def() -> MethodDef {
         "the block and its commit certificate, each as hex of its canonical encoding",
     )
     .not_found("not_found.block")
+    .not_found("not_found.before_history")
     .storage()
 }
 
@@ -160,6 +163,7 @@ pub(super) fn history_def() -> MethodDef {
             "the record's id and its provenance entries",
         )
         .not_found("not_found.record")
+        .not_found("not_found.before_history")
         .storage()
 }
 

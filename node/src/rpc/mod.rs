@@ -14,6 +14,7 @@ mod methods;
 mod methods_defs;
 mod openrpc;
 mod pki;
+mod snapshots;
 mod spec;
 
 use crate::app::App;
@@ -158,6 +159,7 @@ pub(crate) fn node_methods(
     condo::register(&mut methods)?;
     documents::register(&mut methods)?;
     pki::register(&mut methods, node_config.vault.api_token.clone())?;
+    snapshots::register(&mut methods)?;
     methods.finish()
 }
 

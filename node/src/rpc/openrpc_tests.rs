@@ -152,6 +152,7 @@ async fn the_method_tables_list_only_served_methods() {
         ("condo.rs", include_str!("condo.rs")),
         ("documents.rs", include_str!("documents.rs")),
         ("pki.rs", include_str!("pki.rs")),
+        ("snapshots.rs", include_str!("snapshots.rs")),
     ];
     for (file, text) in tables {
         let listed = table_methods(text);

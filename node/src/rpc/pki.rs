@@ -227,6 +227,7 @@ fn at(app: &App, height: Option<u64>) -> Result<(u64, u64), ErrorObjectOwned> {
             tip.height
         ))),
         Some(h) => {
+            check_history(app, "a certificate's status", h)?;
             let block = app.storage.block(h).map_err(node_error)?;
             let time_ms = block.map(|b| b.header.time_ms).unwrap_or(tip.time_ms);
             Ok((h, time_ms))

@@ -231,6 +231,7 @@ impl Storage {
         writes: &WriteSet,
         time_ms: u64,
     ) -> Result<Tip, StorageError> {
+        self.check_not_restoring()?;
         if let Some(stored) = self.genesis_hash()? {
             if stored != genesis_hash {
                 return Err(StorageError::GenesisMismatch {
@@ -252,7 +253,10 @@ impl Storage {
         };
         let mut batch = WriteBatch::default();
         self.put_state(&mut batch, writes, &tree);
-        self.put_genesis_certificates(&mut batch, writes);
+        let values = writes
+            .iter()
+            .filter_map(|(k, v)| Some((&k[..], v.as_deref()?)));
+        self.put_certificate_index(&mut batch, values);
         batch.put_cf(
             self.cf(CF_META),
             META_GENESIS,
@@ -379,14 +383,19 @@ impl Storage {
         }
     }
 
-    /// Indexes the certificates genesis writes (no event announces them).
-    fn put_genesis_certificates(&self, batch: &mut WriteBatch, writes: &WriteSet) {
+    /// Indexes the certificates among state `values` by subject: the ones
+    /// genesis writes (no event announces them), or a restored snapshot's.
+    pub(super) fn put_certificate_index<'a>(
+        &self,
+        batch: &mut WriteBatch,
+        values: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    ) {
         let prefix = tamga_runtime::state::keys::certificate(&Hash32::default());
         let prefix = &prefix[..prefix.len() - 32];
-        for (key, value) in writes {
-            let Some(value) = value.as_ref().filter(|_| key.starts_with(prefix)) else {
+        for (key, value) in values {
+            if !key.starts_with(prefix) {
                 continue;
-            };
+            }
             if let Ok(cert) = encoding::decode::<tamga_runtime::pki::Certificate>(value) {
                 let key = pair_key(&cert.subject.0, &cert.id);
                 batch.put_cf(self.cf(CF_IDX_CERTS), key, []);

@@ -13,13 +13,17 @@ mod precompiled;
 mod proofs;
 mod proposals;
 mod query;
+mod restore;
 mod smt;
+mod snapshot;
 mod top;
 pub mod usage;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
 pub use precompiled::DiskModules;
+pub use restore::{Anchored, RestoreError};
 pub use smt::{prove, state_root_after, value_at};
+pub use snapshot::{StatePage, PAGE_BYTES_MAX, PAGE_PAIRS_MAX};
 
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use serde::{Deserialize, Serialize};
@@ -101,7 +105,14 @@ pub enum StorageError {
     Layout { found: String },
     #[error("state tree error: {0}")]
     Tree(String),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
 }
+
+/// Files the node's database keeps open at most.
+const OPEN_FILES_MAX: i32 = 512;
+/// Files each served snapshot's frozen copy keeps open at most (two are kept).
+pub const FROZEN_OPEN_FILES_MAX: i32 = 64;
 
 pub struct Storage {
     db: DB,
@@ -127,17 +138,40 @@ impl Storage {
     /// Opens (or creates) the database at `path`, its caches bounded by `budget`
     /// (`[storage]`).
     pub fn open(path: &Path, budget: &CacheBudget) -> Result<Self, StorageError> {
+        Storage::open_as(path, budget, None)
+    }
+
+    /// Opens a state snapshot's frozen copy of a database read-only, with
+    /// small caches and at most [`FROZEN_OPEN_FILES_MAX`] open files: it is
+    /// read once, in key order, by each joiner, and nothing in it changes.
+    pub fn open_frozen(path: &Path) -> Result<Self, StorageError> {
+        Storage::open_as(
+            path,
+            &CacheBudget::of_mib(8, 8, 8),
+            Some(FROZEN_OPEN_FILES_MAX),
+        )
+    }
+
+    /// Read-write, or read-only with at most `frozen_files` open files.
+    fn open_as(
+        path: &Path,
+        budget: &CacheBudget,
+        frozen_files: Option<i32>,
+    ) -> Result<Self, StorageError> {
         let mut options = Options::default();
-        options.create_if_missing(true);
-        options.create_missing_column_families(true);
+        options.create_if_missing(frozen_files.is_none());
+        options.create_missing_column_families(frozen_files.is_none());
         // Bounded background work and open files: the node shares a small machine.
         options.set_max_background_jobs(2);
-        options.set_max_open_files(512);
+        options.set_max_open_files(frozen_files.unwrap_or(OPEN_FILES_MAX));
         let block_cache = rocksdb::Cache::new_lru_cache(budget.block_bytes);
         let cfs = ALL_CFS
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, cf_options(name, &block_cache)));
-        let db = DB::open_cf_descriptors(&options, path, cfs)?;
+        let db = match frozen_files {
+            None => DB::open_cf_descriptors(&options, path, cfs)?,
+            Some(_) => DB::open_cf_descriptors_read_only(&options, path, cfs, false)?,
+        };
         let storage = Storage {
             db,
             block_cache,

@@ -331,4 +331,6 @@ fn main() {
     let state = rows::large_state(&node, CHAIN, count, &small, small_rate, large);
     println!();
     rows::queries(&node, &state);
+    println!();
+    tamga_tests::scale::join::snapshot_join(&node, large);
 }

@@ -6,6 +6,7 @@
 
 pub mod disk;
 pub mod growth;
+pub mod join;
 pub mod query;
 pub mod rows;
 
@@ -124,17 +125,25 @@ impl Rng {
 
 /// Total bytes of the files under `dir` (the node's data directory, say).
 pub fn dir_bytes(dir: &std::path::Path) -> u64 {
+    dir_bytes_once(dir, &mut std::collections::HashSet::new())
+}
+
+/// [`dir_bytes`], each file counted once however many links it has (a state
+/// snapshot is hard links to the database's own files, as `du` counts them).
+fn dir_bytes_once(dir: &std::path::Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> u64 {
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
-    entries
-        .flatten()
-        .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => dir_bytes(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
-        })
-        .sum()
+    let mut bytes = 0;
+    for entry in entries.flatten() {
+        bytes += match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_bytes_once(&entry.path(), seen),
+            Ok(meta) if seen.insert((meta.dev(), meta.ino())) => meta.len(),
+            _ => 0,
+        };
+    }
+    bytes
 }
 
 /// Free bytes on the file system holding `dir`, as `df` reports it.
