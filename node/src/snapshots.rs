@@ -103,10 +103,20 @@ impl Snapshots {
     /// Runs `page` if fewer than [`PAGES_AT_ONCE_MAX`] pages are being served;
     /// `None` if as many are.
     pub fn page<T>(&self, page: impl FnOnce() -> T) -> Option<T> {
-        let running = self.pages_in_flight.fetch_add(1, Ordering::AcqRel);
-        let result = (running < PAGES_AT_ONCE_MAX).then(page);
-        self.pages_in_flight.fetch_sub(1, Ordering::AcqRel);
-        result
+        let in_flight = &self.pages_in_flight;
+        let claim = |n: usize| (n < PAGES_AT_ONCE_MAX).then_some(n + 1);
+        in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, claim)
+            .ok()?;
+        // Given back however `page` ends, a panic included.
+        struct Release<'a>(&'a AtomicUsize);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let _release = Release(in_flight);
+        Some(page())
     }
 
     /// Waits for a snapshot being taken to finish (at shutdown: its thread
@@ -173,10 +183,43 @@ fn take(storage: &Storage, snapshots: &Snapshots, trigger: u64) -> Result<u64, S
         storage: frozen,
         _dir: guard,
     });
-    let mut list = snapshots.served.lock().expect("snapshots lock");
-    list.push_back(served);
-    let excess = list.len().saturating_sub(SNAPSHOTS_KEPT);
-    // A joiner still paging one of these holds it; it goes when that ends.
-    list.drain(..excess);
+    let dropped: Vec<Arc<Served>> = {
+        let mut list = snapshots.served.lock().expect("snapshots lock");
+        list.push_back(served);
+        let excess = list.len().saturating_sub(SNAPSHOTS_KEPT);
+        list.drain(..excess).collect()
+    };
+    // Closed and removed here, outside the lock, unless a joiner still pages
+    // one of them: then when it lets go.
+    drop(dropped);
     Ok(height)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At most [`PAGES_AT_ONCE_MAX`] pages run at once; a refused call takes
+    /// no slot, and a page that panics gives its slot back.
+    #[test]
+    fn pages_at_once_are_bounded_and_always_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshots = Snapshots::open(dir.path().join("snapshots"), 0).unwrap();
+        fn nest(snapshots: &Snapshots, depth: usize) -> usize {
+            match snapshots.page(|| 1 + nest(snapshots, depth + 1)) {
+                Some(deeper) => deeper,
+                None => {
+                    assert_eq!(depth, PAGES_AT_ONCE_MAX, "refused too early");
+                    0
+                }
+            }
+        }
+        assert_eq!(nest(&snapshots, 0), PAGES_AT_ONCE_MAX);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            snapshots.page(|| panic!("a page failed"))
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(snapshots.pages_in_flight.load(Ordering::Acquire), 0);
+        assert_eq!(nest(&snapshots, 0), PAGES_AT_ONCE_MAX);
+    }
 }

@@ -15,7 +15,8 @@
 //!    refused and what was written of its state removed.
 //!
 //! Then it follows the chain from the next height as any node does. It holds no
-//! blocks, transactions or provenance below the snapshot, and says so when asked.
+//! blocks before the snapshot, nor transaction locations or provenance up to
+//! and including it, and says so when asked.
 
 use crate::storage::{Anchored, RestoreError, Storage, StorageError, Tip};
 use std::time::{Duration, Instant};
@@ -26,24 +27,37 @@ use tamga_verify::StateAnchor;
 
 /// The most state a joiner takes in, in bytes: keys and values, and
 /// [`PAIR_OVERHEAD_BYTES`] per pair. The pages are written as they come, but
-/// the values are held to build the tree at the end (jmt's batch copies them
-/// once more), so a serving node cannot make a joiner hold more than about
-/// twice this, with large values or with many small ones.
-pub const STATE_BYTES_MAX: u64 = 4 << 30;
+/// the values are held to build the tree at the end, so a serving node cannot
+/// make a joiner hold much more than this, with large values or with many
+/// small ones (the tree's batch holds the values once more, and RocksDB a
+/// batch of them at a time as it writes). A state above it cannot join this
+/// way: such a node replays from genesis.
+pub const STATE_BYTES_MAX: u64 = 8 << 30;
 
-/// What one pair costs a joiner beyond its bytes while it holds it: its key
-/// hash, and the tree's leaf and bookkeeping for it.
-const PAIR_OVERHEAD_BYTES: u64 = 256;
+/// What one pair costs a joiner beyond its bytes while the tree is built: its
+/// key hash, and jmt's leaf, share of internal nodes, maps and bookkeeping for
+/// it (about 0.9-1.1 KiB, counted from its types' sizes).
+const PAIR_OVERHEAD_BYTES: u64 = 1024;
 
-/// How long a whole restore may take: a serving node that drips pages is cut
-/// off (an honest one pages a million records in seconds).
+/// How long a join may take, all attempts together: a serving node that drips
+/// pages is cut off (an honest one pages a million records in seconds). It is
+/// checked between requests; the final tree build runs to its end.
 pub const JOIN_TIME_MAX: Duration = Duration::from_secs(3600);
 
-/// How often a joiner starts again when the serving node replaced the snapshot
-/// it was paging (it keeps two, so one restart is the usual worst case).
-const ATTEMPTS_MAX: usize = 3;
+/// How many times a joiner starts over when the serving node no longer serves
+/// the snapshot it was paging (it keeps two, so once is the usual worst case),
+/// or serves none yet, waiting [`ATTEMPT_PAUSE`] before each.
+const ATTEMPTS_MAX: usize = 5;
+const ATTEMPT_PAUSE: Duration = Duration::from_secs(2);
 
-/// Why a node could not join from a snapshot. Nothing of the snapshot is kept.
+/// How many times one page is asked for again after a transient failure (the
+/// serving node busy, a connection dropped), waiting a little longer each time.
+const PAGE_TRIES_MAX: u32 = 8;
+const PAGE_RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// Why a node could not join from a snapshot. What was written of its state
+/// stays marked as restoring: the node starts no chain on it, and the next
+/// restore clears it first.
 #[derive(Debug, thiserror::Error)]
 pub enum JoinError {
     #[error("calling the serving node: {0}")]
@@ -105,11 +119,12 @@ impl Joined {
 pub async fn join(storage: &Storage, genesis: &Genesis, url: &str) -> anyhow::Result<Joined> {
     use anyhow::Context;
     let client = Client::new(url).with_context(|| format!("state sync from {url}"))?;
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + JOIN_TIME_MAX;
     let mut attempt = 1;
     loop {
-        let started = Instant::now();
         let once = join_once(storage, genesis, &client, started);
-        let result = match tokio::time::timeout(JOIN_TIME_MAX, once).await {
+        let result = match tokio::time::timeout_at(deadline, once).await {
             Ok(result) => result,
             Err(_) => Err(JoinError::TooSlow),
         };
@@ -119,6 +134,7 @@ pub async fn join(storage: &Storage, genesis: &Genesis, url: &str) -> anyhow::Re
             {
                 tracing::warn!(attempt, "state sync: {e}; starting again");
                 attempt += 1;
+                tokio::time::sleep(ATTEMPT_PAUSE).await;
             }
             result => return result.with_context(|| format!("state sync from {url}")),
         }
@@ -147,15 +163,16 @@ async fn join_once(
     tamga_verify::verify_anchor(&anchor, genesis)
         .map_err(|reason| JoinError::Unverified { height, reason })?;
     let block = anchored_block(client, &anchor).await?;
-    tracing::info!(height, "state sync: anchor verified; fetching the state");
-    tokio::task::block_in_place(|| storage.restore_begin())?;
-    let (leaves, pairs, bytes) = fetch_state(storage, client, height).await?;
     let anchored = Anchored {
         genesis_hash: genesis.hash(),
         block: &block,
         commit: &anchor.commit,
         set_changes: &anchor.set_changes,
     };
+    anchored.check()?;
+    tracing::info!(height, "state sync: anchor verified; fetching the state");
+    tokio::task::block_in_place(|| storage.restore_begin())?;
+    let (leaves, pairs, bytes) = fetch_state(storage, client, height).await?;
     let tip = tokio::task::block_in_place(|| storage.restore_finish(&anchored, leaves))?;
     Ok(Joined {
         tip,
@@ -198,8 +215,7 @@ async fn fetch_state(
 ) -> Result<(Leaves, usize, usize), JoinError> {
     let mut paging = Paging::default();
     loop {
-        let after = paging.after.clone().map(Bytes);
-        let chunk = client.snapshot_chunk(height, after).await?;
+        let chunk = fetch_page(client, height, paging.after.clone()).await?;
         if chunk.height != height {
             return Err(JoinError::Protocol(format!(
                 "asked for the snapshot at {height}, given a page of {}",
@@ -217,6 +233,33 @@ async fn fetch_state(
             return Ok((paging.leaves, paging.pairs, paging.bytes as usize));
         }
     }
+}
+
+/// One page, asked again after a transient failure ([`PAGE_TRIES_MAX`]).
+async fn fetch_page(
+    client: &Client,
+    height: u64,
+    after: Option<Vec<u8>>,
+) -> Result<tamga_client::StateChunk, JoinError> {
+    let mut tries = 1;
+    loop {
+        match client
+            .snapshot_chunk(height, after.clone().map(Bytes))
+            .await
+        {
+            Err(e) if tries < PAGE_TRIES_MAX && transient(&e) => {
+                tracing::debug!(tries, "state sync: page not served ({e}); asking again");
+                tokio::time::sleep(PAGE_RETRY_PAUSE * tries).await;
+                tries += 1;
+            }
+            result => return Ok(result?),
+        }
+    }
+}
+
+/// A failure that asking again may cure: no answer, or the node busy.
+fn transient(e: &tamga_client::Error) -> bool {
+    matches!(e, tamga_client::Error::Transport { .. }) || e.reason() == Some("node.busy")
 }
 
 /// A joiner's account of the pages so far: a serving node cannot loop it,
@@ -272,6 +315,7 @@ impl Paging {
             self.pairs += 1;
         }
         match next {
+            None if self.pairs == 0 => Err(JoinError::Protocol("its state is empty".into())),
             None => Ok(false),
             Some(_) if pairs.is_empty() => Err(JoinError::Protocol(
                 "a page says more follows but holds nothing".into(),

@@ -155,7 +155,17 @@ fn a_snapshot_with_one_value_changed_is_refused_and_nothing_kept() {
         }
     }
 
+    // A record that does not decode is refused with its page.
     storage.restore_begin().unwrap();
+    let garbage = vec![(
+        tamga_runtime::state::keys::record(&records[1]),
+        vec![0xff; 9],
+    )];
+    let refused = storage.restore_page(&garbage);
+    assert!(
+        matches!(refused, Err(RestoreError::Inconsistent(_))),
+        "{refused:?}"
+    );
     let pairs: Vec<_> = changed
         .iter()
         .map(|(k, v)| (k.clone(), v.clone().unwrap()))
@@ -205,6 +215,9 @@ fn a_joiner_refuses_pages_that_break_the_protocol() {
     }
     assert!(!paging.take(&[pair(3)], None).unwrap());
     assert_eq!((paging.pairs, paging.bytes), (3, 33));
+
+    let mut empty = Paging::default();
+    assert!(matches!(empty.take(&[], None), Err(JoinError::Protocol(_))));
 
     let mut small = Paging {
         limit: 2 * (11 + PAIR_OVERHEAD_BYTES),

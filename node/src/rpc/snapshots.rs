@@ -81,15 +81,16 @@ fn snapshot_chunk(app: &App, params: Params) -> RpcResult {
         return Err(no_snapshot(app, Some(height)));
     };
     let after = after.as_ref().map(|a| a.0.as_slice());
-    let page = snapshots
-        .page(|| snapshot.storage.state_page(after))
-        .ok_or_else(|| {
-            let message = format!("{PAGES_AT_ONCE_MAX} snapshot pages are being served; try again");
-            app_error(NODE_BUSY, "node.busy", message)
-        })?
-        .map_err(node_error)?;
-    let pairs: Vec<(Bytes, Bytes)> = (page.pairs.into_iter())
-        .map(|(key, value)| (Bytes(key), Bytes(value)))
-        .collect();
-    Ok(json!({ "height": height, "pairs": pairs, "next": page.next.map(Bytes) }))
+    // Read and encoded within the page limit: the reply's memory too.
+    let chunk = || -> RpcResult {
+        let page = snapshot.storage.state_page(after).map_err(node_error)?;
+        let pairs: Vec<(Bytes, Bytes)> = (page.pairs.into_iter())
+            .map(|(key, value)| (Bytes(key), Bytes(value)))
+            .collect();
+        Ok(json!({ "height": height, "pairs": pairs, "next": page.next.map(Bytes) }))
+    };
+    snapshots.page(chunk).unwrap_or_else(|| {
+        let message = format!("{PAGES_AT_ONCE_MAX} snapshot pages are being served; try again");
+        Err(app_error(NODE_BUSY, "node.busy", message))
+    })
 }

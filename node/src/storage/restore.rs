@@ -27,8 +27,16 @@ use tamga_verify::SetChange;
 /// Present while a restore is under way (see the module's doc).
 const META_RESTORING: &[u8] = b"restoring";
 
-/// Tree nodes and values written per batch at the end of a restore.
+/// Tree nodes and values written per batch at the end of a restore, at most,
+/// and the bytes after which a batch is written whatever its count.
 const TREE_WRITES_PER_BATCH: usize = 100_000;
+const TREE_BATCH_BYTES_MAX: usize = 64 << 20;
+
+/// The most memory decoding one restored record or certificate may claim
+/// (for its indexes, before the root check, so from bytes not yet trusted):
+/// both take a few hundred bytes (text fields of at most 1 KiB, at most 16
+/// encumbrances), so no honest one comes near it.
+const INDEXED_DECODE_CLAIM_MAX: usize = 64 << 10;
 
 /// A snapshot's block as the joiner verified it, with what it keeps of the
 /// chain below it.
@@ -85,33 +93,35 @@ impl Storage {
 
     /// Writes one page of state, in key order, and the indexes it implies:
     /// records by owner, certificates by subject, revocations by the height
-    /// they were recorded. Durable only with [`Storage::restore_finish`].
-    pub fn restore_page(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+    /// they were recorded. Durable only with [`Storage::restore_finish`]. A
+    /// record or certificate that does not decode is a lie (the root check
+    /// would refuse it later): refused now.
+    pub fn restore_page(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), RestoreError> {
         let mut batch = WriteBatch::default();
-        for (key, value) in pairs {
-            batch.put_cf(self.cf(CF_STATE), key, value);
-        }
-        self.put_certificate_index(&mut batch, pairs.iter().map(|(k, v)| (&k[..], &v[..])));
         let record_prefix = &keys::record(&Hash32::default())[..4];
         let cert_prefix = &keys::certificate(&Hash32::default())[..5];
         for (key, value) in pairs {
+            batch.put_cf(self.cf(CF_STATE), key, value);
             if key.starts_with(record_prefix) {
-                if let Ok(record) = encoding::decode::<Record>(value) {
-                    let index_key = pair_key(&record.owner.0, &record.id);
-                    batch.put_cf(self.cf(CF_IDX_OWNER), index_key, []);
-                }
+                let record: Record = decode_indexed(key, value)?;
+                let index_key = pair_key(&record.owner.0, &record.id);
+                batch.put_cf(self.cf(CF_IDX_OWNER), index_key, []);
             } else if key.starts_with(cert_prefix) {
-                let cert = encoding::decode::<tamga_runtime::pki::Certificate>(value);
-                if let Some(revocation) = cert.as_ref().ok().and_then(|c| c.revocation.as_ref()) {
-                    let id = cert.as_ref().map(|c| c.id).unwrap_or_default();
-                    let index_key = revocation_key(revocation.recorded_height, &id);
+                let cert: tamga_runtime::pki::Certificate = decode_indexed(key, value)?;
+                let index_key = pair_key(&cert.subject.0, &cert.id);
+                batch.put_cf(self.cf(CF_IDX_CERTS), index_key, []);
+                if let Some(revocation) = &cert.revocation {
+                    let index_key = revocation_key(revocation.recorded_height, &cert.id);
                     batch.put_cf(self.cf(CF_IDX_REVOCATIONS), index_key, []);
                 }
             }
         }
         let mut options = rocksdb::WriteOptions::default();
         options.set_sync(false);
-        Ok(self.db.write_opt(batch, &options)?)
+        self.db
+            .write_opt(batch, &options)
+            .map_err(StorageError::from)?;
+        Ok(())
     }
 
     /// Ends a restore: the tree of `leaves` (every state value by key hash, as
@@ -123,7 +133,10 @@ impl Storage {
         anchored: &Anchored,
         leaves: Vec<(KeyHash, OwnedValue)>,
     ) -> Result<Tip, RestoreError> {
-        check_restorable(anchored)?;
+        anchored.check()?;
+        if leaves.is_empty() {
+            return Err(RestoreError::Inconsistent("its state is empty".into()));
+        }
         let header = &anchored.block.header;
         let reader = EmptyBefore {
             storage: self,
@@ -167,7 +180,8 @@ impl Storage {
         let mut batch = WriteBatch::default();
         for (cf, key, value) in nodes.chain(values) {
             batch.put_cf(self.cf(cf), key, value);
-            if batch.len() == TREE_WRITES_PER_BATCH {
+            if batch.len() == TREE_WRITES_PER_BATCH || batch.size_in_bytes() >= TREE_BATCH_BYTES_MAX
+            {
                 self.db.write(std::mem::take(&mut batch))?;
             }
         }
@@ -227,6 +241,24 @@ impl Storage {
         }
         self.write(batch)?;
         Ok(())
+    }
+}
+
+/// A restored record or certificate, decoded within [`INDEXED_DECODE_CLAIM_MAX`].
+fn decode_indexed<T: encoding::Decode<()>>(key: &[u8], value: &[u8]) -> Result<T, RestoreError> {
+    encoding::decode_within::<INDEXED_DECODE_CLAIM_MAX, T>(value).map_err(|e| {
+        RestoreError::Inconsistent(format!(
+            "the value at key {} does not decode: {e}",
+            hex::encode(key)
+        ))
+    })
+}
+
+impl Anchored<'_> {
+    /// The block, its commit and the set changes agree (checked before any
+    /// page is fetched, and again before the chain is written).
+    pub fn check(&self) -> Result<(), RestoreError> {
+        check_restorable(self)
     }
 }
 
