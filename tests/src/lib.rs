@@ -124,14 +124,16 @@ impl Node {
     }
 
     /// `tamga start` with `args` added, allowed `ready_within` to print its RPC
-    /// URL (a node restoring a large state snapshot takes longer than most).
+    /// URL (a node restoring a large state snapshot takes longer than most);
+    /// its log goes to `node.log` in its home.
     pub fn start_within(home: &Path, args: &[&str], ready_within: Duration) -> Result<Node> {
         let all: Vec<&str> = ["start", "--rpc-addr", "127.0.0.1:0"]
             .iter()
             .chain(args)
             .copied()
             .collect();
-        Node::spawn_with(&tamga_bin(), home, &all, None, ready_within)
+        let log = home.join("node.log");
+        Node::spawn_with(&tamga_bin(), home, &all, Some(&log), ready_within)
     }
 
     fn spawn(home: &Path, args: &[&str]) -> Result<Node> {
