@@ -10,7 +10,7 @@
 //!
 //! Snapshots live in the data directory's `snapshots/` and are taken afresh
 //! after each start (the ones a previous run left are removed): a restarted
-//! node serves none until its next interval.
+//! node takes one at its first commit past the first interval.
 
 use crate::app::App;
 use crate::storage::{Storage, StorageError};
@@ -59,6 +59,8 @@ pub struct Snapshots {
     served: Mutex<VecDeque<Arc<Served>>>,
     /// A snapshot is being taken (one at a time).
     taking: AtomicBool,
+    /// This run has started taking one.
+    tried: AtomicBool,
     /// The thread taking it, joined before the database closes.
     taker: Mutex<Option<JoinHandle<()>>>,
     /// `snapshot_chunk` calls running now.
@@ -78,6 +80,7 @@ impl Snapshots {
             interval_heights,
             served: Mutex::default(),
             taking: AtomicBool::new(false),
+            tried: AtomicBool::new(false),
             taker: Mutex::default(),
             pages_in_flight: AtomicUsize::new(0),
         })
@@ -129,17 +132,30 @@ impl Snapshots {
     }
 }
 
-/// After `height` committed: takes a snapshot on a background thread when the
-/// interval says so and none is being taken. A failure is this node's own
+/// Whether a snapshot is due after `height` committed: at every multiple of the
+/// interval, and at the first commit past the first interval if this run has
+/// tried none yet (after a restart, which removes the snapshots a previous run
+/// took, a node serves again at once rather than up to an interval later; one
+/// that failed waits for the next multiple, not the next block).
+fn due(interval_heights: u64, height: u64, tried: bool) -> bool {
+    interval_heights > 0
+        && (height.is_multiple_of(interval_heights) || (!tried && height >= interval_heights))
+}
+
+/// After `height` committed: takes a snapshot on a background thread when
+/// [`due`] and none is being taken. A failure is this node's own
 /// (disk space, say): logged, and the snapshots already served stay.
 pub fn after_commit(app: &Arc<App>, height: u64) {
     let Some(snapshots) = app.snapshots.get() else {
         return;
     };
-    let due = snapshots.interval_heights > 0 && height.is_multiple_of(snapshots.interval_heights);
-    if !due || snapshots.taking.swap(true, Ordering::AcqRel) {
+    let tried = snapshots.tried.load(Ordering::Acquire);
+    if !due(snapshots.interval_heights, height, tried)
+        || snapshots.taking.swap(true, Ordering::AcqRel)
+    {
         return;
     }
+    snapshots.tried.store(true, Ordering::Release);
     let app = app.clone();
     let spawned = std::thread::Builder::new()
         .name("tamga-snapshot".into())
@@ -198,6 +214,16 @@ fn take(storage: &Storage, snapshots: &Snapshots, trigger: u64) -> Result<u64, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A snapshot at every multiple of the interval; and, if this run has tried
+    /// none, at the first commit past the first interval (after a restart).
+    #[test]
+    fn a_snapshot_is_due_at_each_interval_and_at_once_when_none_was_tried() {
+        let due_at = |tried| (1..=25).filter(|h| due(10, *h, tried)).collect::<Vec<_>>();
+        assert_eq!(due_at(true), [10, 20]);
+        assert_eq!(due_at(false), (10..=25).collect::<Vec<_>>());
+        assert!((1..=25).all(|h| !due(0, h, false)), "0 takes none");
+    }
 
     /// At most [`PAGES_AT_ONCE_MAX`] pages run at once; a refused call takes
     /// no slot, and a page that panics gives its slot back.
