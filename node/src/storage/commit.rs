@@ -253,10 +253,7 @@ impl Storage {
         };
         let mut batch = WriteBatch::default();
         self.put_state(&mut batch, writes, &tree);
-        let values = writes
-            .iter()
-            .filter_map(|(k, v)| Some((&k[..], v.as_deref()?)));
-        self.put_certificate_index(&mut batch, values);
+        self.put_genesis_certificates(&mut batch, writes);
         batch.put_cf(
             self.cf(CF_META),
             META_GENESIS,
@@ -383,19 +380,14 @@ impl Storage {
         }
     }
 
-    /// Indexes the certificates among state `values` by subject: the ones
-    /// genesis writes (no event announces them), or a restored snapshot's.
-    pub(super) fn put_certificate_index<'a>(
-        &self,
-        batch: &mut WriteBatch,
-        values: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-    ) {
+    /// Indexes the certificates genesis writes (no event announces them).
+    fn put_genesis_certificates(&self, batch: &mut WriteBatch, writes: &WriteSet) {
         let prefix = tamga_runtime::state::keys::certificate(&Hash32::default());
         let prefix = &prefix[..prefix.len() - 32];
-        for (key, value) in values {
-            if !key.starts_with(prefix) {
+        for (key, value) in writes {
+            let Some(value) = value.as_ref().filter(|_| key.starts_with(prefix)) else {
                 continue;
-            }
+            };
             if let Ok(cert) = encoding::decode::<tamga_runtime::pki::Certificate>(value) {
                 let key = pair_key(&cert.subject.0, &cert.id);
                 batch.put_cf(self.cf(CF_IDX_CERTS), key, []);
