@@ -362,3 +362,35 @@ fn a_call_waits_for_a_free_instance_slot_instead_of_failing() {
     drop(held);
     assert_eq!(call.join().unwrap(), Ok(()));
 }
+
+/// Each call starts from the module's own memory, whatever the calls before it
+/// wrote or grew, and on whichever slot of the pool: the slots' memories stay
+/// mapped between calls where the kernel can scan them (`keep_slots_resident`),
+/// so their reset is what keeps one call's data from the next.
+#[test]
+fn a_call_sees_the_modules_initial_memory_whatever_earlier_calls_wrote() {
+    let vm = Vm::new().unwrap();
+    let code = wat::parse_str(
+        r#"(module
+             (import "tamga_v1" "output" (func $output (param i32 i32)))
+             (memory (export "memory") 2)
+             (data (i32.const 100) "k")
+             (func (export "call")
+               (i32.store8 (i32.const 300) (i32.load8_u (i32.const 100)))
+               (i32.store8 (i32.const 301) (i32.load8_u (i32.const 70000)))
+               (i32.store8 (i32.const 302) (memory.size))
+               (i32.store8 (i32.const 303) (i32.load8_u (i32.const 304)))
+               (call $output (i32.const 300) (i32.const 4))
+               (i32.store8 (i32.const 100) (i32.const 88))
+               (i32.store8 (i32.const 70000) (i32.const 9))
+               (i32.store8 (i32.const 304) (i32.const 5))
+               (drop (memory.grow (i32.const 1)))
+               (i32.store8 (i32.const 131077) (i32.const 7))))"#,
+    )
+    .expect("test WAT parses");
+    let slots = super::vm::POOLED_INSTANCES as usize;
+    for call in 0..3 * slots {
+        let outcome = run(&vm, &code, false).unwrap();
+        assert_eq!(outcome.output, [b'k', 0, 2, 0], "call {call}");
+    }
+}
