@@ -125,8 +125,9 @@ fn escrow_args(node: &Node) -> Vec<u8> {
     .concat()
 }
 
-/// The same module's `call` in the sandbox alone: instantiate + call per second.
-fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> f64 {
+/// The same module's `call` in the sandbox alone: instantiate + call per second,
+/// the fastest of [`SANDBOX_WINDOWS`] windows of `calls` calls, and each window's.
+fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> (f64, String) {
     let vm = Vm::new().expect("wasm engine");
     let hash = Hash32(*blake3::hash(code).as_bytes());
     let storage: BTreeMap<Vec<u8>, Vec<u8>> = [(b"args".to_vec(), escrow_args(node))].into();
@@ -144,18 +145,32 @@ fn sandbox_rate(node: &Node, code: &[u8], calls: usize) -> f64 {
     let fuel = || BlockFuel::new(limits::FUEL_PER_CALL);
     vm.invoke(&hash, || Some(code.to_vec()), "call", env(), &fuel())
         .expect("warm-up call");
-    let started = Instant::now();
-    for _ in 0..calls {
-        vm.invoke(&hash, || None, "call", env(), &fuel())
-            .expect("escrow reclaim succeeds");
-    }
-    calls as f64 / started.elapsed().as_secs_f64()
+    let windows: Vec<f64> = (0..SANDBOX_WINDOWS)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..calls {
+                vm.invoke(&hash, || None, "call", env(), &fuel())
+                    .expect("escrow reclaim succeeds");
+            }
+            calls as f64 / started.elapsed().as_secs_f64()
+        })
+        .collect();
+    let shown: Vec<String> = windows.iter().map(|r| format!("{r:.0}")).collect();
+    let fastest = windows.iter().copied().fold(0.0, f64::max);
+    (fastest, shown.join(", "))
 }
+
+/// Windows the sandbox's rate is the fastest of, as the one-core limit's: one
+/// window of a few thousand calls lasts a fraction of a second, single windows
+/// of the same binary read 14,000-21,000 calls/s minutes apart on a shared
+/// machine, and noise only ever slows a window, so the fastest is the
+/// strictest reading.
+const SANDBOX_WINDOWS: usize = 3;
 
 /// Committed escrow calls per second beside the sandbox's own rate.
 fn contracts_section(node: &Node, calls: usize) {
     let code = std::fs::read(contract_wasm("escrow-sale")).expect("escrow-sale.wasm");
-    let raw = sandbox_rate(node, &code, calls);
+    let (raw, windows) = sandbox_rate(node, &code, calls);
     let arbitration = ArbitrationClause {
         arbiters: vec![node.subject("arbiter1")],
         quorum: 1,
@@ -209,7 +224,9 @@ fn contracts_section(node: &Node, calls: usize) {
     wait_committed(node, txs.last().unwrap());
     let node_rate = calls as f64 / started.elapsed().as_secs_f64();
     println!("escrow calls:                  {calls}");
-    println!("sandbox instantiate+call:      {raw:>9.0} calls/s (same module, no node)");
+    println!(
+        "sandbox instantiate+call:      {raw:>9.0} calls/s (same module, no node; fastest of {windows})"
+    );
     println!("node committed escrow calls:   {node_rate:>9.0} calls/s");
     println!(
         "node time per call / sandbox:  {:>9.2}x (target <= 1.8x)",
