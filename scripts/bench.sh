@@ -35,6 +35,6 @@ cd "$(dirname "$0")/.."
 
 cargo build --release --workspace --bins --locked
 bash scripts/build-contracts.sh >/dev/null
-"$CARGO_TARGET_DIR/release/tamga-bench" "${1:-20000}" "${2:-100}" "${3:-2000}" "${4:-1000000}"
+"$CARGO_TARGET_DIR/release/tamga-bench" "${1:-20000}" "${2:-100}" "${3:-5000}" "${4:-1000000}"
 echo
 "$CARGO_TARGET_DIR/release/tamga-bench-cluster" "${5:-16000}" "${6:-200}" "${7:-100}" 2>/dev/null

@@ -322,7 +322,7 @@ fn certificates_section(node: &Node) {
 
 fn main() {
     let (count, block_time_ms, calls) =
-        (arg(1, 20_000) as usize, arg(2, 100), arg(3, 2_000) as usize);
+        (arg(1, 20_000) as usize, arg(2, 100), arg(3, 5_000) as usize);
     let large = arg(4, 1_000_000) as usize;
     assert!(
         (1..=20_000).contains(&count),
