@@ -246,31 +246,9 @@ pub(super) fn engine_config() -> Config {
         .total_stacks(POOLED_INSTANCES)
         .max_memory_size(limits::MEMORY_BYTES_MAX)
         .table_elements(limits::TABLE_ELEMENTS_MAX);
-    keep_slots_resident(&mut pool);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
 }
-
-/// Where the kernel reports which pages a call wrote (`PAGEMAP_SCAN`, Linux
-/// 6.7+), a slot's memory and table are reset by rewriting just those pages,
-/// and stay mapped; elsewhere they are handed back with `madvise` after every
-/// call, as before. Either way the next call sees the module's initial memory.
-///
-/// Why: `madvise` on a process whose threads run on several cores makes the
-/// kernel flush the other cores' TLBs (an interrupt each); a profile of a node
-/// committing escrow calls (2026-12-06) had that decommit at about 8 % of the
-/// node's CPU. Without the scan, memset of the kept bytes would run on every
-/// call whether written or not: not worth it, so nothing is kept.
-fn keep_slots_resident(pool: &mut PoolingAllocationConfig) {
-    if PoolingAllocationConfig::is_pagemap_scan_available() {
-        pool.pagemap_scan(wasmtime::Enabled::Yes)
-            .linear_memory_keep_resident(limits::MEMORY_BYTES_MAX)
-            .table_keep_resident(limits::TABLE_ELEMENTS_MAX * TABLE_ELEMENT_BYTES);
-    }
-}
-
-/// Bytes a table element takes in the pool (a function reference).
-const TABLE_ELEMENT_BYTES: usize = 8;
 
 impl Vm {
     pub fn new() -> Result<Vm, String> {
