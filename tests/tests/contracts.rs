@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use std::time::Duration;
+use tamga_runtime::contracts::vm::SLOT_RESIDENT_BYTES;
 use tamga_tests::{contract_terms, contract_wasm, Node};
 
 fn id(value: &Value, key: &str) -> String {
@@ -493,4 +494,29 @@ fn bad_clauses_are_refused_and_escrow_reclaims_after_the_deadline() {
         serde_json::json!(node.subject("alice")),
         "the seller has the flat back"
     );
+}
+
+/// The example contracts' whole initial memory fits what a sandbox slot keeps
+/// mapped between calls, so each call's memory is reset in place rather than
+/// handed back to the kernel: the workspace's `.cargo/config.toml` builds them
+/// with a 32 KiB stack, where rustc's default 1 MiB would make 17 pages.
+#[test]
+fn the_example_contracts_memory_fits_a_slots_resident_bytes() {
+    for example in ["escrow-sale", "lease-deposit", "condo-governance"] {
+        let code = std::fs::read(contract_wasm(example)).expect("built example");
+        let pages: u64 = wasmparser::Parser::new(0)
+            .parse_all(&code)
+            .filter_map(|payload| match payload.expect("a valid module") {
+                wasmparser::Payload::MemorySection(memories) => Some(memories),
+                _ => None,
+            })
+            .flatten()
+            .map(|memory| memory.expect("a memory type").initial)
+            .sum();
+        let bytes = pages * 65_536;
+        assert!(
+            (1..=SLOT_RESIDENT_BYTES as u64).contains(&bytes),
+            "{example}: initial memory {bytes} bytes, a slot keeps {SLOT_RESIDENT_BYTES}"
+        );
+    }
 }

@@ -246,8 +246,46 @@ pub(super) fn engine_config() -> Config {
         .total_stacks(POOLED_INSTANCES)
         .max_memory_size(limits::MEMORY_BYTES_MAX)
         .table_elements(limits::TABLE_ELEMENTS_MAX);
+    keep_slots_resident(&mut pool);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
+}
+
+/// After a call, a slot's first [`SLOT_RESIDENT_BYTES`] of linear memory and
+/// first [`TABLE_RESIDENT_BYTES`] of table stay mapped and are reset by
+/// rewriting every one of those bytes (the module's initial image, zeros
+/// elsewhere); only what lies past them goes back to the kernel (`madvise`).
+/// Either way the next call sees the module's initial memory whatever the
+/// kernel did with the pages meanwhile (swapped, migrated): the rewrite does
+/// not ask which pages were written. Wasmtime's `PAGEMAP_SCAN` reset, which
+/// would rewrite only the written pages, is held off explicitly: in 48.0.8 it
+/// skips a written page that is not present at the scan (wasmtime PR 14357).
+///
+/// Why: `madvise` in a process whose threads run on several cores makes the
+/// kernel flush the other cores' TLBs (an interrupt each), and the next call
+/// faults its pages back in; a profile of a node committing escrow calls
+/// (2026-12-06) had that decommit at about 8 % of the node's CPU.
+fn keep_slots_resident(pool: &mut PoolingAllocationConfig) {
+    pool.pagemap_scan(wasmtime::Enabled::No)
+        .linear_memory_keep_resident(SLOT_RESIDENT_BYTES)
+        .table_keep_resident(TABLE_RESIDENT_BYTES);
+}
+
+/// Linear memory a slot keeps mapped: two Wasm pages, so a contract built with
+/// the workspace's 32 KiB stack (`.cargo/config.toml`) and up to 96 KiB of data
+/// is reset in place; a memset of at most this much after every call.
+pub const SLOT_RESIDENT_BYTES: usize = 2 * 65_536;
+/// Table bytes a slot keeps mapped: one host page, 512 function references.
+const TABLE_RESIDENT_BYTES: usize = 4096;
+
+#[cfg(test)]
+impl Vm {
+    /// Bytes of linear memory the pool's idle slots keep mapped.
+    pub(super) fn idle_memory_bytes_resident(&self) -> usize {
+        self.engine
+            .pooling_allocator_metrics()
+            .map_or(0, |pool| pool.unused_memory_bytes_resident())
+    }
 }
 
 impl Vm {

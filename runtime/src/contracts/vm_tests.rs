@@ -398,3 +398,28 @@ fn a_call_sees_the_modules_initial_memory_whatever_earlier_calls_wrote() {
         assert_eq!(outcome.output, [b'k', 0, 2, 0, 0, 0], "call {call}");
     }
 }
+
+/// After a call its slot keeps the module's memory mapped, up to
+/// [`super::vm::SLOT_RESIDENT_BYTES`], rather than handing it back to the
+/// kernel: `madvise` after every call flushes every other core's TLB.
+#[test]
+fn a_slot_keeps_up_to_its_resident_bytes_of_memory_mapped_after_a_call() {
+    let one_page = module(r#"(func (export "call"))"#);
+    let vm = Vm::new().unwrap();
+    assert_eq!(vm.idle_memory_bytes_resident(), 0, "no call yet");
+    run(&vm, &one_page, false).unwrap();
+    assert_eq!(
+        vm.idle_memory_bytes_resident(),
+        65_536,
+        "the one page stays"
+    );
+
+    let grown = module(r#"(func (export "call") (drop (memory.grow (i32.const 7))))"#);
+    let vm = Vm::new().unwrap();
+    run(&vm, &grown, false).unwrap();
+    assert_eq!(
+        vm.idle_memory_bytes_resident(),
+        super::vm::SLOT_RESIDENT_BYTES,
+        "of eight pages, only the resident bytes stay"
+    );
+}
