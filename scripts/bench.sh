@@ -3,7 +3,8 @@
 # - one node: committed transfers per second on a single validator beside the
 #   one-core limit (signature verification + state apply) and their ratio;
 #   committed escrow-contract calls per second beside the sandbox's own
-#   instantiate + call rate for the same module, and their ratio;
+#   instantiate + call rate for the same module, and their ratio, and beside the
+#   calls' one-core limit (both signatures verified + the call, one thread);
 # - four validators (four processes on this machine): committed transfers per
 #   second beside the machine limit cores / (validators x verify+apply cost);
 #   submit-to-final latency p50/p99 at half that load, seen over the WebSocket, at
@@ -24,9 +25,9 @@
 #   takes one every 1,000 heights, its default): seconds from its start to its
 #   RPC answering at the snapshot's height with the same state root.
 # TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
-# each timed transfer workload, into DIR (see tests/src/profile.rs); a profiled
+# each timed workload (transfers, escrow calls), into DIR (see tests/src/profile.rs); a profiled
 # run's figures are not figures.
-# Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 5000)]
+# Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 20000)]
 #                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]
 set -euo pipefail
