@@ -329,7 +329,7 @@ fn print_catch_up(caught: &CatchUp, one_core: f64, cores: usize) {
     );
     println!("replayed transactions:         {replayed:>9.0} tx/s");
     println!(
-        "ratio replayed / one core:     {:>9.2}  (target >= 0.80)",
+        "ratio replayed / one core:     {:>9.3}  (target >= 0.80)",
         replayed / one_core
     );
     if let Some(cpu) = caught.cpu {
@@ -408,7 +408,7 @@ fn main() {
     println!("machine limit:                 {limit:>9.0} tx/s  (cores / (validators x cost))");
     println!("committed transfers:           {rate:>9.0} tx/s");
     println!(
-        "ratio committed / limit:       {:>9.2}  (target >= 0.65)",
+        "ratio committed / limit:       {:>9.3}  (target >= 0.65)",
         rate / limit
     );
     println!("node0, µs per transfer:        {stages}");

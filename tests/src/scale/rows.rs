@@ -80,7 +80,7 @@ pub fn large_state(
         run.committed, run.admitted
     );
     println!(
-        "ratio large / small state:     {:>9.2}  (target >= 0.80)",
+        "ratio large / small state:     {:>9.3}  (target >= 0.80)",
         run.committed / small_rate
     );
     println!("where the time goes, µs per transfer: {}", run.stages);
@@ -252,7 +252,7 @@ fn print_gets(
         spread(on_bare)
     );
     println!(
-        "ratio node / bare:             {:>9.2}  (target >= 0.70)",
+        "ratio node / bare:             {:>9.3}  (target >= 0.70)",
         node_rate / bare_rate
     );
 }
