@@ -275,9 +275,9 @@ fn keep_slots_resident(pool: &mut PoolingAllocationConfig) {
 /// the workspace's 32 KiB stack (`.cargo/config.toml`) and up to 32 KiB of data
 /// is reset in place. Every call pays a rewrite of up to this much, used or
 /// not: a contract built with rustc's default 1 MiB stack rarely touches the
-/// bottom of it and pays the rewrite and the `madvise` of the rest, about 11 %
-/// more per sandbox call than with no page kept (2026-12-06, interleaved:
-/// 83,995 and 83,293 calls/s against 94,751 and 92,523; 15 % at two pages).
+/// bottom of it and pays the rewrite and the `madvise` of the rest, 11-13 %
+/// more time per sandbox call than with no page kept (2026-12-06, interleaved:
+/// 83,995 and 83,293 calls/s against 94,751 and 92,523; 15-17 % at two pages).
 pub const SLOT_RESIDENT_BYTES: usize = 65_536;
 /// Table bytes a slot keeps mapped: one host page, 512 function references.
 const TABLE_RESIDENT_BYTES: usize = 4096;

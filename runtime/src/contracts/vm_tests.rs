@@ -402,7 +402,7 @@ fn a_call_sees_the_modules_initial_memory_whatever_earlier_calls_wrote() {
 /// After a call its slot keeps the module's memory and table mapped, up to
 /// [`super::vm::SLOT_RESIDENT_BYTES`] and one page of table, rather than
 /// handing them back to the kernel: `madvise` after every call flushes every
-/// other core's TLB. (Linux only: elsewhere wasmtime keeps nothing.)
+/// other core's TLB. (Linux only: elsewhere wasmtime keeps no memory.)
 #[cfg(target_os = "linux")]
 #[test]
 fn a_slot_keeps_up_to_its_resident_bytes_of_memory_mapped_after_a_call() {

@@ -306,7 +306,7 @@ fn print_latency(rate: f64, block_time_ms: u64, latency: &Latency) {
     let goal = 2 * block_time_ms;
     println!(
         "latency at {:.0} tx/s (half), {block_time_ms} ms blocks: p50 {:>5} ms  p99 {:>5} ms  \
-         (goal p99 <= 2 block intervals = {goal} ms; p99/goal {:.2}; {} of {} heard)",
+         (goal p99 <= 2 block intervals = {goal} ms; p99/goal {:.3}; {} of {} heard)",
         rate / 2.0,
         latency.p50.as_millis(),
         latency.p99.as_millis(),

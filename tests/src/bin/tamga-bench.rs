@@ -300,7 +300,7 @@ fn contracts_section(node: &Node, calls: usize) {
     );
     println!("node committed escrow calls:   {node_rate:>9.0} calls/s");
     println!(
-        "node time per call / sandbox:  {:>9.2}x (target <= 1.8x)",
+        "node time per call / sandbox:  {:>9.3}x (target <= 1.8x)",
         raw / node_rate
     );
     println!(
