@@ -24,7 +24,8 @@ use tamga_runtime::records::Event;
 use tamga_runtime::types::{verify_signature_reference, Bytes};
 use tamga_runtime::types::{Payload, SignedTx, Transaction};
 use tamga_runtime::{verify_tx_with, Hash32, HashedTx, PublicKey, SubjectId};
-use tamga_tests::bench::{arg, one_core_limit, one_core_node_verifier, registrations, submit_all};
+use tamga_tests::bench::{arg, fastest_of_passes, one_core_limit, one_core_node_verifier};
+use tamga_tests::bench::{registrations, submit_all};
 use tamga_tests::profile::Profile;
 use tamga_tests::scale::growth::{record_of, sign_registrations};
 use tamga_tests::scale::{rows, transfer_run};
@@ -178,7 +179,7 @@ impl Sandbox {
         .expect("escrow reclaim succeeds");
     }
 
-    /// Instantiate + call per second: the fastest of [`PASSES`] windows of
+    /// Instantiate + call per second: the fastest of [`tamga_tests::bench::LIMIT_PASSES`] windows of
     /// [`SANDBOX_WINDOW_CALLS`] calls, and each window's rate.
     fn rate(&self) -> (f64, String) {
         let window = |()| (0..SANDBOX_WINDOW_CALLS).for_each(|_| self.call());
@@ -190,7 +191,7 @@ impl Sandbox {
     /// (`verify_strict`, signer and cosigner) and its call made, on one
     /// thread. The rest of applying a call (loading the instance, writing its
     /// storage and events) is left out, so this reads higher than a whole
-    /// verify + apply would. The fastest of [`PASSES`] passes over `txs` (each
+    /// verify + apply would. The fastest of [`tamga_tests::bench::LIMIT_PASSES`] passes over `txs` (each
     /// pass's copy made before its clock starts), and each pass's.
     fn verify_and_call_rate(&self, txs: &[SignedTx]) -> (f64, String) {
         let pass = |txs: Vec<SignedTx>| {
@@ -204,29 +205,6 @@ impl Sandbox {
     }
 }
 
-/// `work` done on what `setup` made (not timed), `count` items each, in each of
-/// [`PASSES`] passes: the fastest pass's rate per second, and every pass's. On a
-/// shared machine noise only ever slows a pass, so the fastest is the
-/// strictest reading (as the one-core limit's).
-fn fastest_of_passes<T>(
-    count: usize,
-    mut setup: impl FnMut() -> T,
-    mut work: impl FnMut(T),
-) -> (f64, String) {
-    let rates: Vec<f64> = (0..PASSES)
-        .map(|_| {
-            let input = setup();
-            let started = Instant::now();
-            work(input);
-            count as f64 / started.elapsed().as_secs_f64()
-        })
-        .collect();
-    let shown: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-    (rates.iter().copied().fold(0.0, f64::max), shown.join(", "))
-}
-
-/// Passes the sandbox's rates are the fastest of.
-const PASSES: usize = 3;
 /// Calls in one window of the sandbox's own rate: at about 5 µs a call, a
 /// quarter of a second.
 const SANDBOX_WINDOW_CALLS: usize = 50_000;
