@@ -1,127 +1,167 @@
 #!/usr/bin/env bash
 # Where a height's time goes on four validators at half load: runs
 # tamga-bench-cluster (scripts/bench.sh's second part) with every validator
-# logging its consensus steps (Malachite's debug lines and the node's
-# `proposing` / `committed`), then prints, per block time, the spread over the
-# half-load heights of each step of a height:
+# logging its consensus steps (Malachite's `Starting new height`, `Voting` and
+# `Decided`, the node's `proposing` and `committed`), then prints, per block
+# time, the spread over the half-load heights decided in round 0 of:
 #   build    the proposer: height start -> its block built, stored and signed
-#   publish  -> the first other validator receives the signed proposal
-#            (Malachite syncs its WAL before anything signed leaves)
-#   execute  -> the last other validator holds the whole block, executed
+#   deliver  -> the last other validator prevotes for it: the signed proposal
+#            and the block reach it, it executes and stores the block
 #   votes    -> the last validator decides (prevotes, precommits)
 #   commit   decided -> committed, on the slowest validator (the block's
-#            write, the mempool's upkeep, the subscribers' notice)
+#            write, the caches, the mempool's upkeep, the subscribers' notice)
 #   total    height start -> the last validator committed
-# A transaction waits up to one block interval for the next height to start,
-# then `total`; the bench's p99 goal is two intervals. The logging costs a
-# little CPU: the bench's own figures from this run are not figures.
-# Needs python3. Usage: scripts/latency-timeline.sh [CLUSTER_TRANSFERS]
-#                       [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]
+# and how many heights it left out, and why. A transaction waits up to one
+# block interval for the next height to start and then about `total` (the
+# bench times the notice on node0); the bench's p99 goal is two intervals.
+# The logging costs some CPU: this run's own latency figures are not figures.
+# Usage: scripts/latency-timeline.sh [CLUSTER_TRANSFERS] [CLUSTER_BLOCK_TIME_MS]
+#                                    [FAST_BLOCK_TIME_MS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-command -v python3 >/dev/null || { echo "latency-timeline.sh needs python3" >&2; exit 1; }
+command -v python3 >/dev/null || tamga_install python3
 
 cargo build --release --workspace --bins --locked
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
-# tamga-bench-cluster starts every node through TAMGA_BIN and sets its
-# TAMGA_LOG; this wrapper replaces the filter and keeps each process's log.
+keep=0
+trap '[ "$keep" = 1 ] || rm -rf "$logs"' EXIT
+fail() {
+  keep=1
+  echo "latency-timeline: $1; logs kept in $logs" >&2
+  exit 1
+}
+# tamga-bench-cluster starts every process through TAMGA_BIN and sets a node's
+# TAMGA_LOG; this wrapper replaces a node's filter and keeps its log (the
+# bench's CLI calls pass through untouched: it reads their output).
 cat >"$logs/tamga" <<EOF
 #!/usr/bin/env bash
-export TAMGA_LOG="warn,tamga_node=info,arc_malachitebft_core_consensus=debug"
-exec "$CARGO_TARGET_DIR/release/tamga" "\$@" 2>>"$logs/node.\$\$.log"
+if [ "\${1:-}" = start ]; then
+  export TAMGA_LOG="warn,tamga_node=info,arc_malachitebft_core_consensus=debug"
+  exec "$CARGO_TARGET_DIR/release/tamga" "\$@" 2>>"$logs/node.\$\$.log"
+fi
+exec "$CARGO_TARGET_DIR/release/tamga" "\$@"
 EOF
 chmod +x "$logs/tamga"
 TAMGA_BIN="$logs/tamga" "$CARGO_TARGET_DIR/release/tamga-bench-cluster" \
-  "${1:-16000}" "${2:-200}" "${3:-100}" 2>/dev/null | grep -E "^latency"
-python3 - "$logs" "${2:-200}" "${3:-100}" <<'EOF'
+  "${1:-16000}" "${2:-200}" "${3:-100}" >"$logs/bench.out" 2>"$logs/bench.err" ||
+  { tail -20 "$logs/bench.err" >&2; fail "tamga-bench-cluster failed"; }
+grep -E "^latency" "$logs/bench.out" | sed 's/$/ (logged: not figures)/'
+python3 - "$logs" "${2:-200}" "${3:-100}" <<'EOF' || fail "the logs could not be read"
 import datetime, glob, re, sys
 
 logs, block_times = sys.argv[1], sys.argv[2:4]
 ansi = re.compile(r"\x1b\[[0-9;]*m")
-STEPS = {
-    "Starting new height": "start",
-    "tamga_node::consensus::propose: proposing": "proposing",
-    "handle::proposal: Received proposal": "received",
-    "We have a full proposal": "full",
-    "handle::driver: Decided": "decided",
-    "tamga_node::consensus::host: committed": "committed",
-}
+EVENTS = [
+    ("start", re.compile(r"handle::start_height: Starting new height height=(\d+)")),
+    ("proposing", re.compile(r"tamga_node::consensus::propose: proposing height=(\d+) .*txs=(\d+)")),
+    # No height on this line: it is the height last started (one at a time).
+    ("prevote", re.compile(r"handle::driver: Voting vote_type=Prevote value=(\S+)")),
+    ("decided", re.compile(r"handle::driver: Decided round=(\d+) height=(\d+)")),
+    ("committed", re.compile(r"tamga_node::consensus::host: committed height=(\d+)")),
+]
 
 def read(path):
-    """(first timestamp, role, {height: {step: time}}, {height: txs})"""
-    steps, txs, first, role = {}, {}, None, None
+    """A node's log: its role, its last timestamp, per height the first time of
+    each event (and the proposals it made, their sizes, the deciding round)."""
+    node = {"role": None, "last": None, "heights": {}}
+    current = None
     for line in open(path, errors="replace"):
         line = ansi.sub("", line)
         stamp = re.match(r"(\S+)Z\s", line)
         if not stamp:
             continue
         at = datetime.datetime.fromisoformat(stamp.group(1)).timestamp()
-        first = first if first is not None else at
-        started = re.search(r"consensus engine started validator=(\w+)", line)
-        role = started.group(1) if started else role
-        height = re.search(r"height=(\d+)", line)
-        step = next((s for text, s in STEPS.items() if text in line), None)
-        if not height or not step:
-            continue
-        at_height = steps.setdefault(int(height.group(1)), {})
-        at_height.setdefault(step, at)
-        if step == "proposing":
-            txs[int(height.group(1))] = int(re.search(r"txs=(\d+)", line).group(1))
-    return first, role, steps, txs
+        node["last"] = at
+        role = re.search(r"consensus engine started validator=(\w+)", line)
+        node["role"] = role.group(1) if role else node["role"]
+        for name, pattern in EVENTS:
+            found = pattern.search(line)
+            if not found:
+                continue
+            if name == "prevote":
+                height = current
+            else:
+                height = int(found.group(2) if name == "decided" else found.group(1))
+            if name == "start":
+                current = height
+            if height is None:
+                continue
+            events = node["heights"].setdefault(height, {})
+            events.setdefault(name, at)
+            if name == "proposing":
+                events.setdefault("proposals", []).append(int(found.group(2)))
+            if name == "decided":
+                events.setdefault("round", int(found.group(1)))
+            if name == "prevote":
+                events.setdefault("prevoted", found.group(1))
+    return node
 
-# Only nodes (the bench's CLI calls log nothing of consensus), oldest first.
 nodes = [read(p) for p in glob.glob(f"{logs}/node.*.log")]
-nodes = sorted((n for n in nodes if n[0] is not None), key=lambda n: n[0])
-validators = [n for n in nodes if n[1] == "true"]
-late = [n for n in nodes if n[1] == "false"]
-# Full load, catch-up (the late full node), then the half load at the first
-# block time; the validators restarted; the half load at the second.
-late_end = max((t for n in late for s in n[2].values() for t in s.values()), default=0)
-phases = [(block_times[0], validators[:4], late_end), (block_times[1], validators[4:8], 0)]
+nodes = sorted((n for n in nodes if n["last"] is not None), key=lambda n: min(
+    (e.get("start", n["last"]) for e in n["heights"].values()), default=n["last"]))
+validators = [n for n in nodes if n["role"] == "true"]
+late = [n for n in nodes if n["role"] == "false"]
+if len(validators) != 8 or len(late) != 1:
+    sys.exit(f"expected 4 validators started twice and one late node, found "
+             f"{len(validators)} validator logs and {len(late)} others")
+# Full load, catch-up (the late node), the half load at the first block time;
+# the validators restarted; the half load at the second.
+phases = [(block_times[0], validators[:4], late[0]["last"]), (block_times[1], validators[4:], 0)]
 
-def heights(group, after):
-    for height in sorted(group[0][2]):
-        per_node = [n[2].get(height, {}) for n in group]
-        proposer = [i for i, s in enumerate(per_node) if "proposing" in s]
-        if len(proposer) != 1 or any(len(s) < 4 for s in per_node):
+def step_times(group, after):
+    """Per half-load height decided in round 0: its size and step times; and
+    the heights left out, by reason."""
+    rows, left_out = [], {}
+    for height in sorted(group[0]["heights"]):
+        per_node = [n["heights"].get(height, {}) for n in group]
+        proposers = [i for i, e in enumerate(per_node) if "proposing" in e]
+        if not proposers:
             continue
-        p = proposer[0]
-        txs = group[p][3].get(height, 0)
-        others = [s for i, s in enumerate(per_node) if i != p]
-        if txs == 0 or per_node[p]["start"] < after:
+        p = proposers[0]
+        mine = per_node[p]
+        if mine.get("start", 0) < after or mine["proposals"][0] == 0:
             continue
-        try:
-            start, built = per_node[p]["start"], per_node[p]["proposing"]
-            received = min(s["received"] for s in others)
-            full = max(s["full"] for s in others)
-            decided = max(s["decided"] for s in per_node)
-            yield txs, {
-                "build": built - start,
-                "publish": received - built,
-                "execute": full - received,
-                "votes": decided - full,
-                "commit": max(s["committed"] - s["decided"] for s in per_node),
-                "total": max(s["committed"] for s in per_node) - start,
-            }
-        except KeyError:
+        reason = None
+        if len(proposers) != 1 or len(mine["proposals"]) != 1:
+            reason = "proposed more than once"
+        elif any(e.get("round", 0) != 0 for e in per_node):
+            reason = "decided after round 0"
+        elif any(k not in e for e in per_node for k in ("start", "prevote", "decided", "committed")):
+            reason = "an event missing from a log"
+        elif any(e["prevoted"] == "Nil" for e in per_node):
+            reason = "a validator prevoted nil"
+        if reason:
+            left_out[reason] = left_out.get(reason, 0) + 1
             continue
+        others = [e for i, e in enumerate(per_node) if i != p]
+        rows.append((mine["proposals"][0], {
+            "build": mine["proposing"] - mine["start"],
+            "deliver": max(e["prevote"] for e in others) - mine["proposing"],
+            "votes": max(e["decided"] for e in per_node) - max(e["prevote"] for e in others),
+            "commit": max(e["committed"] - e["decided"] for e in per_node),
+            "total": max(e["committed"] for e in per_node) - mine["start"],
+        }))
+    return rows, left_out
 
 def at(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
 
+failed = False
 for block_time, group, after in phases:
-    rows = list(heights(group, after)) if len(group) == 4 else []
+    rows, left_out = step_times(group, after)
+    skipped = ", ".join(f"{n} {why}" for why, n in left_out.items()) or "none"
     if not rows:
-        print(f"{block_time} ms blocks: no complete half-load height in the logs")
+        print(f"{block_time} ms blocks: no complete half-load height (left out: {skipped})")
+        failed = True
         continue
     txs = [t for t, _ in rows]
-    print(f"\n{block_time} ms blocks, half load: {len(rows)} heights, "
-          f"{at(txs, .5)} transactions per block (median, max {max(txs)}); ms:")
+    print(f"\n{block_time} ms blocks, half load: {len(rows)} heights, {at(txs, .5)} "
+          f"transactions per block (median, max {max(txs)}); left out: {skipped}; ms:")
     print(f"{'step':<9}{'p50':>7}{'p90':>7}{'max':>7}")
     for step in rows[0][1]:
         spent = [r[step] * 1e3 for _, r in rows]
         print(f"{step:<9}{at(spent, .5):>7.1f}{at(spent, .9):>7.1f}{max(spent):>7.1f}")
+sys.exit(1 if failed else 0)
 EOF
