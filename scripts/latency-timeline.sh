@@ -2,11 +2,14 @@
 # Where a height's time goes on four validators at half load: runs
 # tamga-bench-cluster (scripts/bench.sh's second part) with every validator
 # logging its consensus steps (Malachite's `Starting new height`, `Voting` and
-# `Decided`, the node's `proposing` and `committed`), then prints, per block
+# `Decided`, the node's `proposing` and `committed`, all at info level), then
+# prints, per block
 # time, the spread over the half-load heights decided in round 0 of:
 #   build    the proposer: height start -> its block built, stored and signed
-#   deliver  -> the last other validator prevotes for it: the signed proposal
-#            and the block reach it, it executes and stores the block
+#   deliver  -> the last other validator prevotes for it (the signed proposal
+#            and the block reach it, it stores and executes the block; one
+#            that gets the block only after the others precommitted decides
+#            without prevoting: its decision ends this step instead)
 #   votes    -> the last validator decides (prevotes, precommits)
 #   commit   decided -> committed, on the slowest validator (the block's
 #            write, the caches, the mempool's upkeep, the subscribers' notice)
@@ -37,16 +40,18 @@ fail() {
 cat >"$logs/tamga" <<EOF
 #!/usr/bin/env bash
 if [ "\${1:-}" = start ]; then
-  export TAMGA_LOG="warn,tamga_node=info,arc_malachitebft_core_consensus=debug"
-  exec "$CARGO_TARGET_DIR/release/tamga" "\$@" 2>>"$logs/node.\$\$.log"
+  export TAMGA_LOG="warn,tamga_node=info,arc_malachitebft_core_consensus=info"
+  exec "$CARGO_TARGET_DIR/release/tamga" "\$@" 2>"\$(mktemp "$logs/node.XXXXXX.log")"
 fi
 exec "$CARGO_TARGET_DIR/release/tamga" "\$@"
 EOF
 chmod +x "$logs/tamga"
+echo "latency-timeline: running tamga-bench-cluster (a few minutes)" >&2
 TAMGA_BIN="$logs/tamga" "$CARGO_TARGET_DIR/release/tamga-bench-cluster" \
   "${1:-16000}" "${2:-200}" "${3:-100}" >"$logs/bench.out" 2>"$logs/bench.err" ||
   { tail -20 "$logs/bench.err" >&2; fail "tamga-bench-cluster failed"; }
-grep -E "^latency" "$logs/bench.out" | sed 's/$/ (logged: not figures)/'
+grep -E "^latency" "$logs/bench.out" | sed 's/$/ (logged: not figures)/' ||
+  fail "no latency line in the bench's output"
 python3 - "$logs" "${2:-200}" "${3:-100}" <<'EOF' || fail "the logs could not be read"
 import datetime, glob, re, sys
 
@@ -110,39 +115,49 @@ if len(validators) != 8 or len(late) != 1:
 phases = [(block_times[0], validators[:4], late[0]["last"]), (block_times[1], validators[4:], 0)]
 
 def step_times(group, after):
-    """Per half-load height decided in round 0: its size and step times; and
-    the heights left out, by reason."""
-    rows, left_out = [], {}
-    for height in sorted(group[0]["heights"]):
+    """Per half-load height decided in round 0: its size and step times; the
+    heights left out, by reason; and notes (validators that decided without
+    prevoting)."""
+    rows, left_out, late_blocks = [], {}, 0
+    def leave(reason):
+        left_out[reason] = left_out.get(reason, 0) + 1
+    for height in sorted(set().union(*(n["heights"] for n in group))):
         per_node = [n["heights"].get(height, {}) for n in group]
+        if max((t for e in per_node for k, t in e.items() if k in ("start", "committed")),
+               default=0) < after:
+            continue  # before the half load (or at no time)
         proposers = [i for i, e in enumerate(per_node) if "proposing" in e]
         if not proposers:
+            if any("committed" in e for e in per_node):
+                leave("no proposing line (a block proposed again after a restart)")
             continue
         p = proposers[0]
         mine = per_node[p]
-        if mine.get("start", 0) < after or mine["proposals"][0] == 0:
-            continue
-        reason = None
+        if mine["proposals"][0] == 0:
+            continue  # an empty block: no load at this height
         if len(proposers) != 1 or len(mine["proposals"]) != 1:
-            reason = "proposed more than once"
-        elif any(e.get("round", 0) != 0 for e in per_node):
-            reason = "decided after round 0"
-        elif any(k not in e for e in per_node for k in ("start", "prevote", "decided", "committed")):
-            reason = "an event missing from a log"
-        elif any(e["prevoted"] == "Nil" for e in per_node):
-            reason = "a validator prevoted nil"
-        if reason:
-            left_out[reason] = left_out.get(reason, 0) + 1
+            leave("proposed more than once")
+            continue
+        if any(e.get("round", 0) != 0 for e in per_node):
+            leave("decided after round 0")
+            continue
+        if any(k not in e for e in per_node for k in ("start", "decided", "committed")):
+            leave("an event missing from a log")
+            continue
+        if any(e.get("prevoted") == "Nil" for e in per_node):
+            leave("a validator prevoted nil")
             continue
         others = [e for i, e in enumerate(per_node) if i != p]
+        late_blocks += sum("prevote" not in e for e in others)
+        delivered = max(e.get("prevote", e["decided"]) for e in others)
         rows.append((mine["proposals"][0], {
             "build": mine["proposing"] - mine["start"],
-            "deliver": max(e["prevote"] for e in others) - mine["proposing"],
-            "votes": max(e["decided"] for e in per_node) - max(e["prevote"] for e in others),
+            "deliver": delivered - mine["proposing"],
+            "votes": max(e["decided"] for e in per_node) - delivered,
             "commit": max(e["committed"] - e["decided"] for e in per_node),
             "total": max(e["committed"] for e in per_node) - mine["start"],
         }))
-    return rows, left_out
+    return rows, left_out, late_blocks
 
 def at(values, q):
     values = sorted(values)
@@ -150,8 +165,9 @@ def at(values, q):
 
 failed = False
 for block_time, group, after in phases:
-    rows, left_out = step_times(group, after)
+    rows, left_out, late_blocks = step_times(group, after)
     skipped = ", ".join(f"{n} {why}" for why, n in left_out.items()) or "none"
+    skipped += f"; {late_blocks} times a validator decided without prevoting"
     if not rows:
         print(f"{block_time} ms blocks: no complete half-load height (left out: {skipped})")
         failed = True
