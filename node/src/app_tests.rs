@@ -395,8 +395,7 @@ fn a_commit_prunes_proposals_at_or_below_its_height_key_by_key() {
     let storage = &app.storage;
     let (id, block) = (Hash32([7; 32]), b"block bytes".as_slice());
     for height in 1..=3 {
-        storage.save_proposal(height, &id, block).unwrap();
-        storage.save_own_proposal(height, 0, &id).unwrap();
+        storage.save_own_proposal(height, 0, &id, block).unwrap();
     }
     produce_one(&app, &dev_key("validator")).unwrap();
     produce_one(&app, &dev_key("validator")).unwrap();

@@ -188,10 +188,9 @@ impl Host {
         let executed = self.faults.tamper(executed);
         let id = Hash32(executed.block.header.hash().0);
         let bytes = tamga_runtime::types::encoding::encode(&executed.block);
-        self.app.storage.save_proposal(height.0, &id, &bytes)?;
         self.app
             .storage
-            .save_own_proposal(height.0, round_u32, &id)?;
+            .save_own_proposal(height.0, round_u32, &id, &bytes)?;
         let candidate = Candidate {
             executed,
             dropped,

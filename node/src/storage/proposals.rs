@@ -43,15 +43,21 @@ impl Storage {
         self.get_raw(CF_PROPOSALS, &block_key(height, id))
     }
 
-    /// Records which block this node proposed in a round, durably, before it is
-    /// signed and sent.
+    /// Keeps the block this node proposes in a round (its bytes, as
+    /// [`Self::save_proposal`] does) and which block it is, in one synced
+    /// write, before it is signed and sent: one disk sync on the proposer's
+    /// path instead of two, and no crash can leave one without the other.
     pub fn save_own_proposal(
         &self,
         height: u64,
         round: u32,
         id: &Hash32,
+        block: &[u8],
     ) -> Result<(), StorageError> {
-        self.put_synced(CF_OWN_PROPOSALS, &own_key(height, round), &id.0)
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.cf(CF_PROPOSALS), block_key(height, id), block);
+        batch.put_cf(self.cf(CF_OWN_PROPOSALS), own_key(height, round), id.0);
+        self.write(batch)
     }
 
     pub fn own_proposal(&self, height: u64, round: u32) -> Result<Option<Hash32>, StorageError> {
