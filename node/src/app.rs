@@ -3,7 +3,7 @@
 //! for it, and *commit a decided block*. `consensus/host.rs` calls them as
 //! Malachite asks; they know nothing of rounds or votes.
 
-use crate::mempool::check::check_parallel;
+use crate::mempool::check::{check_parallel, check_parallel_parts, through_batch, Staged};
 use crate::mempool::verified::RecentChecks;
 use crate::mempool::Mempool;
 use crate::stages::Stage;
@@ -18,11 +18,9 @@ use tamga_runtime::limits::{BLOCK_TXS_MAX, TX_BYTES_MAX};
 use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{
-    encoding, txs_hash, verify_signature, Block, BlockHeader, Commit, SignedTx,
-};
+use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
 use tamga_runtime::{
-    apply_tx_recorded, check_signatures, BlockContext, Hash32, HashedTx, PublicKey, TxError,
+    apply_tx_recorded, check_signatures_batch, BlockContext, Hash32, HashedTx, PublicKey, TxError,
     VerifiedTx,
 };
 use tokio::sync::{broadcast, mpsc};
@@ -459,15 +457,18 @@ impl App {
         }
         (self.stages.verify).add(reused, std::time::Duration::ZERO);
         let missing: Vec<usize> = (0..txs.len()).filter(|&i| known[i].is_none()).collect();
-        let checked = check_parallel(&missing, &self.stages.verify, |&i| {
-            let len = encoding::encode(&txs[i]).len();
-            if len > TX_BYTES_MAX {
-                return Err(TxError::TooLarge {
-                    len,
-                    max: TX_BYTES_MAX,
-                });
-            }
-            check_signatures(&hashed[i], &self.chain_id, verify_signature)
+        // Each thread's part of the block in one batch of signatures.
+        let checked = check_parallel_parts(&missing, &self.stages.verify, |part| {
+            let sized = (part.iter())
+                .map(|&i| match encoding::encode(&txs[i]).len() {
+                    len if len > TX_BYTES_MAX => Staged::Decided(Err(TxError::TooLarge {
+                        len,
+                        max: TX_BYTES_MAX,
+                    })),
+                    _ => Staged::ToBatch(&hashed[i]),
+                })
+                .collect();
+            through_batch(sized, |txs| check_signatures_batch(&txs, &self.chain_id))
         });
         let mut checked = missing.iter().copied().zip(checked);
         let mut verified = Vec::with_capacity(txs.len());

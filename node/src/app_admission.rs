@@ -3,7 +3,7 @@
 //! (checked on every core, admitted in order, a nonce gap held).
 
 use super::App;
-use crate::mempool::check::{check_bytes, check_parallel, Checked};
+use crate::mempool::check::{check_all, check_bytes, check_parallel_parts, Checked};
 use crate::mempool::{AdmitError, Admitted, Mempool};
 use tamga_runtime::{BlockContext, Hash32, VerifiedTx};
 
@@ -64,10 +64,15 @@ impl App {
         check_bytes(&self.chain_id, &self.recent_checks, bytes)
     }
 
+    /// [`Self::check_received`] of each, their signatures checked in one batch.
+    pub fn check_received_all(&self, all: Vec<Vec<u8>>) -> Vec<Checked> {
+        check_all(&self.chain_id, &self.recent_checks, all)
+    }
+
     /// Admits transactions gossiped by peers, checked on every core, in order.
     pub fn admit_gossiped(&self, txs: &[Vec<u8>]) -> GossipAdmission {
-        let checked = check_parallel(txs, &self.stages.verify, |bytes| {
-            self.check_received(bytes.clone())
+        let checked = check_parallel_parts(txs, &self.stages.verify, |part| {
+            self.check_received_all(part.to_vec())
         });
         let mut outcome = GossipAdmission::default();
         for result in checked {

@@ -17,7 +17,10 @@ use crate::pki::{self, Approval, PkiError, Role};
 use crate::records::provenance::{self, signers_of, ProvenanceAt};
 use crate::records::{self, Event, RecordError, Signer};
 use crate::state::{keys, CorruptState, Overlay, StateRead};
-use crate::types::{encoding, Hash32, Payload, PublicKey, SignatureCheck, SignedTx, SubjectId};
+use crate::types::ed25519::{self, SignatureCase};
+use crate::types::{
+    encoding, Hash32, Payload, PublicKey, Signature, SignatureCheck, SignedTx, SubjectId,
+};
 use crate::validators::{self, ValidatorError};
 
 /// The block a transaction executes in, and the sandbox contracts run in.
@@ -290,7 +293,59 @@ pub fn check_signatures(
     chain_id: &str,
     verify_signature: SignatureCheck,
 ) -> Result<Vec<PublicKey>, TxError> {
-    let (id, tx) = (hashed.id, &hashed.tx);
+    check_shape(&hashed.tx, chain_id)?;
+    approvals(&hashed.tx, |key, signature| {
+        verify_signature(key, &hashed.id, signature)
+    })
+}
+
+/// [`check_signatures`] with the node's own check, for many transactions:
+/// their signatures go through one batch
+/// ([`crate::types::ed25519::verify_strict_batch`], whose verdicts are each
+/// signature's own), so each result is the one [`check_signatures`] gives.
+/// Every signature of a transaction of the right shape is checked, also after
+/// one of its others failed: at most [`COSIGNATURES_MAX`] + 1 per transaction.
+/// That is no new cost to a stranger: a refused transaction is not remembered,
+/// so one whose last signature is the only bad one (the others copied from a
+/// valid transaction) already cost that many checks, again at every sending.
+pub fn check_signatures_batch(
+    hashed: &[&HashedTx],
+    chain_id: &str,
+) -> Vec<Result<Vec<PublicKey>, TxError>> {
+    let shapes: Vec<Result<(), TxError>> = (hashed.iter())
+        .map(|h| check_shape(&h.tx, chain_id))
+        .collect();
+    let cases: Vec<SignatureCase<'_>> = (hashed.iter().zip(&shapes))
+        .filter(|(_, shape)| shape.is_ok())
+        .flat_map(|(h, _)| signature_cases(h))
+        .collect();
+    let mut verdicts = ed25519::verify_strict_batch(&cases).into_iter();
+    let checked = (hashed.iter().zip(shapes))
+        .map(|(h, shape)| {
+            shape?;
+            let count = 1 + h.tx.cosignatures.len();
+            let mut own = verdicts
+                .by_ref()
+                .take(count)
+                .collect::<Vec<_>>()
+                .into_iter();
+            approvals(&h.tx, |_, _| own.next().expect("a verdict per signature"))
+        })
+        .collect();
+    assert!(verdicts.next().is_none(), "every verdict read");
+    checked
+}
+
+/// The signature cases of a transaction, in the order they approve it: its
+/// signer's, then each cosignature's, all over its id.
+fn signature_cases(hashed: &HashedTx) -> impl Iterator<Item = SignatureCase<'_>> {
+    let (id, tx) = (&hashed.id.0[..], &hashed.tx);
+    std::iter::once((&tx.tx.signer.0, id, &tx.signature.0))
+        .chain((tx.cosignatures.iter()).map(move |cosig| (&cosig.signer.0, id, &cosig.signature.0)))
+}
+
+/// What is checked before any signature: the chain, and the cosignatures' count.
+fn check_shape(tx: &SignedTx, chain_id: &str) -> Result<(), TxError> {
     if tx.tx.chain_id != chain_id || tx.tx.chain_id.len() > CHAIN_ID_BYTES_MAX {
         return Err(TxError::WrongChain {
             expected: chain_id.to_owned(),
@@ -304,12 +359,21 @@ pub fn check_signatures(
             max: COSIGNATURES_MAX,
         });
     }
-    if !verify_signature(&tx.tx.signer, &id, &tx.signature) {
+    Ok(())
+}
+
+/// Who approves `tx`, each signature judged by `holds` in order (the signer's
+/// first); the first that does not hold refuses it.
+fn approvals(
+    tx: &SignedTx,
+    mut holds: impl FnMut(&PublicKey, &Signature) -> bool,
+) -> Result<Vec<PublicKey>, TxError> {
+    if !holds(&tx.tx.signer, &tx.signature) {
         return Err(TxError::BadSignature(tx.tx.signer));
     }
     let mut approvals = vec![tx.tx.signer];
     for cosig in &tx.cosignatures {
-        if !verify_signature(&cosig.signer, &id, &cosig.signature) {
+        if !holds(&cosig.signer, &cosig.signature) {
             return Err(TxError::BadCosignature(cosig.signer));
         }
         if !approvals.contains(&cosig.signer) {

@@ -21,8 +21,8 @@ pub mod validators;
 
 #[cfg(feature = "execution")]
 pub use execute::{
-    apply_tx, apply_tx_metered, apply_tx_recorded, check_signatures, verify_hashed, verify_tx,
-    verify_tx_with, Applied, BlockContext, HashedTx, TxError, VerifiedTx,
+    apply_tx, apply_tx_metered, apply_tx_recorded, check_signatures, check_signatures_batch,
+    verify_hashed, verify_tx, verify_tx_with, Applied, BlockContext, HashedTx, TxError, VerifiedTx,
 };
 pub use genesis::Genesis;
 pub use types::{Hash32, PublicKey, Signature, SubjectId};

@@ -41,7 +41,7 @@ use super::errors::*;
 use super::methods_defs::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
-use crate::mempool::check::check_parallel;
+use crate::mempool::check::{check_parallel_parts, through_batch, Staged};
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::PendingSubscriptionSink;
@@ -165,10 +165,28 @@ pub(super) type Checked = Result<(VerifiedTx, Vec<u8>), ErrorObjectOwned>;
 
 /// Decode and verify: the expensive part, done outside the mempool lock.
 pub(super) fn check_hex(app: &App, tx_hex: &str) -> Checked {
-    let bytes = hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
-        .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))?;
-    app.check_received(bytes)
+    app.check_received(hex_bytes(tx_hex)?)
         .map_err(|e| admit_error(&e.into()))
+}
+
+/// [`check_hex`] of each, in order, their signatures checked in one batch.
+fn check_hex_all(app: &App, part: &[String]) -> Vec<Checked> {
+    let decoded = (part.iter())
+        .map(|tx| match hex_bytes(tx) {
+            Ok(bytes) => Staged::ToBatch(bytes),
+            Err(error) => Staged::Decided(Err(error)),
+        })
+        .collect();
+    through_batch(decoded, |all| {
+        (app.check_received_all(all).into_iter())
+            .map(|checked| checked.map_err(|e| admit_error(&e.into())))
+            .collect()
+    })
+}
+
+fn hex_bytes(tx_hex: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+    hex::decode(tx_hex.strip_prefix("0x").unwrap_or(tx_hex))
+        .map_err(|e| invalid_params(format!("transaction must be hex: {e}")))
 }
 
 /// Admits a checked transaction (in submission order: nonces follow each other)
@@ -191,15 +209,17 @@ fn submit_batch(app: &App, params: Params) -> RpcResult {
             "batch must hold 1..={SUBMIT_BATCH_MAX} transactions"
         )));
     }
-    let results: Vec<Value> = check_parallel(&txs, &app.stages.verify, |tx| check_hex(app, tx))
-        .into_iter()
-        .map(|checked| match admit(app, checked) {
-            Ok(hash) => json!({ "hash": hash }),
-            Err(e) => {
-                json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
-            }
-        })
-        .collect();
+    let results: Vec<Value> = check_parallel_parts(&txs, &app.stages.verify, |part| {
+        check_hex_all(app, part)
+    })
+    .into_iter()
+    .map(|checked| match admit(app, checked) {
+        Ok(hash) => json!({ "hash": hash }),
+        Err(e) => {
+            json!({ "error": { "code": e.code(), "message": e.message(), "data": e.data() } })
+        }
+    })
+    .collect();
     Ok(Value::Array(results))
 }
 

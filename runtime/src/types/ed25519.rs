@@ -11,29 +11,32 @@
 //! 4. `compress([k](−A) + [s]B)` equals `R`'s bytes, with `k = SHA-512(R ‖ A ‖ M) mod ℓ`.
 //!
 //! Its three field exponentiations are `A`'s decompression, `R`'s decompression
-//! and the compression in 4. This module keeps two of them off the hot path and
-//! accepts the same set:
+//! and the compression in 4. This module keeps all but a share of the third off
+//! the hot path (for a known signer) and accepts the same set:
 //! - `A`'s decompression (with its small-order check) is a pure function of its
 //!   32 bytes, so it is kept in a bounded cache ([`KEYS_CACHED_MAX`]) keyed by
 //!   them once the key has verified a signature: a known signer's key is not
-//!   decompressed again. The challenge hashes `A`'s bytes as given, as dalek does.
-//! - 4 is checked as the projective equality `[k](−A) + [s]B == decompress(R)`
-//!   together with "`R`'s `y` is canonical" (`y < p`). The two checks are the same
-//!   because compression is injective on points and always yields canonical
-//!   bytes, and `compress(decompress(R))` gives back `R`'s bytes exactly when its
-//!   `y < p` and not (`x = 0` with the sign bit set); `x = 0` only at `(0, ±1)`,
-//!   which have small order and are refused by 3 already.
+//!   decompressed again (a key the cache lacks, once per batch). The challenge
+//!   hashes `A`'s bytes as given, as dalek does.
+//! - `R` is never decompressed. With `P = [k](−A) + [s]B`, 2–4 for `R` are checked
+//!   as "`compress(P)` equals `R`'s bytes, and `P` is not of small order": when
+//!   the bytes are equal they are the canonical encoding of the point `P`, which
+//!   decompresses to `P` itself, so `R` decompresses, and has small order exactly
+//!   when `P` does; when they differ, 4 fails on both sides.
+//! - The compressions of a whole batch share one field inversion
+//!   ([`verify_strict_batch`], curve25519-dalek 5.0.0's
+//!   `EdwardsPoint::compress_batch_alloc`): each `P` is a curve point (`A`
+//!   decompressed, `B` the base point), so its projective `Z` is never zero and
+//!   each compression is exact, whatever else is in the batch.
 //!
-//! `ed25519_tests` compares the two over valid signatures, every single-bit
-//! corruption, scalars at and past `ℓ`, small-order and mixed-order keys and
-//! nonces (`R` the identity encoded with the sign bit set among them), and
-//! non-canonical encodings of `R` and `A`. A signature whose equation holds with
-//! a non-canonical `R` would need the discrete log of a point with `y < 19`, so
-//! [`matches_encoding`] is also tested on its own against the compression for
-//! every non-canonical encoding that decompresses.
+//! `ed25519_tests` compares this with dalek over valid signatures, every
+//! single-bit corruption, scalars at and past `ℓ`, small-order and mixed-order
+//! keys and nonces (`R` the identity encoded with the sign bit set among them),
+//! and non-canonical encodings of `R` and `A`, one signature at a time and in
+//! batches of every case together and of a few at a time.
 
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
-use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek_5::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek_5::scalar::Scalar;
 use sha2::{Digest, Sha512};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -43,6 +46,9 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 /// with many keys costs the node no more than it would without the cache, and no
 /// memory beyond it.
 pub const KEYS_CACHED_MAX: usize = 4096;
+
+/// One signature to check: the signer's key, the message and the signature.
+pub type SignatureCase<'a> = (&'a [u8; 32], &'a [u8], &'a [u8; 64]);
 
 /// Usable keys (decompressed, not of small order) by their bytes, negated: the
 /// verification equation uses `−A`.
@@ -76,56 +82,75 @@ fn remember(key: &[u8; 32], minus_a: EdwardsPoint) {
     keys.insert(*key, minus_a);
 }
 
-/// Whether a compressed point's `y` (its low 255 bits) is below `p = 2^255 − 19`.
-pub(crate) fn canonical_y(bytes: &[u8; 32]) -> bool {
-    // y ≥ p only when the top 250 bits are all ones and the low byte ≥ 0xED.
-    let top_ones = bytes[31] & 0x7F == 0x7F && bytes[1..31].iter().all(|&b| b == 0xFF);
-    !(top_ones && bytes[0] >= 0xED)
+/// A signature that passed 1 and `A`'s half of 2–3: `P = [k](−A) + [s]B`, which
+/// 4 compares with `R`, and `−A` if the cache does not hold it yet.
+struct Recomputed {
+    point: EdwardsPoint,
+    fresh_key: Option<EdwardsPoint>,
 }
 
-/// The equation's last step: `recomputed` is `R` given as `r_bytes` (which
-/// decompress to `r`). For an `r` not of small order this is exactly
-/// `recomputed.compress() == r_bytes` (see the module docs).
-pub(crate) fn matches_encoding(
-    r_bytes: &[u8; 32],
-    r: &EdwardsPoint,
-    recomputed: &EdwardsPoint,
-) -> bool {
-    canonical_y(r_bytes) && recomputed == r
+/// Keys not in the cache, decompressed once per batch (`None`: not usable).
+type FreshKeys = HashMap<[u8; 32], Option<EdwardsPoint>>;
+
+/// Everything but the comparison with `R`; `None` if 1 or `A`'s checks fail.
+fn recompute(
+    (key, message, signature): SignatureCase<'_>,
+    fresh: &mut FreshKeys,
+) -> Option<Recomputed> {
+    let (r_bytes, s_bytes) = signature.split_at(32);
+    let s_bytes: [u8; 32] = s_bytes.try_into().expect("a signature is 64 bytes");
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+    let cached = cached_minus_key(key);
+    let minus_a = match cached {
+        Some(minus_a) => minus_a,
+        None => (*fresh.entry(*key).or_insert_with(|| usable_minus_key(key)))?,
+    };
+    let hash: [u8; 64] = Sha512::new()
+        .chain_update(r_bytes)
+        .chain_update(key)
+        .chain_update(message)
+        .finalize()
+        .into();
+    let k = Scalar::from_bytes_mod_order_wide(&hash);
+    Some(Recomputed {
+        point: EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s),
+        fresh_key: cached.is_none().then_some(minus_a),
+    })
 }
 
 /// Accepts exactly what `VerifyingKey::from_bytes(key)?.verify_strict(message,
 /// signature)` accepts (see the module docs for why).
 pub fn verify_strict(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    let mut r_bytes = [0u8; 32];
-    let mut s_bytes = [0u8; 32];
-    r_bytes.copy_from_slice(&signature[..32]);
-    s_bytes.copy_from_slice(&signature[32..]);
-    let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)) else {
-        return false;
-    };
-    let Some(r) = CompressedEdwardsY(r_bytes).decompress() else {
-        return false;
-    };
-    if r.is_small_order() {
-        return false;
-    }
-    let cached = cached_minus_key(key);
-    let Some(minus_a) = cached.or_else(|| usable_minus_key(key)) else {
-        return false;
-    };
-    let k = Scalar::from_hash(
-        Sha512::new()
-            .chain_update(r_bytes)
-            .chain_update(key)
-            .chain_update(message),
-    );
-    let recomputed = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &minus_a, &s);
-    let holds = matches_encoding(&r_bytes, &r, &recomputed);
-    if holds && cached.is_none() {
-        remember(key, minus_a);
-    }
-    holds
+    verify_strict_batch(&[(key, message, signature)])[0]
+}
+
+/// [`verify_strict`] of each case, in order, with one field inversion for the
+/// whole batch: each verdict is the one the case would get on its own.
+pub fn verify_strict_batch(cases: &[SignatureCase<'_>]) -> Vec<bool> {
+    // Bounded by the batch: a key the cache lacks is decompressed once in it.
+    let mut fresh = FreshKeys::new();
+    let recomputed: Vec<Option<Recomputed>> = (cases.iter())
+        .map(|&case| recompute(case, &mut fresh))
+        .collect();
+    // A refused case still takes a slot (the identity), so slots stay in order.
+    let points: Vec<EdwardsPoint> = (recomputed.iter())
+        .map(|r| r.as_ref().map_or_else(EdwardsPoint::default, |r| r.point))
+        .collect();
+    let compressed = EdwardsPoint::compress_batch_alloc(&points);
+    assert_eq!(compressed.len(), cases.len(), "one compression per case");
+    (cases.iter().zip(&recomputed).zip(&compressed))
+        .map(|((&(key, _, signature), recomputed), compressed)| {
+            let Some(recomputed) = recomputed else {
+                return false;
+            };
+            let holds =
+                compressed.as_bytes()[..] == signature[..32] && !recomputed.point.is_small_order();
+            if let (true, Some(minus_a)) = (holds, recomputed.fresh_key) {
+                remember(key, minus_a);
+            }
+            holds
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! `verify_strict` here against ed25519-dalek's own, case by case: they must
-//! agree on every input, accepted and refused.
+//! agree on every input, accepted and refused, one at a time and in batches.
+//! The cases are built with the curve ed25519-dalek uses (4.1.3).
 
 use super::*;
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
 /// ed25519-dalek's strict check: the reference.
@@ -31,11 +34,16 @@ fn the_ledger_entry_points_agree() {
     assert!(verify_signature(&key, &hash, &good));
 }
 
-/// What the comparison saw: how many cases each side accepted.
+/// A case as [`Tally`] keeps it: key, message, signature and dalek's verdict.
+type Case = ([u8; 32], Vec<u8>, [u8; 64], bool);
+
+/// What the comparison saw: how many cases each side accepted, and every case
+/// with dalek's verdict, for [`Tally::compare_batches`].
 #[derive(Default)]
 struct Tally {
     accepted: usize,
     refused: usize,
+    cases: Vec<Case>,
 }
 
 impl Tally {
@@ -54,6 +62,22 @@ impl Tally {
         match expected {
             true => self.accepted += 1,
             false => self.refused += 1,
+        }
+        (self.cases).push((*key, message.to_vec(), *signature, expected));
+    }
+
+    /// Every case seen, checked again in batches: all of them together, then a
+    /// few at a time (so accepted and refused cases share batches), each verdict
+    /// dalek's.
+    fn compare_batches(&self) {
+        for size in [self.cases.len().max(1), 3] {
+            for chunk in self.cases.chunks(size) {
+                let cases: Vec<SignatureCase<'_>> = (chunk.iter())
+                    .map(|(key, message, signature, _)| (key, message.as_slice(), signature))
+                    .collect();
+                let expected: Vec<bool> = chunk.iter().map(|case| case.3).collect();
+                assert_eq!(verify_strict_batch(&cases), expected, "batches of {size}");
+            }
         }
     }
 }
@@ -136,6 +160,7 @@ fn valid_signatures_and_every_single_bit_corruption_agree() {
         let r: [u8; 32] = signature[..32].try_into().unwrap();
         tally.compare("s + l", &key, &message, &signature_of(&r, &plus_l(&s)));
     }
+    tally.compare_batches();
     assert_eq!(tally.accepted, 12, "exactly the 12 valid signatures pass");
     assert!(tally.refused > 12 * 600);
 }
@@ -192,6 +217,8 @@ fn small_and_mixed_order_points_agree() {
             tally.compare("x = 0 R, sign set", &key, &message, &signature_of(&r, &s));
         }
     }
+    tally.compare_batches();
+    mixed.compare_batches();
     assert!(
         mixed.accepted > 0 && mixed.refused > 0,
         "a key with a torsion part verifies exactly when [k]T = 0: {} held, {} did not",
@@ -264,49 +291,42 @@ fn non_canonical_encodings_and_scalars_agree() {
         tally.compare("edge scalar", &key, message, &signature_of(&r, &scalar));
     }
     tally.compare("valid", &key, message, &signature);
+    tally.compare_batches();
     assert_eq!(tally.accepted, 1, "only the valid signature passes");
 }
 
-/// The last step of the equation against dalek's (`compress() == R`'s bytes),
-/// for every `R` that decompresses near `p` and at `x = 0`: the two agree on
-/// every point not of small order, and the `x = 0` encodings (where they would
-/// differ) are all of small order, refused before. Fails without `canonical_y`.
+/// One batch holding keys the cache lacks several times each, signatures
+/// valid and forged between them, and a key that is not a point: each verdict
+/// is dalek's (a fresh key is decompressed once for the batch).
 #[test]
-fn the_last_step_is_the_compression() {
-    let mut encodings = non_canonical_y();
-    for low in 0xE0u8..0xED {
-        let mut bytes = [0xFF; 32];
-        bytes[0] = low;
-        bytes[31] = 0x7F;
-        encodings.push(bytes);
-    }
-    let mut non_canonical_large_order = 0;
-    for bytes in encodings {
-        let Some(r) = CompressedEdwardsY(bytes).decompress() else {
-            continue;
-        };
-        if r.is_small_order() {
-            continue;
+fn a_batch_repeating_keys_the_cache_lacks_agrees() {
+    let mut tally = Tally::default();
+    let signers: Vec<SigningKey> = (0u8..3)
+        .map(|i| SigningKey::from_bytes(&[0xA0 + i; 32]))
+        .collect();
+    let mut not_a_point = [0xFF; 32];
+    not_a_point[31] = 0x7F;
+    not_a_point[0] = 0xEC - 2;
+    for n in 0u8..24 {
+        let signer = &signers[usize::from(n) % signers.len()];
+        let key = signer.verifying_key().to_bytes();
+        let message = [n; 32];
+        let mut signature = signer.sign(&message).to_bytes();
+        if n % 4 == 1 {
+            signature[n as usize % 32] ^= 0x10;
         }
-        let compressed_equal = r.compress().to_bytes() == bytes;
-        assert_eq!(
-            matches_encoding(&bytes, &r, &r),
-            compressed_equal,
-            "{}",
-            hex::encode(bytes)
-        );
-        non_canonical_large_order += usize::from(!compressed_equal);
+        tally.cases.push((
+            key,
+            message.to_vec(),
+            signature,
+            dalek(&key, &message, &signature),
+        ));
+        let refused = dalek(&not_a_point, &message, &signature);
+        (tally.cases).push((not_a_point, message.to_vec(), signature, refused));
     }
-    assert!(
-        non_canonical_large_order > 0,
-        "some y >= p is a large-order point"
-    );
-    for bytes in [x_zero_with_sign(1), x_zero_with_sign(-1)] {
-        let r = CompressedEdwardsY(bytes)
-            .decompress()
-            .expect("decompresses");
-        assert!(r.is_small_order(), "{}", hex::encode(bytes));
-    }
+    let verdicts: Vec<bool> = tally.cases.iter().map(|case| case.3).collect();
+    assert!(verdicts.contains(&true) && verdicts.contains(&false));
+    tally.compare_batches();
 }
 
 /// Many signers' keys empty the cache; verification still agrees. A key whose
