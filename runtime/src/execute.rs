@@ -269,11 +269,6 @@ pub fn verify_tx(tx: SignedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
     verify_tx_with(HashedTx::new(tx), chain_id, verify_signature)
 }
 
-/// [`verify_tx`] of a transaction already hashed.
-pub fn verify_hashed(hashed: HashedTx, chain_id: &str) -> Result<VerifiedTx, TxError> {
-    verify_tx_with(hashed, chain_id, verify_signature)
-}
-
 /// [`verify_tx`] of a transaction already hashed, with a signature check of the
 /// same set (the node's own, [`verify_signature`]; the benchmark's one-core limit
 /// uses ed25519-dalek's, [`crate::types::verify_signature_reference`]).

@@ -22,7 +22,7 @@ pub mod validators;
 #[cfg(feature = "execution")]
 pub use execute::{
     apply_tx, apply_tx_metered, apply_tx_recorded, check_signatures, check_signatures_batch,
-    verify_hashed, verify_tx, verify_tx_with, Applied, BlockContext, HashedTx, TxError, VerifiedTx,
+    verify_tx, verify_tx_with, Applied, BlockContext, HashedTx, TxError, VerifiedTx,
 };
 pub use genesis::Genesis;
 pub use types::{Hash32, PublicKey, Signature, SubjectId};
