@@ -14,7 +14,8 @@
 #   transaction per stage (node_status' `stages`) and its whole CPU time.
 # - the same node grown to RECORDS records (default 1,000,000; registrations in
 #   mempool-sized chunks, a few minutes and a few GB under /tmp): the same
-#   transfers on random records of it beside the small state's rate, disk bytes
+#   transfers on random records of it beside the small state's rate (each rate
+#   with the memtables that flushed in its window), disk bytes
 #   per transfer by column family, the node's peak RSS, and record_get queries
 #   per second beside a bare jsonrpsee server answering the same JSON: the node's
 #   first seconds (block cache not yet warmed by queries) beside a bare window

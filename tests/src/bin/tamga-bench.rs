@@ -88,6 +88,7 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
         run.committed / limit
     );
     println!("where the time goes, µs per transfer: {}", run.stages);
+    println!("{}", run.flushed_line());
     (run.committed, records)
 }
 

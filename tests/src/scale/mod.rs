@@ -50,6 +50,24 @@ pub struct TransferRun {
     pub committed: f64,
     /// Where the node's time went, µs per transfer (see [`StageReading`]).
     pub stages: String,
+    /// The node's storage just before the first submission and just after the
+    /// last commit.
+    pub disk_before: disk::Usage,
+    pub disk_after: disk::Usage,
+}
+
+impl TransferRun {
+    /// Column families whose memtable flushed during the run: the line the
+    /// sections print beside their rate (see [`disk::flushed`]).
+    pub fn flushed_line(&self) -> String {
+        let flushed = disk::flushed(&self.disk_before, &self.disk_after);
+        let names = if flushed.is_empty() {
+            "none".to_string()
+        } else {
+            flushed.join(", ")
+        };
+        format!("memtables flushed in the window: {names}  (a flush costs the window it falls in)")
+    }
 }
 
 /// `signer` transfers each of `records` (all its own, fewer than the mempool
@@ -67,6 +85,7 @@ pub fn transfer_run(
     let first = node.next_nonce(&PublicKey::of(signer));
     let txs = transfers(chain, signer, records, to, first);
     let profile = crate::profile::Profile::start(section);
+    let disk_before = disk::usage(node);
     let before = StageReading::of(node);
     let started = Instant::now();
     submit_all(node, &txs);
@@ -78,11 +97,14 @@ pub fn transfer_run(
     );
     let committed = txs.len() as f64 / started.elapsed().as_secs_f64();
     let stages = StageReading::of(node).per_tx_since(&before, txs.len());
+    let disk_after = disk::usage(node);
     drop(profile);
     TransferRun {
         admitted,
         committed,
         stages,
+        disk_before,
+        disk_after,
     }
 }
 

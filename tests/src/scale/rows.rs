@@ -65,7 +65,6 @@ pub fn large_state(
     );
     let mut rng = Rng::new(13);
     let picked = rng.distinct(&grown.records, count);
-    let before = disk::usage(node);
     let run = transfer_run(
         "large-state",
         node,
@@ -74,7 +73,6 @@ pub fn large_state(
         &picked,
         node.subject("bob"),
     );
-    let after = disk::usage(node);
     println!(
         "node committed transfers at {large} records: {:>9.0} tx/s ({count} random records of the growth; admitted {:.0} tx/s)",
         run.committed, run.admitted
@@ -84,7 +82,8 @@ pub fn large_state(
         run.committed / small_rate
     );
     println!("where the time goes, µs per transfer: {}", run.stages);
-    disk::print_per_transfer(&before, &after, count);
+    println!("{}", run.flushed_line());
+    disk::print_per_transfer(&run.disk_before, &run.disk_after, count);
     println!(
         "node peak RSS so far:          {:>9.0} MiB",
         rss(node.peak_rss_kib())
