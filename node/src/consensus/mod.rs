@@ -191,7 +191,7 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
         ctx.amnesia = faults::amnesia(&settings.faults, me);
     }
     let metrics = app.metrics.clone();
-    let (mut channels, engine, watcher) =
+    let (mut channels, engine, network) =
         start_engine(&ctx, settings, (role, me), &signer, metrics).await?;
     let is_validator = validator_set(&app, Height(app.tip().height + 1))?.contains(&me);
     tracing::info!(validator = is_validator, address = %me, ?role, "consensus engine started");
@@ -212,10 +212,13 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
     settings.signing.take_refused();
     let exit = host.run(&mut channels).await;
     drop(channels);
+    if let Some(network) = &network {
+        network.stop_swarm().await;
+    }
     engine.actor.stop(None);
     let _ = engine.handle.await;
-    if let Some(watcher) = watcher {
-        watcher.stop(None);
+    if let Some(network) = network {
+        network.watcher.stop(None);
     }
     match exit {
         // The engine stops when a signature is refused (the mark is above what
@@ -321,13 +324,33 @@ impl Signer<TamgaContext> for SharedSigner {
 const ENGINE_START_ATTEMPTS: u32 = 50;
 const ENGINE_START_RETRY_MS: u64 = 200;
 
-/// The running engine, its channels, and the watcher of its peers (none behind
-/// a test build's Byzantine proxy).
-type Started = (
-    Channels<TamgaContext>,
-    EngineHandle,
-    Option<ractor::ActorRef<peers::PeerEvent>>,
-);
+/// The running engine, its channels, and its network (none behind a test
+/// build's Byzantine proxy).
+type Started = (Channels<TamgaContext>, EngineHandle, Option<Network>);
+
+/// The network actor an engine runs on, and the watcher of its peers.
+struct Network {
+    actor: NetworkRef<TamgaContext>,
+    watcher: ractor::ActorRef<peers::PeerEvent>,
+}
+
+/// How long a stopping network may take to close its swarm.
+const NETWORK_STOP_TIMEOUT_MS: u64 = 5_000;
+
+impl Network {
+    /// Stops the network actor itself, before its engine: only a stopped
+    /// actor tells its libp2p swarm to shut down (its `post_stop`). The engine
+    /// supervises it, and a stopping supervisor kills its children, which
+    /// skips `post_stop`: the swarm would go on listening on the consensus
+    /// port, beside the next engine's after a role change, until its next
+    /// event found no one to forward to.
+    async fn stop_swarm(&self) {
+        let timeout = Duration::from_millis(NETWORK_STOP_TIMEOUT_MS);
+        if let Err(error) = self.actor.stop_and_wait(None, Some(timeout)).await {
+            tracing::warn!(%error, "consensus network did not stop in time");
+        }
+    }
+}
 
 async fn start_engine(
     ctx: &TamgaContext,
@@ -340,9 +363,9 @@ async fn start_engine(
     loop {
         let built = build_engine(ctx.clone(), settings, role, me, signer.clone());
         match built.await {
-            Ok((channels, engine, Some(network))) => {
-                let watcher = peers::watch(&network, metrics.clone()).await?;
-                return Ok((channels, engine, Some(watcher)));
+            Ok((channels, engine, Some((front, actor)))) => {
+                let watcher = peers::watch(&front, metrics.clone()).await?;
+                return Ok((channels, engine, Some(Network { actor, watcher })));
             }
             Ok((channels, engine, None)) => return Ok((channels, engine, None)),
             Err(error) if attempt < ENGINE_START_ATTEMPTS => {
@@ -364,7 +387,7 @@ async fn build_engine(
 ) -> eyre::Result<(
     Channels<TamgaContext>,
     EngineHandle,
-    Option<NetworkRef<TamgaContext>>,
+    Option<(NetworkRef<TamgaContext>, NetworkRef<TamgaContext>)>,
 )> {
     let (identity, consensus) = identities(settings, role, me, signer.clone()).await?;
     let config = engine_config(settings);
@@ -406,7 +429,7 @@ async fn build_engine(
             .with_custom_network(front.clone(), to_network)
             .build()
             .await
-            .map(|(channels, engine)| (channels, engine, Some(front))),
+            .map(|(channels, engine)| (channels, engine, Some((front, network.clone())))),
         Err(error) => Err(error),
     };
     match &built {
