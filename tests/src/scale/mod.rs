@@ -66,7 +66,7 @@ impl TransferRun {
         } else {
             flushed.join(", ")
         };
-        format!("memtables flushed in the window: {names}  (a flush costs the window it falls in)")
+        format!("memtable flushes finished in the window: {names}  (one still running is not seen)")
     }
 }
 
