@@ -213,7 +213,7 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
     let exit = host.run(&mut channels).await;
     drop(channels);
     if let Some(network) = &network {
-        network.stop_swarm().await;
+        network.stop_swarm(engine.actor.get_cell()).await;
     }
     engine.actor.stop(None);
     let _ = engine.handle.await;
@@ -343,11 +343,20 @@ impl Network {
     /// supervises it, and a stopping supervisor kills its children, which
     /// skips `post_stop`: the swarm would go on listening on the consensus
     /// port, beside the next engine's after a role change, until its next
-    /// event found no one to forward to.
-    async fn stop_swarm(&self) {
+    /// event found no one to forward to. It leaves the engine's tree first,
+    /// so the engine cannot kill it meanwhile, nor take its exit for a
+    /// failure. (An engine that has already died, e.g. on a signature its
+    /// signing mark refused, has killed it before this runs: that swarm still
+    /// ends only at its next event.)
+    async fn stop_swarm(&self, engine: ractor::ActorCell) {
+        self.actor.unlink(engine);
         let timeout = Duration::from_millis(NETWORK_STOP_TIMEOUT_MS);
-        if let Err(error) = self.actor.stop_and_wait(None, Some(timeout)).await {
-            tracing::warn!(%error, "consensus network did not stop in time");
+        match self.actor.stop_and_wait(None, Some(timeout)).await {
+            Ok(()) => {}
+            Err(ractor::RactorErr::Timeout) => {
+                tracing::warn!(?timeout, "consensus network did not stop in time");
+            }
+            Err(error) => tracing::debug!(%error, "consensus network already stopped"),
         }
     }
 }
