@@ -443,8 +443,9 @@ async fn build_engine(
     };
     match &built {
         // The builder makes the engine supervise the network reference it was
-        // given, here the gate: the network must stop with the engine too, or
-        // a role change would leave the old swarm running on its port.
+        // given, here the gate: the network is linked to the engine too, so an
+        // engine that dies takes it down (killed, its swarm ending at its next
+        // event; an orderly exit stops it first, see `Network::stop_swarm`).
         Ok((_, engine, _)) if gated => network.link(engine.actor.get_cell()),
         Ok(_) => {}
         Err(_) => network.stop(None),
