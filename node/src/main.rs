@@ -7,8 +7,34 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    if let Err(missing) = cpu_has_what_rocksdb_was_built_for() {
+        eprintln!(
+            "error: this CPU lacks {missing}: tamga's RocksDB is compiled for SSE4.2 and \
+             PCLMULQDQ (hardware CRC32C checksums; .cargo/config.toml) and would stop at \
+             an illegal instruction; rebuild without the `[env]` CXXFLAGS line there to \
+             run on this CPU"
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     without_transparent_huge_pages();
     tamga_node::cli::main()
+}
+
+/// RocksDB's C++ is compiled for SSE4.2 and PCLMULQDQ on x86-64
+/// (`.cargo/config.toml`, `[env]`): without them a checksum would stop the
+/// process at an illegal instruction, with no word of why. Checked before any
+/// storage is opened; other architectures are not affected.
+fn cpu_has_what_rocksdb_was_built_for() -> Result<(), &'static str> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !std::arch::is_x86_feature_detected!("sse4.2") {
+            return Err("SSE4.2");
+        }
+        if !std::arch::is_x86_feature_detected!("pclmulqdq") {
+            return Err("PCLMULQDQ");
+        }
+    }
+    Ok(())
 }
 
 /// Turns transparent huge pages off for this process, before it allocates in

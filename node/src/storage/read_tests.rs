@@ -89,3 +89,23 @@ fn a_location_and_a_tip_encode_as_serde_would() {
         Some(location)
     );
 }
+
+/// RocksDB checksums every log record and file block it writes and reads
+/// (CRC32C). On x86-64 it uses the CPU's instructions for that only if its C++
+/// was compiled for them (`.cargo/config.toml`, `[env]`); it says which in its
+/// own log when a database opens.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn rocksdb_checksums_with_the_cpus_crc32c_instructions() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Storage::open(dir.path(), &CacheBudget::of_mib(8, 8, 8)).unwrap());
+    let log = std::fs::read_to_string(dir.path().join("LOG")).unwrap();
+    let line = log
+        .lines()
+        .find(|line| line.contains("Fast CRC32 supported"))
+        .expect("RocksDB logs its CRC32C implementation at open");
+    assert!(
+        line.ends_with("Fast CRC32 supported: Supported on x86"),
+        "{line}"
+    );
+}
