@@ -9,10 +9,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     if let Err(missing) = cpu_has_what_rocksdb_was_built_for() {
         eprintln!(
-            "error: this CPU lacks {missing}: tamga's RocksDB is compiled for SSE4.2 and \
-             PCLMULQDQ (hardware CRC32C checksums; .cargo/config.toml) and would stop at \
-             an illegal instruction; rebuild without the `[env]` CXXFLAGS line there to \
-             run on this CPU"
+            "error: this CPU lacks {missing}: tamga's RocksDB was compiled for it \
+             (CXXFLAGS {ROCKSDB_CXXFLAGS:?}, .cargo/config.toml `[env]`, for hardware \
+             CRC32C checksums) and would stop at an illegal instruction; rebuild without \
+             that line to run on this CPU"
         );
         return std::process::ExitCode::FAILURE;
     }
@@ -20,17 +20,33 @@ fn main() -> std::process::ExitCode {
     tamga_node::cli::main()
 }
 
-/// RocksDB's C++ is compiled for SSE4.2 and PCLMULQDQ on x86-64
-/// (`.cargo/config.toml`, `[env]`): without them a checksum would stop the
-/// process at an illegal instruction, with no word of why. Checked before any
-/// storage is opened; other architectures are not affected.
+/// The flags RocksDB's C++ was compiled with on x86-64 linux-gnu, from
+/// `.cargo/config.toml`'s `[env]` (cargo rebuilds this crate when they
+/// change); empty for a build without them.
+const ROCKSDB_CXXFLAGS: &str = match option_env!("CXXFLAGS_x86_64_unknown_linux_gnu") {
+    Some(flags) => flags,
+    None => "",
+};
+
+/// RocksDB's C++ compiled for SSE4.2 (with POPCNT) and PCLMULQDQ stops the
+/// process at an illegal instruction on a CPU without them, with no word of
+/// why: so the node names what is missing instead, for the flags this build
+/// was given. Checked first thing in `main`; C++ static initializers run
+/// before it and could in principle use them already (RocksDB's CRC32C one
+/// only picks a function). Other builds and architectures are not affected.
 fn cpu_has_what_rocksdb_was_built_for() -> Result<(), &'static str> {
     #[cfg(target_arch = "x86_64")]
     {
-        if !std::arch::is_x86_feature_detected!("sse4.2") {
-            return Err("SSE4.2");
+        let built_for = |flag: &str| ROCKSDB_CXXFLAGS.split_whitespace().any(|f| f == flag);
+        if built_for("-msse4.2") {
+            if !std::arch::is_x86_feature_detected!("sse4.2") {
+                return Err("SSE4.2");
+            }
+            if !std::arch::is_x86_feature_detected!("popcnt") {
+                return Err("POPCNT");
+            }
         }
-        if !std::arch::is_x86_feature_detected!("pclmulqdq") {
+        if built_for("-mpclmul") && !std::arch::is_x86_feature_detected!("pclmulqdq") {
             return Err("PCLMULQDQ");
         }
     }

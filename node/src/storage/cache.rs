@@ -9,8 +9,10 @@
 //! A hit in the cold generation moves the entry back to the hot one. So memory
 //! stays under the budget, every operation is O(1), and what is read often stays.
 //!
-//! Correctness: a cache may only hold what RocksDB holds. Commits update it after
-//! their write ([`Cache::update`]) and bump an epoch; a reader that missed fills
+//! Correctness: a cache may only hold what RocksDB holds (or, for tree nodes,
+//! which never change once written, what a commit is writing: see
+//! `Storage::commit_block`). Commits update it ([`Cache::update`]; the values
+//! after their write) and bump an epoch; a reader that missed fills
 //! the entry only if no commit happened between its look-up and its disk read
 //! ([`Cache::fill`]), so a value read just before a commit can never be cached
 //! after it.
@@ -98,8 +100,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         }
     }
 
-    /// After a commit's write: its values replace whatever was cached, and the
-    /// keys it deleted (`None`) leave the cache.
+    /// A commit's entries (after its write, or beside it for tree nodes): its
+    /// values replace whatever was cached, and the keys it deleted (`None`)
+    /// leave the cache.
     pub fn update(&self, entries: impl IntoIterator<Item = (K, Option<V>)>) {
         let mut inner = self.lock();
         inner.epoch += 1;

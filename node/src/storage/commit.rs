@@ -316,18 +316,30 @@ impl Storage {
         // The tree-node caches take the block's nodes on another thread while
         // RocksDB writes the batch: at a million records that update was about
         // a quarter of the commit's time (2026-12-06 profile), on the one
-        // thread every block waits for. Nothing reads this version's nodes
-        // before the commit returns (the next block's root, a proof at this
-        // height), and a node key names one node forever, so a cache holding
-        // them early, or after a failed write (the block is decided: a retry
-        // writes the same nodes), holds nothing wrong; a stale node leaving
-        // early is read from disk, where it stays. The values wait for the write.
-        // (A thread that cannot be started leaves the update to this one.)
+        // thread every block waits for. The values still wait for the write
+        // (RPC reads and admission see them), and go in as soon as it is done.
+        //
+        // Why early nodes are safe: tree nodes never change once written, so
+        // a reader served from the cache before the write lands (a certificate
+        // taking its height from RocksDB's tip once the write applies) gets
+        // what the disk will hold; a stale node taken out early is read from
+        // disk, where it stays. A failed write stops consensus and the process
+        // (`host::decided`); the one restart within a process, after a refused
+        // signature, keeps the caches, and can commit at this height only the
+        // block certified here (with fewer than a third of the validators
+        // faulty), whose nodes these are. (A restore writes a whole
+        // tree at one version, but only into an empty directory, caches empty.)
+        // A panic on either thread stops the node as one did before; the block
+        // may be durable by then, and a restart finds it. A thread that cannot
+        // be started leaves the update to this one.
         let written = std::thread::scope(|scope| {
             let beside = std::thread::Builder::new()
                 .name("tamga-cache".into())
                 .spawn_scoped(scope, || self.cache_committed_nodes(&executed.tree));
             let written = self.write(batch);
+            if written.is_ok() {
+                self.cache_committed_values(&executed.writes);
+            }
             if beside.is_err() {
                 self.cache_committed_nodes(&executed.tree);
             }
@@ -335,7 +347,6 @@ impl Storage {
         });
         written?;
         self.proposals_pruned(tip.height);
-        self.cache_committed_values(&executed.writes);
         Ok(tip)
     }
 
@@ -470,10 +481,11 @@ mod cache_tests {
         let dir = tempfile::tempdir().unwrap();
         let app = open_app(dir.path());
         let storage = &app.storage;
+        let root_path = encoding::decode_serde(&encoding::encode(&(0usize, Vec::<u8>::new())));
+        let root_path: jmt::storage::NibblePath = root_path.unwrap();
         for _ in 0..3 {
             let tip = produce_one(&app, &dev_key("validator")).unwrap();
-            let root_path = encoding::decode_serde(&encoding::encode(&(0usize, Vec::<u8>::new())));
-            let root = NodeKey::new(tip.height, root_path.unwrap());
+            let root = NodeKey::new(tip.height, root_path.clone());
             assert!(storage.top.get(&root).is_some(), "height {}", tip.height);
             let stored = storage.get_raw(super::CF_STATE, &keys::tip()).unwrap();
             assert_eq!(storage.values.get(&keys::tip()).ok(), stored);
