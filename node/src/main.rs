@@ -33,9 +33,10 @@ const ROCKSDB_CXXFLAGS: &str = match option_env!("CXXFLAGS_x86_64_unknown_linux_
 /// why: so the node names what is missing instead, for the flags this build
 /// was given. Checked first thing in `main`; C++ static initializers run
 /// before it and could in principle use them already (RocksDB's CRC32C one
-/// only picks a function). Other builds and architectures are not affected.
+/// only picks a function). Other targets get no flags and are not checked.
 fn cpu_has_what_rocksdb_was_built_for() -> Result<(), &'static str> {
-    #[cfg(target_arch = "x86_64")]
+    // The `[env]` line is set for every target, but cc reads it only for this one.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
     {
         let built_for = |flag: &str| ROCKSDB_CXXFLAGS.split_whitespace().any(|f| f == flag);
         if built_for("-msse4.2") {

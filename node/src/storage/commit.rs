@@ -320,10 +320,10 @@ impl Storage {
         // (RPC reads and admission see them), and go in as soon as it is done.
         //
         // Why early nodes are safe: tree nodes never change once written, so
-        // a reader served from the cache before the write lands (a certificate
-        // taking its height from RocksDB's tip once the write applies) gets
-        // what the disk will hold; a stale node taken out early is read from
-        // disk, where it stays. A failed write stops consensus and the process
+        // a reader served from the cache before this thread joins the other (a
+        // certificate taking its height from RocksDB's tip as soon as the
+        // write applies) gets what the disk holds; a stale node taken out
+        // early is read from disk, where it stays. A failed write stops consensus and the process
         // (`host::decided`); the one restart within a process, after a refused
         // signature, keeps the caches, and can commit at this height only the
         // block certified here (with fewer than a third of the validators

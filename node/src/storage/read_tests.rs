@@ -95,7 +95,7 @@ fn a_location_and_a_tip_encode_as_serde_would() {
 /// was compiled for them (`.cargo/config.toml`, `[env]`); it says in its own
 /// log when a database opens whether SSE4.2's are in. Its fastest path also
 /// needs PCLMULQDQ, which the log does not show: the flags are checked too.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
 #[test]
 fn rocksdb_checksums_with_the_cpus_crc32c_instructions() {
     let flags = option_env!("CXXFLAGS_x86_64_unknown_linux_gnu").unwrap_or("");
