@@ -11,11 +11,11 @@
 //!
 //! Correctness: a cache may only hold what RocksDB holds (or, for tree nodes,
 //! which never change once written, what a commit is writing; a write that
-//! fails stops the node: see `Storage::commit_block`). Commits update it ([`Cache::update`]; the values
-//! after their write) and bump an epoch; a reader that missed fills
-//! the entry only if no commit happened between its look-up and its disk read
-//! ([`Cache::fill`]), so a value read just before a commit can never be cached
-//! after it.
+//! fails stops the node: see `Storage::commit_block`). Commits update it
+//! ([`Cache::update`]; the values after their write) and bump an epoch; a
+//! reader that missed fills the entry only if no commit happened between its
+//! look-up and its disk read ([`Cache::fill`]), so a value read just before a
+//! commit can never be cached after it.
 
 use std::collections::HashMap;
 use std::hash::Hash;

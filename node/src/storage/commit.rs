@@ -323,15 +323,16 @@ impl Storage {
         // a reader served from the cache before this thread joins the other (a
         // certificate taking its height from RocksDB's tip as soon as the
         // write applies) gets what the disk holds; a stale node taken out
-        // early is read from disk, where it stays. A failed write stops consensus and the process
-        // (`host::decided`); the one restart within a process, after a refused
-        // signature, keeps the caches, and can commit at this height only the
-        // block certified here (with fewer than a third of the validators
-        // faulty), whose nodes these are. (A restore writes a whole
-        // tree at one version, but only into an empty directory, caches empty.)
-        // A panic on either thread stops the node as one did before; the block
-        // may be durable by then, and a restart finds it. A thread that cannot
-        // be started leaves the update to this one.
+        // early is read from disk, where it stays. A failed write stops
+        // consensus and the process (`host::decided`); the one restart within
+        // a process, after a refused signature, keeps the caches, and can
+        // commit at this height only the block certified here (with fewer
+        // than a third of the validators faulty), whose nodes these are. (A
+        // restore writes a whole tree at one version, but only into an empty
+        // directory, caches empty.) A panic on either thread stops the node as
+        // one did before; the block may be durable by then, and a restart
+        // finds it. A thread that cannot be started leaves the update to this
+        // one.
         let written = std::thread::scope(|scope| {
             let beside = std::thread::Builder::new()
                 .name("tamga-cache".into())
