@@ -12,11 +12,13 @@
 //! Correctness: a cache may only hold what RocksDB holds (or, for tree nodes,
 //! which never change once written, what a commit is writing; a write that
 //! fails stops the node: see `Storage::commit_block`). Commits update it
-//! ([`Cache::update`]; the values after their write) and bump an epoch; a
+//! ([`Cache::update`], [`Cache::update_new`]; the values after their write)
+//! and bump an epoch; a
 //! reader that missed fills the entry only if no commit happened between its
 //! look-up and its disk read ([`Cache::fill`]), so a value read just before a
 //! commit can never be cached after it.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
@@ -94,6 +96,9 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     pub fn fill(&self, key: K, value: V, epoch: u64) {
         let mut inner = self.lock();
         if inner.epoch == epoch {
+            // Another reader may have filled it since, and a turnover made
+            // that entry cold: one generation per key.
+            self.take_cold(&mut inner, &key);
             let retired = self.insert(&mut inner, key, value);
             drop(inner);
             drop(retired);
@@ -113,6 +118,37 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
                 Some(value) => retired.extend(self.insert(&mut inner, key, value)),
                 None => drop(self.take_hot(&mut inner, &key)),
             }
+        }
+        drop(inner);
+        drop(retired);
+    }
+
+    /// A commit's update where the entries that go in have keys no earlier
+    /// commit made (a tree node's key carries the version that wrote it): the
+    /// `gone` keys leave the cache first, then the `new` entries go in without
+    /// looking for an older copy in the cold generation. At a million records
+    /// each look-up in a table of a million entries is a likely cache miss, and
+    /// a commit's new nodes are most of what the node cache takes in.
+    ///
+    /// Should a new key be cold already (nodes go in beside their block's
+    /// write; a write that fails while consensus restarts in this process, and
+    /// the block committed again, would find them there), the copies are the
+    /// same node: the hot one is read first, and the cold one is dropped when
+    /// its generation is (counted until then).
+    pub fn update_new(
+        &self,
+        gone: impl IntoIterator<Item = K>,
+        new: impl IntoIterator<Item = (K, V)>,
+    ) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        let mut retired = vec![];
+        for key in gone {
+            self.take_cold(&mut inner, &key);
+            drop(self.take_hot(&mut inner, &key));
+        }
+        for (key, value) in new {
+            retired.extend(self.insert(&mut inner, key, value));
         }
         drop(inner);
         drop(retired);
@@ -165,11 +201,17 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     /// Inserts into the hot generation, in place of the key's entry there if
     /// any; when the hot generation turns cold, returns the old cold one, for the
     /// caller to free after releasing the lock (tens of MiB of frees must not
-    /// stall execution waiting for it).
+    /// stall execution waiting for it). Callers take the key out of the cold
+    /// generation first (but see [`Cache::update_new`]); its hot entry is
+    /// replaced in place, in one table look-up, or taken out first when the
+    /// hot generation is about to turn cold, so that it does not turn with it.
     #[must_use]
     fn insert(&self, inner: &mut Generations<K, V>, key: K, value: V) -> Option<HashMap<K, V>> {
         let bytes = self.entry_bytes(&key, &value);
-        self.take_hot(inner, &key);
+        if inner.hot_bytes + bytes > self.bytes_max / 2 {
+            // Its old entry must not turn cold with the rest.
+            self.take_hot(inner, &key);
+        }
         let mut retired = None;
         if inner.hot_bytes + bytes > self.bytes_max / 2 {
             let hot = std::mem::take(&mut inner.hot);
@@ -177,10 +219,37 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
             inner.cold_bytes = inner.hot_bytes;
             inner.hot_bytes = 0;
         }
+        match inner.hot.entry(key) {
+            Entry::Occupied(mut entry) => {
+                let old = entry.insert(value);
+                let old_bytes = self.entry_bytes(entry.key(), &old);
+                debug_assert!(
+                    inner.hot_bytes >= old_bytes,
+                    "a generation counts its entries"
+                );
+                inner.hot_bytes = inner.hot_bytes.saturating_sub(old_bytes);
+            }
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+        }
         inner.hot_bytes += bytes;
-        inner.hot.insert(key, value);
         debug_assert!(inner.hot_bytes <= self.bytes_max / 2 + bytes);
         retired
+    }
+
+    /// The invariants, checked in tests (release builds, which the tests are,
+    /// skip `debug_assert!`): no key in both generations, and each
+    /// generation's count is what its entries weigh.
+    #[cfg(test)]
+    fn check(&self) {
+        let inner = self.lock();
+        let weigh = |map: &HashMap<K, V>| -> usize {
+            map.iter().map(|(k, v)| self.entry_bytes(k, v)).sum()
+        };
+        assert!(inner.hot.keys().all(|key| !inner.cold.contains_key(key)));
+        assert_eq!(inner.hot_bytes, weigh(&inner.hot), "hot");
+        assert_eq!(inner.cold_bytes, weigh(&inner.cold), "cold");
     }
 
     #[cfg(test)]
@@ -235,6 +304,66 @@ mod tests {
         assert_eq!(usage.entries, 1);
         cache.update([(b"k".to_vec(), None)]);
         assert_eq!((cache.usage().usage_bytes, cache.usage().entries), (0, 0));
+    }
+
+    /// A commit's new entries go in, its gone keys leave whichever
+    /// generation holds them, and each entry is counted once.
+    #[test]
+    fn new_entries_go_in_and_gone_keys_leave_either_generation() {
+        let cache = cache(1024); // each generation holds 512 bytes
+        let entry = |v: u8| vec![v; 100]; // 1 + 100 + 64 = 165 bytes as weighed
+        cache.update_new([], [(b"a".to_vec(), entry(1)), (b"b".to_vec(), entry(1))]);
+        cache.update_new([], [(b"c".to_vec(), entry(1)), (b"d".to_vec(), entry(1))]);
+        assert_eq!(
+            cache.len(),
+            (1, 3),
+            "the fourth entry turned the first three cold"
+        );
+        cache.update_new([b"a".to_vec(), b"d".to_vec()], [(b"e".to_vec(), entry(2))]);
+        assert!(
+            cache.get(&b"a".to_vec()).is_err(),
+            "gone from the cold generation"
+        );
+        assert!(
+            cache.get(&b"d".to_vec()).is_err(),
+            "gone from the hot generation"
+        );
+        assert_eq!(cache.get(&b"e".to_vec()), Ok(entry(2)));
+        let usage = cache.usage();
+        assert_eq!((usage.entries, usage.usage_bytes), (3, 3 * 165));
+        cache.check();
+        // Gone keys leave before new ones go in: a key both gone and new stays.
+        cache.update_new([b"e".to_vec()], [(b"e".to_vec(), entry(3))]);
+        assert_eq!(cache.get(&b"e".to_vec()), Ok(entry(3)));
+        cache.check();
+    }
+
+    /// Replacing a key's entry when the hot generation is full takes its old
+    /// entry out first: it does not turn cold beside the new one.
+    #[test]
+    fn a_key_replaced_in_a_full_hot_generation_is_held_once() {
+        let cache = cache(1024);
+        let entry = |v: u8, len: usize| vec![v; len];
+        // Well below the bound a key's entry is replaced in place, and the
+        // count follows the new value's size.
+        cache.update([(b"a".to_vec(), Some(entry(1, 100)))]);
+        cache.update([(b"a".to_vec(), Some(entry(2, 50)))]);
+        assert_eq!(cache.usage().usage_bytes, 115);
+        cache.check();
+        let keys = [b"a".to_vec(), b"b".to_vec(), b"k".to_vec()];
+        cache.update(keys.iter().map(|key| (key.clone(), Some(entry(1, 100)))));
+        assert_eq!(cache.len(), (3, 0), "495 of 512 bytes");
+        // 495 + 165 > 512, but without k's old entry it fits.
+        cache.update([(b"k".to_vec(), Some(entry(2, 100)))]);
+        assert_eq!(cache.len(), (3, 0));
+        assert_eq!(cache.usage().usage_bytes, 3 * 165);
+        cache.check();
+        // 330 + 265 > 512 even without it: the generation turns, k stays hot.
+        cache.update([(b"k".to_vec(), Some(entry(3, 200)))]);
+        assert_eq!(cache.len(), (1, 2));
+        assert_eq!(cache.usage().usage_bytes, 2 * 165 + 265);
+        assert_eq!(cache.get(&b"k".to_vec()), Ok(entry(3, 200)));
+        cache.check();
     }
 
     #[test]

@@ -298,12 +298,13 @@ impl Storage {
         // (stale first: a node both stale and new, if jmt ever made one, stays).
         // Stale pinned-level nodes too: a read from disk after a restart caches
         // the one it reads.
-        let stale =
-            (tree.stale_node_index_batch.iter()).map(|stale| (stale.node_key.clone(), None));
+        let stale = (tree.stale_node_index_batch.iter()).map(|stale| stale.node_key.clone());
+        // A new node's key carries this block's version, which no earlier
+        // commit wrote: no older copy to look for.
         let fresh = (nodes.iter())
             .filter(|(key, _)| !super::top::is_pinned(key))
-            .map(|(key, node)| (key.clone(), Some(node.clone())));
-        self.nodes.update(stale.chain(fresh));
+            .map(|(key, node)| (key.clone(), node.clone()));
+        self.nodes.update_new(stale, fresh);
     }
 
     /// Commits a decided block and everything it changed, atomically and durably.
