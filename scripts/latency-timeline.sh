@@ -2,14 +2,19 @@
 # Where a height's time goes on four validators at half load: runs
 # tamga-bench-cluster (scripts/bench.sh's second part) with every validator
 # logging its consensus steps (Malachite's `Starting new height`, `Voting` and
-# `Decided`, the node's `proposing` and `committed`, all at info level), then
+# `Decided`, the node's `proposing` and `committed` at info level, and its
+# `proposal part received` and `proposal executed` at debug level), then
 # prints, per block
 # time, the spread over the half-load heights decided in round 0 of:
 #   build    the proposer: height start -> its block built, stored and signed
 #   deliver  -> the last other validator prevotes for it (the signed proposal
 #            and the block reach it, it stores and executes the block; one
 #            that gets the block only after the others precommitted decides
-#            without prevoting: its decision ends this step instead)
+#            without prevoting: its decision ends this step instead); two
+#            parts of it, each the slowest other validator's on its own:
+#     arrive   -> the block reached it (`proposal part received`)
+#     execute  from the block's arrival, or its own height's start if later,
+#              -> it has executed the block (`proposal executed`)
 #   votes    -> the last validator decides (prevotes, precommits)
 #   commit   decided -> committed, on the slowest validator (the block's
 #            write, the caches, the mempool's upkeep, the subscribers' notice)
@@ -40,7 +45,7 @@ fail() {
 cat >"$logs/tamga" <<EOF
 #!/usr/bin/env bash
 if [ "\${1:-}" = start ]; then
-  export TAMGA_LOG="warn,tamga_node=info,arc_malachitebft_core_consensus=info"
+  export TAMGA_LOG="warn,tamga_node=info,tamga_node::consensus::propose=debug,arc_malachitebft_core_consensus=info"
   exec "$CARGO_TARGET_DIR/release/tamga" "\$@" 2>"\$(mktemp "$logs/node.XXXXXX.log")"
 fi
 exec "$CARGO_TARGET_DIR/release/tamga" "\$@"
@@ -64,6 +69,8 @@ EVENTS = [
     ("prevote", re.compile(r"handle::driver: Voting vote_type=Prevote value=(\S+)")),
     ("decided", re.compile(r"handle::driver: Decided round=(\d+) height=(\d+)")),
     ("committed", re.compile(r"tamga_node::consensus::host: committed height=(\d+)")),
+    ("received", re.compile(r"tamga_node::consensus::propose: proposal part received height=(\d+)")),
+    ("executed", re.compile(r"tamga_node::consensus::propose: proposal executed height=(\d+)")),
 ]
 
 def read(path):
@@ -150,9 +157,17 @@ def step_times(group, after):
         others = [e for i, e in enumerate(per_node) if i != p]
         late_blocks += sum("prevote" not in e for e in others)
         delivered = max(e.get("prevote", e["decided"]) for e in others)
+        # The two parts over the others that logged both lines (a block
+        # re-executed from the proposal store logs neither).
+        logged = [e for e in others if "received" in e and "executed" in e]
+        arrive = max((e["received"] for e in logged), default=None)
+        execute = max((e["executed"] - max(e["received"], e["start"]) for e in logged),
+                      default=None)
         rows.append((mine["proposals"][0], {
             "build": mine["proposing"] - mine["start"],
             "deliver": delivered - mine["proposing"],
+            "  arrive": None if arrive is None else arrive - mine["proposing"],
+            "  execute": execute,
             "votes": max(e["decided"] for e in per_node) - delivered,
             "commit": max(e["committed"] - e["decided"] for e in per_node),
             "total": max(e["committed"] for e in per_node) - mine["start"],
@@ -177,7 +192,9 @@ for block_time, group, after in phases:
           f"transactions per block (median, max {max(txs)}); left out: {skipped}; ms:")
     print(f"{'step':<9}{'p50':>7}{'p90':>7}{'max':>7}")
     for step in rows[0][1]:
-        spent = [r[step] * 1e3 for _, r in rows]
+        spent = [r[step] * 1e3 for _, r in rows if r[step] is not None]
+        if not spent:
+            continue
         print(f"{step:<9}{at(spent, .5):>7.1f}{at(spent, .9):>7.1f}{max(spent):>7.1f}")
 sys.exit(1 if failed else 0)
 EOF

@@ -33,6 +33,8 @@ impl Host {
         part: ProposalPart,
     ) -> eyre::Result<Option<ProposedValue<TamgaContext>>> {
         let (height, round) = (part.height, part.round);
+        // For `scripts/latency-timeline.sh`: when a block reached this node.
+        tracing::debug!(%height, %round, "proposal part received");
         let next = self.next_height();
         if let Err(why) = self.intake.screen(next, &part) {
             return Ok(self.dropped(&part, &why));
@@ -136,6 +138,8 @@ impl Host {
                 ));
             }
         };
+        let txs = candidate.executed.block.txs.len();
+        tracing::debug!(%height, %round, block = %id, txs, "proposal executed");
         if !forget {
             // Its block is already durable (kept before the header check): the
             // WAL may decide it after a crash.
