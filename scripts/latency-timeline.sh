@@ -10,11 +10,16 @@
 #   deliver  -> the last other validator prevotes for it (the signed proposal
 #            and the block reach it, it stores and executes the block; one
 #            that gets the block only after the others precommitted decides
-#            without prevoting: its decision ends this step instead); two
-#            parts of it, each the slowest other validator's on its own:
-#     arrive   -> the block reached it (`proposal part received`)
-#     execute  from the block's arrival, or its own height's start if later,
-#              -> it has executed the block (`proposal executed`)
+#            without prevoting: its decision ends this step instead); three
+#            parts of it, each the slowest other validator's on its own (so
+#            they need not add up), over the heights where every other
+#            validator logged both lines below (the others are counted):
+#     arrive   -> the block reached it and passed its first checks (signer,
+#              body) (`proposal part received`)
+#     wait     the block's arrival -> it could start executing the block: at
+#              once if it had committed the height before, else at its own
+#              height start (a part that comes early waits in a buffer)
+#     execute  -> it has executed the block (`proposal executed`)
 #   votes    -> the last validator decides (prevotes, precommits)
 #   commit   decided -> committed, on the slowest validator (the block's
 #            write, the caches, the mempool's upkeep, the subscribers' notice)
@@ -121,15 +126,30 @@ if len(validators) != 8 or len(late) != 1:
 # the validators restarted; the half load at the second.
 phases = [(block_times[0], validators[:4], late[0]["last"]), (block_times[1], validators[4:], 0)]
 
+def delivery_parts(others):
+    """The slowest other validator's arrival time, wait and execution, each on
+    its own; None unless every other validator logged both lines."""
+    if any("received" not in e or "executed" not in e for e, _ in others):
+        return None
+    def begin(e, committed_before):
+        # A part for the next height is executed on arrival; one that comes
+        # before the height below it committed waits for the height's start.
+        early = committed_before is None or e["received"] < committed_before
+        return max(e["received"], e["start"]) if early else e["received"]
+    return (max(e["received"] for e, _ in others),
+            max(begin(e, c) - e["received"] for e, c in others),
+            max(e["executed"] - begin(e, c) for e, c in others))
+
 def step_times(group, after):
     """Per half-load height decided in round 0: its size and step times; the
     heights left out, by reason; and notes (validators that decided without
-    prevoting)."""
-    rows, left_out, late_blocks = [], {}, 0
+    prevoting, heights whose delivery parts some validator did not log)."""
+    rows, left_out, late_blocks, unlogged = [], {}, 0, 0
     def leave(reason):
         left_out[reason] = left_out.get(reason, 0) + 1
     for height in sorted(set().union(*(n["heights"] for n in group))):
         per_node = [n["heights"].get(height, {}) for n in group]
+        before = [n["heights"].get(height - 1, {}).get("committed") for n in group]
         if max((t for e in per_node for k, t in e.items() if k in ("start", "committed")),
                default=0) < after:
             continue  # before the half load (or at no time)
@@ -154,25 +174,23 @@ def step_times(group, after):
         if any(e.get("prevoted") == "Nil" for e in per_node):
             leave("a validator prevoted nil")
             continue
-        others = [e for i, e in enumerate(per_node) if i != p]
-        late_blocks += sum("prevote" not in e for e in others)
-        delivered = max(e.get("prevote", e["decided"]) for e in others)
-        # The two parts over the others that logged both lines (a block
-        # re-executed from the proposal store logs neither).
-        logged = [e for e in others if "received" in e and "executed" in e]
-        arrive = max((e["received"] for e in logged), default=None)
-        execute = max((e["executed"] - max(e["received"], e["start"]) for e in logged),
-                      default=None)
+        others = [(e, before[i]) for i, e in enumerate(per_node) if i != p]
+        late_blocks += sum("prevote" not in e for e, _ in others)
+        delivered = max(e.get("prevote", e["decided"]) for e, _ in others)
+        parts = delivery_parts(others)
+        unlogged += parts is None
+        arrive, wait, execute = parts or (None, None, None)
         rows.append((mine["proposals"][0], {
             "build": mine["proposing"] - mine["start"],
             "deliver": delivered - mine["proposing"],
             "  arrive": None if arrive is None else arrive - mine["proposing"],
+            "  wait": wait,
             "  execute": execute,
             "votes": max(e["decided"] for e in per_node) - delivered,
             "commit": max(e["committed"] - e["decided"] for e in per_node),
             "total": max(e["committed"] for e in per_node) - mine["start"],
         }))
-    return rows, left_out, late_blocks
+    return rows, left_out, late_blocks, unlogged
 
 def at(values, q):
     values = sorted(values)
@@ -180,9 +198,10 @@ def at(values, q):
 
 failed = False
 for block_time, group, after in phases:
-    rows, left_out, late_blocks = step_times(group, after)
+    rows, left_out, late_blocks, unlogged = step_times(group, after)
     skipped = ", ".join(f"{n} {why}" for why, n in left_out.items()) or "none"
     skipped += f"; {late_blocks} times a validator decided without prevoting"
+    skipped += f"; delivery's parts not logged by every validator at {unlogged} heights"
     if not rows:
         print(f"{block_time} ms blocks: no complete half-load height (left out: {skipped})")
         failed = True

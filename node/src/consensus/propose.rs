@@ -33,8 +33,6 @@ impl Host {
         part: ProposalPart,
     ) -> eyre::Result<Option<ProposedValue<TamgaContext>>> {
         let (height, round) = (part.height, part.round);
-        // For `scripts/latency-timeline.sh`: when a block reached this node.
-        tracing::debug!(%height, %round, "proposal part received");
         let next = self.next_height();
         if let Err(why) = self.intake.screen(next, &part) {
             return Ok(self.dropped(&part, &why));
@@ -46,6 +44,9 @@ impl Host {
             Ok(checked) => checked,
             Err(why) => return Ok(self.dropped(&part, &why)),
         };
+        // For `scripts/latency-timeline.sh`: a genuine block reached this node
+        // (a part buffered for a later height logs again when replayed).
+        tracing::debug!(%height, %round, "proposal part received");
         if height > next {
             match self.intake.buffer(part) {
                 Ok(()) => {}
@@ -138,8 +139,7 @@ impl Host {
                 ));
             }
         };
-        let txs = candidate.executed.block.txs.len();
-        tracing::debug!(%height, %round, block = %id, txs, "proposal executed");
+        tracing::debug!(%height, %round, block = %id, txs = candidate.executed.block.txs.len(), "proposal executed");
         if !forget {
             // Its block is already durable (kept before the header check): the
             // WAL may decide it after a crash.
