@@ -14,11 +14,12 @@
 #            parts of it, each the slowest other validator's on its own (so
 #            they need not add up), over the heights where every other
 #            validator logged both lines below (the others are counted):
-#     arrive   -> the block reached it and passed its first checks (signer,
-#              body) (`proposal part received`)
-#     wait     the block's arrival -> it could start executing the block: at
-#              once if it had committed the height before, else at its own
-#              height start (a part that comes early waits in a buffer)
+#     arrive   -> its consensus task took the block up and checked its
+#              signer and body (`proposal part received`): after its own
+#              commit of the height before, if that was still running
+#     wait     -> it could start executing the block: at once, or for a part
+#              that came before its height did, when the height started and
+#              the buffered part was taken up again (the line logged again)
 #     execute  -> it has executed the block (`proposal executed`)
 #   votes    -> the last validator decides (prevotes, precommits)
 #   commit   decided -> committed, on the slowest validator (the block's
@@ -112,6 +113,11 @@ def read(path):
                 events.setdefault("round", int(found.group(1)))
             if name == "prevote":
                 events.setdefault("prevoted", found.group(1))
+            if name == "received" and "executed" not in events:
+                # A part buffered for a later height logs again when the
+                # height starts and it is taken up: the last line before
+                # `executed` is when its execution could begin.
+                events["taken"] = at
     return node
 
 nodes = [read(p) for p in glob.glob(f"{logs}/node.*.log")]
@@ -129,16 +135,11 @@ phases = [(block_times[0], validators[:4], late[0]["last"]), (block_times[1], va
 def delivery_parts(others):
     """The slowest other validator's arrival time, wait and execution, each on
     its own; None unless every other validator logged both lines."""
-    if any("received" not in e or "executed" not in e for e, _ in others):
+    if any("received" not in e or "executed" not in e for e in others):
         return None
-    def begin(e, committed_before):
-        # A part for the next height is executed on arrival; one that comes
-        # before the height below it committed waits for the height's start.
-        early = committed_before is None or e["received"] < committed_before
-        return max(e["received"], e["start"]) if early else e["received"]
-    return (max(e["received"] for e, _ in others),
-            max(begin(e, c) - e["received"] for e, c in others),
-            max(e["executed"] - begin(e, c) for e, c in others))
+    return (max(e["received"] for e in others),
+            max(e["taken"] - e["received"] for e in others),
+            max(e["executed"] - e["taken"] for e in others))
 
 def step_times(group, after):
     """Per half-load height decided in round 0: its size and step times; the
@@ -149,7 +150,6 @@ def step_times(group, after):
         left_out[reason] = left_out.get(reason, 0) + 1
     for height in sorted(set().union(*(n["heights"] for n in group))):
         per_node = [n["heights"].get(height, {}) for n in group]
-        before = [n["heights"].get(height - 1, {}).get("committed") for n in group]
         if max((t for e in per_node for k, t in e.items() if k in ("start", "committed")),
                default=0) < after:
             continue  # before the half load (or at no time)
@@ -174,9 +174,9 @@ def step_times(group, after):
         if any(e.get("prevoted") == "Nil" for e in per_node):
             leave("a validator prevoted nil")
             continue
-        others = [(e, before[i]) for i, e in enumerate(per_node) if i != p]
-        late_blocks += sum("prevote" not in e for e, _ in others)
-        delivered = max(e.get("prevote", e["decided"]) for e, _ in others)
+        others = [e for i, e in enumerate(per_node) if i != p]
+        late_blocks += sum("prevote" not in e for e in others)
+        delivered = max(e.get("prevote", e["decided"]) for e in others)
         parts = delivery_parts(others)
         unlogged += parts is None
         arrive, wait, execute = parts or (None, None, None)
@@ -201,7 +201,6 @@ for block_time, group, after in phases:
     rows, left_out, late_blocks, unlogged = step_times(group, after)
     skipped = ", ".join(f"{n} {why}" for why, n in left_out.items()) or "none"
     skipped += f"; {late_blocks} times a validator decided without prevoting"
-    skipped += f"; delivery's parts not logged by every validator at {unlogged} heights"
     if not rows:
         print(f"{block_time} ms blocks: no complete half-load height (left out: {skipped})")
         failed = True
@@ -209,6 +208,9 @@ for block_time, group, after in phases:
     txs = [t for t, _ in rows]
     print(f"\n{block_time} ms blocks, half load: {len(rows)} heights, {at(txs, .5)} "
           f"transactions per block (median, max {max(txs)}); left out: {skipped}; ms:")
+    if unlogged:
+        print(f"(arrive, wait and execute over {len(rows) - unlogged} of these heights: "
+              f"at the others a validator did not log both of their lines)")
     print(f"{'step':<9}{'p50':>7}{'p90':>7}{'max':>7}")
     for step in rows[0][1]:
         spent = [r[step] * 1e3 for _, r in rows if r[step] is not None]

@@ -44,8 +44,10 @@ impl Host {
             Ok(checked) => checked,
             Err(why) => return Ok(self.dropped(&part, &why)),
         };
-        // For `scripts/latency-timeline.sh`: a genuine block reached this node
-        // (a part buffered for a later height logs again when replayed).
+        // For `scripts/latency-timeline.sh`: this node's consensus task took a
+        // genuine block up (after any commit it was running, and these
+        // checks). A part for a later height logs again when taken up from
+        // the buffer (one the buffer refuses logs once, and is not executed).
         tracing::debug!(%height, %round, "proposal part received");
         if height > next {
             match self.intake.buffer(part) {
