@@ -208,14 +208,14 @@ for block_time, group, after in phases:
     txs = [t for t, _ in rows]
     print(f"\n{block_time} ms blocks, half load: {len(rows)} heights, {at(txs, .5)} "
           f"transactions per block (median, max {max(txs)}); left out: {skipped}; ms:")
-    if unlogged:
-        print(f"(arrive, wait and execute over {len(rows) - unlogged} of these heights: "
-              f"at the others a validator did not log both of their lines)")
     print(f"{'step':<9}{'p50':>7}{'p90':>7}{'max':>7}")
     for step in rows[0][1]:
         spent = [r[step] * 1e3 for _, r in rows if r[step] is not None]
         if not spent:
             continue
         print(f"{step:<9}{at(spent, .5):>7.1f}{at(spent, .9):>7.1f}{max(spent):>7.1f}")
+    if unlogged:
+        print(f"(arrive, wait and execute over {len(rows) - unlogged} of these heights: "
+              f"at the others a validator did not log both of their lines)")
 sys.exit(1 if failed else 0)
 EOF

@@ -47,7 +47,7 @@ impl Host {
         // For `scripts/latency-timeline.sh`: this node's consensus task took a
         // genuine block up (after any commit it was running, and these
         // checks). A part for a later height logs again when taken up from
-        // the buffer (one the buffer refuses logs once, and is not executed).
+        // the buffer (one the buffer refuses or later drops logs once only).
         tracing::debug!(%height, %round, "proposal part received");
         if height > next {
             match self.intake.buffer(part) {
