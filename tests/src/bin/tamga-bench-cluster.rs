@@ -193,11 +193,13 @@ struct Latency {
 fn latency(cluster: &Cluster, streams: &[Vec<SignedTx>], rate: f64) -> Latency {
     let node0 = cluster.node(0);
     let heard = listen(node0);
+    let profile = Profile::start(&format!("latency-{}ms", cluster.block_time_ms));
     let sent = paced(cluster, streams, rate);
     for txs in streams {
         let last = txs.last().expect("paced transfers");
         wait_committed(node0, last.id(), WAIT).expect("commits");
     }
+    drop(profile);
     std::thread::sleep(Duration::from_millis(500));
     let heard = heard.lock().expect("heard");
     let mut latencies: Vec<Duration> = sent
