@@ -110,6 +110,8 @@ pub struct App {
     pub signing: OnceLock<Arc<crate::consensus::mark::SigningState>>,
     /// The state snapshots this node serves (set at start).
     pub snapshots: OnceLock<crate::snapshots::Snapshots>,
+    /// The caches' warm-up at start (`[storage] warm_caches`), stopped at exit.
+    pub warming: OnceLock<crate::storage::Warming>,
     /// Signature checks made for proposed blocks' transactions not pending here,
     /// so their gossip copies (arriving after the proposal) and a block proposed
     /// again are not checked twice.
@@ -157,6 +159,7 @@ impl App {
             round: Mutex::new((0, -1)),
             signing: OnceLock::new(),
             snapshots: OnceLock::new(),
+            warming: OnceLock::new(),
             recent_checks: Default::default(),
             parts_dropped: Default::default(),
             parts_executed: Default::default(),

@@ -168,6 +168,12 @@ pub struct StorageConfig {
     /// The node's cache of state-tree nodes (see `storage::TREE_CACHE_MIB_DEFAULT`).
     #[serde(default = "default_tree_cache_mib")]
     pub tree_cache_mib: u32,
+    /// Whether the node reads its state tree and values into its own caches
+    /// as it starts, on a thread of its own, up to 7/8 of each budget (see
+    /// `storage::warm`); off, a restarted node reads each from disk the first
+    /// time a block touches it.
+    #[serde(default = "default_warm_caches")]
+    pub warm_caches: bool,
 }
 
 impl Default for StorageConfig {
@@ -176,6 +182,7 @@ impl Default for StorageConfig {
             block_cache_mib: default_block_cache_mib(),
             state_cache_mib: default_state_cache_mib(),
             tree_cache_mib: default_tree_cache_mib(),
+            warm_caches: default_warm_caches(),
         }
     }
 }
@@ -221,6 +228,10 @@ fn default_state_cache_mib() -> u32 {
 
 fn default_tree_cache_mib() -> u32 {
     crate::storage::TREE_CACHE_MIB_DEFAULT
+}
+
+fn default_warm_caches() -> bool {
+    true
 }
 
 /// State snapshots (see `snapshots` and `state_sync`): how often this node

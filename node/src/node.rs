@@ -57,6 +57,9 @@ pub async fn run(home: &Home, overrides: Overrides) -> (Result<()>, Option<Arc<A
 /// (RocksDB's file-lock mutex is a static), and an unclosed one recovers from
 /// its write-ahead log on the next start.
 pub fn close(app: Arc<App>) {
+    if let Some(warming) = app.warming.get() {
+        warming.finish();
+    }
     if let Some(snapshots) = app.snapshots.get() {
         snapshots.wait_taken();
     }
@@ -118,6 +121,10 @@ async fn run_opening(
         vault,
     ));
     *opened = Some(app.clone());
+    if config.storage.warm_caches {
+        let warming = crate::storage::Warming::start(app.clone(), |app| &app.storage)?;
+        let _ = app.warming.set(warming);
+    }
     let snapshots = crate::snapshots::Snapshots::open(
         home.data().join("snapshots"),
         config.state_sync.snapshot_interval_heights,

@@ -92,6 +92,7 @@ fn init_keys_and_start_a_node_of_ones_own() {
         assert!(config.contains(default), "{config}");
         config = config.replace(default, small);
     }
+    assert!(config.contains("warm_caches = true"), "{config}");
     std::fs::write(home.join("config.toml"), config).unwrap();
     let node = Node::start(&home, 100).expect("tamga start");
     node.wait_height(2, std::time::Duration::from_secs(20))

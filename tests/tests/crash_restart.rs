@@ -1,6 +1,6 @@
 //! kill -9 under a stream of transactions, then restart: the node comes back at the
 //! last committed height with the same blocks and state, and every transaction it
-//! had reported committed is still there.
+//! had reported committed is still there; its caches are warmed with that state.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -61,6 +61,23 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         };
         assert_eq!(restarted.client().record_get(*record).unwrap().owner, owner);
     }
+    // The restarted node warmed its caches with the state it had: at least a
+    // value per committed registration (new blocks alone touch a few keys).
+    let warmed = Instant::now();
+    let cached = loop {
+        let usage = restarted.client().node_storage().unwrap();
+        if usage.state_cache.entries >= committed.len() as u64
+            || warmed.elapsed() > Duration::from_secs(20)
+        {
+            break usage.state_cache.entries;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        cached >= committed.len() as u64,
+        "{cached} values cached after the restart, {} registrations committed",
+        committed.len()
+    );
     let block_after = restarted.client().block_get(Some(top)).unwrap();
     assert_eq!(
         block_after, block_before,

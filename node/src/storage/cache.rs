@@ -105,6 +105,38 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         }
     }
 
+    /// The epoch to pass to [`Cache::fill_many`].
+    pub fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// [`Cache::fill`] for many entries under one lock, in order, while the
+    /// cache holds less than `eighths` eighths of its budget: `None` (nothing
+    /// kept) if a commit happened since `epoch`, else how many it kept (the
+    /// first ones). Below 7/8 at most one turnover happens while filling, and
+    /// it retires no entry filled here.
+    pub fn fill_many(&self, entries: Vec<(K, V)>, epoch: u64, eighths: usize) -> Option<usize> {
+        assert!((1..=7).contains(&eighths), "{eighths} eighths of a budget");
+        let share_bytes = self.bytes_max / 8 * eighths;
+        let mut inner = self.lock();
+        if inner.epoch != epoch {
+            return None;
+        }
+        let mut retired = vec![];
+        let mut kept = 0;
+        for (key, value) in entries {
+            if inner.hot_bytes + inner.cold_bytes >= share_bytes {
+                break;
+            }
+            self.take_cold(&mut inner, &key);
+            retired.extend(self.insert(&mut inner, key, value));
+            kept += 1;
+        }
+        drop(inner);
+        drop(retired);
+        Some(kept)
+    }
+
     /// A commit's entries (after its write, or beside it for tree nodes): its
     /// values replace whatever was cached, and the keys it deleted (`None`)
     /// leave the cache.
@@ -291,6 +323,31 @@ mod tests {
         // A commit that deletes a key takes it out.
         cache.update([(b"j".to_vec(), None)]);
         assert!(cache.get(&b"j".to_vec()).is_err());
+    }
+
+    /// Many fills at once follow one fill's rule (none is kept after a
+    /// commit since their epoch), and stop at the share of the budget asked.
+    #[test]
+    fn a_batch_fill_that_raced_a_commit_keeps_nothing_and_stops_at_its_share() {
+        let cache = cache(1024); // 165 bytes per entry below
+        let entries = |keys: &[&[u8]], v: u8| -> Vec<(Vec<u8>, Vec<u8>)> {
+            keys.iter().map(|k| (k.to_vec(), vec![v; 100])).collect()
+        };
+        let epoch = cache.epoch();
+        cache.update([(b"a".to_vec(), Some(vec![2; 100]))]);
+        assert_eq!(cache.fill_many(entries(&[b"a", b"b"], 1), epoch, 7), None);
+        assert_eq!(cache.get(&b"a".to_vec()), Ok(vec![2; 100]));
+        assert!(cache.get(&b"b".to_vec()).is_err());
+        let epoch = cache.epoch();
+        let more = entries(&[b"b", b"c", b"d", b"e"], 1);
+        // a, b and c hold 495 bytes, past 3/8 (384): d and e stay out.
+        assert_eq!(cache.fill_many(more, epoch, 3), Some(2));
+        assert_eq!(cache.usage().entries, 3);
+        assert!(cache.get(&b"d".to_vec()).is_err());
+        let epoch = cache.epoch();
+        assert_eq!(cache.fill_many(entries(&[b"d"], 1), epoch, 7), Some(1));
+        assert_eq!(cache.get(&b"d".to_vec()), Ok(vec![1; 100]));
+        cache.check();
     }
 
     /// An entry replaced or deleted leaves the count: usage is what the cache

@@ -18,12 +18,14 @@ mod smt;
 mod snapshot;
 mod top;
 pub mod usage;
+mod warm;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
 pub use precompiled::DiskModules;
 pub use restore::{Anchored, RestoreError};
 pub use smt::{prove, state_root_after, value_at};
 pub use snapshot::{StatePage, PAGE_BYTES_MAX, PAGE_PAIRS_MAX};
+pub use warm::{Warmed, Warming};
 
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use serde::{Deserialize, Serialize};

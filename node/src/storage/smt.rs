@@ -208,7 +208,7 @@ pub fn value_at(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn writes(range: std::ops::Range<u32>, salt: u8) -> WriteSet {
@@ -247,7 +247,7 @@ mod tests {
 
     /// `pairs` pairs of keys whose hashes share five nibbles: their leaves and
     /// the nodes above them sit below the pinned levels, in the node cache.
-    fn deep_keys(pairs: usize) -> Vec<u32> {
+    pub(crate) fn deep_keys(pairs: usize) -> Vec<u32> {
         let mut by_prefix = std::collections::HashMap::<[u8; 3], u32>::new();
         let mut deep = vec![];
         for i in 0u32.. {
@@ -265,7 +265,7 @@ mod tests {
 
     /// `keys` written with `version`'s value as tree version `version`: the
     /// tree's batch, after its write and the caches' update.
-    fn commit_version(storage: &Storage, keys: &[u32], version: u8) -> TreeUpdateBatch {
+    pub(crate) fn commit_version(storage: &Storage, keys: &[u32], version: u8) -> TreeUpdateBatch {
         let set: WriteSet = (keys.iter())
             .map(|i| (i.to_be_bytes().to_vec(), Some(vec![version; 8])))
             .collect();
