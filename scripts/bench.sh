@@ -26,9 +26,9 @@
 #   takes one every 1,000 heights, its default): seconds from its start to its
 #   RPC answering at the snapshot's height with the same state root.
 # TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
-# each timed workload (transfers, escrow calls, the cluster's full load and each
-# of its half-load latency runs), into DIR (see tests/src/profile.rs); a profiled
-# run's figures are not figures.
+# each timed workload (transfers, escrow calls, the cluster's full load and its
+# two half-load latency runs, latency-first and latency-after-restart), into
+# DIR (see tests/src/profile.rs); a profiled run's figures are not figures.
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 20000)]
 #                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]

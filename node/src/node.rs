@@ -51,7 +51,8 @@ pub async fn run(home: &Home, overrides: Overrides) -> (Result<()>, Option<Arc<A
     (result, opened)
 }
 
-/// Closes the database, if nothing else holds the app any more. A holder still
+/// Closes the database, if nothing else holds the app any more (the caches'
+/// warm-up, if it still runs, is stopped and waited for first). A holder still
 /// running (an RPC call past the shutdown wait) keeps it open instead: a
 /// database closed by a thread still running while the process exits aborts it
 /// (RocksDB's file-lock mutex is a static), and an unclosed one recovers from
@@ -122,8 +123,9 @@ async fn run_opening(
     ));
     *opened = Some(app.clone());
     if config.storage.warm_caches {
-        let warming = crate::storage::Warming::start(app.clone(), |app| &app.storage)?;
-        let _ = app.warming.set(warming);
+        if let Some(warming) = crate::storage::Warming::start(app.clone(), |app| &app.storage) {
+            let _ = app.warming.set(warming);
+        }
     }
     let snapshots = crate::snapshots::Snapshots::open(
         home.data().join("snapshots"),

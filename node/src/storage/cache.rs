@@ -196,6 +196,15 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
         self.take_cold(&mut inner, key);
     }
 
+    /// Drops every entry (tests that start from a cold cache).
+    #[cfg(test)]
+    pub fn forget_all(&self) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        (inner.hot, inner.cold) = Default::default();
+        (inner.hot_bytes, inner.cold_bytes) = (0, 0);
+    }
+
     /// Takes `key`'s entry out of the cold generation, if it is there.
     fn take_cold(&self, inner: &mut Generations<K, V>, key: &K) -> Option<V> {
         self.take(&mut inner.cold, &mut inner.cold_bytes, key)

@@ -288,10 +288,11 @@ pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
 
 /// The node's cache of state-tree nodes below the pinned top levels by
 /// default (`[storage] tree_cache_mib`): every block's state root reads the
-/// path of each key it writes. It holds live nodes only (a commit takes out
-/// the nodes it made stale). At 1,000,000 records those are about a million
-/// leaves of ~180 bytes and a quarter of a million internal nodes of ~1 KiB,
-/// as the cache weighs them.
+/// path of each key it writes. It holds live nodes (a commit takes out the
+/// nodes it made stale; the warm-up at start may put back some that commits
+/// made stale while it ran, see [`warm`]): at 1,000,000 records about a
+/// million leaves of ~180 bytes and a quarter of a million internal nodes of
+/// ~1 KiB, as the cache weighs them.
 pub const TREE_CACHE_MIB_DEFAULT: u32 = 768;
 
 /// How much memory each of a node's caches may hold. Each fills as it is

@@ -38,7 +38,19 @@ impl Storage {
     /// State pairs in key order after `after` (from the first when `None`),
     /// within [`PAGE_PAIRS_MAX`] and [`PAGE_BYTES_MAX`].
     pub fn state_page(&self, after: Option<&[u8]>) -> Result<StatePage, StorageError> {
-        let mut iter = self.db.raw_iterator_cf(self.cf(CF_STATE));
+        let bounds = (PAGE_PAIRS_MAX, PAGE_BYTES_MAX);
+        self.state_pairs(after, bounds, rocksdb::ReadOptions::default())
+    }
+
+    /// [`Storage::state_page`] within `(pairs, bytes)` bounds (but at least
+    /// one pair), read with `options`, through an iterator made now.
+    pub(super) fn state_pairs(
+        &self,
+        after: Option<&[u8]>,
+        (pairs_max, bytes_max): (usize, usize),
+        options: rocksdb::ReadOptions,
+    ) -> Result<StatePage, StorageError> {
+        let mut iter = self.db.raw_iterator_cf_opt(self.cf(CF_STATE), options);
         match after {
             Some(after) => {
                 iter.seek(after);
@@ -51,8 +63,8 @@ impl Storage {
         let mut page = StatePage::default();
         let mut bytes = 0;
         while let (Some(key), Some(value)) = (iter.key(), iter.value()) {
-            let full = page.pairs.len() == PAGE_PAIRS_MAX
-                || (bytes + key.len() + value.len() > PAGE_BYTES_MAX && !page.pairs.is_empty());
+            let full = page.pairs.len() == pairs_max
+                || (bytes + key.len() + value.len() > bytes_max && !page.pairs.is_empty());
             if full {
                 page.next = page.pairs.last().map(|(key, _)| key.clone());
                 return Ok(page);

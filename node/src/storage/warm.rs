@@ -3,20 +3,22 @@
 //! on its path are read from RocksDB: each transaction's first touch costs
 //! disk reads in execution and in the state root. In a registry most records
 //! are touched rarely, so that lasts: restarted, a four-validator benchmark's
-//! validators spent 1.6–2.5 times the CPU per transfer in the state root that
+//! validators spent about twice the CPU per transfer in the state root that
 //! they spent before (README, "Where the time goes").
 //!
-//! So a node reads its state tree and its state values into the caches on a
-//! thread of its own as it starts, in bounded batches, until each cache holds
-//! [`FILL_EIGHTHS`] of its budget or all of it is read. The caches' rules
-//! hold as for any read (see [`super::cache`]): a batch is cached only if no
-//! commit happened since it began, and values are read after that point (a
-//! fresh iterator per batch, so never from before a commit that changed
-//! them). Tree nodes never change once written; a batch that raced a commit
-//! is not cached (it may hold nodes that commit made stale), and its children
-//! are walked all the same.
+//! So a node reads its state values and then its state tree into the caches
+//! on a thread of its own, at the lowest CPU priority, as it starts: in
+//! bounded batches, until each cache holds [`FILL_EIGHTHS`] of its budget or
+//! all of it is read. The caches' rule for readers holds (see
+//! [`super::cache`]): a batch goes in only if no commit happened since it
+//! began, and values are read after that point (a fresh iterator per batch,
+//! so never from before a commit that changed them); a batch that raced
+//! commits [`RACED_RETRIES_MAX`] times more is left out. Tree nodes never
+//! change once written; the walk stays on the tree of the tip it began at,
+//! so nodes that commits since made stale can go in (they answer only reads
+//! of their own version, and leave with their generation).
 
-use super::{decode_stored_serde, top, Storage, StorageError, CF_SMT_NODES, CF_STATE};
+use super::{decode_stored_serde, top, Storage, StorageError, CF_SMT_NODES};
 use jmt::storage::{Node, NodeKey};
 use jmt::Version;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,38 +27,50 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 /// Entries read per batch (one `multi_get`, or one iterator's run): the
-/// unit between two looks at the stop flag and the caches' epochs.
-const BATCH_ENTRIES: usize = 1024;
-/// A cache is warmed until it holds this many eighths of its budget, so the
-/// warm-up never turns over what it put in itself, and blocks have room.
+/// unit between two looks at the stop flag and the caches' epochs, and what
+/// one fill holds a cache's lock for.
+const BATCH_ENTRIES: usize = 256;
+/// Most key and value bytes one batch of state values holds (but at least
+/// one pair): contract modules are state values of up to 256 KiB.
+const BATCH_BYTES_MAX: usize = 1 << 20;
+/// A cache is warmed until it holds this many eighths of its budget: the
+/// warm-up's own fills turn a cache over at most once, and retire none of
+/// its own entries doing so, and blocks have room.
 const FILL_EIGHTHS: usize = 7;
 /// Times a batch is read again after it raced a commit, before it is left out.
 const RACED_RETRIES_MAX: usize = 3;
+/// The warm-up thread's nice value, the lowest: the node's own work (blocks,
+/// votes, admission) comes first on the cores it shares.
+const WARM_NICE: i32 = 19;
 
 /// What a warm-up read into the caches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Warmed {
-    /// Tree nodes read (pinned or cached).
-    pub tree_nodes: u64,
     /// State values cached.
     pub state_values: u64,
+    /// Tree nodes read (the shallow ones pinned, the others cached).
+    pub tree_nodes: u64,
     /// Live children the tree's nodes name that were not on disk.
     pub nodes_missing: u64,
-    /// Whether both were read whole (not stopped by a budget or the node).
+    /// Batches left out of a cache: every try raced a commit.
+    pub batches_raced: u64,
+    /// Whether both were read to the end (not stopped by a cache's share or
+    /// by the node); raced batches are counted apart.
     pub complete: bool,
 }
 
-/// State values as keys and values, in key order.
-type StateEntries = Vec<(Vec<u8>, Vec<u8>)>;
+/// A batch of values: how many were cached, and the last key read when more
+/// may follow.
+type ValuesRead = (u64, Option<Vec<u8>>);
 
-/// One batch of state values cached.
-struct ValueBatch {
-    /// The last key read; `None` past the end.
-    last: Option<Vec<u8>>,
-    /// How many went into the cache.
-    kept: u64,
-    /// Whether all of them did (the cache is not at its share).
-    whole: bool,
+/// One batch read into a cache.
+struct Batch<T> {
+    /// What was read (kept or not).
+    read: T,
+    /// Whether the cache reached its share during it.
+    full: bool,
+    /// Whether every try raced a commit (nothing of it kept).
+    raced: bool,
 }
 
 /// How one cache's warm-up ended.
@@ -66,7 +80,7 @@ struct Pass {
 }
 
 impl Pass {
-    /// Stopped before the end: by the cache's share, the node, or commits.
+    /// Stopped before the end: by the cache's share or the node.
     fn stopped(entries: u64) -> Pass {
         Pass {
             entries,
@@ -75,8 +89,16 @@ impl Pass {
     }
 }
 
+/// Reads for the warm-up leave RocksDB's block cache alone: the node's own
+/// caches will hold what they read.
+fn warm_read_options() -> rocksdb::ReadOptions {
+    let mut options = rocksdb::ReadOptions::default();
+    options.fill_cache(false);
+    options
+}
+
 impl Storage {
-    /// Reads the state tree at the tip and the state values into the caches,
+    /// Reads the state values and the state tree at the tip into the caches,
     /// until each holds [`FILL_EIGHTHS`] of its budget, all is read, or `stop`
     /// is set. Nothing on disk changes.
     pub fn warm_caches(&self, stop: &AtomicBool) -> Result<Warmed, StorageError> {
@@ -92,37 +114,97 @@ impl Storage {
         version: Version,
         stop: &AtomicBool,
     ) -> Result<Warmed, StorageError> {
-        let mut missing = 0;
-        let tree = self.warm_tree(version, stop, &mut missing)?;
-        let values = self.warm_values(stop)?;
-        Ok(Warmed {
-            tree_nodes: tree.entries,
-            state_values: values.entries,
-            nodes_missing: missing,
-            complete: tree.complete && values.complete,
+        let mut warmed = Warmed::default();
+        let values = self.warm_values(stop, &mut warmed, &|| ())?;
+        let tree = self.warm_tree(version, stop, &mut warmed)?;
+        warmed.state_values = values.entries;
+        warmed.tree_nodes = tree.entries;
+        warmed.complete = values.complete && tree.complete;
+        Ok(warmed)
+    }
+
+    /// The state values in key order, a batch at a time; `after_read` runs
+    /// between each batch's read and its fill (tests commit there).
+    fn warm_values(
+        &self,
+        stop: &AtomicBool,
+        warmed: &mut Warmed,
+        after_read: &dyn Fn(),
+    ) -> Result<Pass, StorageError> {
+        let mut after: Option<Vec<u8>> = None;
+        let mut cached = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let batch = self.warm_value_batch(after.as_deref(), after_read)?;
+            warmed.batches_raced += u64::from(batch.raced);
+            let (kept, next) = batch.read;
+            cached += kept;
+            match (batch.full, next) {
+                (true, _) => return Ok(Pass::stopped(cached)),
+                (false, None) => {
+                    return Ok(Pass {
+                        entries: cached,
+                        complete: true,
+                    })
+                }
+                (false, next) => after = next,
+            }
+        }
+        Ok(Pass::stopped(cached))
+    }
+
+    /// The values after `after` (from the first without it): how many were
+    /// cached, and the last key read when more may follow.
+    fn warm_value_batch(
+        &self,
+        after: Option<&[u8]>,
+        after_read: &dyn Fn(),
+    ) -> Result<Batch<ValuesRead>, StorageError> {
+        let mut next = None;
+        for _ in 0..=RACED_RETRIES_MAX {
+            let epoch = self.values.epoch();
+            // Read after the epoch was taken: a commit before this point is in
+            // what the iterator sees, and one after it is caught by the epoch.
+            let bounds = (BATCH_ENTRIES, BATCH_BYTES_MAX);
+            let page = self.state_pairs(after, bounds, warm_read_options())?;
+            after_read();
+            let read = page.pairs.len();
+            next = page.next;
+            if let Some(kept) = self.values.fill_many(page.pairs, epoch, FILL_EIGHTHS) {
+                return Ok(Batch {
+                    read: (kept as u64, next),
+                    full: kept < read,
+                    raced: false,
+                });
+            }
+        }
+        Ok(Batch {
+            read: (0, next),
+            full: false,
+            raced: true,
         })
     }
 
     /// The tree at `version`, depth first in batches (so the keys waiting are
-    /// at most about 16 per level per batch, however large the tree).
+    /// at most about 16 × [`BATCH_ENTRIES`] per level, however large the tree).
     fn warm_tree(
         &self,
         version: Version,
         stop: &AtomicBool,
-        missing: &mut u64,
+        warmed: &mut Warmed,
     ) -> Result<Pass, StorageError> {
         let root = NodeKey::new(version, std::iter::empty().collect());
         let mut waiting = vec![root];
         let mut read = 0;
         while let (false, false) = (waiting.is_empty(), stop.load(Ordering::Relaxed)) {
-            let batch = waiting.split_off(waiting.len().saturating_sub(BATCH_ENTRIES));
-            let (nodes, full) = self.warm_nodes(&batch)?;
-            *missing += (batch.len() - nodes.len()) as u64;
-            read += nodes.len() as u64;
-            if full {
+            let keys = waiting.split_off(waiting.len().saturating_sub(BATCH_ENTRIES));
+            let batch = self.warm_nodes(&keys)?;
+            warmed.nodes_missing += (keys.len() - batch.read.len()) as u64;
+            warmed.batches_raced += u64::from(batch.raced);
+            read += batch.read.len() as u64;
+            if batch.full {
                 return Ok(Pass::stopped(read));
             }
-            for (key, node) in &nodes {
+            for (key, node) in &batch.read {
                 if let Node::Internal(internal) = node {
                     // The child's path: this one's and its nibble (jmt keeps
                     // its own path builder, and the nibble's type, to itself).
@@ -141,12 +223,13 @@ impl Storage {
     }
 
     /// One batch of tree nodes from disk (absent keys left out): the shallow
-    /// ones pinned, the deeper ones cached (read again if a commit raced it),
-    /// and whether the node cache holds its share now.
-    fn warm_nodes(&self, keys: &[NodeKey]) -> Result<(Vec<(NodeKey, Node)>, bool), StorageError> {
+    /// ones pinned, the deeper ones cached (read again if a commit raced it).
+    /// A raced batch's nodes are still returned: the walk goes on below them.
+    fn warm_nodes(&self, keys: &[NodeKey]) -> Result<Batch<Vec<(NodeKey, Node)>>, StorageError> {
+        let mut nodes = vec![];
         for _ in 0..=RACED_RETRIES_MAX {
             let epoch = self.nodes.epoch();
-            let nodes = self.read_nodes(keys)?;
+            nodes = self.read_nodes(keys)?;
             self.top.offer(nodes.iter().map(|(key, node)| (key, node)));
             let deep: Vec<(NodeKey, Node)> = (nodes.iter())
                 .filter(|(key, _)| !top::is_pinned(key))
@@ -154,18 +237,25 @@ impl Storage {
                 .collect();
             let offered = deep.len();
             if let Some(kept) = self.nodes.fill_many(deep, epoch, FILL_EIGHTHS) {
-                return Ok((nodes, kept < offered));
+                return Ok(Batch {
+                    read: nodes,
+                    full: kept < offered,
+                    raced: false,
+                });
             }
         }
-        Ok((self.read_nodes(keys)?, false))
+        Ok(Batch {
+            read: nodes,
+            full: false,
+            raced: true,
+        })
     }
 
     /// Tree nodes by key, in one `multi_get`; absent keys are left out.
     fn read_nodes(&self, keys: &[NodeKey]) -> Result<Vec<(NodeKey, Node)>, StorageError> {
         let bytes: Vec<Vec<u8>> = keys.iter().map(super::smt::node_key_bytes).collect();
-        let found = self
-            .db
-            .batched_multi_get_cf(self.cf(CF_SMT_NODES), &bytes, false);
+        let cf = self.cf(CF_SMT_NODES);
+        let found = (self.db).batched_multi_get_cf_opt(cf, &bytes, false, &warm_read_options());
         let mut nodes = Vec::with_capacity(keys.len());
         for (key, stored) in keys.iter().zip(found) {
             if let Some(stored) = stored? {
@@ -173,73 +263,6 @@ impl Storage {
             }
         }
         Ok(nodes)
-    }
-
-    /// The state values in key order, a batch at a time.
-    fn warm_values(&self, stop: &AtomicBool) -> Result<Pass, StorageError> {
-        let mut after: Option<Vec<u8>> = None;
-        let mut cached = 0;
-        while !stop.load(Ordering::Relaxed) {
-            let Some(batch) = self.warm_value_batch(after.as_deref())? else {
-                return Ok(Pass::stopped(cached));
-            };
-            cached += batch.kept;
-            match batch {
-                ValueBatch { whole: false, .. } => return Ok(Pass::stopped(cached)),
-                ValueBatch { last: None, .. } => {
-                    return Ok(Pass {
-                        entries: cached,
-                        complete: true,
-                    })
-                }
-                ValueBatch { last, .. } => after = last,
-            }
-        }
-        Ok(Pass::stopped(cached))
-    }
-
-    /// The values after `after` (from the first without it), cached; `None`
-    /// if every try raced a commit.
-    fn warm_value_batch(&self, after: Option<&[u8]>) -> Result<Option<ValueBatch>, StorageError> {
-        for _ in 0..=RACED_RETRIES_MAX {
-            let epoch = self.values.epoch();
-            // Read after the epoch was taken: a commit before this point is in
-            // what the iterator sees, and one after it is caught by the epoch.
-            let batch = self.read_values(after)?;
-            let (read, last) = (batch.len(), batch.last().map(|(key, _)| key.clone()));
-            if let Some(kept) = self.values.fill_many(batch, epoch, FILL_EIGHTHS) {
-                return Ok(Some(ValueBatch {
-                    last,
-                    kept: kept as u64,
-                    whole: kept == read,
-                }));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Up to [`BATCH_ENTRIES`] state values after `after`, through an iterator
-    /// made now.
-    fn read_values(&self, after: Option<&[u8]>) -> Result<StateEntries, StorageError> {
-        let mut iter = self.db.raw_iterator_cf(self.cf(CF_STATE));
-        match after {
-            Some(after) => {
-                iter.seek(after);
-                if iter.key() == Some(after) {
-                    iter.next();
-                }
-            }
-            None => iter.seek_to_first(),
-        }
-        let mut batch = Vec::with_capacity(BATCH_ENTRIES);
-        while let (Some(key), Some(value), true) =
-            (iter.key(), iter.value(), batch.len() < BATCH_ENTRIES)
-        {
-            batch.push((key.to_vec(), value.to_vec()));
-            iter.next();
-        }
-        iter.status()?;
-        Ok(batch)
     }
 }
 
@@ -253,42 +276,66 @@ pub struct Warming {
 
 impl Warming {
     /// Starts warming `storage(&owner)`'s caches; logs what it read when done.
-    /// A failure is this node's own (its disk): logged, and the node goes on
-    /// with whatever the caches hold.
+    /// A failure, even to start the thread, is this node's own (its disk, its
+    /// limits): logged, and the node goes on with whatever the caches hold.
     pub fn start<T: Send + Sync + 'static>(
         owner: Arc<T>,
         storage: fn(&T) -> &Storage,
-    ) -> std::io::Result<Warming> {
+    ) -> Option<Warming> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        let thread = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("tamga-warm".into())
             .spawn(move || {
+                lower_priority();
                 let started = Instant::now();
                 match storage(&owner).warm_caches(&stopped) {
                     Ok(warmed) => tracing::info!(
-                        tree_nodes = warmed.tree_nodes,
                         state_values = warmed.state_values,
+                        tree_nodes = warmed.tree_nodes,
                         nodes_missing = warmed.nodes_missing,
+                        batches_raced = warmed.batches_raced,
                         complete = warmed.complete,
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "caches warmed"
                     ),
                     Err(e) => tracing::warn!("warming the caches failed: {e}"),
                 }
-            })?;
-        Ok(Warming {
-            stop,
-            thread: Mutex::new(Some(thread)),
-        })
+            });
+        match spawned {
+            Ok(thread) => Some(Warming {
+                stop,
+                thread: Mutex::new(Some(thread)),
+            }),
+            Err(e) => {
+                tracing::warn!("the caches are not warmed: no thread for it ({e})");
+                None
+            }
+        }
     }
 
-    /// Stops the warm-up at its next batch and waits for its thread.
+    /// Stops the warm-up at its next batch (a batch being read finishes,
+    /// with its retries) and waits for its thread.
     pub fn finish(&self) {
         self.stop.store(true, Ordering::Relaxed);
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(thread) = thread {
-            let _ = thread.join();
+        if let Some(Err(_)) = thread.map(JoinHandle::join) {
+            tracing::warn!("the cache warm-up thread panicked");
+        }
+    }
+}
+
+/// Puts the calling thread at [`WARM_NICE`] (Linux gives each thread its own
+/// nice value). Failing leaves it at the node's priority: logged only.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: both calls take plain integers and touch no memory of ours.
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
+        let set = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, WARM_NICE) };
+        if set != 0 {
+            let e = std::io::Error::last_os_error();
+            tracing::debug!("the cache warm-up keeps the node's priority: {e}");
         }
     }
 }

@@ -1,7 +1,14 @@
+//! The warm-up's tests: what it reads serves a block with the disk gone, it
+//! stops at its share and when told, a commit between a batch's read and its
+//! fill leaves no stale value, and its thread lets go of the storage.
+
 use super::*;
 use crate::storage::smt::tests::{commit_version, deep_keys};
-use crate::storage::{state_root_after, CacheBudget};
+use crate::storage::{state_root_after, CacheBudget, Tip, CF_META, CF_STATE, META_TIP};
+use std::cell::Cell;
 use tamga_runtime::state::WriteSet;
+use tamga_runtime::types::encoding;
+use tamga_runtime::Hash32;
 
 /// Keys enough that the tree reaches below the pinned levels: a few thousand
 /// spread ones and pairs that share five nibbles.
@@ -35,9 +42,23 @@ fn lose(storage: &Storage, cf: &str) {
     }
 }
 
+/// Marks `height` as the tip (`commit_version` writes state and tree only).
+fn set_tip(storage: &Storage, height: u64) {
+    let tip = Tip {
+        height,
+        block_hash: Hash32([1; 32]),
+        state_root: Hash32([2; 32]),
+        time_ms: 0,
+    };
+    (storage.db)
+        .put_cf(storage.cf(CF_META), META_TIP, encoding::encode(&tip))
+        .expect("test write");
+}
+
 /// After a restart and a warm-up, a block that rewrites every key computes
 /// the same root with the tree and the values gone from disk: everything it
-/// reads came from the pinned levels and the caches the warm-up filled.
+/// reads came from the pinned levels and the caches the warm-up filled (a
+/// tree of two versions, walked at the tip's).
 #[test]
 fn a_warmed_node_needs_no_tree_node_or_value_from_disk() {
     let keys = keys();
@@ -46,20 +67,18 @@ fn a_warmed_node_needs_no_tree_node_or_value_from_disk() {
     let storage = open();
     commit_version(&storage, &keys, 0);
     commit_version(&storage, &keys[..keys.len() / 2], 1);
+    set_tip(&storage, 1);
     drop(storage);
     let storage = open();
     let (expected, _) = state_root_after(&storage, 2, &rewrite(&keys)).unwrap();
     drop(storage);
 
     let storage = open();
-    let warmed = storage.warm_at(1, &AtomicBool::new(false)).unwrap();
+    let warmed = storage.warm_caches(&AtomicBool::new(false)).unwrap();
     assert!(warmed.complete, "{warmed:?}");
-    assert_eq!(warmed.nodes_missing, 0, "{warmed:?}");
+    assert_eq!((warmed.nodes_missing, warmed.batches_raced), (0, 0));
     assert_eq!(warmed.state_values, keys.len() as u64, "{warmed:?}");
-    assert!(
-        storage.nodes.usage().entries > 0,
-        "nothing below the pinned levels"
-    );
+    assert!(warmed.tree_nodes > keys.len() as u64, "{warmed:?}");
     lose(&storage, CF_SMT_NODES);
     lose(&storage, CF_STATE);
     let (root, _) = state_root_after(&storage, 2, &rewrite(&keys)).unwrap();
@@ -79,10 +98,8 @@ fn a_warm_up_stops_at_its_share_of_the_budget_and_when_told() {
     let dir = tempfile::tempdir().unwrap();
     let budget = CacheBudget::of_mib(8, 8, 8);
     let storage = Storage::open(dir.path(), &budget).unwrap();
-    assert_eq!(
-        storage.warm_caches(&AtomicBool::new(false)).unwrap(),
-        Warmed::default()
-    );
+    let nothing = storage.warm_caches(&AtomicBool::new(false)).unwrap();
+    assert_eq!(nothing, Warmed::default());
     commit_version(&storage, &keys, 0);
     drop(storage);
 
@@ -106,4 +123,64 @@ fn a_warm_up_stops_at_its_share_of_the_budget_and_when_told() {
         assert!(usage.usage_bytes < share + 2048, "{what}: {usage:?}");
     }
     assert!(warmed.state_values < keys.len() as u64, "{warmed:?}");
+}
+
+/// A commit between a batch's read and its fill (here: every key rewritten,
+/// some deleted) keeps that read out of the cache; the batch is read again,
+/// and every value cached is the one on disk.
+#[test]
+fn a_commit_during_a_batch_leaves_no_stale_value_cached() {
+    let keys: Vec<u32> = (0..600).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
+    commit_version(&storage, &keys, 0);
+    storage.values.forget_all();
+    let committed = Cell::new(false);
+    let commit = || {
+        if !committed.replace(true) {
+            let set: WriteSet = (keys.iter())
+                .map(|i| (i.to_be_bytes().to_vec(), (i % 3 != 0).then(|| vec![1; 8])))
+                .collect();
+            let (_, tree) = state_root_after(&storage, 1, &set).unwrap();
+            let mut batch = rocksdb::WriteBatch::default();
+            storage.put_state(&mut batch, &set, &tree);
+            storage.write(batch).unwrap();
+            storage.cache_committed(&set, &tree);
+            storage.values.forget_all();
+        }
+    };
+    let mut warmed = Warmed::default();
+    let stop = AtomicBool::new(false);
+    let pass = storage.warm_values(&stop, &mut warmed, &commit).unwrap();
+    assert!(committed.get() && pass.complete);
+    assert_eq!(pass.entries, 400, "two of three keys are left");
+    assert_eq!(warmed.batches_raced, 0, "{warmed:?}");
+    for i in &keys {
+        let key = i.to_be_bytes().to_vec();
+        let on_disk = storage.get_raw(CF_STATE, &key).unwrap();
+        assert_eq!(on_disk.is_some(), i % 3 != 0, "key {i}");
+        match storage.values.get(&key) {
+            Ok(cached) => assert_eq!(Some(cached), on_disk, "key {i}"),
+            Err(_) => assert_eq!(on_disk, None, "key {i} left out"),
+        }
+    }
+}
+
+/// Stopped at once, the warm-up's thread ends and lets go of its storage,
+/// which then closes (a node's shutdown does this before closing its
+/// database on the main thread).
+#[test]
+fn a_stopped_warm_up_lets_go_of_its_storage() {
+    let keys: Vec<u32> = (0..20_000).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
+    commit_version(&storage, &keys, 0);
+    set_tip(&storage, 0);
+    let storage = Arc::new(storage);
+    let warming = Warming::start(storage.clone(), |storage| storage).expect("a thread");
+    warming.finish();
+    warming.finish();
+    let storage = Arc::try_unwrap(storage).ok().expect("the thread let go");
+    drop(storage);
+    Storage::open(dir.path(), &CacheBudget::DEFAULT).expect("reopens");
 }

@@ -189,11 +189,11 @@ struct Latency {
 }
 
 /// Paces `streams` at `rate` and times each transfer from submission to the
-/// block notice on node0's subscription.
-fn latency(cluster: &Cluster, streams: &[Vec<SignedTx>], rate: f64) -> Latency {
+/// block notice on node0's subscription; profiled as `section`.
+fn latency(cluster: &Cluster, streams: &[Vec<SignedTx>], rate: f64, section: &str) -> Latency {
     let node0 = cluster.node(0);
     let heard = listen(node0);
-    let profile = Profile::start(&format!("latency-{}ms", cluster.block_time_ms));
+    let profile = Profile::start(section);
     let sent = paced(cluster, streams, rate);
     for txs in streams {
         let last = txs.last().expect("paced transfers");
@@ -393,9 +393,9 @@ fn main() {
     let limit = cores as f64 * one_core / VALIDATORS as f64;
     let (rate, loaded_height, stages, checks) = full_load(&cluster, &loaded);
     let caught = catch_up(&mut cluster, loaded_height);
-    let slow_latency = latency(&cluster, &slow, rate / 2.0);
+    let slow_latency = latency(&cluster, &slow, rate / 2.0, "latency-first");
     restart(&mut cluster, fast_ms);
-    let fast_latency = latency(&cluster, &fast, rate / 2.0);
+    let fast_latency = latency(&cluster, &fast, rate / 2.0, "latency-after-restart");
     drop(cluster);
 
     println!(
