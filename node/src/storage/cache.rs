@@ -113,8 +113,8 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     /// [`Cache::fill`] for many entries under one lock, in order, while the
     /// cache holds less than `eighths` eighths of its budget: `None` (nothing
     /// kept) if a commit happened since `epoch`, else how many it kept (the
-    /// first ones). Below 7/8 at most one turnover happens while filling, and
-    /// it retires no entry filled here.
+    /// first ones). Below 7/8, fills alone turn the cache over at most once,
+    /// retiring no entry filled here (commits' inserts may turn it again).
     pub fn fill_many(&self, entries: Vec<(K, V)>, epoch: u64, eighths: usize) -> Option<usize> {
         assert!((1..=7).contains(&eighths), "{eighths} eighths of a budget");
         let share_bytes = self.bytes_max / 8 * eighths;

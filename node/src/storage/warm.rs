@@ -7,7 +7,9 @@
 //! they spent before (README, "Where the time goes").
 //!
 //! So a node reads its state values and then its state tree into the caches
-//! on a thread of its own, at the lowest CPU priority, as it starts: in
+//! on a thread of its own as it starts, at the node's own priority (its
+//! reads replace ones blocks would make, and it takes the caches' locks:
+//! at nice 19 a thread preempted while holding one would hold up blocks): in
 //! bounded batches, until each cache holds [`FILL_EIGHTHS`] of its budget or
 //! all of it is read. The caches' rule for readers holds (see
 //! [`super::cache`]): a batch goes in only if no commit happened since it
@@ -33,24 +35,21 @@ const BATCH_ENTRIES: usize = 256;
 /// Most key and value bytes one batch of state values holds (but at least
 /// one pair): contract modules are state values of up to 256 KiB.
 const BATCH_BYTES_MAX: usize = 1 << 20;
-/// A cache is warmed until it holds this many eighths of its budget: the
-/// warm-up's own fills turn a cache over at most once, and retire none of
-/// its own entries doing so, and blocks have room.
+/// A cache is warmed until it holds this many eighths of its budget: with
+/// no commit alongside, the warm-up's own fills turn a cache over at most
+/// once and retire none of its own entries doing so; and blocks have room.
 const FILL_EIGHTHS: usize = 7;
 /// Times a batch is read again after it raced a commit, before it is left out.
 const RACED_RETRIES_MAX: usize = 3;
-/// The warm-up thread's nice value, the lowest: the node's own work (blocks,
-/// votes, admission) comes first on the cores it shares.
-const WARM_NICE: i32 = 19;
-
 /// What a warm-up read into the caches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Warmed {
     /// State values cached.
     pub state_values: u64,
-    /// Tree nodes read (the shallow ones pinned, the others cached).
+    /// Tree nodes read (offered to the pinned levels and the node cache).
     pub tree_nodes: u64,
-    /// Live children the tree's nodes name that were not on disk.
+    /// Tree nodes named (the root, and children the nodes read name) that
+    /// were not on disk.
     pub nodes_missing: u64,
     /// Batches left out of a cache: every try raced a commit.
     pub batches_raced: u64,
@@ -287,7 +286,6 @@ impl Warming {
         let spawned = std::thread::Builder::new()
             .name("tamga-warm".into())
             .spawn(move || {
-                lower_priority();
                 let started = Instant::now();
                 match storage(&owner).warm_caches(&stopped) {
                     Ok(warmed) => tracing::info!(
@@ -321,21 +319,6 @@ impl Warming {
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(Err(_)) = thread.map(JoinHandle::join) {
             tracing::warn!("the cache warm-up thread panicked");
-        }
-    }
-}
-
-/// Puts the calling thread at [`WARM_NICE`] (Linux gives each thread its own
-/// nice value). Failing leaves it at the node's priority: logged only.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: both calls take plain integers and touch no memory of ours.
-        let tid = unsafe { libc::syscall(libc::SYS_gettid) } as libc::id_t;
-        let set = unsafe { libc::setpriority(libc::PRIO_PROCESS, tid, WARM_NICE) };
-        if set != 0 {
-            let e = std::io::Error::last_os_error();
-            tracing::debug!("the cache warm-up keeps the node's priority: {e}");
         }
     }
 }

@@ -146,7 +146,6 @@ fn a_commit_during_a_batch_leaves_no_stale_value_cached() {
             storage.put_state(&mut batch, &set, &tree);
             storage.write(batch).unwrap();
             storage.cache_committed(&set, &tree);
-            storage.values.forget_all();
         }
     };
     let mut warmed = Warmed::default();
