@@ -24,9 +24,14 @@
 #   and record_history rates);
 # - a new node joining that grown ledger from its newest state snapshot (the node
 #   takes one every 1,000 heights, its default): seconds from its start to its
-#   RPC answering at the snapshot's height with the same state root.
+#   RPC answering at the snapshot's height with the same state root;
+# - the grown node restarted on its own data (its files in the page cache): committed
+#   transfers from its start, while it warms its caches, and again once
+#   node_storage says the warm-up ended, each beside the large state's rate
+#   before the restart; the warm-up's seconds and what it read.
 # TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
-# each timed workload (transfers, escrow calls, the cluster's full load and its
+# each timed workload (transfers, escrow calls, the restarted node's two windows
+# after-restart and after-warm-up, the cluster's full load and its
 # two half-load latency runs, latency-first and latency-after-restart), into
 # DIR (see tests/src/profile.rs); a profiled run's figures are not figures.
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 20000)]

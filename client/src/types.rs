@@ -82,6 +82,44 @@ pub struct StorageUsage {
     pub block_cache: BlockCacheUsage,
     pub state_cache: NodeCacheUsage,
     pub tree_cache: NodeCacheUsage,
+    /// Absent from nodes older than the field: reads as off.
+    #[serde(default)]
+    pub warm_up: WarmUp,
+}
+
+/// The node's cache warm-up at start (`[storage] warm_caches`): its state,
+/// its time (so far, while it runs) and, once done, what it read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmUp {
+    pub state: WarmUpState,
+    pub elapsed_ms: u64,
+    /// State values cached.
+    pub state_values: u64,
+    /// Tree nodes read (offered to the pinned levels and the tree cache; a
+    /// batch left out after racing commits counts too).
+    pub tree_nodes: u64,
+    /// Tree nodes named but not on disk.
+    pub nodes_missing: u64,
+    /// Batches left out: each try raced a commit.
+    pub batches_raced: u64,
+    /// Both caches read to the end (not stopped at a cache's share or at shutdown).
+    pub complete: bool,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmUpState {
+    /// Not configured, or its thread could not start.
+    #[default]
+    Off,
+    Running,
+    Done,
+    Failed,
+    /// A state this client does not know (a newer node's).
+    #[serde(other)]
+    Unknown,
 }
 
 /// One of the node's own caches (`[storage] state_cache_mib`, `tree_cache_mib`):

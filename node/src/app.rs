@@ -210,6 +210,11 @@ impl App {
         *self.round.lock().unwrap_or_else(|e| e.into_inner()) = (height, round);
     }
 
+    /// The caches' warm-up at start: off when not configured or not started.
+    pub fn warm_up(&self) -> crate::storage::WarmUpStatus {
+        (self.warming.get()).map_or_else(Default::default, crate::storage::Warming::status)
+    }
+
     /// The (height, round) consensus is in.
     pub fn round(&self) -> (u64, i64) {
         *self.round.lock().unwrap_or_else(|e| e.into_inner())

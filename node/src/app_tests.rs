@@ -200,6 +200,20 @@ pub(crate) fn admit_registration(app: &App, nonce: u64) -> Hash32 {
     admit_signed(app, registration(app, nonce))
 }
 
+/// A node whose warm-up never started (`warm_caches = false`) reports it
+/// off, and one that started reports how it ended.
+#[test]
+fn the_warm_up_is_off_until_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = std::sync::Arc::new(open_app(dir.path()));
+    assert_eq!(app.warm_up(), crate::storage::WarmUpStatus::default());
+    assert_eq!(app.warm_up().state, crate::storage::WarmUpState::Off);
+    let warming = crate::storage::Warming::start(app.clone(), |app| &app.storage).unwrap();
+    warming.finish();
+    app.warming.set(warming).ok().expect("set once");
+    assert_eq!(app.warm_up().state, crate::storage::WarmUpState::Done);
+}
+
 #[test]
 fn a_committed_block_replays_on_another_node_and_tampering_is_refused() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

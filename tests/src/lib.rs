@@ -94,6 +94,28 @@ impl Node {
         node
     }
 
+    /// Stops this `tamga dev` node, unless stopped already, and starts it
+    /// again on its own data (`--keep`), with the flags of [`Node::dev_with`].
+    pub fn restart_dev(&mut self, block_time_ms: u64, extra: &[&str]) -> Result<()> {
+        if self.child.is_some() && !self.stop() {
+            bail!("the node did not stop cleanly: its restart would recover, not start");
+        }
+        let ms = block_time_ms.to_string();
+        let mut args = vec![
+            "dev",
+            "--keep",
+            "--rpc-addr",
+            "127.0.0.1:0",
+            "--block-time-ms",
+            &ms,
+        ];
+        args.extend_from_slice(extra);
+        let mut restarted = Node::spawn(&self.home, &args)?;
+        restarted._tempdir = self._tempdir.take();
+        *self = restarted;
+        Ok(())
+    }
+
     /// `tamga start` on an existing home (after a crash, say).
     pub fn start(home: &Path, block_time_ms: u64) -> Result<Node> {
         Node::start_with(home, block_time_ms, false)

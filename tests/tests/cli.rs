@@ -108,6 +108,22 @@ fn init_keys_and_start_a_node_of_ones_own() {
         usage.state_cache.entries > 0,
         "blocks wrote state: {usage:?}"
     );
+    // warm_caches = true: the warm-up ran, and says what it read.
+    let asked = std::time::Instant::now();
+    let warm_up = loop {
+        let warm_up = node.client().node_storage().unwrap().warm_up;
+        let running = warm_up.state == tamga_client::WarmUpState::Running;
+        if !running || asked.elapsed() > std::time::Duration::from_secs(20) {
+            break warm_up;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        warm_up.state,
+        tamga_client::WarmUpState::Done,
+        "{warm_up:?}"
+    );
+    assert!(warm_up.state_values > 0, "{warm_up:?}");
     // Without --rpc-url, the CLI finds the node through its home.
     let (ok, status, err) = tamga(&home, &["query", "status"]);
     assert!(ok, "{err}");

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use tamga_client::{TxInfo, TxStatus};
+use tamga_client::{TxInfo, TxStatus, WarmUpState};
 use tamga_runtime::records::Event;
 use tamga_runtime::{Hash32, PublicKey};
 use tamga_tests::{registration, Node};
@@ -77,6 +77,22 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
         cached >= committed.len() as u64,
         "{cached} values cached after the restart, {} registrations committed",
         committed.len()
+    );
+    // And `node_storage` says so once the warm-up has ended.
+    let asked = Instant::now();
+    let warm_up = loop {
+        let warm_up = restarted.client().node_storage().unwrap().warm_up;
+        if warm_up.state != WarmUpState::Running || asked.elapsed() > Duration::from_secs(20) {
+            break warm_up;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(warm_up.state, WarmUpState::Done, "{warm_up:?}");
+    assert!(
+        warm_up.complete
+            && warm_up.state_values >= committed.len() as u64
+            && warm_up.tree_nodes > 0,
+        "{warm_up:?}"
     );
     let block_after = restarted.client().block_get(Some(top)).unwrap();
     assert_eq!(

@@ -30,7 +30,11 @@
 //! total, whether compaction work is queued, and `"block_cache":
 //! {"capacity_bytes", "usage_bytes", "pinned_bytes"}`, then the node's own caches
 //! in front of RocksDB, `"state_cache"` and `"tree_cache"`: `{"capacity_bytes",
-//! "usage_bytes", "entries"}` (see `storage::usage`).
+//! "usage_bytes", "entries"}` (see `storage::usage`), and `"warm_up"`, the
+//! caches' warm-up at start: `{"state": "off" | "running" | "done" | "failed",
+//! "elapsed_ms", "state_values", "tree_nodes", "nodes_missing",
+//! "batches_raced", "complete", "error"}` (the counts once done, `error` null
+//! unless it failed; see `storage::warm`).
 //! `node_status`'s `stages` are the time per stage of a transaction's path (see `stages`).
 //!
 //! Contract, certificate, and document and ownership-certificate methods are listed
@@ -153,11 +157,22 @@ fn status(app: &App, moniker: &str) -> RpcResult {
     }))
 }
 
+/// `node_storage`'s answer: what the database holds, and the caches' warm-up.
+#[derive(serde::Serialize)]
+struct StorageReport {
+    #[serde(flatten)]
+    usage: crate::storage::usage::StorageUsage,
+    warm_up: crate::storage::WarmUpStatus,
+}
+
 /// What the database holds per column family (see `storage::usage`): a call
 /// apart from `node_status`, which tools poll for the height.
 fn storage_usage(app: &App) -> RpcResult {
     let usage = app.storage.usage().map_err(node_error)?;
-    Ok(to_json(&usage))
+    Ok(to_json(&StorageReport {
+        usage,
+        warm_up: app.warm_up(),
+    }))
 }
 
 /// A transaction decoded and verified, or why not, as the RPC error.

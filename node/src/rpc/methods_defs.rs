@@ -16,11 +16,43 @@ pub(super) fn status_def() -> MethodDef {
 }
 
 pub(super) fn storage_def() -> MethodDef {
+    let mut usage = schema::object(&[
+        "column_families",
+        "wal_bytes",
+        "compaction_pending",
+        "block_cache",
+        "state_cache",
+        "tree_cache",
+        "warm_up",
+    ]);
+    let mut warm_up = schema::object(&[
+        "state",
+        "elapsed_ms",
+        "state_values",
+        "tree_nodes",
+        "nodes_missing",
+        "batches_raced",
+        "complete",
+        "error",
+    ]);
+    warm_up["properties"]["state"] = json!({ "enum": ["off", "running", "done", "failed"] });
+    for count in [
+        "elapsed_ms",
+        "state_values",
+        "tree_nodes",
+        "nodes_missing",
+        "batches_raced",
+    ] {
+        warm_up["properties"][count] = schema::uint();
+    }
+    warm_up["properties"]["complete"] = json!({ "type": "boolean" });
+    warm_up["properties"]["error"] = json!({ "type": ["string", "null"] });
+    usage["properties"]["warm_up"] = warm_up;
     MethodDef::new("node_storage", "What RocksDB holds per column family, and the caches' use")
         .result(
             "usage",
-            schema::object(&["column_families", "wal_bytes", "compaction_pending", "block_cache", "state_cache", "tree_cache"]),
-            "per column family `{sst_bytes, memtable_bytes}`, the write-ahead log's bytes, whether compaction is queued, the block cache's `{capacity_bytes, usage_bytes, pinned_bytes}`, and the node's state-value and tree-node caches' `{capacity_bytes, usage_bytes, entries}`",
+            usage,
+            "per column family `{sst_bytes, memtable_bytes}`, the write-ahead log's bytes, whether compaction is queued, the block cache's `{capacity_bytes, usage_bytes, pinned_bytes}`, the node's state-value and tree-node caches' `{capacity_bytes, usage_bytes, entries}`, and the caches' warm-up at start `{state (off, running, done, failed), elapsed_ms, state_values, tree_nodes, nodes_missing, batches_raced, complete, error}` (`error` null unless it failed)",
         )
         .storage()
 }

@@ -25,7 +25,7 @@ pub use precompiled::DiskModules;
 pub use restore::{Anchored, RestoreError};
 pub use smt::{prove, state_root_after, value_at};
 pub use snapshot::{StatePage, PAGE_BYTES_MAX, PAGE_PAIRS_MAX};
-pub use warm::{Warmed, Warming};
+pub use warm::{Pace, WarmUpState, WarmUpStatus, Warmed, Warming};
 
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use serde::{Deserialize, Serialize};

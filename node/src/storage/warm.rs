@@ -10,7 +10,8 @@
 //! on a thread of its own as it starts, at the node's own priority (its
 //! reads replace ones blocks would make, and it takes the caches' locks:
 //! at nice 19 a thread preempted while holding one would hold up blocks): in
-//! bounded batches, until each cache holds [`FILL_EIGHTHS`] of its budget or
+//! bounded batches, resting after each but a pass's last as long as it took
+//! (see [`Pace`]), until each cache holds [`FILL_EIGHTHS`] of its budget or
 //! all of it is read. The caches' rule for readers holds (see
 //! [`super::cache`]): a batch goes in only if no commit happened since it
 //! began, and values are read after that point (a fresh iterator per batch,
@@ -26,7 +27,7 @@ use jmt::Version;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Entries read per batch (one `multi_get`, or one iterator's run): the
 /// unit between two looks at the stop flag and the caches' epochs, and what
@@ -41,6 +42,42 @@ const BATCH_BYTES_MAX: usize = 1 << 20;
 const FILL_EIGHTHS: usize = 7;
 /// Times a batch is read again after it raced a commit, before it is left out.
 const RACED_RETRIES_MAX: usize = 3;
+
+/// When a warm-up stops, and how it rests between batches.
+///
+/// The node's warm-up thread rests after each batch but a pass's last as
+/// long as the batch took, so it uses about half of one core, not
+/// a whole one, while blocks need the cores: a restarted node under full
+/// load committed more in its first seconds than with no rests, though less
+/// than with no warm-up (README, "Storage settings", at 1,000,000 records).
+/// It rests outside the caches' locks and at the node's own
+/// priority, so a rest holds up no block; [`Warming::finish`] wakes it.
+pub struct Pace<'a> {
+    pub stop: &'a AtomicBool,
+    /// Called with a batch's time after each batch but the last.
+    pub rest: &'a dyn Fn(Duration),
+}
+
+impl Pace<'_> {
+    /// The warm-up thread's: a rest as long as the batch, cut short by
+    /// `Warming::finish`'s unpark.
+    fn thread(stop: &AtomicBool) -> Pace<'_> {
+        Pace {
+            stop,
+            rest: &|batch| std::thread::park_timeout(batch),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Rests after a batch begun at `started` that was not the last.
+    fn after_batch(&self, started: Instant) {
+        (self.rest)(started.elapsed());
+    }
+}
+
 /// What a warm-up read into the caches.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Warmed {
@@ -98,24 +135,20 @@ fn warm_read_options() -> rocksdb::ReadOptions {
 
 impl Storage {
     /// Reads the state values and the state tree at the tip into the caches,
-    /// until each holds [`FILL_EIGHTHS`] of its budget, all is read, or `stop`
-    /// is set. Nothing on disk changes.
-    pub fn warm_caches(&self, stop: &AtomicBool) -> Result<Warmed, StorageError> {
+    /// until each holds [`FILL_EIGHTHS`] of its budget, all is read, or `pace`
+    /// says stop. Nothing on disk changes.
+    pub fn warm_caches(&self, pace: &Pace) -> Result<Warmed, StorageError> {
         match self.tip()? {
-            Some(tip) => self.warm_at(tip.height, stop),
+            Some(tip) => self.warm_at(tip.height, pace),
             None => Ok(Warmed::default()),
         }
     }
 
     /// [`Storage::warm_caches`] with the tree at `version`.
-    pub(super) fn warm_at(
-        &self,
-        version: Version,
-        stop: &AtomicBool,
-    ) -> Result<Warmed, StorageError> {
+    pub(super) fn warm_at(&self, version: Version, pace: &Pace) -> Result<Warmed, StorageError> {
         let mut warmed = Warmed::default();
-        let values = self.warm_values(stop, &mut warmed, &|| ())?;
-        let tree = self.warm_tree(version, stop, &mut warmed)?;
+        let values = self.warm_values(pace, &mut warmed, &|| ())?;
+        let tree = self.warm_tree(version, pace, &mut warmed)?;
         warmed.state_values = values.entries;
         warmed.tree_nodes = tree.entries;
         warmed.complete = values.complete && tree.complete;
@@ -126,13 +159,14 @@ impl Storage {
     /// between each batch's read and its fill (tests commit there).
     fn warm_values(
         &self,
-        stop: &AtomicBool,
+        pace: &Pace,
         warmed: &mut Warmed,
         after_read: &dyn Fn(),
     ) -> Result<Pass, StorageError> {
         let mut after: Option<Vec<u8>> = None;
         let mut cached = 0;
-        while !stop.load(Ordering::Relaxed) {
+        while !pace.stopped() {
+            let started = Instant::now();
             let batch = self.warm_value_batch(after.as_deref(), after_read)?;
             warmed.batches_raced += u64::from(batch.raced);
             let (kept, next) = batch.read;
@@ -147,6 +181,7 @@ impl Storage {
                 }
                 (false, next) => after = next,
             }
+            pace.after_batch(started);
         }
         Ok(Pass::stopped(cached))
     }
@@ -188,13 +223,14 @@ impl Storage {
     fn warm_tree(
         &self,
         version: Version,
-        stop: &AtomicBool,
+        pace: &Pace,
         warmed: &mut Warmed,
     ) -> Result<Pass, StorageError> {
         let root = NodeKey::new(version, std::iter::empty().collect());
         let mut waiting = vec![root];
         let mut read = 0;
-        while let (false, false) = (waiting.is_empty(), stop.load(Ordering::Relaxed)) {
+        while let (false, false) = (waiting.is_empty(), pace.stopped()) {
+            let started = Instant::now();
             let keys = waiting.split_off(waiting.len().saturating_sub(BATCH_ENTRIES));
             let batch = self.warm_nodes(&keys)?;
             warmed.nodes_missing += (keys.len() - batch.read.len()) as u64;
@@ -213,6 +249,9 @@ impl Storage {
                         NodeKey::new(child.version, child_path.collect())
                     }));
                 }
+            }
+            if !waiting.is_empty() {
+                pace.after_batch(started);
             }
         }
         Ok(Pass {
@@ -271,6 +310,100 @@ impl Storage {
 pub struct Warming {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    started: Instant,
+    /// How it ended and its milliseconds, once it has.
+    ended: Arc<Mutex<Option<Ended>>>,
+}
+
+/// A warm-up's result and its time.
+type Ended = (Result<Warmed, String>, u64);
+
+/// Records how the warm-up ended when dropped, a panic included (dropped
+/// while unwinding, it says failed rather than leave the status running).
+struct Ending {
+    ended: Arc<Mutex<Option<Ended>>>,
+    started: Instant,
+    result: Option<Result<Warmed, String>>,
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        let result =
+            (self.result.take()).unwrap_or_else(|| Err("the warm-up thread panicked".to_owned()));
+        let elapsed_ms = self.started.elapsed().as_millis() as u64;
+        *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Some((result, elapsed_ms));
+    }
+}
+
+/// Warms `storage`'s caches and logs what it read, or why it could not.
+fn warm_and_log(storage: &Storage, stop: &AtomicBool, started: Instant) -> Result<Warmed, String> {
+    let result = storage.warm_caches(&Pace::thread(stop));
+    match &result {
+        Ok(warmed) => tracing::info!(
+            state_values = warmed.state_values,
+            tree_nodes = warmed.tree_nodes,
+            nodes_missing = warmed.nodes_missing,
+            batches_raced = warmed.batches_raced,
+            complete = warmed.complete,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "caches warmed"
+        ),
+        Err(e) => tracing::warn!("warming the caches failed: {e}"),
+    }
+    result.map_err(|e| e.to_string())
+}
+
+/// Where a node's warm-up stands, as `node_storage` reports it (`warm_up`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarmUpState {
+    /// Not configured (`[storage] warm_caches = false`), or its thread could
+    /// not start (logged).
+    #[default]
+    Off,
+    Running,
+    /// Ended: read to the end, stopped at a cache's share, or at shutdown.
+    Done,
+    /// A read failed (`error` says which); the caches keep what it read.
+    Failed,
+}
+
+/// A warm-up's state, its time (so far, while it runs) and, once done, what
+/// it read (see [`Warmed`]; zeros before).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WarmUpStatus {
+    pub state: WarmUpState,
+    pub elapsed_ms: u64,
+    pub state_values: u64,
+    pub tree_nodes: u64,
+    pub nodes_missing: u64,
+    pub batches_raced: u64,
+    pub complete: bool,
+    pub error: Option<String>,
+}
+
+impl WarmUpStatus {
+    fn of(ended: &Ended) -> WarmUpStatus {
+        let (result, elapsed_ms) = ended;
+        match result {
+            Ok(warmed) => WarmUpStatus {
+                state: WarmUpState::Done,
+                elapsed_ms: *elapsed_ms,
+                state_values: warmed.state_values,
+                tree_nodes: warmed.tree_nodes,
+                nodes_missing: warmed.nodes_missing,
+                batches_raced: warmed.batches_raced,
+                complete: warmed.complete,
+                error: None,
+            },
+            Err(error) => WarmUpStatus {
+                state: WarmUpState::Failed,
+                elapsed_ms: *elapsed_ms,
+                error: Some(error.clone()),
+                ..WarmUpStatus::default()
+            },
+        }
+    }
 }
 
 impl Warming {
@@ -283,27 +416,25 @@ impl Warming {
     ) -> Option<Warming> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let ended = Arc::new(Mutex::new(None));
+        let ending = ended.clone();
+        let started = Instant::now();
         let spawned = std::thread::Builder::new()
             .name("tamga-warm".into())
             .spawn(move || {
-                let started = Instant::now();
-                match storage(&owner).warm_caches(&stopped) {
-                    Ok(warmed) => tracing::info!(
-                        state_values = warmed.state_values,
-                        tree_nodes = warmed.tree_nodes,
-                        nodes_missing = warmed.nodes_missing,
-                        batches_raced = warmed.batches_raced,
-                        complete = warmed.complete,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "caches warmed"
-                    ),
-                    Err(e) => tracing::warn!("warming the caches failed: {e}"),
-                }
+                let mut ending = Ending {
+                    ended: ending,
+                    started,
+                    result: None,
+                };
+                ending.result = Some(warm_and_log(storage(&owner), &stopped, started));
             });
         match spawned {
             Ok(thread) => Some(Warming {
                 stop,
                 thread: Mutex::new(Some(thread)),
+                started,
+                ended,
             }),
             Err(e) => {
                 tracing::warn!("the caches are not warmed: no thread for it ({e})");
@@ -312,11 +443,28 @@ impl Warming {
         }
     }
 
+    /// Running (with its time so far), or how it ended.
+    pub fn status(&self) -> WarmUpStatus {
+        match &*self.ended.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(ended) => WarmUpStatus::of(ended),
+            None => WarmUpStatus {
+                state: WarmUpState::Running,
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+                ..WarmUpStatus::default()
+            },
+        }
+    }
+
     /// Stops the warm-up at its next batch (a batch being read finishes,
     /// with its retries) and waits for its thread.
     pub fn finish(&self) {
         self.stop.store(true, Ordering::Relaxed);
         let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // Out of a rest at once (the flag is set first: an unpark before
+        // the park makes the park return at once too).
+        if let Some(thread) = &thread {
+            thread.thread().unpark();
+        }
         if let Some(Err(_)) = thread.map(JoinHandle::join) {
             tracing::warn!("the cache warm-up thread panicked");
         }

@@ -42,6 +42,14 @@ fn lose(storage: &Storage, cf: &str) {
     }
 }
 
+/// No rests: the tests that need none.
+fn unpaced(stop: &AtomicBool) -> Pace<'_> {
+    Pace {
+        stop,
+        rest: &|_| (),
+    }
+}
+
 /// Marks `height` as the tip (`commit_version` writes state and tree only).
 fn set_tip(storage: &Storage, height: u64) {
     let tip = Tip {
@@ -74,7 +82,9 @@ fn a_warmed_node_needs_no_tree_node_or_value_from_disk() {
     drop(storage);
 
     let storage = open();
-    let warmed = storage.warm_caches(&AtomicBool::new(false)).unwrap();
+    let warmed = storage
+        .warm_caches(&unpaced(&AtomicBool::new(false)))
+        .unwrap();
     assert!(warmed.complete, "{warmed:?}");
     assert_eq!((warmed.nodes_missing, warmed.batches_raced), (0, 0));
     assert_eq!(warmed.state_values, keys.len() as u64, "{warmed:?}");
@@ -98,13 +108,17 @@ fn a_warm_up_stops_at_its_share_of_the_budget_and_when_told() {
     let dir = tempfile::tempdir().unwrap();
     let budget = CacheBudget::of_mib(8, 8, 8);
     let storage = Storage::open(dir.path(), &budget).unwrap();
-    let nothing = storage.warm_caches(&AtomicBool::new(false)).unwrap();
+    let nothing = storage
+        .warm_caches(&unpaced(&AtomicBool::new(false)))
+        .unwrap();
     assert_eq!(nothing, Warmed::default());
     commit_version(&storage, &keys, 0);
     drop(storage);
 
     let storage = Storage::open(dir.path(), &budget).unwrap();
-    let warmed = storage.warm_at(0, &AtomicBool::new(true)).unwrap();
+    let warmed = storage
+        .warm_at(0, &unpaced(&AtomicBool::new(true)))
+        .unwrap();
     assert_eq!(
         (warmed.tree_nodes, warmed.state_values),
         (0, 0),
@@ -112,7 +126,9 @@ fn a_warm_up_stops_at_its_share_of_the_budget_and_when_told() {
     );
     assert!(!warmed.complete);
 
-    let warmed = storage.warm_at(0, &AtomicBool::new(false)).unwrap();
+    let warmed = storage
+        .warm_at(0, &unpaced(&AtomicBool::new(false)))
+        .unwrap();
     assert!(!warmed.complete, "{warmed:?}");
     let share = (budget.tree_bytes / 8 * FILL_EIGHTHS) as u64;
     for (what, usage) in [
@@ -150,7 +166,9 @@ fn a_commit_during_a_batch_leaves_no_stale_value_cached() {
     };
     let mut warmed = Warmed::default();
     let stop = AtomicBool::new(false);
-    let pass = storage.warm_values(&stop, &mut warmed, &commit).unwrap();
+    let pass = storage
+        .warm_values(&unpaced(&stop), &mut warmed, &commit)
+        .unwrap();
     assert!(committed.get() && pass.complete);
     assert_eq!(pass.entries, 400, "two of three keys are left");
     assert_eq!(warmed.batches_raced, 0, "{warmed:?}");
@@ -165,21 +183,104 @@ fn a_commit_during_a_batch_leaves_no_stale_value_cached() {
     }
 }
 
+/// A storage holding `keys` at the tip, and its warm-up's thread started.
+fn warming_up(keys: &[u32]) -> (tempfile::TempDir, Arc<Storage>, Warming) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
+    commit_version(&storage, keys, 0);
+    set_tip(&storage, 0);
+    let storage = Arc::new(storage);
+    let warming = Warming::start(storage.clone(), |storage| storage).expect("a thread");
+    (dir, storage, warming)
+}
+
 /// Stopped at once, the warm-up's thread ends and lets go of its storage,
 /// which then closes (a node's shutdown does this before closing its
 /// database on the main thread).
 #[test]
 fn a_stopped_warm_up_lets_go_of_its_storage() {
     let keys: Vec<u32> = (0..20_000).collect();
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
-    commit_version(&storage, &keys, 0);
-    set_tip(&storage, 0);
-    let storage = Arc::new(storage);
-    let warming = Warming::start(storage.clone(), |storage| storage).expect("a thread");
+    let (dir, storage, warming) = warming_up(&keys);
     warming.finish();
     warming.finish();
     let storage = Arc::try_unwrap(storage).ok().expect("the thread let go");
     drop(storage);
     Storage::open(dir.path(), &CacheBudget::DEFAULT).expect("reopens");
+}
+
+/// Once ended, the warm-up reports what it read and how it ended, as
+/// `node_storage` shows it; until then, that it runs.
+#[test]
+fn a_warm_up_reports_what_it_read_once_done() {
+    let keys: Vec<u32> = (0..2_000).collect();
+    let (_dir, _storage, warming) = warming_up(&keys);
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while warming.status().state == WarmUpState::Running {
+        assert!(Instant::now() < deadline, "the warm-up never ended");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let status = warming.status();
+    assert_eq!(status.state, WarmUpState::Done);
+    assert_eq!(status.state_values, keys.len() as u64);
+    assert!(
+        status.tree_nodes > keys.len() as u64,
+        "leaves and the nodes above them"
+    );
+    assert!(status.complete && status.error.is_none(), "{status:?}");
+    warming.finish();
+    assert_eq!(
+        warming.status(),
+        status,
+        "finishing an ended warm-up changes nothing"
+    );
+}
+
+/// A warm-up thread that panics says so, rather than running forever.
+#[test]
+fn a_panicked_warm_up_reports_failed() {
+    let ended = Arc::new(Mutex::new(None));
+    let ending = ended.clone();
+    let thread = std::thread::spawn(move || {
+        let _ending = Ending {
+            ended: ending,
+            started: Instant::now(),
+            result: None,
+        };
+        panic!("a read the warm-up did not expect");
+    });
+    assert!(thread.join().is_err(), "the thread panicked");
+    let status = WarmUpStatus::of(ended.lock().unwrap().as_ref().expect("recorded"));
+    assert_eq!(status.state, WarmUpState::Failed);
+    assert!(status.error.unwrap().contains("panicked"));
+}
+
+/// The warm-up rests between batches, each rest as long as one batch took
+/// (not zero, not the whole warm-up), and not after a pass's last batch: a state of one value batch and a tree of one batch
+/// rests nowhere.
+#[test]
+fn a_warm_up_rests_between_batches_as_long_as_each_took() {
+    let rests = std::cell::RefCell::new(Vec::new());
+    let record = |batch: std::time::Duration| rests.borrow_mut().push(batch);
+    let stop = AtomicBool::new(false);
+    let pace = Pace {
+        stop: &stop,
+        rest: &record,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(dir.path(), &CacheBudget::DEFAULT).unwrap();
+    commit_version(&storage, &[7], 0);
+    let warmed = storage.warm_at(0, &pace).unwrap();
+    assert_eq!((warmed.state_values, warmed.tree_nodes), (1, 1));
+    assert!(rests.borrow().is_empty(), "{:?}", rests.borrow());
+
+    let keys = keys();
+    commit_version(&storage, &keys, 1);
+    let started = Instant::now();
+    let warmed = storage.warm_at(1, &pace).unwrap();
+    let whole = started.elapsed();
+    assert!(warmed.complete, "{warmed:?}");
+    let rests = rests.borrow();
+    let value_batches = keys.len().div_ceil(BATCH_ENTRIES);
+    assert!(rests.len() >= value_batches, "{} rests", rests.len());
+    assert!(rests.iter().all(|rest| !rest.is_zero() && *rest < whole));
 }

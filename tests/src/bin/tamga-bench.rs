@@ -393,7 +393,8 @@ fn main() {
     );
     // One signer submits the whole workload: lift the per-signer quota to the
     // mempool's size (the benchmark measures throughput, not fairness).
-    let node = Node::dev_with(block_time_ms, &["--mempool-signer-txs-max", "20000"]);
+    let quota = ["--mempool-signer-txs-max", "20000"];
+    let mut node = Node::dev_with(block_time_ms, &quota);
     let (small_rate, small) = transfers_section(&node, count, block_time_ms);
     contracts_section(&node, calls);
     println!();
@@ -404,4 +405,7 @@ fn main() {
     rows::queries(&node, &state);
     println!();
     tamga_tests::scale::join::snapshot_join(&node, large);
+    println!();
+    let flags = (block_time_ms, &quota[..]);
+    tamga_tests::scale::restart::restart(&mut node, flags, CHAIN, &state, count);
 }

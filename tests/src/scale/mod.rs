@@ -8,6 +8,7 @@ pub mod disk;
 pub mod growth;
 pub mod join;
 pub mod query;
+pub mod restart;
 pub mod rows;
 
 use crate::bench::{submit_all, transfers, StageReading};
@@ -84,11 +85,17 @@ pub fn transfer_run(
     assert!(records.len() <= POOL_TXS, "a workload fits the mempool");
     let first = node.next_nonce(&PublicKey::of(signer));
     let txs = transfers(chain, signer, records, to, first);
+    signed_run(section, node, &txs)
+}
+
+/// [`transfer_run`] of transactions signed beforehand.
+pub fn signed_run(section: &str, node: &Node, txs: &[SignedTx]) -> TransferRun {
+    assert!(txs.len() <= POOL_TXS, "a workload fits the mempool");
     let profile = crate::profile::Profile::start(section);
     let disk_before = disk::usage(node);
     let before = StageReading::of(node);
     let started = Instant::now();
-    submit_all(node, &txs);
+    submit_all(node, txs);
     let admitted = txs.len() as f64 / started.elapsed().as_secs_f64();
     wait_committed(
         node,

@@ -17,6 +17,8 @@ pub struct LargeState {
     pub alices: Vec<Hash32>,
     /// Records that were transferred once (a two-entry history).
     pub moved: Vec<Hash32>,
+    /// Committed transfers per second at the large state.
+    pub rate: f64,
 }
 
 /// Grows the state from `small.len()` to `large` records (all new ones alice's),
@@ -100,7 +102,12 @@ pub fn large_state(
     moved.extend(picked);
     let mut all = small.to_vec();
     all.extend(grown.records);
-    LargeState { all, alices, moved }
+    LargeState {
+        all,
+        alices,
+        moved,
+        rate: run.committed,
+    }
 }
 
 /// Queries per second on the node: `record_get` beside a bare jsonrpsee server
