@@ -364,7 +364,8 @@ pub enum WarmUpState {
     Running,
     /// Ended: read to the end, stopped at a cache's share, or at shutdown.
     Done,
-    /// A read failed (`error` says which); the caches keep what it read.
+    /// A read failed, or the thread panicked (`error` says which); the
+    /// caches keep what it read.
     Failed,
 }
 
