@@ -63,8 +63,9 @@ fn cpu_has_what_rocksdb_was_built_for() -> Result<(), &'static str> {
 /// initialisation) was 16 % of all samples, the largest single symbol, and
 /// blocks fell behind their interval; with huge pages off it was 0.3 %, and the
 /// 100 ms p99 latency fell from 662–1,003 ms to 205–270 ms in three interleaved
-/// pairs (README, "Where the time goes", which also has the earlier pairs on a
-/// THP `always` host). Small pages fault in only what is touched.
+/// pairs (`docs/performance-notes.md`, "Four validators", which also has the
+/// earlier pairs on a THP `always` host). Small pages fault in only what is
+/// touched.
 ///
 /// The switch (`PR_SET_THP_DISABLE`) covers this whole process, RocksDB's heap
 /// included, and would be inherited by a child (the node starts none); the

@@ -7,9 +7,9 @@
 //! search starts near the top; keys in order land next to each other. In
 //! profiles of four validators at full load (2026-12-04) that search was 7.2 and
 //! 6.9 % of all samples before the index writes were sorted, 4.0 and 3.8 % after
-//! (README, "Where the time goes"). (When other writes join the same RocksDB
-//! write group, its memtable inserts run in parallel without that hint; a
-//! block's commit is almost always written alone.)
+//! (`docs/performance-notes.md`, "Four validators"). (When other writes join
+//! the same RocksDB write group, its memtable inserts run in parallel without
+//! that hint; a block's commit is almost always written alone.)
 //!
 //! The order within one key is kept (a stable sort): a block that moves a record
 //! A→B→A deletes and puts the same owner-index key more than once, and the last

@@ -4,7 +4,8 @@
 //! disk reads in execution and in the state root. In a registry most records
 //! are touched rarely, so that lasts: restarted, a four-validator benchmark's
 //! validators spent about twice the CPU per transfer in the state root that
-//! they spent before (README, "Where the time goes").
+//! they spent before (`docs/performance-notes.md`, "Most of the rest was the
+//! restart").
 //!
 //! So a node reads its state values and then its state tree into the caches
 //! on a thread of its own as it starts, at the node's own priority (its
