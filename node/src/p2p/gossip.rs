@@ -1,6 +1,6 @@
 //! Transaction gossip on a gossipsub topic per chain. Transactions admitted over
-//! RPC are batched (at most [`BATCH_TXS_MAX`] or [`BATCH_BYTES_MAX`], flushed every
-//! [`FLUSH_MS`]) and published; batches from peers are checked and admitted in
+//! RPC are batched (at most [`BATCH_TXS_MAX`] or [`BATCH_BYTES_MAX`], published
+//! when [`super::outgoing`] says); batches from peers are checked and admitted in
 //! arrival order by one worker, exactly as RPC admits them. Everything is bounded:
 //! the outgoing queue, the incoming queue (by batches and by
 //! [`INCOMING_BYTES_MAX`] bytes), the message size, and connections
@@ -13,6 +13,7 @@
 //! passed on, the rest are dropped quietly. So a peer flooding junk reaches its
 //! direct neighbours only, and each pays for it once.
 
+use super::outgoing::Outgoing;
 use crate::app::App;
 use crate::app::GossipAdmission;
 use anyhow::{Context, Result};
@@ -26,7 +27,7 @@ use libp2p::{noise, tcp, yamux, Multiaddr};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tamga_runtime::limits::TX_BYTES_MAX;
 use tamga_runtime::types::encoding;
 use tokio::sync::mpsc;
@@ -35,8 +36,6 @@ use tokio::sync::mpsc;
 pub const BATCH_TXS_MAX: usize = 512;
 /// Bytes per published batch (a single largest transaction always fits).
 pub const BATCH_BYTES_MAX: usize = 2 * 1024 * 1024;
-/// How long a transaction waits for others to share its batch.
-pub const FLUSH_MS: u64 = 20;
 /// Admitted transactions waiting to be published; beyond this they stay local
 /// (this node's own proposals still include them).
 pub const OUTGOING_TXS_MAX: usize = 50_000;
@@ -202,19 +201,32 @@ async fn run(
     mut verdicts: mpsc::Receiver<Verdict>,
     metrics: Arc<crate::metrics::Metrics>,
 ) {
-    let mut batch = Batch::default();
-    let mut flush = tokio::time::interval(Duration::from_millis(FLUSH_MS));
+    let mut batch = Outgoing::default();
     let mut redial = tokio::time::interval(Duration::from_millis(REDIAL_MS));
     let mut connected: HashSet<Multiaddr> = HashSet::new();
+    // One timer, set again only when the batch's due time changes: a timer
+    // made afresh on every pass of this loop (every swarm event) would be
+    // registered and taken out of tokio's timer wheel each time.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     loop {
+        let due = batch.due();
+        if due != armed {
+            if let Some(due) = due {
+                timer.as_mut().reset(tokio::time::Instant::from_std(due));
+            }
+            armed = due;
+        }
         tokio::select! {
             Some(tx) = outgoing.recv() => {
-                if let Some(full) = batch.push(tx) {
+                if let Some(full) = batch.push(tx, Instant::now()) {
                     publish(&mut swarm, &topic, full);
                 }
             }
-            _ = flush.tick() => {
-                if let Some(ready) = batch.take() {
+            () = &mut timer, if armed.is_some() => {
+                armed = None;
+                if let Some(ready) = batch.take_due(Instant::now()) {
                     publish(&mut swarm, &topic, ready);
                 }
             }
@@ -340,31 +352,6 @@ fn publish(swarm: &mut Swarm, topic: &IdentTopic, txs: Vec<Vec<u8>>) {
     {
         // No peers (a lone dev node) is normal: the local mempool still has them.
         tracing::debug!(count, error = %e, "gossip: batch not published");
-    }
-}
-
-#[derive(Default)]
-struct Batch {
-    txs: Vec<Vec<u8>>,
-    bytes: usize,
-}
-
-impl Batch {
-    /// Adds a transaction; returns the batch when it is full.
-    fn push(&mut self, tx: Vec<u8>) -> Option<Vec<Vec<u8>>> {
-        let full = self.txs.len() + 1 > BATCH_TXS_MAX || self.bytes + tx.len() > BATCH_BYTES_MAX;
-        let ready = if full { self.take() } else { None };
-        self.bytes += tx.len();
-        self.txs.push(tx);
-        ready
-    }
-
-    fn take(&mut self) -> Option<Vec<Vec<u8>>> {
-        if self.txs.is_empty() {
-            return None;
-        }
-        self.bytes = 0;
-        Some(std::mem::take(&mut self.txs))
     }
 }
 

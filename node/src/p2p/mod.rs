@@ -3,3 +3,4 @@
 //! one sent to any node reaches every proposer.
 
 pub mod gossip;
+pub mod outgoing;
