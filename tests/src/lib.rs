@@ -681,10 +681,26 @@ pub fn contract_wasm(name: &str) -> PathBuf {
 
 /// An example contract's terms for people.
 pub fn contract_terms(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../contracts/examples")
+    repo_root()
+        .join("contracts/examples")
         .join(name)
         .join("terms.md")
+}
+
+/// The checkout whose tests are running. Cargo sets `CARGO_MANIFEST_DIR`
+/// when it runs a test, to this checkout's `tests/`; the value compiled in
+/// names the checkout the binary was built from, and a target directory
+/// shared between checkouts (`.ci/run`'s default) keeps a binary built in
+/// another one when no source file is newer than it, so files read through
+/// it would be that checkout's (it is the fallback when a test binary is run
+/// by hand).
+pub fn repo_root() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_owned()
 }
 
 /// Every file under `dir` whose bytes contain `needle` (a clear identifier that

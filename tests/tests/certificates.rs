@@ -104,7 +104,7 @@ fn an_ownership_certificate_from_a_cluster_verifies_offline_and_tampering_is_ref
         assert!(text(&output).contains("REFUSED"), "{}", text(&output));
     }
     // Another chain's genesis (the dev chain's): refused, named.
-    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds/dev-genesis.json");
+    let dev = tamga_tests::repo_root().join("seeds/dev-genesis.json");
     let output = verify(&cert, &dev, false);
     assert!(!output.status.success());
     let refused = text(&output);

@@ -42,10 +42,7 @@ const HAND_BUILT: [&str; 9] = [
 ];
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the repository root")
-        .to_owned()
+    tamga_tests::repo_root()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
