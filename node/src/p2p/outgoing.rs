@@ -7,11 +7,19 @@
 //! So a batch goes once no transaction came for [`QUIET_MS`] (a client's
 //! batch is admitted one transaction at a time, microseconds apart), or once
 //! its first has waited [`GAP_MS`] under a steady stream; and never sooner
-//! than `GAP_MS` after the batch before, so a node publishes at most
-//! `1000 / GAP_MS` batches a second that are not full, whatever its load. A
-//! full batch goes at once. Under a steady stream that is one batch every
-//! `GAP_MS`, as when batches went on a fixed tick of that period; at a light
-//! load a transaction waits about `QUIET_MS`, not for the tick (up to 20 ms).
+//! than `GAP_MS` after the last batch that went for those reasons, so a node
+//! publishes at most `1000 / GAP_MS` batches a second that are not full,
+//! whatever its load. A full batch ([`BATCH_TXS_MAX`] transactions, or one
+//! that could not take the next transaction's bytes) goes at once and does
+//! not count: its size bounds how often it can go. So a client's burst of
+//! 1,000 goes as a full batch and, once admission pauses, the rest.
+//!
+//! What a transaction waits: about `QUIET_MS` (tokio's timers round up to
+//! the millisecond: 1–2 ms) after admission pauses, if no batch went in the
+//! last `GAP_MS`, as when bursts come further apart than that; under a
+//! smoother stream, up to `GAP_MS`, one batch every `GAP_MS`, as when
+//! batches went on a fixed tick of that period (before 2026-12-07: every
+//! transaction waited for that tick, 0–20 ms).
 
 use super::gossip::{BATCH_BYTES_MAX, BATCH_TXS_MAX};
 use std::time::{Duration, Instant};
@@ -19,41 +27,69 @@ use std::time::{Duration, Instant};
 /// How long no transaction came before a batch goes.
 pub const QUIET_MS: u64 = 1;
 /// The most a batch's first transaction waits under a steady stream, and
-/// the least time between two published batches but for a full one.
+/// the least time between two published batches that were not full.
 pub const GAP_MS: u64 = 20;
 
 /// Admitted transactions waiting to be published.
 #[derive(Default)]
 pub struct Outgoing {
+    waiting: Option<Waiting>,
+    /// When the last batch that was not full went.
+    published_at: Option<Instant>,
+}
+
+/// A batch being gathered: never empty.
+struct Waiting {
     txs: Vec<Vec<u8>>,
     bytes: usize,
-    /// When the first and the last transaction waiting came.
-    first_at: Option<Instant>,
-    last_at: Option<Instant>,
-    /// When the last batch went.
-    published_at: Option<Instant>,
+    /// When its first and its last transaction came.
+    first_at: Instant,
+    last_at: Instant,
+}
+
+impl Waiting {
+    fn is_full(&self) -> bool {
+        self.txs.len() >= BATCH_TXS_MAX || self.bytes >= BATCH_BYTES_MAX
+    }
+
+    fn fits(&self, bytes: usize) -> bool {
+        self.txs.len() < BATCH_TXS_MAX && self.bytes + bytes <= BATCH_BYTES_MAX
+    }
 }
 
 impl Outgoing {
     /// Adds a transaction that came at `now`; returns the batch to publish
-    /// at once when it would not fit (the new one starts the next).
+    /// at once when it could not take this one (this one starts the next).
     pub fn push(&mut self, tx: Vec<u8>, now: Instant) -> Option<Vec<Vec<u8>>> {
-        let full = self.txs.len() + 1 > BATCH_TXS_MAX || self.bytes + tx.len() > BATCH_BYTES_MAX;
-        let ready = if full { self.take(now) } else { None };
-        self.bytes += tx.len();
-        self.txs.push(tx);
-        self.first_at.get_or_insert(now);
-        self.last_at = Some(now);
+        let overflowing = (self.waiting.as_ref()).is_some_and(|waiting| !waiting.fits(tx.len()));
+        let ready = if overflowing {
+            self.take(now, true)
+        } else {
+            None
+        };
+        let waiting = self.waiting.get_or_insert_with(|| Waiting {
+            txs: vec![],
+            bytes: 0,
+            first_at: now,
+            last_at: now,
+        });
+        waiting.bytes += tx.len();
+        waiting.txs.push(tx);
+        waiting.last_at = now;
         ready
     }
 
-    /// When the transactions waiting are due: [`QUIET_MS`] after the last
-    /// came or [`GAP_MS`] after the first, whichever is sooner, and no sooner
-    /// than `GAP_MS` after the last batch went. None when none wait.
+    /// When the transactions waiting are due: at once when full; else
+    /// [`QUIET_MS`] after the last came or [`GAP_MS`] after the first,
+    /// whichever is sooner, and no sooner than `GAP_MS` after the last batch
+    /// that was not full went. None when none wait.
     pub fn due(&self) -> Option<Instant> {
-        let (first_at, last_at) = (self.first_at?, self.last_at?);
-        let quiet = last_at + Duration::from_millis(QUIET_MS);
-        let waited = first_at + Duration::from_millis(GAP_MS);
+        let waiting = self.waiting.as_ref()?;
+        if waiting.is_full() {
+            return Some(waiting.first_at);
+        }
+        let quiet = waiting.last_at + Duration::from_millis(QUIET_MS);
+        let waited = waiting.first_at + Duration::from_millis(GAP_MS);
         let ready = quiet.min(waited);
         let gap = (self.published_at).map(|at| at + Duration::from_millis(GAP_MS));
         Some(gap.map_or(ready, |gap| gap.max(ready)))
@@ -62,24 +98,19 @@ impl Outgoing {
     /// The batch, if it is due at `now`.
     pub fn take_due(&mut self, now: Instant) -> Option<Vec<Vec<u8>>> {
         match self.due() {
-            Some(due) if due <= now => self.take(now),
+            Some(due) if due <= now => self.take(now, false),
             _ => None,
         }
     }
 
-    fn take(&mut self, now: Instant) -> Option<Vec<Vec<u8>>> {
-        if self.txs.is_empty() {
-            return None;
+    /// The batch waiting (`overflowing`: it could not take the next); one
+    /// that was not full starts the gap.
+    fn take(&mut self, now: Instant, overflowing: bool) -> Option<Vec<Vec<u8>>> {
+        let waiting = self.waiting.take()?;
+        if !(overflowing || waiting.is_full()) {
+            self.published_at = Some(now);
         }
-        assert!(
-            self.first_at.is_some(),
-            "a waiting batch has a first arrival"
-        );
-        self.bytes = 0;
-        self.first_at = None;
-        self.last_at = None;
-        self.published_at = Some(now);
-        Some(std::mem::take(&mut self.txs))
+        Some(waiting.txs)
     }
 }
 
@@ -149,17 +180,49 @@ mod tests {
     }
 
     #[test]
-    fn a_full_batch_goes_at_once_and_the_next_waits_the_gap() {
+    fn a_batch_that_fills_is_due_at_once_even_within_the_gap_and_starts_none() {
         let mut outgoing = Outgoing::default();
         let t0 = Instant::now();
+        outgoing.push(vec![0], t0);
+        assert!(
+            outgoing.take_due(t0 + ms(QUIET_MS)).is_some(),
+            "not full: starts the gap"
+        );
+        let t1 = t0 + ms(2);
         for n in 0..BATCH_TXS_MAX {
-            assert_eq!(outgoing.push(vec![n as u8], t0), None);
+            assert_eq!(outgoing.push(vec![n as u8], t1), None);
         }
-        let full = outgoing.push(vec![0xff], t0 + ms(1)).expect("a full batch");
+        assert_eq!(
+            outgoing.due(),
+            Some(t1),
+            "full: due as it filled, gap or not"
+        );
+        let full = outgoing.take_due(t1).expect("the full batch");
         assert_eq!(full.len(), BATCH_TXS_MAX);
-        assert_eq!(outgoing.due(), Some(t0 + ms(1) + ms(GAP_MS)));
+        // The rest of a client's burst waits only the gap the small batch
+        // started, not one the full batch would have.
+        let t2 = t0 + ms(GAP_MS) + us(500);
+        outgoing.push(vec![1], t2);
+        assert!(
+            t2 + ms(QUIET_MS) < t1 + ms(GAP_MS),
+            "within a gap the full one would start"
+        );
+        assert_eq!(outgoing.due(), Some(t2 + ms(QUIET_MS)));
+    }
+
+    #[test]
+    fn a_batch_that_cannot_take_the_next_goes_at_once_and_starts_no_gap() {
+        let mut outgoing = Outgoing::default();
+        let t0 = Instant::now();
+        outgoing.push(vec![1], t0);
         let big = vec![0; BATCH_BYTES_MAX];
-        let by_bytes = outgoing.push(big, t0 + ms(2)).expect("full by bytes");
-        assert_eq!(by_bytes, vec![vec![0xff]]);
+        let t1 = t0 + us(100);
+        assert_eq!(outgoing.push(big, t1), Some(vec![vec![1]]));
+        // The big one fills a batch by itself: due as it came.
+        assert_eq!(outgoing.due(), Some(t1));
+        assert_eq!(outgoing.take_due(t1).map(|b| b.len()), Some(1));
+        let t2 = t1 + ms(3);
+        outgoing.push(vec![2], t2);
+        assert_eq!(outgoing.due(), Some(t2 + ms(QUIET_MS)), "no gap started");
     }
 }
