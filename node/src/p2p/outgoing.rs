@@ -15,11 +15,11 @@
 //! 1,000 goes as a full batch and, once admission pauses, the rest.
 //!
 //! What a transaction waits: about `QUIET_MS` (tokio's timers round up to
-//! the millisecond: 1–2 ms) after admission pauses, if no batch went in the
-//! last `GAP_MS`, as when bursts come further apart than that; under a
-//! smoother stream, up to `GAP_MS`, one batch every `GAP_MS`, as when
-//! batches went on a fixed tick of that period (before 2026-12-07: every
-//! transaction waited for that tick, 0–20 ms).
+//! the millisecond: 1–2 ms) after admission pauses, if no batch that was not
+//! full went in the last `GAP_MS`, as when bursts come further apart than
+//! that; under a smoother stream, up to `GAP_MS` (and the rounding), one
+//! batch every `GAP_MS`, as when batches went on a fixed tick of that period
+//! (before 2026-12-07: every transaction waited for that tick, 0–20 ms).
 
 use super::gossip::{BATCH_BYTES_MAX, BATCH_TXS_MAX};
 use std::time::{Duration, Instant};
@@ -199,15 +199,42 @@ mod tests {
         );
         let full = outgoing.take_due(t1).expect("the full batch");
         assert_eq!(full.len(), BATCH_TXS_MAX);
-        // The rest of a client's burst waits only the gap the small batch
-        // started, not one the full batch would have.
-        let t2 = t0 + ms(GAP_MS) + us(500);
+        // The rest of a client's burst waits the gap the small batch
+        // started, neither more (a gap from the full one) nor less (none).
+        let small_gap = t0 + ms(QUIET_MS) + ms(GAP_MS);
+        let t2 = t0 + ms(5);
         outgoing.push(vec![1], t2);
-        assert!(
-            t2 + ms(QUIET_MS) < t1 + ms(GAP_MS),
-            "within a gap the full one would start"
-        );
-        assert_eq!(outgoing.due(), Some(t2 + ms(QUIET_MS)));
+        assert_eq!(outgoing.due(), Some(small_gap));
+        assert!(outgoing.take_due(small_gap).is_some());
+        let t3 = small_gap + us(500);
+        outgoing.push(vec![2], t3);
+        assert_eq!(outgoing.due(), Some(small_gap + ms(GAP_MS)));
+    }
+
+    #[test]
+    fn the_transaction_after_a_full_batch_sends_it_and_starts_the_next() {
+        let mut outgoing = Outgoing::default();
+        let t0 = Instant::now();
+        for n in 0..BATCH_TXS_MAX {
+            assert_eq!(outgoing.push(vec![n as u8], t0), None);
+        }
+        // The loop took another transaction before the due batch went: the
+        // full batch goes then, never one transaction more than a peer accepts.
+        let sent = outgoing.push(vec![0xee], t0).expect("the full batch");
+        assert_eq!(sent.len(), BATCH_TXS_MAX);
+        assert_eq!(outgoing.due(), Some(t0 + ms(QUIET_MS)), "no gap started");
+        assert_eq!(outgoing.take_due(t0 + ms(QUIET_MS)), Some(vec![vec![0xee]]));
+    }
+
+    #[test]
+    fn a_transaction_that_fills_the_bytes_exactly_fits() {
+        let mut outgoing = Outgoing::default();
+        let t0 = Instant::now();
+        outgoing.push(vec![0; BATCH_BYTES_MAX - 1], t0);
+        assert_eq!(outgoing.push(vec![1], t0), None, "exactly the bound fits");
+        assert_eq!(outgoing.due(), Some(t0), "and the batch is full");
+        let sent = outgoing.take_due(t0).expect("the full batch");
+        assert_eq!(sent.iter().map(Vec::len).sum::<usize>(), BATCH_BYTES_MAX);
     }
 
     #[test]
