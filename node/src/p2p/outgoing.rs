@@ -126,6 +126,13 @@ mod tests {
         Duration::from_micros(n)
     }
 
+    /// Pushes a whole batch's worth of transactions, all at `at`.
+    fn fill(outgoing: &mut Outgoing, at: Instant) {
+        for n in 0..BATCH_TXS_MAX {
+            assert_eq!(outgoing.push(vec![n as u8], at), None);
+        }
+    }
+
     #[test]
     fn nothing_waiting_is_never_due() {
         let mut outgoing = Outgoing::default();
@@ -189,9 +196,7 @@ mod tests {
             "not full: starts the gap"
         );
         let t1 = t0 + ms(2);
-        for n in 0..BATCH_TXS_MAX {
-            assert_eq!(outgoing.push(vec![n as u8], t1), None);
-        }
+        fill(&mut outgoing, t1);
         assert_eq!(
             outgoing.due(),
             Some(t1),
@@ -215,9 +220,7 @@ mod tests {
     fn the_transaction_after_a_full_batch_sends_it_and_starts_the_next() {
         let mut outgoing = Outgoing::default();
         let t0 = Instant::now();
-        for n in 0..BATCH_TXS_MAX {
-            assert_eq!(outgoing.push(vec![n as u8], t0), None);
-        }
+        fill(&mut outgoing, t0);
         // The loop took another transaction before the due batch went: the
         // full batch goes then, never one transaction more than a peer accepts.
         let sent = outgoing.push(vec![0xee], t0).expect("the full batch");
