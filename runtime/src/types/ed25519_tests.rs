@@ -38,12 +38,25 @@ fn the_ledger_entry_points_agree() {
 type Case = ([u8; 32], Vec<u8>, [u8; 64], bool);
 
 /// What the comparison saw: how many cases each side accepted, and every case
-/// with dalek's verdict, for [`Tally::compare_batches`].
-#[derive(Default)]
+/// with dalek's verdict, for [`Tally::compare_batches`]; and a key cache of its
+/// own that builds a fixed-base table for every key on its second look-up, so
+/// each case is also checked with tables.
 struct Tally {
     accepted: usize,
     refused: usize,
     cases: Vec<Case>,
+    tabled: Mutex<KeyCache>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            accepted: 0,
+            refused: 0,
+            cases: vec![],
+            tabled: Mutex::new(KeyCache::new(4, 1)),
+        }
+    }
 }
 
 impl Tally {
@@ -55,6 +68,16 @@ impl Tally {
                 verify_strict(key, message, signature),
                 expected,
                 "{what}, round {round}: key {}, signature {}",
+                hex::encode(key),
+                hex::encode(signature)
+            );
+        }
+        // Thrice: a fresh key, then its table built, then the table kept.
+        for round in 0..3 {
+            assert_eq!(
+                verify_strict_batch_in(&self.tabled, &[(key, message, signature)]),
+                [expected],
+                "{what}, with tables, round {round}: key {}, signature {}",
                 hex::encode(key),
                 hex::encode(signature)
             );
@@ -77,7 +100,13 @@ impl Tally {
                     .collect();
                 let expected: Vec<bool> = chunk.iter().map(|case| case.3).collect();
                 assert_eq!(verify_strict_batch(&cases), expected, "batches of {size}");
+                let tabled = verify_strict_batch_in(&self.tabled, &cases);
+                assert_eq!(tabled, expected, "batches of {size}, with tables");
             }
+        }
+        if self.cases.iter().any(|case| case.3) {
+            let tabled = cache::lock(&self.tabled).tabled_checks();
+            assert!(tabled > 0, "a key that verified was checked with its table");
         }
     }
 }
@@ -338,7 +367,8 @@ fn the_key_cache_stays_bounded_and_exact() {
     let signature = secret.sign(b"kept").to_bytes();
     let stranger = SigningKey::from_bytes(&[43; 32]).verifying_key().to_bytes();
     assert!(!verify_strict(&stranger, b"kept", &signature));
-    assert!(keys().get(&stranger).is_none(), "a failed key is not kept");
+    let known = |key: &[u8; 32]| cache::lock(cache::global()).contains(key);
+    assert!(!known(&stranger), "a failed key is not kept");
     for i in 0..(KEYS_CACHED_MAX as u32 + 10) {
         let other = SigningKey::from_bytes(&{
             let mut seed = [0u8; 32];
@@ -352,7 +382,7 @@ fn the_key_cache_stays_bounded_and_exact() {
             &other.sign(b"kept").to_bytes()
         ));
         assert!(!verify_strict(&other_key, b"kept", &signature));
-        assert!(keys().len() <= KEYS_CACHED_MAX);
+        assert!(cache::lock(cache::global()).len() <= KEYS_CACHED_MAX);
     }
     assert!(verify_strict(&key, b"kept", &signature));
 }

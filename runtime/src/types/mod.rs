@@ -3,6 +3,8 @@
 
 mod block;
 pub mod ed25519;
+mod ed25519_keys;
+mod ed25519_table;
 pub mod encoding;
 mod evidence;
 pub mod hashing;
