@@ -152,19 +152,21 @@ mod tests {
         );
     }
 
-    /// The digits give back the scalar's integer, and stay in range.
+    /// The digits give back the scalar's integer exactly (not only modulo
+    /// ℓ: a key's torsion part sees the integer), and stay in range.
     #[test]
     fn signed_digits_sum_to_the_scalar() {
         for s in edge_scalars().into_iter().chain((0..200).map(scalar)) {
             let digits = signed_digits(&s);
             assert!(digits.iter().all(|d| (-128..128).contains(d)));
-            let mut sum = Scalar::ZERO;
-            for &digit in digits.iter().rev() {
-                let value = Scalar::from(digit.unsigned_abs());
-                let term = if digit < 0 { -value } else { value };
-                sum = sum * Scalar::from(256u16) + term;
+            let mut bytes = [0u8; 32];
+            let mut carry = 0i32;
+            for (byte, &digit) in bytes.iter_mut().zip(&digits) {
+                let value = i32::from(digit) + carry;
+                *byte = value.rem_euclid(256) as u8;
+                carry = value.div_euclid(256);
             }
-            assert_eq!(sum, s);
+            assert_eq!((bytes, carry), (*s.as_bytes(), 0));
         }
     }
 
