@@ -41,7 +41,8 @@
 //! keys and nonces (`R` the identity encoded with the sign bit set among them),
 //! and non-canonical encodings of `R` and `A`, one signature at a time and in
 //! batches of every case together and of a few at a time, each case also with
-//! tables (a cache that builds a key's table on its first look-up after it is cached).
+//! tables (a cache that builds a key's table on its first look-up after it is
+//! cached).
 
 use super::ed25519_keys::{self as cache, KeyCache};
 use super::ed25519_table::{basepoint, FixedBase};

@@ -125,20 +125,13 @@ mod tests {
         edges
     }
 
-    /// The eight points of order dividing 8: an order-8 point's multiples.
+    /// The eight points of order dividing 8 (dalek's own list of them).
     fn torsion() -> Vec<EdwardsPoint> {
-        let bytes: [u8; 32] =
-            hex::decode("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
-                .unwrap()
-                .try_into()
-                .unwrap();
-        let t8 = curve25519_dalek_5::edwards::CompressedEdwardsY(bytes).decompress();
-        let t8 = t8.expect("a point");
-        let points: Vec<EdwardsPoint> = (0u8..8).map(|i| t8 * Scalar::from(i)).collect();
+        let points = curve25519_dalek_5::constants::EIGHT_TORSION.to_vec();
         assert!(points.iter().all(|p| p.is_small_order()));
         let distinct: std::collections::BTreeSet<[u8; 32]> =
             points.iter().map(|p| p.compress().to_bytes()).collect();
-        assert_eq!(distinct.len(), 8, "an order-8 point");
+        assert_eq!(distinct.len(), 8, "eight distinct points");
         points
     }
 
