@@ -18,8 +18,11 @@
 //! - `A`'s decompression (with its small-order check) is a pure function of its
 //!   32 bytes, so it is kept in a bounded cache ([`KEYS_CACHED_MAX`]) keyed by
 //!   them once the key has verified a signature: a known signer's key is not
-//!   decompressed again (a key the cache lacks, once per batch). The challenge
-//!   hashes `A`'s bytes as given, as dalek does.
+//!   decompressed again (a key the cache lacks, once per batch; if more of its
+//!   signatures follow in the batch, its first is compared at once, and if it
+//!   holds the key is cached then, so the others count towards its table). A
+//!   batch looks each key up once. The challenge hashes `A`'s bytes as given,
+//!   as dalek does.
 //! - `R` is never decompressed. With `P = [k](−A) + [s]B`, 2–4 for `R` are checked
 //!   as "`compress(P)` equals `R`'s bytes, and `P` is not of small order": when
 //!   the bytes are equal they are the canonical encoding of the point `P`, which
@@ -66,13 +69,15 @@ fn usable_minus_key(key: &[u8; 32]) -> Option<EdwardsPoint> {
     Some(-point)
 }
 
-/// `−A` and its table from the cache (building the table if the key has just
-/// earned one), or `None` for a key the cache lacks.
+/// `−A` and its table from the cache, counting `uses` look-ups (and building
+/// the table if the key has just earned one), or `None` for a key the cache
+/// lacks.
 fn cached_minus_key(
     keys: &Mutex<KeyCache>,
     key: &[u8; 32],
+    uses: u32,
 ) -> Option<(EdwardsPoint, Option<Arc<FixedBase>>)> {
-    let found = cache::lock(keys).find(key)?;
+    let found = cache::lock(keys).find(key, uses)?;
     if !found.build {
         return Some((found.minus_a, found.table));
     }
@@ -80,6 +85,88 @@ fn cached_minus_key(
     let table = Arc::new(FixedBase::new(&found.minus_a));
     cache::lock(keys).install(key, table.clone());
     Some((found.minus_a, Some(table)))
+}
+
+/// A signer's key as a batch uses it.
+#[derive(Clone)]
+enum BatchSigner {
+    /// In the cache: `−A`, and its table if it has one.
+    Known(EdwardsPoint, Option<Arc<FixedBase>>),
+    /// Not in the cache: `−A` decompressed for this batch (`None`: not usable).
+    Fresh(Option<EdwardsPoint>),
+}
+
+/// The keys of one batch, each looked up in the cache once for all of its
+/// signatures in the batch that reach the product (those with a canonical
+/// `s`): one lock per key, not per signature, and a batch of 256 or more
+/// such signatures from one signer earns its table before they are checked.
+/// Bounded by the batch.
+struct BatchKeys {
+    /// Signatures per key in the batch with a canonical `s`: each gets a
+    /// product, so each look-up counted pays for its share of a build.
+    counts: HashMap<[u8; 32], u32>,
+    signers: HashMap<[u8; 32], BatchSigner>,
+}
+
+impl BatchKeys {
+    fn new(cases: &[SignatureCase<'_>]) -> Self {
+        let mut counts: HashMap<[u8; 32], u32> = HashMap::new();
+        for (key, _, signature) in cases {
+            if canonical_s(signature).is_some() {
+                *counts.entry(**key).or_default() += 1;
+            }
+        }
+        BatchKeys {
+            counts,
+            signers: HashMap::new(),
+        }
+    }
+
+    /// Signatures of `key` in the batch that reach the product.
+    fn count(&self, key: &[u8; 32]) -> u32 {
+        let count = self.counts.get(key).copied();
+        count.expect("a case that reaches the product was counted")
+    }
+
+    /// The key of a case, and whether the caller should compare this case at
+    /// once ([`BatchKeys::first_checked`]): the key's first case in the batch,
+    /// a key the cache lacks, with enough cases after it to earn a table. If it
+    /// holds, the rest are checked as a known key's, with its table.
+    fn signer(&mut self, keys: &Mutex<KeyCache>, key: &[u8; 32]) -> (BatchSigner, bool) {
+        if let Some(signer) = self.signers.get(key) {
+            return (signer.clone(), false);
+        }
+        let count = self.count(key);
+        let signer = match cached_minus_key(keys, key, count) {
+            Some((minus_a, table)) => BatchSigner::Known(minus_a, table),
+            None => BatchSigner::Fresh(usable_minus_key(key)),
+        };
+        self.signers.insert(*key, signer.clone());
+        // Its other cases, `count − 1`, must be enough to earn a table:
+        // otherwise the comparison (a field inversion) would buy nothing.
+        let probe = matches!(signer, BatchSigner::Fresh(Some(_)))
+            && count > cache::lock(keys).table_after_uses();
+        (signer, probe)
+    }
+
+    /// A new key's first case held: the key is cached, and the batch looks
+    /// it up once more, as a known key, for its other cases (which earns it a
+    /// table, unless every slot is held by a key looked up as often).
+    fn first_checked(&mut self, keys: &Mutex<KeyCache>, key: &[u8; 32], minus_a: EdwardsPoint) {
+        cache::lock(keys).remember(key, minus_a);
+        let rest = self.count(key) - 1;
+        assert!(rest > 0, "only a key with more cases is compared at once");
+        if let Some((minus_a, table)) = cached_minus_key(keys, key, rest) {
+            self.signers
+                .insert(*key, BatchSigner::Known(minus_a, table));
+        }
+    }
+}
+
+/// `s` as a scalar, if canonical (1).
+fn canonical_s(signature: &[u8; 64]) -> Option<Scalar> {
+    let s_bytes: [u8; 32] = signature[32..].try_into().expect("a signature is 64 bytes");
+    Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))
 }
 
 /// A signature that passed 1 and `A`'s half of 2–3: `P = [k](−A) + [s]B`, which
@@ -91,34 +178,31 @@ struct Recomputed {
     tabled: bool,
 }
 
-/// Keys not in the cache, decompressed once per batch (`None`: not usable).
-type FreshKeys = HashMap<[u8; 32], Option<EdwardsPoint>>;
+/// 2–4 for `R`, given `P` (see the module docs).
+fn holds(point: &EdwardsPoint, compressed: &CompressedEdwardsY, signature: &[u8; 64]) -> bool {
+    compressed.as_bytes()[..] == signature[..32] && !point.is_small_order()
+}
 
 /// Everything but the comparison with `R`; `None` if 1 or `A`'s checks fail.
 fn recompute(
     keys: &Mutex<KeyCache>,
     (key, message, signature): SignatureCase<'_>,
-    fresh: &mut FreshKeys,
+    batch: &mut BatchKeys,
 ) -> Option<Recomputed> {
-    let (r_bytes, s_bytes) = signature.split_at(32);
-    let s_bytes: [u8; 32] = s_bytes.try_into().expect("a signature is 64 bytes");
-    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
-    let cached = cached_minus_key(keys, key);
-    let (minus_a, table) = match &cached {
-        Some((minus_a, table)) => (*minus_a, table.as_deref()),
-        None => (
-            (*fresh.entry(*key).or_insert_with(|| usable_minus_key(key)))?,
-            None,
-        ),
+    let s = canonical_s(signature)?;
+    let (signer, probe) = batch.signer(keys, key);
+    let (minus_a, table, fresh) = match signer {
+        BatchSigner::Known(minus_a, table) => (minus_a, table, false),
+        BatchSigner::Fresh(minus_a) => (minus_a?, None, true),
     };
     let hash: [u8; 64] = Sha512::new()
-        .chain_update(r_bytes)
+        .chain_update(&signature[..32])
         .chain_update(key)
         .chain_update(message)
         .finalize()
         .into();
     let k = Scalar::from_bytes_mod_order_wide(&hash);
-    let (point, tabled) = match table {
+    let (point, tabled) = match table.as_deref() {
         // The same point (see `ed25519_table`), at about half the cost.
         Some(table) => {
             let mut point = table.mul(&k);
@@ -130,9 +214,12 @@ fn recompute(
             (point, false)
         }
     };
+    if probe && holds(&point, &point.compress(), signature) {
+        batch.first_checked(keys, key, minus_a);
+    }
     Some(Recomputed {
         point,
-        fresh_key: cached.is_none().then_some(minus_a),
+        fresh_key: fresh.then_some(minus_a),
         tabled,
     })
 }
@@ -155,9 +242,9 @@ pub(super) fn verify_strict_batch_in(
     cases: &[SignatureCase<'_>],
 ) -> Vec<bool> {
     // Bounded by the batch: a key the cache lacks is decompressed once in it.
-    let mut fresh = FreshKeys::new();
+    let mut batch = BatchKeys::new(cases);
     let recomputed: Vec<Option<Recomputed>> = (cases.iter())
-        .map(|&case| recompute(keys, case, &mut fresh))
+        .map(|&case| recompute(keys, case, &mut batch))
         .collect();
     let tabled = recomputed.iter().flatten().filter(|r| r.tabled).count();
     if tabled > 0 {
@@ -174,12 +261,11 @@ pub(super) fn verify_strict_batch_in(
             let Some(recomputed) = recomputed else {
                 return false;
             };
-            let holds =
-                compressed.as_bytes()[..] == signature[..32] && !recomputed.point.is_small_order();
-            if let (true, Some(minus_a)) = (holds, recomputed.fresh_key) {
+            let held = holds(&recomputed.point, compressed, signature);
+            if let (true, Some(minus_a)) = (held, recomputed.fresh_key) {
                 cache::lock(keys).remember(key, minus_a);
             }
-            holds
+            held
         })
         .collect()
 }

@@ -12,8 +12,12 @@
 //!   one table per checking thread lives on, being built for a slot lost
 //!   meanwhile, or in use by a check when its slot went;
 //! - a key earns a slot when it has been looked up [`TABLE_AFTER_USES`] times
-//!   in one round, a refused signature counting as a look-up (its check costs
-//!   what an accepted one does). A round ends at each decision taken with
+//!   in one round, counting one look-up per signature that gets a product
+//!   (a canonical `s`), refused ones too (their product costs what an
+//!   accepted one's does). A batch looks each key up once, counting all its
+//!   signatures of it, so a batch of 256 or more from one signer builds the
+//!   table before checking them (for a key the cache lacks, after its first
+//!   signature shows the key signs: that one costs a compression more). A round ends at each decision taken with
 //!   every slot held, so each build (about 1 ms, some 35 checks) is paid for
 //!   by 256 look-ups of its key that paid for no other: at most one build per
 //!   256 checks, and a decision looks at the 16 holders only. A stranger adds
@@ -104,16 +108,18 @@ impl KeyCache {
         }
     }
 
-    /// A known key, counting the look-up (whatever the signature's verdict
-    /// turns out to be); `build` when it has just earned a table.
-    pub fn find(&mut self, key: &[u8; 32]) -> Option<Found> {
+    /// A known key, counting `uses` look-ups: the signatures of it with a
+    /// canonical `s` a batch is about to check (whatever their verdicts turn
+    /// out to be); `build` when it has just earned a table.
+    pub fn find(&mut self, key: &[u8; 32], uses: u32) -> Option<Found> {
+        assert!(uses > 0, "a look-up is for at least one signature");
         let round = self.round;
         let known = self.known.get_mut(key)?;
         if known.round != round {
             known.round = round;
             known.uses = 0;
         }
-        known.uses = known.uses.saturating_add(1);
+        known.uses = known.uses.saturating_add(uses);
         let earned = !known.holds_slot() && known.uses >= self.table_after_uses;
         let found = Found {
             minus_a: known.minus_a,
@@ -127,6 +133,11 @@ impl KeyCache {
     /// Keeps a key that has just verified a signature: a stranger cannot fill
     /// the cache with keys that sign nothing.
     pub fn remember(&mut self, key: &[u8; 32], minus_a: EdwardsPoint) {
+        // Known already (two batches raced on a new key): a full cache must
+        // not be emptied for it.
+        if self.known.contains_key(key) {
+            return;
+        }
         if self.known.len() >= KEYS_CACHED_MAX {
             self.known.clear();
             self.holders.clear();
@@ -196,6 +207,11 @@ impl KeyCache {
             .map_or(0, |known| known.uses)
     }
 
+    /// Look-ups that earn a key a table.
+    pub fn table_after_uses(&self) -> u32 {
+        self.table_after_uses
+    }
+
     /// Counts checks whose product came from tables: what tests can see of
     /// the tables being used (one lock per batch that used any).
     pub fn count_tabled(&mut self, checks: usize) {
@@ -254,7 +270,7 @@ mod tests {
 
     /// `uses` look-ups of `key`; whether the last one asked for a build.
     fn look_up(cache: &mut KeyCache, key: &[u8; 32], uses: u32) -> bool {
-        let build = (0..uses).fold(false, |_, _| cache.find(key).expect("a known key").build);
+        let build = (0..uses).fold(false, |_, _| cache.find(key, 1).expect("a known key").build);
         cache.assert_consistent();
         build
     }
@@ -297,7 +313,7 @@ mod tests {
         cache.install(&key(1), table);
         assert!(!cache.has_table(&key(1)));
         cache.assert_consistent();
-        let found = cache.find(&key(0)).expect("a known key");
+        let found = cache.find(&key(0), 1).expect("a known key");
         assert!(found.table.is_some() && !found.build);
     }
 
@@ -349,12 +365,122 @@ mod tests {
         cache.assert_consistent();
     }
 
+    /// Remembering a key the cache holds (two batches that both found it new)
+    /// leaves a full cache as it is.
+    #[test]
+    fn remembering_a_known_key_again_keeps_a_full_cache() {
+        let mut cache = KeyCache::new(1, 1);
+        for i in 0..KEYS_CACHED_MAX as u32 {
+            let mut other = [0xDD; 32];
+            other[..4].copy_from_slice(&i.to_le_bytes());
+            cache.remember(&other, EdwardsPoint::default());
+        }
+        assert_eq!(cache.len(), KEYS_CACHED_MAX);
+        let mut first = [0xDD; 32];
+        first[..4].copy_from_slice(&0u32.to_le_bytes());
+        cache.remember(&first, EdwardsPoint::default());
+        assert_eq!(cache.len(), KEYS_CACHED_MAX, "nothing was emptied");
+    }
+
     /// The cache every check uses has the stated limits.
     #[test]
     fn the_process_cache_has_the_stated_limits() {
         let cache = lock(global());
         assert_eq!(cache.tables_max, TABLES_MAX);
         assert_eq!(cache.table_after_uses, TABLE_AFTER_USES);
+    }
+
+    /// Forges a signature whose `s` stays canonical.
+    fn flip_a_bit(signature: &mut [u8; 64]) {
+        signature[40] ^= 2;
+    }
+
+    /// Forges a signature whose `s` is past ℓ (refused before its product).
+    fn s_past_l(signature: &mut [u8; 64]) {
+        signature[63] |= 0xF0;
+    }
+
+    /// `count` signatures of `secret`'s key over distinct messages, those at
+    /// the indexes in `forged` forged with `forge`, checked in one batch with
+    /// `keys`; each verdict must be dalek's. Returns the checks that used a
+    /// table.
+    fn one_batch(
+        keys: &Mutex<KeyCache>,
+        secret: &ed25519_dalek::SigningKey,
+        count: u32,
+        (forged, forge): (&[u32], fn(&mut [u8; 64])),
+    ) -> u64 {
+        use ed25519_dalek::Signer;
+        let key = secret.verifying_key().to_bytes();
+        let messages: Vec<[u8; 4]> = (0..count).map(|n| n.to_le_bytes()).collect();
+        let signatures: Vec<[u8; 64]> = (messages.iter().enumerate())
+            .map(|(n, message)| {
+                let mut signature = secret.sign(message).to_bytes();
+                if forged.contains(&(n as u32)) {
+                    forge(&mut signature);
+                }
+                signature
+            })
+            .collect();
+        let cases: Vec<_> = (messages.iter().zip(&signatures))
+            .map(|(message, signature)| (&key, &message[..], signature))
+            .collect();
+        let before = lock(keys).tabled_checks();
+        let verdicts = super::super::ed25519::verify_strict_batch_in(keys, &cases);
+        let expected: Vec<bool> = (0..count).map(|n| !forged.contains(&n)).collect();
+        assert_eq!(verdicts, expected, "each verdict is dalek's");
+        lock(keys).tabled_checks() - before
+    }
+
+    /// A batch counts all its signatures of a key at once: a new signer's
+    /// batch of [`TABLE_AFTER_USES`] or more is checked with its table after
+    /// the first signature (which shows the key signs), and a known signer's
+    /// from its first. If the first does not hold, the key stays new for the
+    /// batch, and is kept after it if another held.
+    #[test]
+    fn a_batch_of_one_signers_many_signatures_earns_the_table_before_checking_them() {
+        let uses = TABLE_AFTER_USES;
+        let new_signer = |seed: u8| {
+            let keys = Mutex::new(KeyCache::new(TABLES_MAX, uses));
+            (keys, ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+        };
+        let (keys, secret) = new_signer(11);
+        let tabled = one_batch(&keys, &secret, uses + 1, (&[7, 100], flip_a_bit));
+        assert_eq!(tabled, u64::from(uses), "all but the first");
+        assert!(lock(&keys).has_table(&secret.verifying_key().to_bytes()));
+
+        let (keys, secret) = new_signer(12);
+        let tabled = one_batch(&keys, &secret, uses + 1, (&[0], flip_a_bit));
+        assert_eq!(tabled, 0, "the first did not hold: no key yet");
+        let key = secret.verifying_key().to_bytes();
+        assert!(lock(&keys).contains(&key) && !lock(&keys).has_table(&key));
+        let tabled = one_batch(&keys, &secret, uses, (&[3], flip_a_bit));
+        assert_eq!(tabled, u64::from(uses), "known: all of them");
+
+        let (keys, secret) = new_signer(13);
+        let tabled = one_batch(&keys, &secret, uses - 1, (&[], flip_a_bit));
+        assert_eq!(tabled, 0, "too few");
+        let key = secret.verifying_key().to_bytes();
+        assert!(lock(&keys).contains(&key) && !lock(&keys).has_table(&key));
+        lock(&keys).assert_consistent();
+    }
+
+    /// Signatures refused before their product (an `s` past ℓ costs next to
+    /// nothing to refuse) do not count towards a table: a stranger cannot
+    /// earn a 1 ms build with them.
+    #[test]
+    fn signatures_refused_before_their_product_earn_no_table() {
+        let keys = Mutex::new(KeyCache::new(TABLES_MAX, TABLE_AFTER_USES));
+        let secret = ed25519_dalek::SigningKey::from_bytes(&[14; 32]);
+        one_batch(&keys, &secret, 1, (&[], flip_a_bit));
+        let past_l: Vec<u32> = (1..=TABLE_AFTER_USES).collect();
+        one_batch(&keys, &secret, TABLE_AFTER_USES + 1, (&past_l, s_past_l));
+        let key = secret.verifying_key().to_bytes();
+        assert!(lock(&keys).contains(&key) && !lock(&keys).has_table(&key));
+        // The same count with canonical forgeries, each a product: a table.
+        let forged: Vec<u32> = (1..TABLE_AFTER_USES).collect();
+        one_batch(&keys, &secret, TABLE_AFTER_USES, (&forged, flip_a_bit));
+        assert!(lock(&keys).has_table(&key));
     }
 
     /// With the process's limits, a signer's checks move to a table after
