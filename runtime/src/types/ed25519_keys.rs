@@ -14,14 +14,16 @@
 //! - a key earns a slot when it has been looked up [`TABLE_AFTER_USES`] times
 //!   in one round, counting one look-up per signature that gets a product
 //!   (a canonical `s`), refused ones too (their product costs what an
-//!   accepted one's does). A batch looks each key up once, counting all its
-//!   signatures of it, so a batch of 256 or more from one signer builds the
-//!   table before checking them (for a key the cache lacks, after its first
-//!   signature shows the key signs: that one costs a compression more). A round ends at each decision taken with
-//!   every slot held, so each build (about 1 ms, some 35 checks) is paid for
-//!   by 256 look-ups of its key that paid for no other: at most one build per
-//!   256 checks, and a decision looks at the 16 holders only. A stranger adds
-//!   at most about 1/7 to the cost of the checks they send.
+//!   accepted one's does). A batch looks each key up once, counting all of
+//!   its signatures that get a product, so a batch of 256 or more from one
+//!   signer builds the table before checking them (for a key the cache lacks
+//!   with 257 or more, after its first signature, compared at once at the
+//!   cost of one more compression, shows that the key signs). A round ends
+//!   at each decision taken with every slot held, so each build (about 1 ms,
+//!   some 35 checks) is paid for by 256 look-ups of its key that paid for no
+//!   other: at most one build per 256 products, and a decision looks at the
+//!   16 holders only. A stranger adds at most about 1/7 to the cost of the
+//!   checks they send.
 //!
 //! None of this changes a verdict: a check with a table computes the same
 //! point. A build runs on the checking thread that earned it, so that
