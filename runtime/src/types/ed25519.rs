@@ -18,10 +18,10 @@
 //! - `A`'s decompression (with its small-order check) is a pure function of its
 //!   32 bytes, so it is kept in a bounded cache ([`KEYS_CACHED_MAX`]) keyed by
 //!   them once the key has verified a signature: a known signer's key is not
-//!   decompressed again (a key the cache lacks, once per batch; if more of its
-//!   signatures follow in the batch, its first is compared at once, and if it
-//!   holds the key is cached then, so the others count towards its table). A
-//!   batch looks each key up once. The challenge hashes `A`'s bytes as given,
+//!   decompressed again (a key the cache lacks, once per batch; if enough of
+//!   its signatures follow in the batch to earn a table, its first is
+//!   compared at once, and if it holds the key is cached then and the others
+//!   are checked with its table). A batch looks each key up once. The challenge hashes `A`'s bytes as given,
 //!   as dalek does.
 //! - `R` is never decompressed. With `P = [k](−A) + [s]B`, 2–4 for `R` are checked
 //!   as "`compress(P)` equals `R`'s bytes, and `P` is not of small order": when
