@@ -21,8 +21,8 @@
 //!   decompressed again (a key the cache lacks, once per batch; if enough of
 //!   its signatures follow in the batch to earn a table, its first is
 //!   compared at once, and if it holds the key is cached then and the others
-//!   are checked with its table). A batch looks each key up once. The
-//!   challenge hashes `A`'s bytes as given, as dalek does.
+//!   are checked with its table). A batch looks each key up once. The challenge hashes `A`'s bytes as given,
+//!   as dalek does.
 //! - `R` is never decompressed. With `P = [k](−A) + [s]B`, 2–4 for `R` are checked
 //!   as "`compress(P)` equals `R`'s bytes, and `P` is not of small order": when
 //!   the bytes are equal they are the canonical encoding of the point `P`, which
@@ -109,12 +109,10 @@ struct BatchKeys {
 }
 
 impl BatchKeys {
-    /// `scalars`: each case's `s`, if canonical.
-    fn new(cases: &[SignatureCase<'_>], scalars: &[Option<Scalar>]) -> Self {
-        assert_eq!(cases.len(), scalars.len(), "an `s` per case");
+    fn new(cases: &[SignatureCase<'_>]) -> Self {
         let mut counts: HashMap<[u8; 32], u32> = HashMap::new();
-        for ((key, _, _), s) in cases.iter().zip(scalars) {
-            if s.is_some() {
+        for (key, _, signature) in cases {
+            if canonical_s(signature).is_some() {
                 *counts.entry(**key).or_default() += 1;
             }
         }
@@ -185,14 +183,13 @@ fn holds(point: &EdwardsPoint, compressed: &CompressedEdwardsY, signature: &[u8;
     compressed.as_bytes()[..] == signature[..32] && !point.is_small_order()
 }
 
-/// Everything but the comparison with `R`, for a case whose `s` passed 1;
-/// `None` if `A`'s checks fail.
+/// Everything but the comparison with `R`; `None` if 1 or `A`'s checks fail.
 fn recompute(
     keys: &Mutex<KeyCache>,
     (key, message, signature): SignatureCase<'_>,
-    s: Scalar,
     batch: &mut BatchKeys,
 ) -> Option<Recomputed> {
+    let s = canonical_s(signature)?;
     let (signer, probe) = batch.signer(keys, key);
     let (minus_a, table, fresh) = match signer {
         BatchSigner::Known(minus_a, table) => (minus_a, table, false),
@@ -244,13 +241,10 @@ pub(super) fn verify_strict_batch_in(
     keys: &Mutex<KeyCache>,
     cases: &[SignatureCase<'_>],
 ) -> Vec<bool> {
-    let scalars: Vec<Option<Scalar>> = (cases.iter())
-        .map(|(_, _, signature)| canonical_s(signature))
-        .collect();
     // Bounded by the batch: a key the cache lacks is decompressed once in it.
-    let mut batch = BatchKeys::new(cases, &scalars);
-    let recomputed: Vec<Option<Recomputed>> = (cases.iter().zip(&scalars))
-        .map(|(&case, s)| recompute(keys, case, (*s)?, &mut batch))
+    let mut batch = BatchKeys::new(cases);
+    let recomputed: Vec<Option<Recomputed>> = (cases.iter())
+        .map(|&case| recompute(keys, case, &mut batch))
         .collect();
     let tabled = recomputed.iter().flatten().filter(|r| r.tabled).count();
     if tabled > 0 {
