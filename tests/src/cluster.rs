@@ -386,8 +386,9 @@ fn proxy_links(homes: &[PathBuf]) -> BTreeMap<(usize, usize), Vec<Link>> {
 }
 
 /// The proposer of (`height`, round 0) among equal-power validators, computed as
-/// every node does: a hash of height and round picks a point in the set ordered
-/// by address (the README's "drawn by voting power").
+/// every node does: round 0 takes the first place of the height's order, which a
+/// hash of the height and place 0 picks in the set ordered by address (the
+/// README's "drawn by voting power").
 pub fn round_zero_proposer(keys: &[PublicKey], height: u64) -> PublicKey {
     let mut sorted = keys.to_vec();
     sorted.sort();

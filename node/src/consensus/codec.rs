@@ -92,7 +92,15 @@ fn response_wire(msg: &Response<TamgaContext>) -> ResponseWire {
     }
 }
 
-fn response_of(wire: ResponseWire) -> Response<TamgaContext> {
+/// A decided value's certificate for round Nil is refused here: no validator
+/// signs a vote for it, so it can only be junk.
+fn response_of(wire: ResponseWire) -> std::io::Result<Response<TamgaContext>> {
+    if wire.values.iter().any(|v| v.round == Round::Nil) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "a decided value's certificate names round Nil",
+        ));
+    }
     let values = wire
         .values
         .into_iter()
@@ -115,13 +123,16 @@ fn response_of(wire: ResponseWire) -> Response<TamgaContext> {
             RawDecidedValue::new(v.value_bytes.into(), certificate)
         })
         .collect();
-    Response::ValueResponse(ValueResponse::new(wire.start_height, values))
+    Ok(Response::ValueResponse(ValueResponse::new(
+        wire.start_height,
+        values,
+    )))
 }
 
 impl Codec<Response<TamgaContext>> for BorshCodec {
     type Error = std::io::Error;
     fn decode(&self, bytes: Bytes) -> Result<Response<TamgaContext>, Self::Error> {
-        decode(&bytes).map(response_of)
+        decode(&bytes).and_then(response_of)
     }
     fn encode(&self, msg: &Response<TamgaContext>) -> Result<Bytes, Self::Error> {
         encode(&response_wire(msg))
