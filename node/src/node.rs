@@ -133,21 +133,8 @@ async fn run_opening(
     )?;
     let _ = app.snapshots.set(snapshots);
     app.erase_from_vault_what_the_ledger_erased()?;
-    let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
-    std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
-    tokio::spawn(crate::progress::show_catch_up(app.metrics.clone()));
-    if overrides.json_output {
-        let ready = serde_json::json!({
-            "event": "ready", "chain_id": genesis.chain_id, "height": tip.height,
-            "rpc": format!("http://{addr}"), "ws": format!("ws://{addr}"), "home": home.0,
-        });
-        println!("{ready}");
-    } else {
-        println!("Chain:  {} at height {}", genesis.chain_id, tip.height);
-        println!("RPC:    http://{addr}");
-        println!("WS:     ws://{addr}");
-    }
-    std::io::stdout().flush()?;
+    // Gossip before RPC: a transaction admitted before the gossip sender is set
+    // would never be published, and clients submit as soon as the URL prints.
     let signing = Arc::new(SigningState::open(&home.signing_state())?);
     let _ = app.signing.set(signing.clone());
     let in_set = crate::consensus::validator_set_contains(&app, &key)
@@ -163,10 +150,26 @@ async fn run_opening(
             allowed: (!accept_unlisted)
                 .then(|| peer_ids(&config.p2p.gossip_peers))
                 .transpose()?,
+            listed: peer_ids(&config.p2p.gossip_peers)?,
         },
     )
     .await?;
     app.set_gossip(gossip);
+    let (rpc, addr) = crate::rpc::start(app.clone(), &config, config.moniker.clone()).await?;
+    std::fs::write(home.0.join(crate::cli::RPC_ADDR_FILE), addr.to_string())?;
+    tokio::spawn(crate::progress::show_catch_up(app.metrics.clone()));
+    if overrides.json_output {
+        let ready = serde_json::json!({
+            "event": "ready", "chain_id": genesis.chain_id, "height": tip.height,
+            "rpc": format!("http://{addr}"), "ws": format!("ws://{addr}"), "home": home.0,
+        });
+        println!("{ready}");
+    } else {
+        println!("Chain:  {} at height {}", genesis.chain_id, tip.height);
+        println!("RPC:    http://{addr}");
+        println!("WS:     ws://{addr}");
+    }
+    std::io::stdout().flush()?;
     let settings = crate::consensus::Settings {
         moniker: config.moniker.clone(),
         key,

@@ -1,6 +1,7 @@
 //! Four validators as four `tamga` processes on loopback: they agree on every
-//! block, survive one crash, stop (without diverging) at two, resume on restart,
-//! and refuse a proposal whose state root is wrong.
+//! block, carry each other's transactions (and a full node's, admitted before
+//! any peer joined), survive one crash, stop (without diverging) at two, resume
+//! on restart, and refuse a proposal whose state root is wrong.
 
 use std::time::Duration;
 use tamga_runtime::PublicKey;
@@ -48,6 +49,24 @@ fn four_validators_commit_every_transaction_and_agree_at_every_height() {
     );
     let height = cluster.min_height();
     cluster.assert_agree_up_to(height);
+}
+
+/// A node keeps the transactions it admits before any peer has joined its
+/// gossip (a node just started, or cut off) and publishes them once one joins:
+/// gossipsub drops a message no peer can take, and a full node never proposes,
+/// so what it admitted alone would otherwise commit nowhere.
+#[test]
+fn a_transaction_admitted_before_any_peer_joined_is_gossiped_once_one_does() {
+    let mut cluster = Cluster::create(4, 1, 200);
+    cluster.start(4);
+    let full = cluster.node(4);
+    let tx = digital(full, SIGNERS[0], 0, "admitted alone".to_owned());
+    let hash = submit(full, &tx);
+    for i in 0..4 {
+        cluster.start(i);
+    }
+    wait_committed(cluster.node(0), hash, WAIT).unwrap();
+    wait_committed(cluster.node(4), hash, WAIT).expect("the full node follows");
 }
 
 #[test]

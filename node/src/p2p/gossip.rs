@@ -3,9 +3,11 @@
 //! when [`super::outgoing`] says); batches from peers are checked and admitted in
 //! arrival order by one worker, exactly as RPC admits them. Everything is bounded:
 //! the outgoing queue, the incoming queue (by batches and by
-//! [`INCOMING_BYTES_MAX`] bytes), the message size, and connections
-//! ([`CONNECTIONS_MAX`] in all, [`CONNECTIONS_PER_PEER_MAX`] per peer); a node that
-//! accepts no unlisted peer closes any connection from a peer id not in its list.
+//! [`INCOMING_BYTES_MAX`] bytes), the message size, connections
+//! ([`CONNECTIONS_MAX`] in all, [`CONNECTIONS_PER_PEER_MAX`] per peer), and the
+//! batches kept while no peer could take them ([`super::publisher`], at most
+//! [`super::unsent::UNSENT_TXS_MAX`] transactions); a node that accepts no
+//! unlisted peer closes any connection from a peer id not in its list.
 //!
 //! A batch is forwarded to other peers only after this node checked it
 //! (gossipsub's explicit validation): one holding a forged transaction (bad
@@ -14,6 +16,7 @@
 //! direct neighbours only, and each pays for it once.
 
 use super::outgoing::Outgoing;
+use super::publisher::Publisher;
 use crate::app::App;
 use crate::app::GossipAdmission;
 use anyhow::{Context, Result};
@@ -58,6 +61,8 @@ pub struct GossipSettings {
     pub peers: Vec<Multiaddr>,
     /// Only these peers may connect (`None`: anyone may).
     pub allowed: Option<Vec<libp2p::PeerId>>,
+    /// The peer ids `peers` name (those pinned with `/p2p/`).
+    pub listed: Vec<libp2p::PeerId>,
 }
 
 /// Gossip, with bounds on who may connect and how many.
@@ -150,9 +155,15 @@ pub async fn start(
     };
     let metrics = app.metrics.clone();
     tokio::spawn(admit_worker(app, in_rx, verdict_tx, queued));
+    let own = *swarm.local_peer_id();
+    let listed = settings.listed.iter().filter(|id| **id != own).copied();
+    // A node with no peer listed that accepts no other (a lone dev validator)
+    // keeps nothing: no one will ever join.
+    let keep = !settings.peers.is_empty() || settings.allowed.is_none();
+    let publisher = Publisher::new(topic, listed.collect(), keep);
     let task = tokio::spawn(run(
         swarm,
-        topic,
+        publisher,
         settings.peers,
         out_rx,
         incoming,
@@ -194,7 +205,7 @@ fn acceptance(outcome: GossipAdmission) -> MessageAcceptance {
 
 async fn run(
     mut swarm: Swarm,
-    topic: IdentTopic,
+    mut publisher: Publisher,
     peers: Vec<Multiaddr>,
     mut outgoing: mpsc::Receiver<Vec<u8>>,
     incoming: Incoming,
@@ -221,19 +232,20 @@ async fn run(
         tokio::select! {
             Some(tx) = outgoing.recv() => {
                 if let Some(full) = batch.push(tx, Instant::now()) {
-                    publish(&mut swarm, &topic, full);
+                    publisher.send(&mut swarm.behaviour_mut().gossipsub, full);
                 }
             }
             () = &mut timer, if armed.is_some() => {
                 armed = None;
                 if let Some(ready) = batch.take_due(Instant::now()) {
-                    publish(&mut swarm, &topic, ready);
+                    publisher.send(&mut swarm.behaviour_mut().gossipsub, ready);
                 }
             }
             _ = redial.tick() => {
                 for peer in peers.iter().filter(|p| !connected.contains(*p)) {
                     let _ = swarm.dial(peer.clone());
                 }
+                publisher.send_unsent(&mut swarm.behaviour_mut().gossipsub);
             }
             Some((id, source, verdict)) = verdicts.recv() => {
                 let _ = swarm
@@ -242,23 +254,50 @@ async fn run(
                     .report_message_validation_result(&id, &source, verdict);
             }
             event = swarm.select_next_some() => {
-                let peers_changed = matches!(
-                    event,
-                    SwarmEvent::ConnectionEstablished { .. } | SwarmEvent::ConnectionClosed { .. }
-                );
-                if let Some(verdict) = on_event(event, &mut connected, &incoming) {
-                    let (id, source, acceptance) = verdict;
-                    let _ = swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(&id, &source, acceptance);
-                }
-                if peers_changed {
-                    let count = swarm.connected_peers().count();
-                    metrics.set_peers(crate::metrics::GOSSIP_NETWORK, count);
-                }
+                let peers = Peers { connected: &mut connected, metrics: &metrics };
+                handle(&mut swarm, event, peers, &incoming, &mut publisher);
             }
         }
+    }
+}
+
+/// The peers this node dialed and is connected to, and where their count goes.
+struct Peers<'a> {
+    connected: &'a mut HashSet<Multiaddr>,
+    metrics: &'a crate::metrics::Metrics,
+}
+
+/// One swarm event: a batch to admit (and the verdict, when there is one at
+/// once), a peer come or gone, a peer joined the topic.
+fn handle(
+    swarm: &mut Swarm,
+    event: SwarmEvent<BehaviourEvent>,
+    peers: Peers,
+    incoming: &Incoming,
+    publisher: &mut Publisher,
+) {
+    let peers_changed = matches!(
+        event,
+        SwarmEvent::ConnectionEstablished { .. } | SwarmEvent::ConnectionClosed { .. }
+    );
+    let joined = matches!(
+        &event,
+        SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(
+            gossipsub::Event::Subscribed { topic, .. }
+        )) if *topic == publisher.topic.hash()
+    );
+    let gossip = &mut swarm.behaviour_mut().gossipsub;
+    if let Some((id, source, acceptance)) = on_event(event, peers.connected, incoming) {
+        let _ = gossip.report_message_validation_result(&id, &source, acceptance);
+    }
+    if joined {
+        publisher.on_joined(gossip);
+    }
+    if peers_changed {
+        let count = swarm.connected_peers().count();
+        peers
+            .metrics
+            .set_peers(crate::metrics::GOSSIP_NETWORK, count);
     }
 }
 
@@ -341,18 +380,6 @@ fn on_event(
         _ => {}
     }
     None
-}
-
-fn publish(swarm: &mut Swarm, topic: &IdentTopic, txs: Vec<Vec<u8>>) {
-    let count = txs.len();
-    if let Err(e) = swarm
-        .behaviour_mut()
-        .gossipsub
-        .publish(topic.clone(), encoding::encode(&txs))
-    {
-        // No peers (a lone dev node) is normal: the local mempool still has them.
-        tracing::debug!(count, error = %e, "gossip: batch not published");
-    }
 }
 
 /// Admits gossiped batches in order, on a blocking thread (signature checks and

@@ -4,3 +4,5 @@
 
 pub mod gossip;
 pub mod outgoing;
+pub mod publisher;
+pub mod unsent;
