@@ -33,6 +33,16 @@ pub struct Cluster {
     _dir: tempfile::TempDir,
 }
 
+/// A test that fails prints the end of each node log it kept: what each node
+/// did just before (this runs before the nodes are killed and their homes go).
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprint!("{}", self.log_tails(60));
+        }
+    }
+}
+
 /// Base-port slots: slot k is port 20,000 + 12k. A node i of a cluster uses
 /// base + 10i + 1 and + 2, which differ modulo 12 for i < 6, so two clusters of
 /// up to six nodes in different slots never share a port.
@@ -186,6 +196,27 @@ impl Cluster {
         if let Some(mut node) = self.nodes[i].take() {
             node.kill9();
         }
+    }
+
+    /// The last `lines` lines of each node's log file (the nodes given one).
+    pub fn log_tails(&self, lines: usize) -> String {
+        let mut out = String::new();
+        for (i, path) in self.logs.iter().enumerate() {
+            let Some(path) = path else { continue };
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let all: Vec<&str> = text.lines().collect();
+            let tail = &all[all.len().saturating_sub(lines)..];
+            out.push_str(&format!(
+                "--- node{i}: last {} lines of {} ---\n",
+                tail.len(),
+                path.display()
+            ));
+            for line in tail {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
     }
 
     pub fn node(&self, i: usize) -> &Node {

@@ -171,10 +171,7 @@ impl Node {
     ) -> Result<Node> {
         const QUIET: &str = "warn,arc_malachitebft=error,arc_malachitebft_network=off";
         let (filter, stderr) = match log {
-            Some(path) => (
-                format!("{QUIET},tamga_node=info,arc_malachitebft_engine_byzantine=warn"),
-                Stdio::from(std::fs::File::create(path).context("log file")?),
-            ),
+            Some(path) => (logged_filter(QUIET), Stdio::from(append(path)?)),
             None => (QUIET.to_owned(), Stdio::inherit()),
         };
         let mut child = Command::new(bin)
@@ -728,4 +725,25 @@ pub fn proc_status_field(pid: &str, name: &str) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.split(':').next() == Some(name))?;
     Some(line.split_whitespace().nth(1)?.to_owned())
+}
+
+/// The filter for a node whose log goes to a file: the quiet filter with this
+/// node's own lines at info, and `TAMGA_TEST_LOG`'s directives after it when set
+/// (to replay a failure with, say, `arc_malachitebft_core_consensus=debug`).
+fn logged_filter(quiet: &str) -> String {
+    let filter = format!("{quiet},tamga_node=info,arc_malachitebft_engine_byzantine=warn");
+    match std::env::var("TAMGA_TEST_LOG") {
+        Ok(more) if !more.is_empty() => format!("{filter},{more}"),
+        _ => filter,
+    }
+}
+
+/// Opens a node's log file for appending: a node restarted by a test adds to the
+/// log of its earlier run instead of erasing it.
+fn append(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .context("log file")
 }

@@ -41,6 +41,8 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
     for i in 0..4 {
         let log = logs.path().join(format!("votes{i}.log"));
         cluster.faults[i] = Some(format!("vote_log = {:?}", log.display().to_string()));
+        // In the home, so the tails a failure prints are still there to read.
+        cluster.logs[i] = Some(cluster.homes[i].join("node.log"));
         cluster.start(i);
     }
     cluster.wait_height(2, WAIT).unwrap();
@@ -53,9 +55,10 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
             now.map(|d| d.subsec_nanos() as usize).unwrap_or(0) ^ std::process::id() as usize
         });
     // Printed first, so a failure can be replayed with TAMGA_TEST_SEED.
-    eprintln!("victim seed: {seed} (replay with TAMGA_TEST_SEED={seed})");
+    eprintln!("victim seed: {seed} (replay with TAMGA_TEST_SEED={seed}; TAMGA_TEST_LOG adds to the nodes' log filter)");
     let mut committed = vec![];
     for round in 0..4usize {
+        let started = std::time::Instant::now();
         let victim = (seed + round * 3) % 4;
         let target = (victim + 1) % 4;
         let signer = SIGNERS[target];
@@ -76,6 +79,10 @@ fn sigkill_under_load_loses_no_committed_transaction_and_never_double_votes() {
                 .unwrap_or_else(|e| panic!("seed {seed}, round {round}: {e}"));
             committed.push((hash, result.height));
         }
+        eprintln!(
+            "round {round}: node{victim} killed, 20 txs committed in {:?}",
+            started.elapsed()
+        );
         cluster.start(victim);
     }
     let height = cluster.running().map(|n| n.height()).max().unwrap();

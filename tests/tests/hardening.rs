@@ -334,8 +334,8 @@ fn a_proposer_restarted_after_its_prevote_proposes_the_same_block_again() {
         "node{p} proposed at {height}: {mark}"
     );
     cluster.kill9(p);
-    let logs = tempfile::tempdir().unwrap();
-    let log = logs.path().join("proposer.log");
+    // In the home: a failure's log tails are printed before it goes.
+    let log = cluster.homes[p].join("proposer.log");
     cluster.logs[p] = Some(log.clone());
     cluster.start(p);
     let deadline = std::time::Instant::now() + WAIT;
