@@ -432,6 +432,12 @@ fn vote(
 /// that waits on a missing proposer pays it twice (propose and precommit), so a
 /// larger step (half, before 2026-12-07) made a chain that had stalled for a few
 /// rounds take tens of seconds a round to recover.
+///
+/// A validator stuck in a round sends its last votes again every `rebroadcast`
+/// (plus the three steps each round): a vote goes once to each peer, so a node
+/// that was restarting when it went learns it only then. One vote timeout, not
+/// Malachite's sum of the three (5 s): a restarted validator that had missed a
+/// round's prevotes kept the other two waiting on it for 11 s.
 pub fn timeouts(propose_ms: u64) -> LinearTimeouts {
     use std::time::Duration;
     let propose = Duration::from_millis(propose_ms);
@@ -444,7 +450,7 @@ pub fn timeouts(propose_ms: u64) -> LinearTimeouts {
         prevote_delta: delta,
         precommit: vote,
         precommit_delta: delta,
-        rebroadcast: propose + vote + vote,
+        rebroadcast: vote,
         max_timeout: Duration::from_secs(60),
     }
 }
