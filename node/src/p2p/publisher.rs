@@ -94,6 +94,11 @@ impl Publisher {
         gossip: &mut gossipsub::Behaviour,
         txs: Vec<Vec<u8>>,
     ) -> Result<(), Vec<Vec<u8>>> {
+        // Gossipsub encodes and signs a message before it finds no one to send
+        // it to: up to 2 MiB hashed per try, on every batch and tick while cut off.
+        if !self.any_peer_joined(gossip) {
+            return Err(txs);
+        }
         match gossip.publish(self.topic.clone(), encoding::encode(&txs)) {
             Ok(_) => Ok(()),
             Err(PublishError::NoPeersSubscribedToTopic | PublishError::AllQueuesFull(_)) => {
@@ -105,6 +110,13 @@ impl Publisher {
                 Ok(())
             }
         }
+    }
+
+    /// Whether a connected peer has joined the topic (what publish needs).
+    fn any_peer_joined(&self, gossip: &gossipsub::Behaviour) -> bool {
+        let hash = self.topic.hash();
+        let mut peers = gossip.all_peers();
+        peers.any(|(_, topics)| topics.contains(&&hash))
     }
 
     fn hold(&mut self, txs: Vec<Vec<u8>>) {
