@@ -64,12 +64,8 @@ impl Publisher {
         if self.unsent.is_empty() {
             return;
         }
-        let hash = self.topic.hash();
-        let listed = |id: &PeerId| self.listed.is_empty() || self.listed.contains(id);
-        let joined = (gossip.all_peers())
-            .filter(|(id, topics)| listed(id) && topics.contains(&&hash))
-            .count();
-        if joined >= self.listed.len().max(1) {
+        let listed = |id: &&PeerId| self.listed.is_empty() || self.listed.contains(*id);
+        if self.joined(gossip).filter(listed).count() >= self.listed.len().max(1) {
             self.send_unsent(gossip);
         }
     }
@@ -96,7 +92,7 @@ impl Publisher {
     ) -> Result<(), Vec<Vec<u8>>> {
         // Gossipsub encodes and signs a message before it finds no one to send
         // it to: up to 2 MiB hashed per try, on every batch and tick while cut off.
-        if !self.any_peer_joined(gossip) {
+        if self.joined(gossip).next().is_none() {
             return Err(txs);
         }
         match gossip.publish(self.topic.clone(), encoding::encode(&txs)) {
@@ -112,11 +108,14 @@ impl Publisher {
         }
     }
 
-    /// Whether a connected peer has joined the topic (what publish needs).
-    fn any_peer_joined(&self, gossip: &gossipsub::Behaviour) -> bool {
+    /// The connected peers that have joined the topic (publish needs one).
+    fn joined<'a>(
+        &self,
+        gossip: &'a gossipsub::Behaviour,
+    ) -> impl Iterator<Item = &'a PeerId> + 'a {
         let hash = self.topic.hash();
-        let mut peers = gossip.all_peers();
-        peers.any(|(_, topics)| topics.contains(&&hash))
+        let peers = gossip.all_peers();
+        peers.filter_map(move |(id, topics)| topics.contains(&&hash).then_some(id))
     }
 
     fn hold(&mut self, txs: Vec<Vec<u8>>) {
