@@ -6,7 +6,7 @@
 //! layout lives in one place.
 
 use crate::types::{encoding, Hash32, PublicKey, SubjectId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Read access to a state snapshot. Values are canonical encodings.
 pub trait StateRead {
@@ -70,11 +70,20 @@ impl StateRead for Overlay<'_> {
     }
 }
 
+/// Writes only ever looked up by key, never listed: the mempool's pending state,
+/// as many keys as its transactions write (tens of thousands at its default
+/// bound), looked up on every read of every admitted transaction's dry run.
+/// A hash map, not a [`WriteSet`]: with no iteration its order cannot reach a
+/// block, and B-tree frames (this map's and each transaction's own write
+/// set's) were about a quarter of the dry runs' samples in a four-validator
+/// profile (2026-12-07, `docs/performance-notes.md`).
+pub type PendingWrites = HashMap<Vec<u8>, Option<Vec<u8>>>;
+
 /// A read-only write set stacked on a base view: committed state plus the writes of
 /// transactions not yet in a block (the mempool's pending state).
 pub struct Stacked<'a> {
     pub base: &'a dyn StateRead,
-    pub top: &'a WriteSet,
+    pub top: &'a PendingWrites,
 }
 
 impl StateRead for Stacked<'_> {

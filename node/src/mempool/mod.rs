@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use tamga_runtime::contracts::vm::limits::{BLOCK_FUEL_MAX, FUEL_PER_CALL};
 use tamga_runtime::contracts::BlockFuel;
 use tamga_runtime::execute::next_nonce;
-use tamga_runtime::state::{CorruptState, Overlay, Stacked, WriteSet};
+use tamga_runtime::state::{CorruptState, Overlay, PendingWrites, Stacked, WriteSet};
 use tamga_runtime::types::SignedTx;
 use tamga_runtime::{
     apply_tx_metered, BlockContext, Hash32, HashedTx, PublicKey, TxError, VerifiedTx,
@@ -109,7 +109,7 @@ pub struct Mempool {
     /// Pending transactions per signer, for the quota.
     per_signer: HashMap<PublicKey, usize>,
     /// Writes of every pending transaction, applied in queue order on committed state.
-    pending_writes: WriteSet,
+    pending_writes: PendingWrites,
     rejected: HashMap<Hash32, Left>,
     rejected_order: VecDeque<Hash32>,
     /// Peers' transactions waiting for the nonce before theirs (see [`parked`]).
@@ -151,7 +151,7 @@ impl Mempool {
             ids: HashMap::new(),
             bytes: 0,
             per_signer: HashMap::new(),
-            pending_writes: WriteSet::new(),
+            pending_writes: PendingWrites::new(),
             rejected: HashMap::new(),
             rejected_order: VecDeque::new(),
             parked: Parked::new(ParkedLimits {
