@@ -4,14 +4,16 @@
 //! * one-core limit: pre-signed transfers verified (ed25519) and applied to
 //!   in-memory state on one thread, with no node around them;
 //! * node: the same kind of transfers submitted over JSON-RPC (`tx_submitBatch`)
-//!   to a real `tamga dev` process, counted when committed;
+//!   to a real `tamga dev` process, counted when committed (the median of
+//!   [`tamga_tests::scale::WINDOWS`] windows);
 //! * contracts: committed `escrow-sale` calls per second on the same node, beside
 //!   the sandbox's own instantiate + call rate for that module and the calls'
 //!   one-core limit (both signatures verified, then the call, on one thread);
 //! * certificates: the size of an ownership certificate for a record with a
 //!   100-entry history, and the offline verifier's time per certificate;
 //! * a large state (`tamga_tests::scale`): the state grown to RECORDS records,
-//!   the same transfers on it beside the small state's rate, disk bytes per
+//!   the same transfers on it (windows of other records) beside the small
+//!   state's rate, disk bytes per
 //!   transfer by column family, and query rates beside a bare jsonrpsee server.
 //!
 //! Usage: `tamga-bench [TRANSFERS] [BLOCK_TIME_MS] [CONTRACT_CALLS] [RECORDS]`.
@@ -28,7 +30,7 @@ use tamga_tests::bench::{arg, fastest_of_passes, one_core_limit, one_core_node_v
 use tamga_tests::bench::{registrations, submit_all};
 use tamga_tests::profile::Profile;
 use tamga_tests::scale::growth::{record_of, sign_registrations};
-use tamga_tests::scale::{rows, transfer_run};
+use tamga_tests::scale::{rows, Windows};
 use tamga_tests::{contract_wasm, Node};
 
 const CHAIN: &str = "tamga-dev";
@@ -37,12 +39,17 @@ fn wait_committed(node: &Node, last: &SignedTx) {
     node.wait_tx(last.id());
 }
 
+// The small state's windows alternate direction: an odd number leaves its
+// records bob's, as `transfers_section` says.
+const _: () = assert!(tamga_tests::scale::WINDOWS % 2 == 1);
+
 /// Records at the small state: the transfer workload's own, at least this many.
 const SMALL_STATE: usize = 10_000;
 
 /// Committed transfers per second beside the one-core verify+apply limit, at a
-/// small state (`count` records, at least [`SMALL_STATE`]). Returns the committed
-/// rate and the registered records (the first `count` now bob's).
+/// small state (`count` records, at least [`SMALL_STATE`]), the median of
+/// [`tamga_tests::scale::WINDOWS`] windows. Returns the committed rate and the
+/// registered records (the first `count` now bob's).
 fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec<Hash32>) {
     let limit = one_core_limit(node, CHAIN, count);
     let limit_node_verifier = one_core_node_verifier(node, CHAIN, count);
@@ -62,15 +69,16 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
     };
     assert_eq!(derived, Some(records[0]), "record ids derive as the node's");
 
-    let alice = node.key("alice");
-    let run = transfer_run(
-        "transfers",
-        node,
-        CHAIN,
-        &alice,
-        &records[..count],
-        node.subject("bob"),
-    );
+    // The windows move the same records back and forth, so the small state
+    // stays `small` records: alice to bob, bob to alice, alice to bob.
+    let (alice, bob) = (node.key("alice"), node.key("bob"));
+    let to = [node.subject("bob"), node.subject("alice")];
+    let moved = &records[..count];
+    let windows = Windows::run("transfers", node, CHAIN, |i| match i % 2 {
+        0 => (&alice, moved, to[0]),
+        _ => (&bob, moved, to[1]),
+    });
+    let run = windows.median();
     println!(
         "transfers:                    {count} (block time {block_time_ms} ms, {} cores, {small} records)",
         std::thread::available_parallelism()
@@ -82,13 +90,17 @@ fn transfers_section(node: &Node, count: usize, block_time_ms: u64) -> (f64, Vec
         "  same, the node's verifier:    {limit_node_verifier:>9.0} tx/s  (same signatures; not the limit)"
     );
     println!("node admitted (RPC, verified):  {:>9.0} tx/s", run.admitted);
-    println!("node committed transfers:      {:>9.0} tx/s", run.committed);
+    println!(
+        "node committed transfers:      {:>9.0} tx/s  ({})",
+        run.committed,
+        windows.rates()
+    );
     println!(
         "ratio node / limit:            {:>9.3}  (target >= 0.85)",
         run.committed / limit
     );
     println!("where the time goes, µs per transfer: {}", run.stages);
-    println!("{}", run.flushed_line());
+    println!("{}", windows.flushed_line());
     (run.committed, records)
 }
 
@@ -386,10 +398,12 @@ fn main() {
         (1..=20_000).contains(&calls),
         "contract calls must be 1..=20000 (the default mempool bound)"
     );
+    let least = 2 * count.max(SMALL_STATE) + tamga_tests::scale::WINDOWS * count;
     assert!(
-        large >= 2 * count.max(SMALL_STATE),
-        "records must be at least twice the small state ({})",
-        count.max(SMALL_STATE)
+        large >= least,
+        "records must be at least {least}: twice the small state ({}) and {} windows of {count} new records to move",
+        count.max(SMALL_STATE),
+        tamga_tests::scale::WINDOWS
     );
     // One signer submits the whole workload: lift the per-signer quota to the
     // mempool's size (the benchmark measures throughput, not fairness).

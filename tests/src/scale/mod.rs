@@ -58,24 +58,78 @@ pub struct TransferRun {
 }
 
 impl TransferRun {
-    /// Column families whose memtable flushed during the run: the line the
-    /// sections print beside their rate (see [`disk::flushed`]).
-    pub fn flushed_line(&self) -> String {
+    /// Column families whose memtable flushed during the run (see
+    /// [`disk::flushed`]), or "none".
+    fn flushed(&self) -> String {
         let flushed = disk::flushed(&self.disk_before, &self.disk_after);
-        let names = if flushed.is_empty() {
+        if flushed.is_empty() {
             "none".to_string()
         } else {
             flushed.join(", ")
-        };
-        format!("memtable flushes finished in the window: {names}  (one still running is not seen)")
+        }
+    }
+}
+
+/// Timed windows per transfer rate. A window of the default 20,000 transfers
+/// lasts about a second, so a memtable flush finishing in it or not, or a
+/// neighbour on the shared machine, moves its rate by a tenth or more (the
+/// spread between runs in the README's "Figures"): a rate is the median of
+/// this many windows, each on transactions of its own, all of them printed.
+pub const WINDOWS: usize = 3;
+
+/// The windows of one rate, in the order they ran.
+pub struct Windows(pub Vec<TransferRun>);
+
+impl Windows {
+    /// Runs [`WINDOWS`] windows, window `i` moving what `window(i)` names
+    /// (signer, records, recipient); the first is profiled as `section` when
+    /// asked (one profile per section, as before the windows).
+    pub fn run<'a>(
+        section: &str,
+        node: &Node,
+        chain: &str,
+        window: impl Fn(usize) -> (&'a ed25519_dalek::SigningKey, &'a [Hash32], SubjectId),
+    ) -> Windows {
+        let runs = (0..WINDOWS).map(|i| {
+            let (signer, records, to) = window(i);
+            let section = (i == 0).then_some(section);
+            transfer_run(section, node, chain, signer, records, to)
+        });
+        Windows(runs.collect())
+    }
+
+    /// The window whose committed rate is the median.
+    pub fn median(&self) -> &TransferRun {
+        let mut order: Vec<&TransferRun> = self.0.iter().collect();
+        order.sort_by(|a, b| a.committed.total_cmp(&b.committed));
+        order[order.len() / 2]
+    }
+
+    /// Every window's committed rate, in the order they ran.
+    pub fn rates(&self) -> String {
+        let rates: Vec<String> = self
+            .0
+            .iter()
+            .map(|r| format!("{:.0}", r.committed))
+            .collect();
+        format!("median of {} windows: {}", self.0.len(), rates.join(", "))
+    }
+
+    /// Each window's memtable flushes, in the order they ran.
+    pub fn flushed_line(&self) -> String {
+        let each: Vec<String> = self.0.iter().map(TransferRun::flushed).collect();
+        format!(
+            "memtable flushes finished in the windows: {}  (one still running is not seen)",
+            each.join("; ")
+        )
     }
 }
 
 /// `signer` transfers each of `records` (all its own, fewer than the mempool
 /// bound) to `to`, submitted at once; timed until the last one commits, and
-/// profiled as `section` when asked (see [`crate::profile`]).
+/// profiled as `section`, if given, when asked (see [`crate::profile`]).
 pub fn transfer_run(
-    section: &str,
+    section: Option<&str>,
     node: &Node,
     chain: &str,
     signer: &ed25519_dalek::SigningKey,
@@ -89,9 +143,9 @@ pub fn transfer_run(
 }
 
 /// [`transfer_run`] of transactions signed beforehand.
-pub fn signed_run(section: &str, node: &Node, txs: &[SignedTx]) -> TransferRun {
+pub fn signed_run(section: Option<&str>, node: &Node, txs: &[SignedTx]) -> TransferRun {
     assert!(txs.len() <= POOL_TXS, "a workload fits the mempool");
-    let profile = crate::profile::Profile::start(section);
+    let profile = section.and_then(crate::profile::Profile::start);
     let disk_before = disk::usage(node);
     let before = StageReading::of(node);
     let started = Instant::now();

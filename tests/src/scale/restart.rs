@@ -46,7 +46,7 @@ pub fn restart(
         "restart at {records} records:    RPC up {:.1} s after the start (the same data, `tamga dev --keep`)",
         started.elapsed().as_secs_f64()
     );
-    let run = signed_run("after-restart", node, during);
+    let run = signed_run(Some("after-restart"), node, during);
     let warm_up = node.client().node_storage().expect("node_storage").warm_up;
     print_window("transfers from the start:", &run, state.rate);
     println!(
@@ -55,7 +55,7 @@ pub fn restart(
         started.elapsed().as_secs_f64()
     );
     print_warm_up(&wait_warmed(node));
-    let run = signed_run("after-warm-up", node, after);
+    let run = signed_run(Some("after-warm-up"), node, after);
     print_window("transfers once warmed:", &run, state.rate);
 }
 
