@@ -15,7 +15,9 @@
 # - the same node grown to RECORDS records (default 1,000,000; registrations in
 #   mempool-sized chunks, a few minutes and a few GB under /tmp): the same
 #   transfers on random records of it beside the small state's rate (each rate
-#   with the memtables that flushed in its window), disk bytes
+#   the median of three windows, each printed with the memtables that flushed
+#   in it; the small state's move its records back and forth, the large
+#   state's each move other records), disk bytes
 #   per transfer by column family, the node's peak RSS, and record_get queries
 #   per second beside a bare jsonrpsee server answering the same JSON: the node's
 #   first seconds (block cache not yet warmed by queries) beside a bare window
@@ -30,12 +32,13 @@
 #   node_storage says the warm-up ended, each beside the large state's rate
 #   before the restart; the warm-up's seconds and what it read.
 # TAMGA_BENCH_PERF=DIR also records a `perf` profile of the whole machine during
-# each timed workload (transfers, escrow calls, the restarted node's two windows
+# each timed workload (transfers and large-state: the first of their three
+# windows; escrow calls, the restarted node's two windows
 # after-restart and after-warm-up, the cluster's full load and its
 # two half-load latency runs, latency-first and latency-after-restart), into
 # DIR (see tests/src/profile.rs); a profiled run's figures are not figures.
 # Usage: scripts/bench.sh [TRANSFERS (<= 20000)] [BLOCK_TIME_MS] [CONTRACT_CALLS (<= 20000)]
-#                         [RECORDS (>= 2 x max(TRANSFERS, 10000))]
+#                         [RECORDS (>= 2 x max(TRANSFERS, 10000) + 3 x TRANSFERS)]
 #                         [CLUSTER_TRANSFERS (<= 16000)] [CLUSTER_BLOCK_TIME_MS] [FAST_BLOCK_TIME_MS]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,8 +13,8 @@
 //!   100-entry history, and the offline verifier's time per certificate;
 //! * a large state (`tamga_tests::scale`): the state grown to RECORDS records,
 //!   the same transfers on it (windows of other records) beside the small
-//!   state's rate, disk bytes per
-//!   transfer by column family, and query rates beside a bare jsonrpsee server.
+//!   state's rate, disk bytes per transfer by column family, and query rates
+//!   beside a bare jsonrpsee server.
 //!
 //! Usage: `tamga-bench [TRANSFERS] [BLOCK_TIME_MS] [CONTRACT_CALLS] [RECORDS]`.
 

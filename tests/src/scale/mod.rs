@@ -78,12 +78,12 @@ impl TransferRun {
 pub const WINDOWS: usize = 3;
 
 /// The windows of one rate, in the order they ran.
-pub struct Windows(pub Vec<TransferRun>);
+pub struct Windows(Vec<TransferRun>);
 
 impl Windows {
     /// Runs [`WINDOWS`] windows, window `i` moving what `window(i)` names
     /// (signer, records, recipient); the first is profiled as `section` when
-    /// asked (one profile per section, as before the windows).
+    /// asked (a section's profile is one file, `DIR/SECTION.perf.data`).
     pub fn run<'a>(
         section: &str,
         node: &Node,
@@ -113,6 +113,14 @@ impl Windows {
             .map(|r| format!("{:.0}", r.committed))
             .collect();
         format!("median of {} windows: {}", self.0.len(), rates.join(", "))
+    }
+
+    /// The storage before the first window and after the last: bytes add up
+    /// over windows, so all of them count, not the median one alone.
+    pub fn disk(&self) -> (&disk::Usage, &disk::Usage) {
+        let (first, last) = (self.0.first(), self.0.last());
+        let (first, last) = first.zip(last).expect("at least one window");
+        (&first.disk_before, &last.disk_after)
     }
 
     /// Each window's memtable flushes, in the order they ran.

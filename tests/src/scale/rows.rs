@@ -22,9 +22,11 @@ pub struct LargeState {
 }
 
 /// Grows the state from `small.len()` to `large` records (all new ones alice's),
-/// then transfers `count` of them, picked at random, to bob: the committed rate
-/// beside `small_rate` (the same workload at the small state), the disk bytes per
-/// transfer by column family, and the node's memory and data directory.
+/// then transfers [`WINDOWS`] windows of `count` of them each (other records,
+/// picked at random) to bob: the median window's committed rate beside
+/// `small_rate` (the same workload at the small state), the disk bytes per
+/// transfer by column family over the windows, and the node's memory and data
+/// directory.
 pub fn large_state(
     node: &Node,
     chain: &str,
@@ -67,9 +69,9 @@ pub fn large_state(
     );
     let mut rng = Rng::new(13);
     let picked = rng.distinct(&grown.records, WINDOWS * count);
-    let (alice, bob) = (node.key("alice"), node.subject("bob"));
+    let (alice_key, bob) = (node.key("alice"), node.subject("bob"));
     let windows = Windows::run("large-state", node, chain, |i| {
-        (&alice, &picked[i * count..(i + 1) * count], bob)
+        (&alice_key, &picked[i * count..(i + 1) * count], bob)
     });
     let run = windows.median();
     println!(
@@ -82,7 +84,8 @@ pub fn large_state(
     );
     println!("where the time goes, µs per transfer: {}", run.stages);
     println!("{}", windows.flushed_line());
-    disk::print_per_transfer(&run.disk_before, &run.disk_after, count);
+    let (before, after) = windows.disk();
+    disk::print_per_transfer(before, after, WINDOWS * count);
     println!(
         "node peak RSS so far:          {:>9.0} MiB",
         rss(node.peak_rss_kib())
@@ -95,8 +98,8 @@ pub fn large_state(
         .copied()
         .filter(|r| !moved_set.contains(r))
         .collect();
-    // Moved once each, so two-entry histories (the small state's records
-    // moved back and forth, see `tamga-bench`).
+    // Moved once each: two-entry histories. Not the small state's records,
+    // which its windows moved back and forth (four entries each).
     let moved = picked;
     let mut all = small.to_vec();
     all.extend(grown.records);
@@ -179,7 +182,7 @@ impl Clients {
 /// refreshes the entry; RocksDB caches the blocks reads come from, and that is
 /// what the warm-up fills.) Ids asked again are printed.
 fn record_gets(node: &Node, all: &[Hash32], clients: &Clients, rng: &mut Rng) -> u64 {
-    const WINDOWS: usize = 3;
+    const GET_WINDOWS: usize = 3;
     let secs = Duration::from_secs;
     let (first_secs, window) = (secs(FIRST_SECS), secs(WINDOW_SECS));
     // The bare server answers every query with this random record, typed.
@@ -191,8 +194,8 @@ fn record_gets(node: &Node, all: &[Hash32], clients: &Clients, rng: &mut Rng) ->
     let ids = |range: std::ops::Range<usize>| Query::RecordGet(Arc::new(shuffled[range].to_vec()));
     let (tenth, n) = (all.len() / 10, all.len());
     let (first, warm_up) = (ids(0..tenth), ids(tenth..5 * tenth));
-    let per_window = (n - 5 * tenth) / WINDOWS;
-    let windows: Vec<Query> = (0..WINDOWS)
+    let per_window = (n - 5 * tenth) / GET_WINDOWS;
+    let windows: Vec<Query> = (0..GET_WINDOWS)
         .map(|w| ids(5 * tenth + w * per_window..5 * tenth + (w + 1) * per_window))
         .collect();
 
