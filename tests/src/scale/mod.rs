@@ -71,10 +71,9 @@ impl TransferRun {
 }
 
 /// Timed windows per transfer rate. A window of the default 20,000 transfers
-/// lasts about a second, so a memtable flush finishing in it or not, or a
-/// neighbour on the shared machine, moves its rate by a tenth or more (the
-/// spread between runs in the README's "Figures"): a rate is the median of
-/// this many windows, each on transactions of its own, all of them printed.
+/// lasts about a second, a thin sample of a shared machine (a neighbour, a
+/// flush or a compaction in it or not): a rate is the median of this many
+/// windows, each on transactions of its own, all of them printed.
 pub const WINDOWS: usize = 3;
 
 /// The windows of one rate, in the order they ran.
