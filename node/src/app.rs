@@ -507,8 +507,9 @@ impl App {
         let count = executed.tx_ids.len();
         let parent = self.tip();
         let parent_time_ms = (parent.height > 0).then_some(parent.time_ms);
-        let new_tip =
+        let (new_tip, parts) =
             (self.stages.commit).time(count, || self.storage.commit_block(&executed, &commit))?;
+        self.stages.commit_parts(count, &parts);
         *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
         self.erase_requested(&executed.events)?;
         let ids = executed.tx_ids.clone();

@@ -64,6 +64,17 @@ pub(crate) fn produce_one(app: &App, key: &SigningKey) -> Result<Tip, BlockError
 /// Builds a block proposed by the first of `validators` and commits it with a
 /// precommit from each of them.
 pub(crate) fn produce_signed(app: &App, validators: &[SigningKey]) -> Result<Tip, BlockError> {
+    let (executed, commit, dropped) = decide_signed(app, validators)?;
+    app.commit_block(executed, commit, dropped)
+}
+
+/// A block decided but not yet committed: its execution, its commit and
+/// the transactions it dropped.
+pub(crate) type Decided = (ExecutedBlock, Commit, Vec<(Hash32, TxError)>);
+
+/// The next block, built by the first of `validators`, with their commit
+/// (not yet committed).
+pub(crate) fn decide_signed(app: &App, validators: &[SigningKey]) -> Result<Decided, BlockError> {
     let (executed, dropped) = app.build_block(now_ms(), PublicKey::of(&validators[0]))?;
     let header = &executed.block.header;
     let block_hash = header.hash();
@@ -81,7 +92,7 @@ pub(crate) fn produce_signed(app: &App, validators: &[SigningKey]) -> Result<Tip
         block_hash,
         signatures,
     };
-    app.commit_block(executed, commit, dropped)
+    Ok((executed, commit, dropped))
 }
 
 /// The dev registrar registers a digital object for `owner` in a block of its own.

@@ -252,3 +252,29 @@ pub fn free_bytes(dir: &std::path::Path) -> Option<u64> {
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
+
+/// The kernel's dirty pages and pages under writeback, machine-wide, from
+/// `/proc/meminfo`: "dirty 1,234 MiB, under writeback 56 MiB". Why: a synced
+/// commit waits for its own log's pages, on the same disk queue as whatever
+/// the kernel is still writing back (a large state's growth writes gigabytes
+/// just before its windows).
+pub fn kernel_dirty_line() -> String {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kib = |name: &str| -> Option<u64> {
+        let line = meminfo.lines().find(|line| line.starts_with(name))?;
+        line[name.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    match (kib("Dirty:"), kib("Writeback:")) {
+        (Some(dirty), Some(writeback)) => format!(
+            "dirty {:.0} MiB, under writeback {:.0} MiB",
+            dirty as f64 / 1024.0,
+            writeback as f64 / 1024.0
+        ),
+        _ => "not known (no /proc/meminfo)".into(),
+    }
+}

@@ -55,6 +55,10 @@ pub fn restart(
         started.elapsed().as_secs_f64()
     );
     print_warm_up(&wait_warmed(node));
+    println!(
+        "  kernel's pages now:            {}",
+        super::kernel_dirty_line()
+    );
     let run = signed_run(Some("after-warm-up"), node, after);
     print_window("transfers once warmed:", &run, state.rate);
 }

@@ -67,6 +67,10 @@ pub fn large_state(
         "compaction after growth:       {:>9.1} s (waited for, before measuring)",
         settled.as_secs_f64()
     );
+    println!(
+        "kernel's pages before windows: {}",
+        super::kernel_dirty_line()
+    );
     let mut rng = Rng::new(13);
     let picked = rng.distinct(&grown.records, WINDOWS * count);
     let (alice_key, bob) = (node.key("alice"), node.subject("bob"));
