@@ -328,6 +328,31 @@ impl CacheBudget {
     }
 }
 
+/// Column families whose keys a block writes at random places (a record's,
+/// a transaction's or an owner's hash first), so each insert searches its
+/// memtable's skip list from far off. The tree's nodes (keyed by height first)
+/// and blocks go in at the end of theirs.
+const RANDOM_KEY_CFS: [&str; 5] = [
+    CF_STATE,
+    CF_SMT_VALUES,
+    CF_TXS,
+    CF_IDX_OWNER,
+    CF_IDX_HISTORY,
+];
+
+/// The write buffer (one memtable) of each of [`RANDOM_KEY_CFS`], a quarter of
+/// RocksDB's default 64 MiB. Why: a skip-list insert costs a cache miss per
+/// level, and a fuller memtable has more levels to miss in. At 1,000,000
+/// records the commit's memtable inserts cost 12.3-15.0 µs per transfer in
+/// four runs with 64 MiB, and 6.8-8.9 in the same nodes' windows after a
+/// restart (whose recovery flushes the memtables); with 16 MiB, 7.1-8.5 in
+/// three runs interleaved with them (6.1 in one with 8 MiB, whose memtables
+/// flushed in every window). 2026-12-07, `stages`' `commit_memtable`; see
+/// "The commit before and after a restart" in docs/performance-notes.md. The
+/// cost: more, smaller flushes, and about 4 % more on disk right after the
+/// bench's growth (3,663-3,679 MiB against 3,532-3,536 at 1,000,000 records).
+const RANDOM_KEY_WRITE_BUFFER_BYTES: usize = 16 << 20;
+
 /// Column families read by exact key on the hot path (state values, tree nodes,
 /// transaction locations for admission's "already committed?") get a bloom filter,
 /// so a key that is not in an SST file costs no data-block read: at a million
@@ -343,6 +368,9 @@ fn cf_options(name: &str, block_cache: &rocksdb::Cache) -> Options {
     }
     let mut options = Options::default();
     options.set_block_based_table_factory(&table);
+    if RANDOM_KEY_CFS.contains(&name) {
+        options.set_write_buffer_size(RANDOM_KEY_WRITE_BUFFER_BYTES);
+    }
     if point_reads {
         // A bloom filter over the memtable's keys too (2 % of the write buffer): a
         // random read of a large state misses the memtable, and this skips its
@@ -390,3 +418,57 @@ impl StateRead for Storage {
 #[cfg(test)]
 #[path = "read_tests.rs"]
 mod read_tests;
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    /// The write buffer of each column family, as RocksDB recorded it in the
+    /// database's newest `OPTIONS-*` file.
+    fn write_buffers(dir: &Path) -> Vec<(String, usize)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.retain(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("OPTIONS-")
+        });
+        files.sort();
+        let text = std::fs::read_to_string(files.last().expect("an OPTIONS file")).unwrap();
+        let mut found = vec![];
+        let mut family = None;
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix("[CFOptions \"") {
+                family = Some(name.trim_end_matches("\"]").to_string());
+            } else if let (Some(name), Some(bytes)) =
+                (&family, line.strip_prefix("write_buffer_size="))
+            {
+                found.push((name.clone(), bytes.parse().unwrap()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn random_key_families_get_the_smaller_write_buffer() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Storage::open(dir.path(), &CacheBudget::of_mib(8, 8, 8)).unwrap());
+        let buffers = write_buffers(dir.path());
+        assert_eq!(
+            buffers.len(),
+            ALL_CFS.len() + 1,
+            "every family and default: {buffers:?}"
+        );
+        for (name, bytes) in buffers {
+            let expected = match RANDOM_KEY_CFS.contains(&name.as_str()) {
+                true => RANDOM_KEY_WRITE_BUFFER_BYTES,
+                false => 64 << 20,
+            };
+            assert_eq!(bytes, expected, "{name}");
+        }
+    }
+}
