@@ -11,12 +11,14 @@
 #   CLUSTER_BLOCK_TIME_MS and again at FAST_BLOCK_TIME_MS blocks; a late full
 #   node's catch-up (transactions replayed per second beside the one-core limit);
 # - every section prints where the node's time went, in microseconds per
-#   transaction per stage (node_status' `stages`) and its whole CPU time.
+#   transaction per stage (node_status' `stages`, the commit also split into
+#   its batch, RocksDB's log, memtable inserts, the rest of the write and the
+#   caches after it) and its whole CPU time.
 # - the same node grown to RECORDS records (default 1,000,000; registrations in
 #   mempool-sized chunks, a few minutes and a few GB under /tmp): the same
 #   transfers on random records of it beside the small state's rate (each rate
 #   the median of three windows, each printed with the memtables that flushed
-#   in it; the small state's move its records back and forth, the large
+#   in it, after the kernel's dirty and writeback pages; the small state's move its records back and forth, the large
 #   state's each move other records), disk bytes
 #   per transfer by column family, the node's peak RSS, and record_get queries
 #   per second beside a bare jsonrpsee server answering the same JSON: the node's

@@ -59,7 +59,8 @@ pub struct Stages {
     /// The block's atomic, synced write with its state, tree and indexes.
     pub commit: Stage,
     /// The commit's parts (see [`CommitParts`]): together the commit's time,
-    /// less the proposal store's in-memory pruning after the write.
+    /// less starting the tree-node caches' thread before the write and the
+    /// proposal store's in-memory pruning after it.
     pub commit_batch: Stage,
     pub commit_wal: Stage,
     pub commit_memtable: Stage,

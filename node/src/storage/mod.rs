@@ -328,10 +328,11 @@ impl CacheBudget {
     }
 }
 
-/// Column families whose keys a block writes at random places (a record's,
-/// a transaction's or an owner's hash first), so each insert searches its
-/// memtable's skip list from far off. The tree's nodes (keyed by height first)
-/// and blocks go in at the end of theirs.
+/// Column families whose keys a block writes at random places (a state key's
+/// kind and then a record's or account's id; a state key's hash; a
+/// transaction's id; an owner's, or a record's, id first), so each insert
+/// searches its memtable's skip list from far off. The tree's nodes, blocks,
+/// commits and proposals (keyed by height first) go in at the end of theirs.
 const RANDOM_KEY_CFS: [&str; 5] = [
     CF_STATE,
     CF_SMT_VALUES,
@@ -344,13 +345,20 @@ const RANDOM_KEY_CFS: [&str; 5] = [
 /// RocksDB's default 64 MiB. Why: a skip-list insert costs a cache miss per
 /// level, and a fuller memtable has more levels to miss in. At 1,000,000
 /// records the commit's memtable inserts cost 12.3-15.0 µs per transfer in
-/// four runs with 64 MiB, and 6.8-8.9 in the same nodes' windows after a
-/// restart (whose recovery flushes the memtables); with 16 MiB, 7.1-8.5 in
-/// three runs interleaved with them (6.1 in one with 8 MiB, whose memtables
-/// flushed in every window). 2026-12-07, `stages`' `commit_memtable`; see
-/// "The commit before and after a restart" in docs/performance-notes.md. The
+/// four runs with 64 MiB, and 6.8-8.9 in the same nodes' windows once warmed
+/// after a restart (whose recovery flushes the memtables); with 16 MiB,
+/// 7.1-8.5 in three runs interleaved with three of those four (6.1 in one
+/// with 8 MiB, whose memtables flushed in every window). 2026-12-07,
+/// `stages`' `commit_memtable`; see "The commit before and after a restart"
+/// in docs/performance-notes.md. The
 /// cost: more, smaller flushes, and about 4 % more on disk right after the
-/// bench's growth (3,663-3,679 MiB against 3,532-3,536 at 1,000,000 records).
+/// bench's growth (3,663-3,678 MiB against 3,532-3,536 at 1,000,000 records).
+/// Not measured: what it costs compaction over a long run (level 0 is
+/// compacted at four files, and with these keys each level-0 file overlaps
+/// the whole next level, so that level is rewritten about four times as
+/// often per byte written), and whether `record_history` pages, whose family
+/// has no bloom filter and now more level-0 files, are slower (6,328-13,380
+/// queries/s in three runs against 4,298-14,029 in four).
 const RANDOM_KEY_WRITE_BUFFER_BYTES: usize = 16 << 20;
 
 /// Column families read by exact key on the hot path (state values, tree nodes,

@@ -38,8 +38,10 @@ impl Usage {
 /// (`size-all-mem-tables`: writes grow it; a flush frees a memtable into a new
 /// SST file). One still running at the second reading (its memtable switched
 /// but not yet freed) is not seen, so an empty list does not prove that no
-/// flush competed with the window. At the bench's sizes a 64 MiB memtable
-/// holds a few windows' writes.
+/// flush competed with the window. At the bench's sizes a window of 20,000
+/// transfers writes 4.5-5.6 MB to each family with random keys, whose write
+/// buffers are 16 MiB (`RANDOM_KEY_CFS` in the node's storage): about three
+/// windows' writes per memtable.
 pub fn flushed<'a>(before: &Usage, after: &'a Usage) -> Vec<&'a str> {
     (after.column_families.iter())
         .filter(|(name, &(_, memtable))| {
