@@ -115,3 +115,49 @@ fn kill_9_under_load_then_restart_loses_nothing_committed() {
     assert!(restarted.stop(), "SIGTERM exits cleanly");
     assert!(!restarted.is_running());
 }
+
+/// A crash after consensus moved on from a decided block whose commit batch
+/// was not written yet (the test build's `kill_before_apply` kills the node
+/// there, 200 ms into the next height): the restarted node applies that block
+/// from its proposal store before anything else, and the chain goes on from
+/// it. Without that, this lone validator, whose signing mark is already past
+/// that height, could never decide it again.
+#[test]
+fn a_crash_before_a_decided_block_is_applied_loses_nothing() {
+    let mut node = Node::dev(50);
+    let registrar = node.key("registrar");
+    let nonce = node.next_nonce(&PublicKey::of(&registrar));
+    let tx = registration(&registrar, node.subject("alice"), nonce, "pears".into());
+    let committed = node.wait_tx(node.submit(&tx).expect("admitted"));
+    assert!(node.stop(), "SIGTERM exits cleanly");
+    let config = node.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let faults = format!("{text}\n[test_faults]\nkill_before_apply = 3\n");
+    std::fs::write(&config, faults).unwrap();
+    let mut faulty = Node::start_with(&node.home, 50, true).expect("the test build starts");
+    let started = Instant::now();
+    while faulty.is_running() {
+        assert!(started.elapsed() < Duration::from_secs(30), "not killed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::write(&config, text).unwrap();
+    let log = node.home.join("restart.log");
+    let restarted = Node::start_logged(&node.home, 50, false, Some(&log)).expect("restart");
+    let decided = faulty.start_height + 3;
+    assert_eq!(
+        restarted.start_height, decided,
+        "the third decision applied at start"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("applied a block decided before the last stop"));
+    restarted
+        .wait_height(decided + 3, Duration::from_secs(20))
+        .expect("the chain goes on");
+    let client = restarted.client();
+    let next = client.block_get(Some(decided + 1)).unwrap();
+    assert_eq!(
+        next.header.prev_hash,
+        client.block_get(Some(decided)).unwrap().hash
+    );
+    assert_eq!(client.tx_get(committed.hash).unwrap(), committed);
+}

@@ -80,7 +80,7 @@ pub struct Host {
 
 impl Host {
     pub(super) fn next_height(&self) -> Height {
-        Height(self.app.tip().height + 1)
+        Height(self.app.decided_tip().height + 1)
     }
 
     fn params(&self, height: Height) -> eyre::Result<HeightParams<TamgaContext>> {
@@ -231,12 +231,13 @@ impl Host {
         };
         let commit = parts::commit_of(&certificate);
         let app = self.app.clone();
+        // The block's commit batch is written beside the next height (see
+        // `app_commit.rs`), and the snapshot due at its height taken after it.
         let tip = tokio::task::spawn_blocking(move || {
-            app.commit_block(candidate.executed, commit, candidate.dropped)
+            app.decide(candidate.executed, commit, candidate.dropped)
         })
         .await??;
-        tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
-        crate::snapshots::after_commit(&self.app, tip.height);
+        tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "decided");
         self.app.metrics.decided(certificate.round.as_i64());
         self.values.prune(height);
         self.intake.prune(height);

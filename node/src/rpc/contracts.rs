@@ -14,6 +14,7 @@ use super::errors::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::clock::now_ms;
+use crate::storage::Applied;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -134,7 +135,7 @@ fn contract_query(app: &App, params: Params) -> RpcResult {
     };
     let tip = app.tip();
     let output = query(
-        &app.storage,
+        &Applied(&app.storage),
         &app.vm,
         &id,
         caller,
