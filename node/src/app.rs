@@ -58,6 +58,12 @@ pub enum BlockError {
     /// The thread writing a decided block's commit batch panicked.
     #[error("the thread applying a decided block panicked")]
     ApplyPanicked,
+    /// No thread could be started to write a decided block's commit batch.
+    #[error("no thread to apply a decided block: {0}")]
+    ApplyThread(String),
+    /// A decision came while the block before was decided and not applied.
+    #[error("block {decided} is decided but not applied (applied: {applied}); this node stops, and its next start applies it")]
+    NotApplied { applied: u64, decided: u64 },
 }
 
 impl BlockError {
@@ -71,6 +77,8 @@ impl BlockError {
                 | BlockError::Local { .. }
                 | BlockError::Vault(_)
                 | BlockError::ApplyPanicked
+                | BlockError::ApplyThread(_)
+                | BlockError::NotApplied { .. }
         )
     }
 }

@@ -1,8 +1,11 @@
 //! *Commit a decided block*, in two parts. On the block's own thread, the
 //! decision: its certificate written durably, its state made the one the next
-//! height executes on, the mempool settled. On a thread of its own, the apply:
-//! the block's atomic commit batch (state, tree, indexes, tip), then the
-//! applied tip RPC answers from, the vault's erasures and the block's notice.
+//! height executes on, its transactions kept out of the next block. On a
+//! thread of its own, the apply: the block's atomic commit batch (state,
+//! tree, indexes, tip), then the applied tip RPC answers from, the mempool's
+//! upkeep, the vault's erasures and the block's notice. An apply that fails
+//! stops the process there and then, as a failed commit always did: the
+//! certificate is durable, and the next start applies the block.
 //!
 //! Why two: at a million records the batch took 21-28 µs per transfer
 //! (2026-12-07) on the thread every height waits for; written beside the next
@@ -20,7 +23,7 @@ use tamga_runtime::{Hash32, TxError};
 
 /// The apply running beside the next height: joined before the next decision.
 /// With the block's transaction count, for the wait's stage.
-pub(super) type Applying = (std::thread::JoinHandle<Result<(), BlockError>>, usize);
+pub(super) type Applying = (std::thread::JoinHandle<()>, usize);
 
 fn tip_of(executed: &ExecutedBlock, commit: &Commit) -> Tip {
     let header = &executed.block.header;
@@ -50,17 +53,16 @@ impl App {
         let (app, block, certificate) = (self.clone(), executed.clone(), commit.clone());
         let spawned = std::thread::Builder::new()
             .name("tamga-apply".into())
-            .spawn(move || app.apply_then_snapshot(&block, &certificate, dropped));
-        let handle = match spawned {
-            Ok(handle) => handle,
-            // No thread to be had (the closure, `dropped` with it, is gone):
-            // applied here, as every block was before the split.
-            Err(error) => {
-                tracing::warn!(%error, "no thread for the apply; applying on the block's thread");
-                self.apply_then_snapshot(&executed, &commit, vec![])?;
-                return Ok(tip);
-            }
-        };
+            .spawn(move || {
+                if let Err(error) = app.apply_then_snapshot(&block, &certificate, dropped) {
+                    let height = block.block.header.height;
+                    tracing::error!(height, %error, "applying a decided block failed: stopping; the next start applies it");
+                    std::process::abort();
+                }
+            });
+        // No thread to be had: this node stops, and its next start applies
+        // the block (its decision is durable; nothing may be decided after it).
+        let handle = spawned.map_err(|error| BlockError::ApplyThread(error.to_string()))?;
         let applying = (handle, executed.tx_ids.len());
         *self.applying.lock().unwrap_or_else(|e| e.into_inner()) = Some(applying);
         Ok(tip)
@@ -118,9 +120,9 @@ impl App {
             return Ok(());
         };
         let waited = std::time::Instant::now();
-        let applied = handle.join().unwrap_or(Err(BlockError::ApplyPanicked));
+        let joined = handle.join();
         self.stages.apply_wait.add(count, waited.elapsed());
-        applied
+        joined.map_err(|_| BlockError::ApplyPanicked)
     }
 
     /// The decision's part: the block before applied, the certificate durable,
@@ -135,12 +137,14 @@ impl App {
         pipelined: bool,
     ) -> Result<Arc<ExecutedBlock>, BlockError> {
         self.finish_applying()?;
+        // Never past a block decided and not applied (its apply panicked):
+        // its certificate, the one a restart applies, would be overwritten.
+        let (applied, decided) = (self.tip().height, self.decided_tip().height);
+        if applied != decided {
+            return Err(BlockError::NotApplied { applied, decided });
+        }
         let tip = tip_of(&executed, commit);
-        assert_eq!(
-            tip.height,
-            self.decided_tip().height + 1,
-            "decisions come in order"
-        );
+        assert_eq!(tip.height, decided + 1, "decisions come in order");
         let count = executed.tx_ids.len();
         (self.stages.decided).time(count, || self.storage.record_decided(commit))?;
         let executed = Arc::new(executed);

@@ -4,7 +4,7 @@
 
 use super::tests::{decide_signed, dev_subject, open_app, produce_one, submit};
 use crate::keyring::dev_key;
-use crate::storage::StorageError;
+use crate::storage::{Applied, StorageError};
 use std::sync::Arc;
 use tamga_runtime::state::{keys, StateRead};
 use tamga_runtime::types::{encoding, ObjectCategory, Payload};
@@ -64,6 +64,8 @@ fn the_next_block_builds_on_a_decided_block_not_yet_applied() {
     let pending = a.mempool().status(&id);
     assert!(matches!(pending, Some(crate::mempool::TxStatus::Pending)));
     assert!(StateRead::get(&a.storage, &keys::record(&record)).is_some());
+    let applied = Applied(&a.storage);
+    assert!(StateRead::get(&applied, &keys::record(&record)).is_none());
 
     let transfer = Payload::Transfer {
         record,
@@ -139,4 +141,53 @@ fn a_decided_block_missing_from_the_proposal_store_stops_the_start() {
         panic!("{error}");
     };
     assert_eq!(what, "decided block");
+}
+
+/// `decide` applies on a thread of its own: the decided tip moves at once,
+/// the applied tip once the thread is joined, and subscribers hear of the
+/// block then.
+#[test]
+fn a_decided_block_is_applied_on_its_own_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(open_app(dir.path()));
+    let mut notices = app.subscribe();
+    let (executed, commit, dropped) = decide_signed(&app, &[dev_key("validator")]).unwrap();
+    let tip = app.decide(executed, commit, dropped).unwrap();
+    assert_eq!((tip.height, app.decided_tip()), (1, tip.clone()));
+    app.finish_applying().unwrap();
+    assert_eq!(app.tip(), tip);
+    assert_eq!(app.storage.tip().unwrap(), Some(tip.clone()));
+    assert_eq!(notices.try_recv().unwrap().height, 1);
+    assert!(app.storage.decided_after_tip().unwrap().is_none());
+}
+
+/// A decision while the block before is decided and not applied (its apply
+/// panicked, say) is refused, and the certificate a restart needs stays.
+#[test]
+fn a_decision_never_passes_a_block_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = open_app(dir.path());
+    let validator = dev_key("validator");
+    let (executed, commit, _) = decide_signed(&app, std::slice::from_ref(&validator)).unwrap();
+    let block = encoding::encode(&executed.block);
+    (app.storage)
+        .save_proposal(1, &commit.block_hash, &block)
+        .unwrap();
+    app.record_decision(executed, &commit, &vec![], true)
+        .unwrap();
+    let (next, next_commit, _) = decide_signed(&app, &[validator]).unwrap();
+    let refused = app.record_decision(next, &next_commit, &vec![], true);
+    assert!(matches!(
+        refused,
+        Err(super::BlockError::NotApplied {
+            applied: 0,
+            decided: 1
+        })
+    ));
+    let (kept, _) = app
+        .storage
+        .decided_after_tip()
+        .unwrap()
+        .expect("the certificate");
+    assert_eq!(kept, commit);
 }

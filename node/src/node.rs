@@ -228,7 +228,10 @@ async fn run_consensus(app: Arc<App>, settings: &crate::consensus::Settings) -> 
         };
         role = match exit {
             Exit::CatchUp => Role::Follower {
-                mark_height: settings.signing.height().unwrap_or(app.tip().height + 1),
+                mark_height: settings
+                    .signing
+                    .height()
+                    .unwrap_or(app.decided_tip().height + 1),
             },
             Exit::CaughtUp => Role::Validator,
         };

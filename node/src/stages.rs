@@ -73,7 +73,8 @@ pub struct Stages {
     pub commit_memtable: Stage,
     pub commit_write_rest: Stage,
     pub commit_caches: Stage,
-    /// The mempool's upkeep after a decision (forgetting, and any re-check).
+    /// The mempool's upkeep after a block is applied (forgetting, and any
+    /// re-check), beside the next height.
     pub recheck: Stage,
 }
 

@@ -1,7 +1,8 @@
 //! The application side of Malachite's app-channel: answers every `AppMsg` with
 //! the three [`App`] steps. Build a block when asked for a value; check every
 //! received part (`propose.rs`) and execute its block before consensus may vote
-//! for it; commit block + certificate + state in one write batch when decided;
+//! for it; when decided, write the certificate and have the block's batch
+//! (block, certificate, state) written beside the next height (`app_commit.rs`);
 //! serve and replay decided blocks for value sync; keep equivocation evidence.
 //!
 //! A host runs in one of two roles (see [`Role`]) and ends when the role must

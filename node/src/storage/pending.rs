@@ -10,8 +10,10 @@
 //! in between leaves the certificate and the proposal store's block, and the
 //! node applies that block again as it starts ([`Storage::decided_after_tip`]).
 //!
-//! RPC never reads this overlay: its reads go to what is applied, so a record,
-//! its indexes, the tip and a proof always come from the same height.
+//! RPC's reads of records, indexes, proofs, certificates and contract queries
+//! do not read this overlay ([`Applied`]): they see the block once its batch
+//! is written, with its indexes. (The next nonce a client is told to sign
+//! with does read it, as it reads the mempool's pending transactions.)
 
 use super::*;
 use jmt::storage::{Node, NodeKey};
@@ -35,7 +37,7 @@ impl Storage {
     /// A decided block above the committed tip, if a crash came between its
     /// certificate's write and its commit batch's: its certificate and its
     /// bytes from the proposal store. At most one: a block is decided only
-    /// once the one before it was applied.
+    /// once the one before it was applied (`App::decide` refuses otherwise).
     pub fn decided_after_tip(&self) -> Result<Option<(Commit, Vec<u8>)>, StorageError> {
         let tip = self.tip()?.map_or(0, |tip| tip.height);
         let decided: Option<Commit> = self.get_decoded(CF_META, META_DECIDED, "decided commit")?;
@@ -88,8 +90,8 @@ impl Storage {
 }
 
 /// Applied state only, for RPC: what [`Storage`]'s own reads give without the
-/// pending block, and without filling the value cache (a caller's reads must
-/// not evict the values blocks need).
+/// pending block, and without adding what it reads from disk to the value
+/// cache (a caller's reads must not evict the values blocks need).
 pub struct Applied<'a>(pub &'a Storage);
 
 impl StateRead for Applied<'_> {
