@@ -74,9 +74,7 @@ EVENTS = [
     # No height on this line: it is the height last started (one at a time).
     ("prevote", re.compile(r"handle::driver: Voting vote_type=Prevote value=(\S+)")),
     ("decided", re.compile(r"handle::driver: Decided round=(\d+) height=(\d+)")),
-    # The decision's part of a commit, on the block's path: its certificate
-    # written; the batch is written beside the next height (app_commit.rs).
-    ("committed", re.compile(r"tamga_node::consensus::host: decided height=(\d+)")),
+    ("committed", re.compile(r"tamga_node::consensus::host: committed height=(\d+)")),
     ("received", re.compile(r"tamga_node::consensus::propose: proposal part received height=(\d+)")),
     ("executed", re.compile(r"tamga_node::consensus::propose: proposal executed height=(\d+)")),
 ]

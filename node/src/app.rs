@@ -18,7 +18,7 @@ use tamga_runtime::limits::{BLOCK_TXS_MAX, TX_BYTES_MAX};
 use tamga_runtime::records::{Event, Signer};
 use tamga_runtime::state::CorruptState;
 use tamga_runtime::state::Overlay;
-use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, SignedTx};
+use tamga_runtime::types::{encoding, txs_hash, Block, BlockHeader, Commit, SignedTx};
 use tamga_runtime::{
     apply_tx_recorded, check_signatures_batch, BlockContext, Hash32, HashedTx, PublicKey, TxError,
     VerifiedTx,
@@ -55,15 +55,6 @@ pub enum BlockError {
     /// This node could not execute transaction `index` (see [`TxError::is_local`]).
     #[error("this node could not execute transaction {index}: {error}")]
     Local { index: usize, error: TxError },
-    /// The thread writing a decided block's commit batch panicked.
-    #[error("the thread applying a decided block panicked")]
-    ApplyPanicked,
-    /// No thread could be started to write a decided block's commit batch.
-    #[error("no thread to apply a decided block: {0}")]
-    ApplyThread(String),
-    /// A decision came while the block before was decided and not applied.
-    #[error("block {decided} is decided but not applied (applied: {applied}); this node stops, and its next start applies it")]
-    NotApplied { applied: u64, decided: u64 },
 }
 
 impl BlockError {
@@ -76,9 +67,6 @@ impl BlockError {
                 | BlockError::Corrupt(_)
                 | BlockError::Local { .. }
                 | BlockError::Vault(_)
-                | BlockError::ApplyPanicked
-                | BlockError::ApplyThread(_)
-                | BlockError::NotApplied { .. }
         )
     }
 }
@@ -109,13 +97,7 @@ pub struct App {
     pub chain_id: String,
     pub block_txs_max: usize,
     mempool: Mutex<Mempool>,
-    /// The last block applied: what RPC answers from (see `app_commit.rs`).
     tip: RwLock<Tip>,
-    /// The last block decided: what the next height builds on. One above
-    /// `tip` while that block's commit batch is written.
-    decided: RwLock<Tip>,
-    /// That write, when one runs.
-    applying: Mutex<Option<commit::Applying>>,
     notices: broadcast::Sender<BlockNotice>,
     /// The contract sandbox, shared by every execution (its module cache too).
     pub vm: Arc<Vm>,
@@ -149,11 +131,6 @@ pub struct App {
     pub stages: crate::stages::Stages,
     /// What `GET /metrics` reports.
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// Test builds: `kill_before_apply` (0: off), and the applies so far.
-    #[cfg(feature = "test-faults")]
-    pub kill_before_apply: std::sync::atomic::AtomicU32,
-    #[cfg(feature = "test-faults")]
-    applies: std::sync::atomic::AtomicU32,
 }
 
 impl App {
@@ -175,9 +152,7 @@ impl App {
             chain_id,
             block_txs_max,
             mempool: Mutex::new(mempool),
-            tip: RwLock::new(tip.clone()),
-            decided: RwLock::new(tip),
-            applying: Mutex::new(None),
+            tip: RwLock::new(tip),
             notices,
             vm,
             gossip: OnceLock::new(),
@@ -192,10 +167,6 @@ impl App {
             vault,
             stages: Default::default(),
             metrics,
-            #[cfg(feature = "test-faults")]
-            kill_before_apply: Default::default(),
-            #[cfg(feature = "test-faults")]
-            applies: Default::default(),
         }
     }
 
@@ -254,17 +225,8 @@ impl App {
         assert!(self.gossip.set(sender).is_ok(), "gossip is connected once");
     }
 
-    /// The last block applied (its state, indexes and tip written): RPC's.
     pub fn tip(&self) -> Tip {
         self.tip.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// The last block decided: the one the next height extends.
-    pub fn decided_tip(&self) -> Tip {
-        self.decided
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
     }
 
     pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
@@ -277,7 +239,7 @@ impl App {
 
     /// The context the next block will execute in, for mempool dry runs.
     pub fn next_context(&self, time_ms: u64) -> BlockContext {
-        let tip = self.decided_tip();
+        let tip = self.tip();
         BlockContext {
             chain_id: self.chain_id.clone(),
             height: tip.height + 1,
@@ -378,7 +340,7 @@ impl App {
         fuel_max: u64,
         deadline: Option<Instant>,
     ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
-        let tip = self.decided_tip();
+        let tip = self.tip();
         let ctx = self.next_context(time_ms);
         let candidates = self.mempool().candidates(self.block_txs_max);
         let execution = self.execute(&ctx, candidates, false, fuel_max, deadline)?;
@@ -411,7 +373,7 @@ impl App {
     /// *Execute a proposed block*: check it extends the tip, re-verify and re-execute
     /// every transaction, and refuse it unless the state root matches.
     pub fn execute_block(&self, block: Block) -> Result<ExecutedBlock, BlockError> {
-        let tip = self.decided_tip();
+        let tip = self.tip();
         let header = &block.header;
         if header.chain_id != self.chain_id {
             return Err(BlockError::Chain(header.chain_id.clone()));
@@ -533,12 +495,48 @@ impl App {
         (self.recent_checks).remember(missing.iter().map(|&i| &verified[i]));
         Ok(verified)
     }
+
+    /// *Commit a decided block*: one atomic write, then the mempool forgets what the
+    /// block settled and subscribers hear of it.
+    pub fn commit_block(
+        &self,
+        executed: ExecutedBlock,
+        commit: Commit,
+        dropped: Vec<(Hash32, TxError)>,
+    ) -> Result<Tip, BlockError> {
+        let count = executed.tx_ids.len();
+        let parent = self.tip();
+        let parent_time_ms = (parent.height > 0).then_some(parent.time_ms);
+        let (new_tip, parts) =
+            (self.stages.commit).time(count, || self.storage.commit_block(&executed, &commit))?;
+        self.stages.commit_parts(count, &parts);
+        *self.tip.write().unwrap_or_else(|e| e.into_inner()) = new_tip.clone();
+        self.erase_requested(&executed.events)?;
+        let ids = executed.tx_ids.clone();
+        let next = self.next_context(new_tip.time_ms + 1);
+        let mut mempool = self.mempool();
+        (self.stages.recheck).time(ids.len(), || {
+            mempool.on_commit(&self.storage, &next, &ids, dropped, &executed.block.txs);
+        });
+        self.metrics.set_mempool(mempool.len(), mempool.bytes());
+        drop(mempool);
+        let interval_ms = parent_time_ms.map(|parent| new_tip.time_ms.saturating_sub(parent));
+        (self.metrics).committed(new_tip.height, interval_ms, count, executed.fuel_used);
+        let notice = BlockNotice {
+            height: new_tip.height,
+            hash: new_tip.block_hash,
+            time_ms: new_tip.time_ms,
+            state_root: new_tip.state_root,
+            txs: ids,
+        };
+        // No subscribers is fine: the block is committed either way.
+        let _ = self.notices.send(notice);
+        Ok(new_tip)
+    }
 }
 
 #[path = "app_admission.rs"]
 mod admission;
-#[path = "app_commit.rs"]
-mod commit;
 pub use admission::GossipAdmission;
 
 #[cfg(test)]
@@ -552,7 +550,3 @@ mod reuse_tests;
 #[cfg(test)]
 #[path = "app_parked_tests.rs"]
 mod parked_tests;
-
-#[cfg(test)]
-#[path = "app_commit_tests.rs"]
-mod commit_tests;

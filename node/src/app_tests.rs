@@ -11,7 +11,7 @@ use crate::node::genesis_hash;
 use ed25519_dalek::{Signer, SigningKey};
 use std::sync::Arc;
 use tamga_runtime::contracts::Vm;
-use tamga_runtime::types::{Commit, ObjectCategory, Payload, Transaction};
+use tamga_runtime::types::{ObjectCategory, Payload, Transaction};
 use tamga_runtime::{verify_tx, Genesis};
 
 pub(crate) fn open_app(dir: &std::path::Path) -> App {

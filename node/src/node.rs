@@ -58,11 +58,6 @@ pub async fn run(home: &Home, overrides: Overrides) -> (Result<()>, Option<Arc<A
 /// (RocksDB's file-lock mutex is a static), and an unclosed one recovers from
 /// its write-ahead log on the next start.
 pub fn close(app: Arc<App>) {
-    // The block being applied holds the app, and is worth finishing: its
-    // certificate is durable, so a stop without it applies it at the next start.
-    if let Err(error) = app.finish_applying() {
-        tracing::warn!(%error, "the last decided block was not applied; it is applied at the next start");
-    }
     if let Some(warming) = app.warming.get() {
         warming.finish();
     }
@@ -127,7 +122,6 @@ async fn run_opening(
         vault,
     ));
     *opened = Some(app.clone());
-    let tip = app.apply_decided_after_tip()?.unwrap_or(tip);
     if config.storage.warm_caches {
         if let Some(warming) = crate::storage::Warming::start(app.clone(), |app| &app.storage) {
             let _ = app.warming.set(warming);
@@ -228,10 +222,7 @@ async fn run_consensus(app: Arc<App>, settings: &crate::consensus::Settings) -> 
         };
         role = match exit {
             Exit::CatchUp => Role::Follower {
-                mark_height: settings
-                    .signing
-                    .height()
-                    .unwrap_or(app.decided_tip().height + 1),
+                mark_height: settings.signing.height().unwrap_or(app.tip().height + 1),
             },
             Exit::CaughtUp => Role::Validator,
         };

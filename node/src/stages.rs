@@ -1,7 +1,6 @@
 //! Where a node's time goes, stage by stage along a transaction's path: the
 //! signature checks, admission's dry run, block execution, the state root, the
-//! decision's certificate and the wait for the block before, the block's write
-//! (and its parts), and the mempool's upkeep after a decision. Each stage keeps the
+//! block's write (and its parts), and the mempool's upkeep after a commit. Each stage keeps the
 //! nanoseconds spent in it and the transactions it handled since the node
 //! started; `node_status` reports them, and the benchmark turns two readings into
 //! a cost per transaction, so "where the time goes" is measured in every run
@@ -57,13 +56,7 @@ pub struct Stages {
     pub execute: Stage,
     /// The state tree's new root and nodes for a block's writes.
     pub state_root: Stage,
-    /// On the block's thread: waiting for the block before to be applied
-    /// (its commit batch runs beside the next height; see `app_commit.rs`).
-    pub apply_wait: Stage,
-    /// On the block's thread: the decided block's certificate, written synced.
-    pub decided: Stage,
-    /// The block's atomic, synced write with its state, tree and indexes (on
-    /// a thread of its own, beside the next height).
+    /// The block's atomic, synced write with its state, tree and indexes.
     pub commit: Stage,
     /// The commit's parts (see [`CommitParts`]): together the commit's time,
     /// less starting the tree-node caches' thread before the write and the
@@ -73,8 +66,7 @@ pub struct Stages {
     pub commit_memtable: Stage,
     pub commit_write_rest: Stage,
     pub commit_caches: Stage,
-    /// The mempool's upkeep after a block is applied (forgetting, and any
-    /// re-check), beside the next height.
+    /// The mempool's upkeep after a commit (forgetting, and any re-check).
     pub recheck: Stage,
 }
 
@@ -94,8 +86,6 @@ impl Stages {
             "dry_run": self.dry_run.report(),
             "execute": self.execute.report(),
             "state_root": self.state_root.report(),
-            "apply_wait": self.apply_wait.report(),
-            "decided": self.decided.report(),
             "commit": self.commit.report(),
             "commit_batch": self.commit_batch.report(),
             "commit_wal": self.commit_wal.report(),

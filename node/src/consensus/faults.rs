@@ -26,11 +26,6 @@ pub struct Faults {
     /// Keep no accepted proposal block, as if the store had lost them: a decided
     /// block must then come from peers.
     pub forget_accepted_blocks: bool,
-    /// SIGKILL this process before the commit batch of its Nth decision
-    /// (counted from its start), 200 ms after consensus moved on to the next
-    /// height: a crash that finds the block decided durably, not applied,
-    /// and the next height begun (see `app_commit.rs`).
-    pub kill_before_apply: Option<u32>,
     /// Append every vote this node signs (`height round kind value`) to this
     /// file before the signature is released.
     pub vote_log: Option<PathBuf>,
@@ -95,7 +90,7 @@ impl Host {
         }
         let raw = self.signer.unmarked();
         let proposer = tamga_runtime::PublicKey(self.me.0);
-        let base_ms = crate::clock::now_ms().max(self.app.decided_tip().time_ms + 1);
+        let base_ms = crate::clock::now_ms().max(self.app.tip().time_ms + 1);
         for i in 0..self.faults.spam_proposals {
             let (executed, _) = self.app.build_block(base_ms + u64::from(i), proposer)?;
             let rounds = (height, Round::new(0), Round::Nil);

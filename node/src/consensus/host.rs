@@ -1,8 +1,7 @@
 //! The application side of Malachite's app-channel: answers every `AppMsg` with
 //! the three [`App`] steps. Build a block when asked for a value; check every
 //! received part (`propose.rs`) and execute its block before consensus may vote
-//! for it; when decided, write the certificate and have the block's batch
-//! (block, certificate, state) written beside the next height (`app_commit.rs`);
+//! for it; commit block + certificate + state in one write batch when decided;
 //! serve and replay decided blocks for value sync; keep equivocation evidence.
 //!
 //! A host runs in one of two roles (see [`Role`]) and ends when the role must
@@ -81,7 +80,7 @@ pub struct Host {
 
 impl Host {
     pub(super) fn next_height(&self) -> Height {
-        Height(self.app.decided_tip().height + 1)
+        Height(self.app.tip().height + 1)
     }
 
     fn params(&self, height: Height) -> eyre::Result<HeightParams<TamgaContext>> {
@@ -232,13 +231,12 @@ impl Host {
         };
         let commit = parts::commit_of(&certificate);
         let app = self.app.clone();
-        // The block's commit batch is written beside the next height (see
-        // `app_commit.rs`), and the snapshot due at its height taken after it.
         let tip = tokio::task::spawn_blocking(move || {
-            app.decide(candidate.executed, commit, candidate.dropped)
+            app.commit_block(candidate.executed, commit, candidate.dropped)
         })
         .await??;
-        tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "decided");
+        tracing::info!(height = tip.height, hash = %tip.block_hash, round = %certificate.round, "committed");
+        crate::snapshots::after_commit(&self.app, tip.height);
         self.app.metrics.decided(certificate.round.as_i64());
         self.values.prune(height);
         self.intake.prune(height);

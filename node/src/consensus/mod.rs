@@ -149,7 +149,7 @@ fn engine_config(settings: &Settings) -> EngineConfig {
 
 /// Whether `key` is in the validator set for the next height.
 pub fn validator_set_contains(app: &App, key: &SigningKey) -> eyre::Result<bool> {
-    let set = validator_set(app, Height(app.decided_tip().height + 1))?;
+    let set = validator_set(app, Height(app.tip().height + 1))?;
     Ok(set.contains(&Address(PublicKey::of(key).0)))
 }
 
@@ -190,15 +190,10 @@ pub async fn run(app: Arc<App>, settings: &Settings, role: Role) -> eyre::Result
     if role == Role::Validator {
         ctx.amnesia = faults::amnesia(&settings.faults, me);
     }
-    #[cfg(feature = "test-faults")]
-    app.kill_before_apply.store(
-        settings.faults.kill_before_apply.unwrap_or(0),
-        std::sync::atomic::Ordering::Relaxed,
-    );
     let metrics = app.metrics.clone();
     let (mut channels, engine, network) =
         start_engine(&ctx, settings, (role, me), &signer, metrics).await?;
-    let is_validator = validator_set(&app, Height(app.decided_tip().height + 1))?.contains(&me);
+    let is_validator = validator_set(&app, Height(app.tip().height + 1))?.contains(&me);
     tracing::info!(validator = is_validator, address = %me, ?role, "consensus engine started");
     let host = host::Host {
         app,

@@ -159,7 +159,7 @@ pub fn build(
     fuel_max: u64,
     budget: std::time::Duration,
 ) -> Result<(ExecutedBlock, Vec<(Hash32, TxError)>), BlockError> {
-    let time_ms = crate::clock::now_ms().max(app.decided_tip().time_ms + 1);
+    let time_ms = crate::clock::now_ms().max(app.tip().time_ms + 1);
     let deadline = std::time::Instant::now() + budget;
     app.build_block_within(time_ms, proposer, fuel_max, Some(deadline))
 }

@@ -105,10 +105,6 @@ pub struct Mempool {
     /// What admission verified of each pending transaction: a block carrying
     /// the very same signatures needs no second check.
     ids: HashMap<Hash32, Verified>,
-    /// A decided block's transactions (and those it dropped) while it is
-    /// applied: still here (pending to a client, a duplicate to admission),
-    /// but not offered to the next block (see [`Mempool::on_decided`]).
-    deciding: HashSet<Hash32>,
     bytes: usize,
     /// Pending transactions per signer, for the quota.
     per_signer: HashMap<PublicKey, usize>,
@@ -153,7 +149,6 @@ impl Mempool {
             limits,
             queue: VecDeque::new(),
             ids: HashMap::new(),
-            deciding: HashSet::new(),
             bytes: 0,
             per_signer: HashMap::new(),
             pending_writes: PendingWrites::new(),
@@ -414,7 +409,6 @@ impl Mempool {
         let mut used = 0;
         self.queue
             .iter()
-            .filter(|p| !self.deciding.contains(&p.vtx.id))
             .take(max)
             .take_while(|p| {
                 used += p.bytes + 16;
@@ -444,15 +438,6 @@ impl Mempool {
         })
     }
 
-    /// A block was decided, and is applied beside the next height: its
-    /// transactions and the ones it dropped stay until [`Mempool::on_commit`]
-    /// (a client asking about one hears "pending", never "not found", until
-    /// its location is stored), but the next block is built without them.
-    pub fn on_decided(&mut self, ids: impl IntoIterator<Item = Hash32>) {
-        self.deciding.clear();
-        self.deciding.extend(ids);
-    }
-
     /// After a block commits: forget its transactions and the ones it dropped.
     ///
     /// When every transaction of the block was pending here (the usual case: gossip
@@ -473,7 +458,6 @@ impl Mempool {
         dropped: Vec<(Hash32, TxError)>,
         block_txs: &[SignedTx],
     ) {
-        self.deciding.clear();
         self.settle(storage, next_block, committed, dropped);
         if self.parked.len() > 0 {
             let signers: Vec<PublicKey> = block_txs.iter().map(|tx| tx.tx.signer).collect();

@@ -19,7 +19,6 @@
 use super::errors::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
-use crate::storage::Applied;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::{json, Value};
 use tamga_runtime::condo::{
@@ -48,7 +47,7 @@ pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
         .storage();
     m.add(get_def, |app, p| {
         let (id,): (String,) = p.parse()?;
-        condo_view(&Applied(&app.storage), &id_param(&id)?, at_height(app))
+        condo_view(&app.storage, &id_param(&id)?, at_height(app))
     })?;
     m.add(paged_def("condo_proposals", "A condominium's proposals with their tallies")
         .result(
@@ -57,7 +56,7 @@ pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
             "proposals numbered after `after`, each with its action, voters, tally, threshold and status (`open`, `expired`, `executed`); `next` resumes",
         ), |app, p| {
         let (id, page) = paged(&p)?;
-        proposals_view(&Applied(&app.storage), &id, page, at_height(app))
+        proposals_view(&app.storage, &id, page, at_height(app))
     })?;
     m.add(paged_def("condo_offers", "A condominium's share offers under the pre-emption right")
         .result(
@@ -66,7 +65,7 @@ pub(super) fn register(m: &mut super::Methods) -> anyhow::Result<()> {
             "share offers numbered after `after`, with their windows and status (`preemption`, `open`, `closed`, `taken`); `next` resumes",
         ), |app, p| {
         let (id, page) = paged(&p)?;
-        offers_view(&Applied(&app.storage), &id, page, at_height(app))
+        offers_view(&app.storage, &id, page, at_height(app))
     })?;
     Ok(())
 }

@@ -14,7 +14,6 @@ use super::errors::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::clock::now_ms;
-use crate::storage::Applied;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -135,7 +134,7 @@ fn contract_query(app: &App, params: Params) -> RpcResult {
     };
     let tip = app.tip();
     let output = query(
-        &Applied(&app.storage),
+        &app.storage,
         &app.vm,
         &id,
         caller,

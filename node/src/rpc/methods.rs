@@ -46,7 +46,6 @@ use super::methods_defs::*;
 use super::spec::{schema, MethodDef};
 use crate::app::App;
 use crate::mempool::check::{check_parallel_parts, through_batch, Staged};
-use crate::storage::Applied;
 use jsonrpsee::core::SubscriptionResult;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::PendingSubscriptionSink;
@@ -110,7 +109,7 @@ fn owner_param(app: &App, text: &str) -> Result<SubjectId, ErrorObjectOwned> {
     if subject.is_some() {
         return Ok(id);
     }
-    let cert = tamga_runtime::pki::certificate_of_key(&Applied(&app.storage), &PublicKey(id.0))
+    let cert = tamga_runtime::pki::certificate_of_key(&app.storage, &PublicKey(id.0))
         .map_err(|e| node_error(format!("{e:?}")))?;
     Ok(cert.map(|c| c.subject).unwrap_or(id))
 }
@@ -298,7 +297,7 @@ fn signed_tx_json(tx: &SignedTx) -> Value {
 fn validators_get(app: &App) -> RpcResult {
     use tamga_runtime::validators::{set_for_height, total_power, ValidatorSchedule};
     let height = app.tip().height + 1;
-    let validators = set_for_height(&Applied(&app.storage), height).map_err(node_error)?;
+    let validators = set_for_height(&app.storage, height).map_err(node_error)?;
     let key = tamga_runtime::state::keys::validators();
     let schedule: Option<ValidatorSchedule> = app
         .storage

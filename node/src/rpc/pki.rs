@@ -218,9 +218,10 @@ fn load<T: tamga_runtime::types::encoding::Decode<()>>(
 fn at(app: &App, height: Option<u64>) -> Result<(u64, u64), ErrorObjectOwned> {
     let tip = app.tip();
     match height {
-        // The height after the applied tip: the certificates read are the
-        // applied state's (a block decided and still being written is not).
-        None => Ok((tip.height + 1, crate::clock::now_ms().max(tip.time_ms + 1))),
+        None => {
+            let next = app.next_context(crate::clock::now_ms());
+            Ok((next.height, next.time_ms))
+        }
         Some(h) if h > tip.height => Err(invalid_params(format!(
             "height {h} is not committed yet (tip {})",
             tip.height

@@ -162,11 +162,12 @@ impl<K: Hash + Eq + Clone, V: Clone> Cache<K, V> {
     /// each look-up in a table of a million entries is a likely cache miss, and
     /// a commit's new nodes are most of what the node cache takes in.
     ///
-    /// A new key is not expected to be cold already: nodes go in beside their
-    /// block's write, and a failed write stops the process (`app_commit.rs`),
-    /// so no block is committed twice in one. Should one be, the copies are
-    /// the same node: the hot one is read first, and the cold one leaves with
-    /// its generation (counted until then).
+    /// A new key can be cold already in one case: nodes go in beside their
+    /// block's write, a failed write stops consensus, and only if a signature
+    /// was also refused in that run does `consensus::run` restart it in this
+    /// process; the block certified at this height, committed again, then
+    /// finds its nodes here. The copies are the same node: the hot one is read
+    /// first, and the cold one leaves with its generation (counted until then).
     pub fn update_new(
         &self,
         gone: impl IntoIterator<Item = K>,

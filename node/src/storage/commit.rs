@@ -340,10 +340,11 @@ impl Storage {
         // a reader served from the cache before this thread joins the other (a
         // certificate taking its height from RocksDB's tip as soon as the
         // write applies) gets what the disk holds; a stale node taken out
-        // early is read from disk, where it stays. A failed write stops the
-        // process (`app_commit.rs` aborts it; the next start applies the
-        // block from its durable certificate), and no later block is decided
-        // in a process whose block before is not applied. (A
+        // early is read from disk, where it stays. A failed write stops
+        // consensus and the process (`host::decided`); the one restart within
+        // a process, after a refused signature, keeps the caches, and can
+        // commit at this height only the block certified here (with fewer
+        // than a third of the validators faulty), whose nodes these are. (A
         // restore writes a whole tree at one version, but only into an empty
         // directory, caches empty.) A panic on either thread stops the node as
         // one did before; the block may be durable by then, and a restart

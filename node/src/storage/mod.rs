@@ -4,15 +4,11 @@
 //!
 //! A block and every change it causes are written in one `WriteBatch` (see
 //! [`commit`]), so after a crash the node restarts at the last committed height with
-//! exactly that height's state: there is no partial block on disk. A block is
-//! decided (its certificate written, see [`pending`]) before that batch is
-//! written beside the next height; a crash in between leaves the certificate,
-//! and the node applies that block again as it starts.
+//! exactly that height's state: there is no partial block on disk.
 
 mod cache;
 mod commit;
 mod ordered;
-mod pending;
 mod precompiled;
 mod proofs;
 mod proposals;
@@ -25,7 +21,6 @@ pub mod usage;
 mod warm;
 
 pub use commit::{ExecutedBlock, HistoryEntry, TxLocation};
-pub use pending::Applied;
 pub use precompiled::DiskModules;
 pub use restore::{Anchored, RestoreError};
 pub use smt::{prove, state_root_after, value_at};
@@ -139,8 +134,6 @@ pub struct Storage {
     /// The last block's commit batch, in bytes: the next one is reserved from
     /// it (see [`commit::batch_reserve_bytes`]).
     commit_batch_bytes: std::sync::atomic::AtomicUsize,
-    /// A decided block whose commit batch is being written (see [`pending`]).
-    pending: std::sync::RwLock<Option<std::sync::Arc<ExecutedBlock>>>,
 }
 
 impl Storage {
@@ -190,7 +183,6 @@ impl Storage {
             top: Default::default(),
             proposals_pruned_below: Default::default(),
             commit_batch_bytes: Default::default(),
-            pending: Default::default(),
         };
         storage.check_layout()?;
         Ok(storage)
@@ -420,15 +412,10 @@ impl Storage {
     }
 }
 
-/// Decided state, as the runtime reads it: a block still being written first
-/// (see [`pending`]), then what is committed. A failing disk read cannot be
-/// turned into "no value" without forking from other nodes, so it stops the
-/// node. RPC reads through [`Applied`] instead.
+/// Committed state, as the runtime reads it. A failing disk read cannot be turned
+/// into "no value" without forking from other nodes, so it stops the node.
 impl StateRead for Storage {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(value) = self.pending_value(key) {
-            return value;
-        }
         match self.state_raw(key, true) {
             Ok(value) => value,
             Err(e) => panic!("state read failed; stopping rather than diverging: {e}"),

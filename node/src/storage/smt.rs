@@ -89,13 +89,8 @@ impl TreeReader for ProofReader<'_> {
     }
 }
 
-/// The tree as a block's state root reads it: the nodes of a decided block
-/// still being written first (see `pending.rs`), then the stored tree.
 impl TreeReader for Storage {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        if let Some(node) = self.pending_node(node_key) {
-            return Ok(Some(node));
-        }
         self.tree_node(node_key, true)
     }
 
