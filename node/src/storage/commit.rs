@@ -425,6 +425,9 @@ impl Storage {
         }
         let nodes = tree.node_batch.nodes();
         let version = nodes.keys().next().map(|key| key.version());
+        // One buffer for every key and node: the batch copies what it is given.
+        let mut key_bytes = Vec::with_capacity(smt::NODE_KEY_BYTES_MAX);
+        let mut node_bytes = Vec::with_capacity(tree_bytes::NODE_BYTES_MAX);
         for (node_key, node) in nodes {
             // Only the insert's speed depends on it: checked in tests, not
             // worth stopping a node over.
@@ -433,11 +436,11 @@ impl Storage {
                 version,
                 "one tree version per batch"
             );
-            batch.put_cf(
-                self.cf(CF_SMT_NODES),
-                smt::node_key_bytes(node_key),
-                encoding::encode_serde(node),
-            );
+            key_bytes.clear();
+            node_bytes.clear();
+            smt::put_node_key(node_key, &mut key_bytes);
+            tree_bytes::encode_node(node, &mut node_bytes);
+            batch.put_cf(self.cf(CF_SMT_NODES), &key_bytes, &node_bytes);
         }
         for ((version, key_hash), value) in tree.node_batch.values() {
             let key = smt::value_key(key_hash, *version);
@@ -514,7 +517,6 @@ mod cache_tests {
     use jmt::storage::NodeKey;
     use std::time::Duration;
     use tamga_runtime::state::keys;
-    use tamga_runtime::types::encoding;
 
     /// When a commit returns, its block's tree root is pinned (its nodes'
     /// update ran beside the write, and was waited for) and its values are
@@ -524,8 +526,7 @@ mod cache_tests {
         let dir = tempfile::tempdir().unwrap();
         let app = open_app(dir.path());
         let storage = &app.storage;
-        let root_path = encoding::decode_serde(&encoding::encode(&(0usize, Vec::<u8>::new())));
-        let root_path: jmt::storage::NibblePath = root_path.unwrap();
+        let root_path = super::tree_bytes::test_path(0, vec![]);
         for _ in 0..3 {
             let tip = produce_one(&app, &dev_key("validator")).unwrap();
             let root = NodeKey::new(tip.height, root_path.clone());

@@ -17,6 +17,7 @@ mod restore;
 mod smt;
 mod snapshot;
 mod top;
+mod tree_bytes;
 pub mod usage;
 mod warm;
 

@@ -167,7 +167,7 @@ impl Storage {
             (
                 CF_SMT_NODES,
                 smt::node_key_bytes(key),
-                encoding::encode_serde(node),
+                tree_bytes::node_bytes(node),
             )
         });
         let values = (tree.node_batch.values().iter()).map(|((version, hash), value)| {

@@ -4,7 +4,7 @@
 //!
 //! Values are stored by (key hash, version) so the tree can be read at any height.
 
-use super::{decode_stored_serde, Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
+use super::{decode_stored_serde, tree_bytes, Storage, StorageError, CF_SMT_NODES, CF_SMT_VALUES};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use tamga_runtime::state::WriteSet;
@@ -32,11 +32,19 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
 /// which put consecutive blocks' nodes far apart from height 251 on, so
 /// flushed files overlapped and compactions had to merge and rewrite them.)
 pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
-    let path = encoding::encode_serde(key.nibble_path());
-    let mut bytes = Vec::with_capacity(8 + path.len());
-    bytes.extend_from_slice(&key.version().to_be_bytes());
-    bytes.extend_from_slice(&path);
+    let mut bytes = Vec::with_capacity(NODE_KEY_BYTES_MAX);
+    put_node_key(key, &mut bytes);
     bytes
+}
+
+/// A node key's bytes: the version, then up to 64 nibbles, their two counts
+/// one byte each.
+pub(crate) const NODE_KEY_BYTES_MAX: usize = 8 + 2 + tree_bytes::PATH_NIBBLES_MAX / 2;
+
+/// [`node_key_bytes`], appended to `out` (a commit reuses one buffer).
+pub(crate) fn put_node_key(key: &NodeKey, out: &mut Vec<u8>) {
+    out.extend_from_slice(&key.version().to_be_bytes());
+    tree_bytes::encode_path(key.nibble_path(), out);
 }
 
 impl Storage {
@@ -295,8 +303,7 @@ pub(super) mod tests {
             assert_eq!(proven.value, Some(vec![0; 8]));
         }
         assert_eq!(storage.nodes.usage().entries, 0, "a proof filled the cache");
-        let root_path = encoding::decode_serde(&encoding::encode(&(0usize, Vec::<u8>::new())));
-        let root = NodeKey::new(0, root_path.unwrap());
+        let root = NodeKey::new(0, tree_bytes::test_path(0, vec![]));
         assert!(storage.top.get(&root).is_none(), "a proof pinned the root");
         let set: WriteSet = [(deep[0].to_be_bytes().to_vec(), Some(vec![2]))].into();
         state_root_after(&storage, 2, &set).unwrap();
@@ -353,7 +360,7 @@ pub(super) mod tests {
             if let (1, Some(last)) = (nibbles % 2, bytes.last_mut()) {
                 *last &= 0xf0;
             }
-            encoding::decode_serde(&encoding::encode(&(nibbles, bytes))).unwrap()
+            tree_bytes::test_path(nibbles, bytes)
         };
         let versions = [
             0,

@@ -13,7 +13,8 @@
 //! bytes compared (see [`encode`] and `tests::native_and_serde_encodings_agree`).
 //! Types from other crates that only speak serde (the state tree's nodes and
 //! proofs) go through [`encode_serde`] and [`decode_serde`], the same
-//! configuration.
+//! configuration; the node writes the tree's nodes and node keys by hand in
+//! those very bytes, one copy per hash (`tamga_node`'s `storage::tree_bytes`).
 //!
 //! A decoded sequence or string first reserves what its length prefix claims
 //! (strings and bytes zero-filled), within the limit on what a decode may claim
