@@ -425,7 +425,8 @@ impl Storage {
         }
         let nodes = tree.node_batch.nodes();
         let version = nodes.keys().next().map(|key| key.version());
-        // One buffer for every key and node: the batch copies what it is given.
+        // Two buffers, one for the keys and one for the nodes, each reused for
+        // every node: the batch copies what it is given.
         let mut key_bytes = Vec::with_capacity(smt::NODE_KEY_BYTES_MAX);
         let mut node_bytes = Vec::with_capacity(tree_bytes::NODE_BYTES_MAX);
         for (node_key, node) in nodes {
