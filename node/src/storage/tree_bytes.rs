@@ -1,13 +1,14 @@
 //! The stored bytes of the state tree's nodes and node paths, written by hand.
 //!
 //! jmt's nodes have no bincode encoding of their own (serde and borsh only),
-//! and serde hands a fixed-size array to the encoder one byte at a time: an internal node of the large state is up to 16
-//! hashes, so encoding the tree nodes of a block took about 7 % of the large
-//! state's tokio threads (a profile at 1,000,000 records, see
-//! docs/performance-notes.md). The functions here write the very bytes
-//! `encoding::encode_serde` writes for the same value — bincode 2's standard
-//! configuration: varint integers, `u32` variant indexes, an `Option` as a 0 or 1
-//! byte, fixed-size arrays with no length — but each hash in one copy.
+//! and serde hands a fixed-size array to the encoder one byte at a time: an
+//! internal node of the large state is up to 16 hashes, so encoding the tree
+//! nodes of a block took about 7 % of the large state's tokio threads (a
+//! profile at 1,000,000 records, see docs/performance-notes.md). The
+//! functions here write the very bytes `encoding::encode_serde` writes for the
+//! same value — bincode 2's standard configuration: varint integers, `u32`
+//! variant indexes, an `Option` as a 0 or 1 byte, fixed-size arrays with no
+//! length — but each hash in one copy.
 //!
 //! A node key's bytes must stay exactly what they were: they are the
 //! `smt_nodes` keys a data directory already holds, and a node under other
