@@ -309,12 +309,13 @@ impl Storage {
         // (stale first: a node both stale and new, if jmt ever made one, stays).
         // Stale pinned-level nodes too: a read from disk after a restart caches
         // the one it reads.
-        let stale = (tree.stale_node_index_batch.iter()).map(|stale| stale.node_key.clone());
+        let stale = (tree.stale_node_index_batch.iter())
+            .map(|stale| smt::NodeKeyBytes::of(&stale.node_key));
         // A new node's key carries this block's version, which no earlier
         // commit wrote: no older copy to look for.
         let fresh = (nodes.iter())
             .filter(|(key, _)| !super::top::is_pinned(key))
-            .map(|(key, node)| (key.clone(), node.clone()));
+            .map(|(key, node)| (smt::NodeKeyBytes::of(key), node.clone()));
         self.nodes.update_new(stale, fresh);
     }
 
@@ -425,9 +426,8 @@ impl Storage {
         }
         let nodes = tree.node_batch.nodes();
         let version = nodes.keys().next().map(|key| key.version());
-        // Two buffers, one for the keys and one for the nodes, each reused for
-        // every node: the batch copies what it is given.
-        let mut key_bytes = Vec::with_capacity(smt::NODE_KEY_BYTES_MAX);
+        // One buffer for the nodes, reused for every node: the batch copies
+        // what it is given (a key's bytes are inline).
         let mut node_bytes = Vec::with_capacity(tree_bytes::NODE_BYTES_MAX);
         for (node_key, node) in nodes {
             // Only the insert's speed depends on it: checked in tests, not
@@ -437,11 +437,10 @@ impl Storage {
                 version,
                 "one tree version per batch"
             );
-            key_bytes.clear();
             node_bytes.clear();
-            smt::put_node_key(node_key, &mut key_bytes);
             tree_bytes::encode_node(node, &mut node_bytes);
-            batch.put_cf(self.cf(CF_SMT_NODES), &key_bytes, &node_bytes);
+            let key = smt::NodeKeyBytes::of(node_key);
+            batch.put_cf(self.cf(CF_SMT_NODES), key.as_bytes(), &node_bytes);
         }
         for ((version, key_hash), value) in tree.node_batch.values() {
             let key = smt::value_key(key_hash, *version);

@@ -78,7 +78,7 @@ const META_LAYOUT: &[u8] = b"layout";
 /// How this release lays its data out on disk (keys and values of every column
 /// family), written with genesis and checked at every start: a data directory
 /// of another layout is refused by name rather than misread. Layout 2 keys
-/// tree nodes by big-endian version ([`smt::node_key_bytes`]); directories
+/// tree nodes by big-endian version ([`smt::NodeKeyBytes`]); directories
 /// written before layouts were marked have none.
 pub const STORAGE_LAYOUT: u32 = 2;
 
@@ -126,7 +126,7 @@ pub struct Storage {
     /// cached: any RPC caller can ask for ids that do not exist.
     values: cache::Cache<Vec<u8>, Vec<u8>>,
     /// State-tree nodes, in front of `CF_SMT_NODES` (immutable once written).
-    nodes: cache::Cache<jmt::storage::NodeKey, jmt::storage::Node>,
+    nodes: cache::Cache<smt::NodeKeyBytes, jmt::storage::Node>,
     /// The state tree's top levels, pinned (see [`top`]).
     top: top::TopNodes,
     /// Proposals below this height are pruned (0 at start: the first commit

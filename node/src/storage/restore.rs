@@ -166,7 +166,7 @@ impl Storage {
         let nodes = tree.node_batch.nodes().iter().map(|(key, node)| {
             (
                 CF_SMT_NODES,
-                smt::node_key_bytes(key),
+                smt::NodeKeyBytes::of(key).as_bytes().to_vec(),
                 tree_bytes::node_bytes(node),
             )
         });

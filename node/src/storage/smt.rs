@@ -22,29 +22,61 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
     key
 }
 
-/// `smt_nodes` key: the version big-endian, then the nibble path's canonical
-/// encoding (its nibble count and byte count, one byte each, then its bytes).
-/// Keys sort as jmt's `NodeKey`s do — version, then the path's length, then
-/// its bytes — so each block's nodes sort after every earlier block's: a
-/// flushed file of new nodes overlaps no other, and RocksDB moves it between
-/// levels instead of merging it. (The whole `NodeKey` in the canonical
-/// encoding, used before, puts the version first as a little-endian varint,
-/// which put consecutive blocks' nodes far apart from height 251 on, so
-/// flushed files overlapped and compactions had to merge and rewrite them.)
-pub(crate) fn node_key_bytes(key: &NodeKey) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(NODE_KEY_BYTES_MAX);
-    put_node_key(key, &mut bytes);
-    bytes
+/// A node key's `smt_nodes` key, held inline: the version big-endian, then
+/// the nibble path's canonical encoding (its nibble count and byte count, one
+/// byte each, then its bytes). Keys sort as jmt's `NodeKey`s do — version,
+/// then the path's length, then its bytes — so each block's nodes sort after
+/// every earlier block's: a flushed file of new nodes overlaps no other, and
+/// RocksDB moves it between levels instead of merging it. (The whole `NodeKey`
+/// in the canonical encoding, used before, puts the version first as a
+/// little-endian varint, which put consecutive blocks' nodes far apart from
+/// height 251 on, so flushed files overlapped and compactions had to merge and
+/// rewrite them.)
+///
+/// It is also the node cache's key. A `NodeKey` keeps its path's bytes in a
+/// heap allocation of their own: as a key of a table of a million entries,
+/// comparing one read memory in two places (the table's slot, then the path),
+/// and each cached key was one more allocation to make and free. These bytes
+/// sit in the slot, and a disk read uses them as they are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NodeKeyBytes {
+    len: u8,
+    bytes: [u8; NODE_KEY_BYTES_MAX],
 }
 
-/// A node key's bytes: the version, then up to 64 nibbles, their two counts
-/// one byte each.
-pub(crate) const NODE_KEY_BYTES_MAX: usize = 8 + 2 + tree_bytes::PATH_NIBBLES_MAX / 2;
+/// A node key's bytes at most: the version, then a path of up to 64 nibbles
+/// with its two counts.
+pub(crate) const NODE_KEY_BYTES_MAX: usize = 8 + tree_bytes::PATH_BYTES_MAX;
 
-/// [`node_key_bytes`], appended to `out` (a commit reuses one buffer).
-pub(crate) fn put_node_key(key: &NodeKey, out: &mut Vec<u8>) {
-    out.extend_from_slice(&key.version().to_be_bytes());
-    tree_bytes::encode_path(key.nibble_path(), out);
+impl NodeKeyBytes {
+    pub(crate) fn of(key: &NodeKey) -> Self {
+        let mut bytes = [0u8; NODE_KEY_BYTES_MAX];
+        bytes[..8].copy_from_slice(&key.version().to_be_bytes());
+        let len = 8 + tree_bytes::encode_path_into(key.nibble_path(), &mut bytes[8..]);
+        NodeKeyBytes {
+            len: len as u8,
+            bytes,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The key's bytes only, not the zeros after them: a node below the pinned
+/// levels has a path of five or six nibbles, 13 or 14 bytes of 42. Equal keys
+/// hash equally: their bytes, and so their lengths, are equal.
+impl std::hash::Hash for NodeKeyBytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.as_bytes());
+    }
+}
+
+impl AsRef<[u8]> for NodeKeyBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
 }
 
 impl Storage {
@@ -56,18 +88,19 @@ impl Storage {
         if let Some(node) = self.top.get(node_key) {
             return Ok(Some(node));
         }
-        let epoch = match self.nodes.get(node_key) {
+        let key = NodeKeyBytes::of(node_key);
+        let epoch = match self.nodes.get(&key) {
             Ok(node) => return Ok(Some(node)),
             Err(epoch) => epoch,
         };
         let node: Option<Node> = self
-            .get_raw(CF_SMT_NODES, &node_key_bytes(node_key))?
+            .get_raw(CF_SMT_NODES, key.as_bytes())?
             .map(|bytes| decode_stored_serde(&bytes, "tree node"))
             .transpose()?;
         // Only nodes that exist: an absent key may be written by a later block.
         if let (Some(node), true) = (&node, fill) {
             self.top.offer([(node_key, node)]);
-            self.nodes.fill(node_key.clone(), node.clone(), epoch);
+            self.nodes.fill(key, node.clone(), epoch);
         }
         Ok(node)
     }
@@ -130,15 +163,16 @@ impl TreeReader for Storage {
     }
 }
 
-/// A tree node's weight in the node cache: an internal node boxes 16 child slots
-/// of about 64 bytes each; a leaf holds two hashes.
-pub(super) fn weigh_node(key: &NodeKey, node: &Node) -> usize {
+/// A tree node's weight in the node cache: its key's inline bytes, and an
+/// internal node boxes 16 child slots of about 64 bytes each; a leaf holds two
+/// hashes.
+pub(super) fn weigh_node(_key: &NodeKeyBytes, node: &Node) -> usize {
     let node_bytes = match node {
         Node::Internal(_) => 16 * 64,
         Node::Leaf(_) => 96,
         Node::Null => 8,
     };
-    key.nibble_path().num_nibbles() / 2 + 16 + node_bytes
+    std::mem::size_of::<NodeKeyBytes>() + node_bytes
 }
 
 /// The state root after applying `writes` as tree version `version`, and the tree
@@ -334,11 +368,13 @@ pub(super) mod tests {
             let stale = tree.stale_node_index_batch.iter().map(|s| &s.node_key);
             for key in stale.filter(unpinned) {
                 stale_unpinned += 1;
-                assert!(storage.nodes.get(key).is_err(), "stale {key:?} cached");
+                let cached = storage.nodes.get(&NodeKeyBytes::of(key));
+                assert!(cached.is_err(), "stale {key:?} cached");
             }
             let fresh: Vec<&NodeKey> = tree.node_batch.nodes().keys().filter(unpinned).collect();
             for key in &fresh {
-                assert!(storage.nodes.get(key).is_ok(), "new {key:?} not cached");
+                let cached = storage.nodes.get(&NodeKeyBytes::of(key));
+                assert!(cached.is_ok(), "new {key:?} not cached");
             }
             assert_eq!(storage.nodes.usage().entries as usize, fresh.len());
         }
@@ -385,9 +421,14 @@ pub(super) mod tests {
         }
         keys.sort();
         keys.dedup();
-        let bytes: Vec<Vec<u8>> = keys.iter().map(node_key_bytes).collect();
+        let bytes: Vec<NodeKeyBytes> = keys.iter().map(NodeKeyBytes::of).collect();
         for (pair, keys) in bytes.windows(2).zip(keys.windows(2)) {
-            assert!(pair[0] < pair[1], "{:?} sorts after {:?}", keys[0], keys[1]);
+            assert!(
+                pair[0].as_bytes() < pair[1].as_bytes(),
+                "{:?} sorts after {:?}",
+                keys[0],
+                keys[1]
+            );
         }
     }
 
@@ -416,7 +457,9 @@ pub(super) mod tests {
                 _ => &one,
             };
             let (_, tree) = state_root_after(&storage, version, set).unwrap();
-            let nodes: Vec<Vec<u8>> = tree.node_batch.nodes().keys().map(node_key_bytes).collect();
+            let nodes: Vec<Vec<u8>> = (tree.node_batch.nodes().keys())
+                .map(|key| NodeKeyBytes::of(key).as_bytes().to_vec())
+                .collect();
             let values: Vec<Vec<u8>> = (tree.node_batch.values().keys())
                 .map(|(version, hash)| value_key(hash, *version))
                 .collect();

@@ -10,9 +10,12 @@
 //! Correctness: tree nodes never change once written (a `NodeKey` names one node
 //! forever), so a slot answers only a look-up of exactly its key and version; a
 //! slot holding an older or newer version of the path is a miss, never a wrong
-//! answer. A slot only moves to a newer version.
+//! answer. A slot only moves to a newer version. A slot is one path's alone
+//! (`every_shallow_path_has_its_own_slot_and_deep_ones_have_none`), so it keeps
+//! only the version beside the node: the path is the slot's.
 
 use jmt::storage::{Node, NodeKey};
+use jmt::Version;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Nibble paths up to this length are pinned.
@@ -21,9 +24,9 @@ pub const PINNED_NIBBLES: usize = 4;
 const SLOTS: usize = (16usize.pow(PINNED_NIBBLES as u32 + 1) - 1) / 15;
 
 /// One slot per shallow nibble path: the newest node this node has seen there,
-/// with its key.
+/// with its version.
 pub struct TopNodes {
-    slots: RwLock<Vec<Option<(NodeKey, Node)>>>,
+    slots: RwLock<Vec<Option<(Version, Node)>>>,
 }
 
 impl Default for TopNodes {
@@ -57,11 +60,11 @@ pub fn is_pinned(key: &NodeKey) -> bool {
 }
 
 impl TopNodes {
-    fn read(&self) -> RwLockReadGuard<'_, Vec<Option<(NodeKey, Node)>>> {
+    fn read(&self) -> RwLockReadGuard<'_, Vec<Option<(Version, Node)>>> {
         self.slots.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Vec<Option<(NodeKey, Node)>>> {
+    fn write(&self) -> RwLockWriteGuard<'_, Vec<Option<(Version, Node)>>> {
         self.slots.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -69,7 +72,7 @@ impl TopNodes {
     pub fn get(&self, key: &NodeKey) -> Option<Node> {
         let slot = slot(key)?;
         match &self.read()[slot] {
-            Some((held, node)) if held == key => Some(node.clone()),
+            Some((held, node)) if *held == key.version() => Some(node.clone()),
             _ => None,
         }
     }
@@ -86,9 +89,9 @@ impl TopNodes {
         }
         let stale = {
             let slots = self.read();
-            shallow.iter().all(|(slot, key, _)| {
-                matches!(&slots[*slot], Some((held, _)) if held.version() >= key.version())
-            })
+            shallow.iter().all(
+                |(slot, key, _)| matches!(&slots[*slot], Some((held, _)) if *held >= key.version()),
+            )
         };
         // Older versions than a slot holds change nothing (proofs do not offer
         // what they read at all: `smt::ProofReader`).
@@ -98,11 +101,11 @@ impl TopNodes {
         let mut slots = self.write();
         for (slot, key, node) in shallow {
             let newer = match &slots[slot] {
-                Some((held, _)) => key.version() >= held.version(),
+                Some((held, _)) => key.version() >= *held,
                 None => true,
             };
             if newer {
-                slots[slot] = Some((key.clone(), node.clone()));
+                slots[slot] = Some((key.version(), node.clone()));
             }
         }
     }

@@ -98,21 +98,33 @@ fn encode_leaf(leaf: &LeafNode, out: &mut Vec<u8>) {
 
 /// A nibble path's canonical bytes: its nibble count, its byte count, then its
 /// bytes, two nibbles a byte, high nibble first, an odd path's last low nibble 0.
-pub(super) fn encode_path(path: &NibblePath, out: &mut Vec<u8>) {
+/// Written into `out` (at least [`PATH_BYTES_MAX`] long); returns how many.
+///
+/// Both counts are bincode varints, one byte each: a path has at most 64
+/// nibbles, below the varint's first marker (251).
+pub(super) fn encode_path_into(path: &NibblePath, out: &mut [u8]) -> usize {
+    const _: () = assert!(
+        PATH_NIBBLES_MAX <= 250,
+        "a path's counts are one-byte varints"
+    );
     let nibbles = path.num_nibbles();
     assert!(nibbles <= PATH_NIBBLES_MAX, "a path is at most 64 nibbles");
     let bytes = nibbles.div_ceil(2);
-    put_varint(out, nibbles as u64);
-    put_varint(out, bytes as u64);
+    out[0] = nibbles as u8;
+    out[1] = bytes as u8;
     for byte in 0..bytes {
         let high = u8::from(path.get_nibble(2 * byte));
         let low = match 2 * byte + 1 < nibbles {
             true => u8::from(path.get_nibble(2 * byte + 1)),
             false => 0,
         };
-        out.push(high << 4 | low);
+        out[2 + byte] = high << 4 | low;
     }
+    2 + bytes
 }
+
+/// The most bytes [`encode_path_into`] writes: two counts and 32 path bytes.
+pub(super) const PATH_BYTES_MAX: usize = 2 + PATH_NIBBLES_MAX / 2;
 
 /// bincode 2's varint: below 251 one byte; else a marker (251, 252, 253) and
 /// the value little-endian in 2, 4 or 8 bytes.

@@ -1,7 +1,7 @@
 //! The hand-written tree bytes against serde's, byte for byte.
 
 use super::*;
-use crate::storage::smt::state_root_after;
+use crate::storage::smt::{state_root_after, NodeKeyBytes};
 use crate::storage::{CacheBudget, Storage, CF_SMT_NODES};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -142,9 +142,57 @@ fn a_path_encodes_as_serde_encodes_it() {
                 *last &= 0xf0;
             }
             let path = test_path(nibbles, bytes);
-            let mut hand = vec![];
-            encode_path(&path, &mut hand);
-            assert_eq!(hand, encoding::encode_serde(&path), "{path:?}");
+            let mut hand = [0xAA; PATH_BYTES_MAX];
+            let written = encode_path_into(&path, &mut hand);
+            assert_eq!(hand[..written], encoding::encode_serde(&path), "{path:?}");
+        }
+    }
+}
+
+/// A node key's inline bytes (the node cache's key) are the version and
+/// serde's path, and tell keys apart exactly as the keys do, hashes included:
+/// random paths of 0 to 64 nibbles at versions of every width, each beside the
+/// same path one version over, and beside its path one nibble shorter (whose
+/// packed bytes are the same when the dropped nibble is 0, as here every
+/// other time).
+#[test]
+fn a_node_keys_inline_bytes_tell_keys_apart_as_the_keys_do() {
+    use jmt::storage::NodeKey;
+    use std::hash::BuildHasher;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let packed = |nibbles: &[u8]| -> NibblePath {
+        let mut bytes = vec![0u8; nibbles.len().div_ceil(2)];
+        for (i, n) in nibbles.iter().enumerate() {
+            bytes[i / 2] |= n << if i % 2 == 0 { 4 } else { 0 };
+        }
+        test_path(nibbles.len(), bytes)
+    };
+    let mut keys = vec![];
+    for len in 0..=PATH_NIBBLES_MAX {
+        for version in [0u64, 1, 250, 70_000, u64::MAX] {
+            let mut nibbles: Vec<u8> = (0..len).map(|_| rng.gen_range(0..16)).collect();
+            if let (0, Some(last)) = (version % 2, nibbles.last_mut()) {
+                *last = 0;
+            }
+            let key = NodeKey::new(version, packed(&nibbles));
+            let mut serde_key = version.to_be_bytes().to_vec();
+            serde_key.extend(encoding::encode_serde(key.nibble_path()));
+            assert_eq!(NodeKeyBytes::of(&key).as_bytes(), serde_key, "{key:?}");
+            keys.push(NodeKey::new(version ^ 1, key.nibble_path().clone()));
+            if let Some((_, shorter)) = nibbles.split_last() {
+                keys.push(NodeKey::new(version, packed(shorter)));
+            }
+            keys.push(key);
+        }
+    }
+    let hasher = std::collections::hash_map::RandomState::new();
+    for a in &keys {
+        for b in &keys {
+            let (inline_a, inline_b) = (NodeKeyBytes::of(a), NodeKeyBytes::of(b));
+            assert_eq!(inline_a == inline_b, a == b, "{a:?} against {b:?}");
+            if a == b {
+                assert_eq!(hasher.hash_one(inline_a), hasher.hash_one(inline_b));
+            }
         }
     }
 }
@@ -172,7 +220,7 @@ fn a_commit_stores_every_tree_node_as_serde_bytes() {
         for (key, node) in tree.node_batch.nodes() {
             let mut serde_key = key.version().to_be_bytes().to_vec();
             serde_key.extend(encoding::encode_serde(key.nibble_path()));
-            assert_eq!(super::super::smt::node_key_bytes(key), serde_key);
+            assert_eq!(NodeKeyBytes::of(key).as_bytes(), serde_key);
             let stored = storage.get_raw(CF_SMT_NODES, &serde_key).unwrap();
             let stored = stored.expect("the commit wrote the node");
             assert_eq!(stored, encoding::encode_serde(node), "{key:?}");

@@ -22,6 +22,7 @@
 //! so nodes that commits since made stale can go in (they answer only reads
 //! of their own version, and leave with their generation).
 
+use super::smt::NodeKeyBytes;
 use super::{decode_stored_serde, top, Storage, StorageError, CF_SMT_NODES};
 use jmt::storage::{Node, NodeKey};
 use jmt::Version;
@@ -270,9 +271,9 @@ impl Storage {
             let epoch = self.nodes.epoch();
             nodes = self.read_nodes(keys)?;
             self.top.offer(nodes.iter().map(|(key, node)| (key, node)));
-            let deep: Vec<(NodeKey, Node)> = (nodes.iter())
+            let deep: Vec<(NodeKeyBytes, Node)> = (nodes.iter())
                 .filter(|(key, _)| !top::is_pinned(key))
-                .cloned()
+                .map(|(key, node)| (NodeKeyBytes::of(key), node.clone()))
                 .collect();
             let offered = deep.len();
             if let Some(kept) = self.nodes.fill_many(deep, epoch, FILL_EIGHTHS) {
@@ -292,7 +293,7 @@ impl Storage {
 
     /// Tree nodes by key, in one `multi_get`; absent keys are left out.
     fn read_nodes(&self, keys: &[NodeKey]) -> Result<Vec<(NodeKey, Node)>, StorageError> {
-        let bytes: Vec<Vec<u8>> = keys.iter().map(super::smt::node_key_bytes).collect();
+        let bytes: Vec<NodeKeyBytes> = keys.iter().map(NodeKeyBytes::of).collect();
         let cf = self.cf(CF_SMT_NODES);
         let found = (self.db).batched_multi_get_cf_opt(cf, &bytes, false, &warm_read_options());
         let mut nodes = Vec::with_capacity(keys.len());
