@@ -292,7 +292,7 @@ pub const STATE_CACHE_MIB_DEFAULT: u32 = 768;
 /// path of each key it writes. It holds live nodes (a commit takes out the
 /// nodes it made stale; the warm-up at start may put back some that commits
 /// made stale while it ran, see [`warm`]): at 1,000,000 records about a
-/// million leaves of ~180 bytes and a quarter of a million internal nodes of
+/// million leaves of ~200 bytes and a quarter of a million internal nodes of
 /// ~1 KiB, as the cache weighs them.
 pub const TREE_CACHE_MIB_DEFAULT: u32 = 768;
 

@@ -150,15 +150,15 @@ fn a_path_encodes_as_serde_encodes_it() {
 }
 
 /// A node key's inline bytes (the node cache's key) are the version and
-/// serde's path, and tell keys apart exactly as the keys do, hashes included:
-/// random paths of 0 to 64 nibbles at versions of every width, each beside the
-/// same path one version over, and beside its path one nibble shorter (whose
-/// packed bytes are the same when the dropped nibble is 0, as here every
-/// other time).
+/// serde's path, and tell keys apart exactly as the keys do: random paths of
+/// 0 to 64 nibbles at small and large versions, each beside the same path one
+/// version over, and beside its path one nibble shorter (whose packed bytes
+/// are the same when the dropped nibble is 0, as here at three of the five
+/// versions). Equal inline bytes hash equally by construction: the hash reads
+/// only the bytes the equality compares.
 #[test]
 fn a_node_keys_inline_bytes_tell_keys_apart_as_the_keys_do() {
     use jmt::storage::NodeKey;
-    use std::hash::BuildHasher;
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let packed = |nibbles: &[u8]| -> NibblePath {
         let mut bytes = vec![0u8; nibbles.len().div_ceil(2)];
@@ -185,14 +185,10 @@ fn a_node_keys_inline_bytes_tell_keys_apart_as_the_keys_do() {
             keys.push(key);
         }
     }
-    let hasher = std::collections::hash_map::RandomState::new();
     for a in &keys {
         for b in &keys {
             let (inline_a, inline_b) = (NodeKeyBytes::of(a), NodeKeyBytes::of(b));
             assert_eq!(inline_a == inline_b, a == b, "{a:?} against {b:?}");
-            if a == b {
-                assert_eq!(hasher.hash_one(inline_a), hasher.hash_one(inline_b));
-            }
         }
     }
 }
